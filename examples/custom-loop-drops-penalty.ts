@@ -1,0 +1,33 @@
+// A hand-written training loop, the way many tfjs tutorials write one.
+// The layers ask for L2 weight decay, but the loss handed to optimizer.minimize()
+// is the cross-entropy alone: model.fit would add the penalties, this loop never does.
+import * as tf from '@tensorflow/tfjs-node';
+
+const NUM_CLASSES = 4;
+const FEATURES = 32;
+
+function makeData(n: number) {
+  return tf.tidy(() => {
+    const x = tf.randomNormal([n, FEATURES], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([FEATURES, NUM_CLASSES], 0, 1, 'float32', 2);
+    const labels = tf.argMax(tf.matMul(x, w), 1);
+    return { x, y: tf.oneHot(labels, NUM_CLASSES).toFloat() };
+  });
+}
+
+const model = tf.sequential();
+model.add(tf.layers.dense({ inputShape: [FEATURES], units: 64, activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }) }));
+model.add(tf.layers.dense({ units: 64, activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }) }));
+model.add(tf.layers.dense({ units: NUM_CLASSES, kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }) }));
+
+const optimizer = tf.train.sgd(0.1);
+const { x, y } = makeData(512);
+
+for (let epoch = 0; epoch < 50; epoch++) {
+  const loss = optimizer.minimize(() => {
+    const logits = model.apply(x) as tf.Tensor;
+    return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar; // the penalties are missing here
+  }, true);
+  console.log(`epoch ${epoch} loss ${loss?.dataSync()[0].toFixed(4)}`);
+  loss?.dispose();
+}

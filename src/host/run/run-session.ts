@@ -1,0 +1,106 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { analyzeRun } from '../../shared/analysis/rules';
+import { buildReport, type Report, type ReportStatus } from '../../shared/analysis/report';
+import type { Finding } from '../../shared/analysis/finding';
+import { applyRunnerEvent, emptyRunState, finalStatus, type RunState } from '../../shared/model/run-store';
+import type { BackendChoice, RunnerEvent } from '../../shared/protocol/runner-protocol';
+import { bundleScript } from './bundle-script';
+import { RunnerProcess } from './runner-process';
+
+export interface RunOptions {
+  scriptPath: string;
+  steps: number;
+  timeoutSeconds: number;
+  backend: BackendChoice;
+  /** The runner entry (dist/runner.js). */
+  runnerPath: string;
+  toolVersion: string;
+  cwd?: string;
+  nodePath?: string;
+  /** Every validated event, after it has been folded into `state`. */
+  onEvent?: (event: RunnerEvent, state: RunState) => void;
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  onProtocolError?: (error: string) => void;
+  /** Called once the runner is up, with a way to stop it early. */
+  onStarted?: (control: { stop: () => Promise<void>; pid: number | undefined }) => void;
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  state: RunState;
+  status: ReportStatus;
+  findings: Finding[];
+  report: Report;
+}
+
+/**
+ * One run, start to end: bundle the script, run it instrumented, fold the events into a RunState,
+ * and make the report. Used by the CLI and the extension alike; it never throws for bad input.
+ */
+export async function runScript(options: RunOptions): Promise<RunOutcome> {
+  const started = performance.now();
+  const scriptPath = path.resolve(options.cwd ?? process.cwd(), options.scriptPath);
+  const state = emptyRunState(scriptPath);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-'));
+  const finish = (status: ReportStatus): RunOutcome => {
+    fs.rmSync(workDir, { recursive: true, force: true });
+    state.status = status;
+    const findings = analyzeRun(state);
+    const report = buildReport(state, { toolVersion: options.toolVersion, status, durationMs: performance.now() - started }, findings);
+    return { state, status, findings, report };
+  };
+
+  const bundle = await bundleScript(scriptPath, workDir);
+  if (!bundle.ok) {
+    state.buildErrors = bundle.errors;
+    return finish('failed');
+  }
+  if (bundle.tfjsImports.length === 0) {
+    state.error = {
+      phase: 'build',
+      name: 'NotATfjsScript',
+      message:
+        `${path.basename(scriptPath)} does not import TensorFlow.js (no @tensorflow/tfjs* import anywhere in it or in ` +
+        'the files it imports). Loss Lens analyzes tfjs training scripts; it did not run this one.',
+      stack: null,
+      source: null,
+    };
+    return finish('failed');
+  }
+
+  const runner = new RunnerProcess({
+    runnerPath: options.runnerPath,
+    bundlePath: bundle.bundlePath,
+    scriptPath,
+    userSources: bundle.userSources,
+    steps: options.steps,
+    backend: options.backend,
+    cwd: options.cwd ?? process.cwd(),
+    nodePath: options.nodePath,
+    onEvent: (event) => {
+      applyRunnerEvent(state, event);
+      options.onEvent?.(event, state);
+    },
+    onOutput: (stream, text) => options.onOutput?.(stream, text),
+    onProtocolError: (error) => {
+      state.protocolErrors++;
+      options.onProtocolError?.(error);
+    },
+  });
+  const exited = runner.start();
+  options.onStarted?.({ stop: async () => void (await runner.stop('stop')), pid: runner.pid });
+  const timer = setTimeout(() => void runner.stop('timeout'), options.timeoutSeconds * 1000);
+  const onAbort = () => void runner.stop('stop');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  const exit = await exited;
+  clearTimeout(timer);
+  options.signal?.removeEventListener('abort', onAbort);
+
+  const final = finalStatus(state, exit);
+  state.end = final.end;
+  if (final.error && !state.error) state.error = { ...final.error, phase: 'run' };
+  return finish(final.status === 'running' ? 'failed' : final.status);
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { sourcePosition } from '../protocol/model';
+
+export const severity = z.enum(['error', 'warning', 'info']);
+export type Severity = z.output<typeof severity>;
+
+/** Every rule Loss Lens knows, with its fixed severity. The ids are stable: CI configs and the Problems panel key on them. */
+export const RULES = {
+  'regularizer-not-in-loss': {
+    severity: 'error',
+    summary: 'A regularization penalty never reaches the loss the optimizer minimizes.',
+    help:
+      'The optimizer only sees the scalar its step returns. model.fit adds every layer\'s penalty to that scalar; a ' +
+      'hand-written optimizer.minimize(() => …) loop returns whatever it computes, usually the data loss alone, so ' +
+      'kernelRegularizer does nothing. Return tf.add(dataLoss, tf.addN(model.calculateLosses())) instead.',
+  },
+  'regularizer-intermittent': {
+    severity: 'warning',
+    summary: 'A penalty reaches the minimized loss in some steps and not others.',
+    help: 'Some steps add the penalty to the loss and others do not, so the decay is weaker than configured. Check the code path that builds the loss.',
+  },
+  'activity-regularizer-unsupported': {
+    severity: 'error',
+    summary: 'tfjs cannot apply activity regularizers; the penalty can never reach the loss.',
+    help:
+      'tfjs 4.x throws NotImplementedError when a layer with an activityRegularizer is called. Remove it, or add a ' +
+      'penalty on the activations to your loss yourself.',
+  },
+  'no-decay': {
+    severity: 'info',
+    summary: 'Some kernels have decay, and this conv/dense kernel has none.',
+    help: 'If leaving this kernel undecayed is deliberate (a final classifier, say), ignore this; otherwise give it the same kernelRegularizer.',
+  },
+  'decay-on-bias-or-norm': {
+    severity: 'warning',
+    summary: 'A penalty on a bias or a normalization gamma/beta.',
+    help:
+      'Decay on biases and normalization scales rarely helps and can hurt: it pulls normalized activations towards ' +
+      'zero. Usual practice decays kernels only.',
+  },
+  'l2-with-adaptive-optimizer': {
+    severity: 'warning',
+    summary: 'An L1/L2 penalty with an adaptive optimizer is not weight decay.',
+    help:
+      'Adam, Adamax, RMSProp, Adagrad and Adadelta divide each gradient, the penalty\'s included, by its running ' +
+      'magnitude, so weights with large gradients are barely decayed (Loshchilov & Hutter, "Decoupled Weight Decay ' +
+      'Regularization"). For real decay, shrink the weights after each step (w ← w·(1 − lr·λ)) instead of adding L2, ' +
+      'or use plain SGD, where L2 and decay are the same.',
+  },
+  'regularization-dominates-loss': {
+    severity: 'warning',
+    summary: 'At the first step the regularization loss exceeds the data loss.',
+    help:
+      'The optimizer mostly shrinks weights instead of fitting data. Lower the coefficients, or check that a large ' +
+      'layer is not decayed with a coefficient meant for a small one (tfjs sums l2·Σw² over every element).',
+  },
+  'non-finite-loss': {
+    severity: 'error',
+    summary: 'The loss became NaN or infinite.',
+    help: 'Everything after this step is meaningless. The finding names the term that went first; lower the learning rate or check the inputs.',
+  },
+  'no-training-step': {
+    severity: 'error',
+    summary: 'The script never took an optimizer step.',
+    help:
+      'Nothing computed a gradient of a loss with respect to trainable variables (model.fit, optimizer.minimize, ' +
+      'tf.variableGrads). Loss Lens analyzes training scripts.',
+  },
+  'script-error': {
+    severity: 'error',
+    summary: 'The script failed.',
+    help: 'The report still holds everything captured before the failure.',
+  },
+} as const satisfies Record<string, { severity: Severity; summary: string; help: string }>;
+
+export type RuleId = keyof typeof RULES;
+export const ruleId = z.enum(Object.keys(RULES) as [RuleId, ...RuleId[]]);
+
+export const finding = z.object({
+  ruleId,
+  severity,
+  message: z.string(),
+  layer: z.string().nullable(),
+  weight: z.string().nullable(),
+  step: z.number().int().nullable(),
+  source: sourcePosition.nullable(),
+  /** The term the finding is about, when there is one (lets a view select its node). */
+  termId: z.string().nullable(),
+});
+export type Finding = z.output<typeof finding>;
+
+export function makeFinding(
+  id: RuleId,
+  message: string,
+  where: Partial<Pick<Finding, 'layer' | 'weight' | 'step' | 'source' | 'termId'>> = {},
+): Finding {
+  return {
+    ruleId: id,
+    severity: RULES[id].severity,
+    message,
+    layer: where.layer ?? null,
+    weight: where.weight ?? null,
+    step: where.step ?? null,
+    source: where.source ?? null,
+    termId: where.termId ?? null,
+  };
+}
+
+const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      ORDER[a.severity] - ORDER[b.severity] ||
+      (a.source?.file ?? '').localeCompare(b.source?.file ?? '') ||
+      (a.source?.line ?? 0) - (b.source?.line ?? 0) ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
+}

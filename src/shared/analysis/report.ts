@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import type { RunState } from '../model/run-store';
+import {
+  backendInfo,
+  lossGraph,
+  optimizerInfo,
+  regularizerInfo,
+  sourcePosition,
+  termCollection,
+  termKind,
+  weightRole,
+} from '../protocol/model';
+import { wireNumber } from '../protocol/wire-number';
+import { decayPerStep } from './decay';
+import { finding, type Finding } from './finding';
+import { analyzeRun, firstNonFinite } from './rules';
+import { collectTerms } from './terms';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+const nullableNumber = wireNumber.nullable();
+
+const lossSplit = z.object({
+  step: z.number().int(),
+  totalLoss: wireNumber,
+  dataLoss: wireNumber,
+  regularizationLoss: wireNumber,
+});
+
+/**
+ * The `loss-lens analyze --json` report. Non-finite numbers are the strings "NaN", "Infinity"
+ * and "-Infinity". Documented field by field in the README.
+ */
+export const reportSchema = z.object({
+  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('loss-lens'), version: z.string() }),
+  script: z.string(),
+  status: z.enum(['completed', 'step-limit', 'timeout', 'failed']),
+  steps: z.number().int(),
+  durationMs: z.number(),
+  backend: backendInfo.nullable(),
+  notices: z.array(z.string()),
+  error: z
+    .object({
+      phase: z.enum(['build', 'run']),
+      name: z.string(),
+      message: z.string(),
+      source: sourcePosition.nullable(),
+      stack: z.string().nullable(),
+    })
+    .nullable(),
+  optimizer: optimizerInfo.nullable(),
+  layers: z.array(
+    z.object({
+      name: z.string(),
+      className: z.string(),
+      source: sourcePosition.nullable(),
+      activityRegularizer: regularizerInfo.nullable(),
+      weights: z.array(
+        z.object({
+          name: z.string(),
+          shortName: z.string(),
+          shape: z.array(z.number().int()),
+          trainable: z.boolean(),
+          role: weightRole,
+          regularizer: regularizerInfo.nullable(),
+          decayPerStep: z.number().optional(),
+        }),
+      ),
+    }),
+  ),
+  terms: z.array(
+    z.object({
+      id: z.string(),
+      collection: termCollection,
+      kind: termKind,
+      layer: z.string().nullable(),
+      weight: z.string().nullable(),
+      regularizer: regularizerInfo.nullable(),
+      value: nullableNumber,
+      reachesMinimizedLoss: z.boolean(),
+      evaluated: z.boolean(),
+      stepsInLoss: z.number().int(),
+      stepsObserved: z.number().int(),
+    }),
+  ),
+  lossSplit: z.object({ first: lossSplit.nullable(), last: lossSplit.nullable() }),
+  curves: z.object({
+    step: z.array(z.number().int()),
+    totalLoss: z.array(wireNumber),
+    dataLoss: z.array(wireNumber),
+    regularizationLoss: z.array(wireNumber),
+    learningRate: z.array(nullableNumber),
+    terms: z.record(z.string(), z.array(nullableNumber)),
+    weightNorms: z.record(z.string(), z.array(nullableNumber)),
+  }),
+  nonFinite: z
+    .object({ step: z.number().int(), terms: z.array(z.string()), weights: z.array(z.string()) })
+    .nullable(),
+  objectives: z.number().int(),
+  graph: lossGraph.nullable(),
+  findings: z.array(finding),
+});
+export type Report = z.output<typeof reportSchema>;
+export type ReportStatus = Report['status'];
+
+export interface ReportMeta {
+  toolVersion: string;
+  status: ReportStatus;
+  durationMs: number;
+}
+
+/** The report of a finished (or failed) run: everything captured, nothing dropped because the script misbehaved. */
+export function buildReport(state: RunState, meta: ReportMeta, findings: Finding[] = analyzeRun(state)): Report {
+  const terms = collectTerms(state);
+  const primaryKey = Object.keys(state.series)
+    .map(Number)
+    .sort((a, b) => a - b)[0];
+  const s = primaryKey === undefined ? undefined : state.series[primaryKey];
+  const optimizer = primaryKey === undefined ? undefined : state.optimizers[primaryKey];
+  const termById = new Map(terms.map((t) => [t.id, t]));
+  const split = (i: number) =>
+    s && s.step.length > 0
+      ? { step: s.step[i], totalLoss: s.totalLoss[i], dataLoss: s.dataLoss[i], regularizationLoss: s.regularizationLoss[i] }
+      : null;
+  const nf = firstNonFinite(state);
+  const error = state.buildErrors.length
+    ? {
+        phase: 'build' as const,
+        name: 'BuildError',
+        message: state.buildErrors.map((e) => e.message).join('\n'),
+        source: state.buildErrors[0].source,
+        stack: null,
+      }
+    : state.error;
+
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'loss-lens', version: meta.toolVersion },
+    script: state.script,
+    status: meta.status,
+    steps: Object.values(state.series).reduce((m, x) => Math.max(m, x.step.length), 0),
+    durationMs: Math.round(meta.durationMs),
+    backend: state.backend,
+    notices: state.notices,
+    error: error
+      ? { phase: error.phase, name: error.name, message: error.message, source: error.source, stack: error.stack }
+      : null,
+    optimizer: optimizer ?? null,
+    layers: state.layers.map((l) => ({
+      name: l.name,
+      className: l.className,
+      source: l.source,
+      activityRegularizer: l.activityRegularizer,
+      weights: l.weights.map((w) => {
+        const term = termById.get(`penalty:${w.id}`);
+        const decay = decayPerStep(
+          term?.objective != null ? state.optimizers[term.objective] : optimizer,
+          w.regularizer,
+          term?.reachesMinimizedLoss ?? false,
+        );
+        return {
+          name: w.id,
+          shortName: w.name,
+          shape: w.shape,
+          trainable: w.trainable,
+          role: w.role,
+          regularizer: w.regularizer,
+          ...(decay === undefined ? {} : { decayPerStep: decay }),
+        };
+      }),
+    })),
+    terms: terms.map((t) => ({
+      id: t.id,
+      collection: t.collection,
+      kind: t.kind,
+      layer: t.layer,
+      weight: t.weight,
+      regularizer: t.regularizer,
+      value: t.firstValue,
+      reachesMinimizedLoss: t.reachesMinimizedLoss,
+      evaluated: t.evaluated,
+      stepsInLoss: t.stepsInLoss,
+      stepsObserved: t.stepsObserved,
+    })),
+    lossSplit: { first: split(0), last: s ? split(s.step.length - 1) : null },
+    curves: {
+      step: s?.step ?? [],
+      totalLoss: s?.totalLoss ?? [],
+      dataLoss: s?.dataLoss ?? [],
+      regularizationLoss: s?.regularizationLoss ?? [],
+      learningRate: s?.learningRate ?? [],
+      terms: s?.terms ?? {},
+      weightNorms: s?.weightNorms ?? {},
+    },
+    nonFinite: nf ? { step: nf.step, terms: nf.terms, weights: nf.weights } : null,
+    objectives: Object.keys(state.series).length,
+    graph: primaryKey === undefined ? null : (state.graphs[primaryKey] ?? null),
+    findings,
+  };
+}
+
+/** 0 clean, 1 error-level findings, 2 the script could not be built or run. */
+export function exitCodeFor(report: Report): 0 | 1 | 2 {
+  if (report.status === 'failed') return 2;
+  return report.findings.some((f) => f.severity === 'error') ? 1 : 0;
+}

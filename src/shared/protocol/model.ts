@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { wireNumber } from './wire-number';
+
+/** A position in the user's own source file. Line and column are 1-based. */
+export const sourcePosition = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  column: z.number().int(),
+});
+export type SourcePosition = z.output<typeof sourcePosition>;
+
+export const weightRole = z.enum(['kernel', 'bias', 'gamma', 'beta', 'embedding', 'other']);
+export type WeightRole = z.output<typeof weightRole>;
+
+/** A regularizer as tfjs configured it. For tfjs's L1L2 the penalty is l1·Σ|w| + l2·Σw² (no ½). */
+export const regularizerInfo = z.object({
+  className: z.string(),
+  l1: z.number(),
+  l2: z.number(),
+});
+export type RegularizerInfo = z.output<typeof regularizerInfo>;
+
+export const weightInfo = z.object({
+  /** The variable's unique name in tfjs, e.g. `dense_Dense1/kernel`; weights are keyed by it everywhere. */
+  id: z.string(),
+  /** The weight's own name inside its layer, e.g. `kernel`. */
+  name: z.string(),
+  shape: z.array(z.number().int()),
+  trainable: z.boolean(),
+  role: weightRole,
+  regularizer: regularizerInfo.nullable(),
+});
+export type WeightInfo = z.output<typeof weightInfo>;
+
+export const layerInfo = z.object({
+  name: z.string(),
+  className: z.string(),
+  /** Where the user's code created the layer, mapped through the bundle's source map. */
+  source: sourcePosition.nullable(),
+  weights: z.array(weightInfo),
+  activityRegularizer: regularizerInfo.nullable(),
+});
+export type LayerInfo = z.output<typeof layerInfo>;
+
+export const optimizerInfo = z.object({
+  className: z.string(),
+  /** The optimizer's own getConfig(): learningRate, momentum, beta1, beta2, epsilon, … */
+  config: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
+});
+export type OptimizerInfo = z.output<typeof optimizerInfo>;
+
+export const termCollection = z.enum(['data', 'regularization']);
+export type TermCollection = z.output<typeof termCollection>;
+
+export const termKind = z.enum(['data', 'weight-penalty', 'activity-penalty']);
+export type TermKind = z.output<typeof termKind>;
+
+/** One additive part of the loss: the data loss, or one regularization penalty. */
+export const termInfo = z.object({
+  id: z.string(),
+  collection: termCollection,
+  kind: termKind,
+  layer: z.string().nullable(),
+  weight: z.string().nullable(),
+  regularizer: regularizerInfo.nullable(),
+  /** The graph node whose output is this term. */
+  nodeId: z.string(),
+  /** False when the step never even computed the penalty (a minimize loop that never calls calculateLosses). */
+  evaluated: z.boolean(),
+  reachesMinimizedLoss: z.boolean(),
+});
+export type TermInfo = z.output<typeof termInfo>;
+
+export const graphNodeKind = z.enum(['variable', 'op', 'unevaluated-term']);
+export type GraphNodeKind = z.output<typeof graphNodeKind>;
+
+/** Which part of the loss a node computes: only data, only a penalty, or the sum of both. */
+export const nodeRole = z.enum(['data', 'regularization', 'mixed']);
+export type NodeRole = z.output<typeof nodeRole>;
+
+export const graphNode = z.object({
+  id: z.string(),
+  kind: graphNodeKind,
+  /** tfjs kernel name for ops, weight name for variables. */
+  label: z.string(),
+  layer: z.string().nullable(),
+  shape: z.array(z.number().int()),
+  role: nodeRole,
+  /** Set on the node that outputs a term. */
+  termId: z.string().nullable(),
+  /** Set on variable nodes. */
+  weight: z.string().nullable(),
+  /** True when the node is an ancestor of (or is) the minimized scalar. */
+  reachesMinimizedLoss: z.boolean(),
+});
+export type GraphNode = z.output<typeof graphNode>;
+
+export const graphEdge = z.object({
+  from: z.string(),
+  to: z.string(),
+  shape: z.array(z.number().int()),
+});
+export type GraphEdge = z.output<typeof graphEdge>;
+
+/** The ops of one optimizer step that lead from the trainable variables to the minimized scalar, plus every penalty. */
+export const lossGraph = z.object({
+  objective: z.number().int(),
+  step: z.number().int(),
+  nodes: z.array(graphNode),
+  edges: z.array(graphEdge),
+  minimizedNodeId: z.string(),
+  dataNodeId: z.string().nullable(),
+  terms: z.array(termInfo),
+  /** The variables the step differentiates with respect to (weight ids). */
+  variables: z.array(z.string()),
+  captureMs: z.number(),
+});
+export type LossGraph = z.output<typeof lossGraph>;
+
+export const stepRecord = z.object({
+  objective: z.number().int(),
+  /** 1-based count of optimizer steps of this objective. */
+  step: z.number().int(),
+  totalLoss: wireNumber,
+  dataLoss: wireNumber,
+  regularizationLoss: wireNumber,
+  /** Each penalty's value this step, whether or not it reached the minimized loss. */
+  terms: z.record(z.string(), wireNumber),
+  /** Ids of the penalty terms that are ancestors of this step's minimized scalar. */
+  inLoss: z.array(z.string()),
+  weightNorms: z.record(z.string(), wireNumber),
+  learningRate: wireNumber.nullable(),
+  /** Wall time since the previous step of this objective (or since the script started). */
+  wallMs: z.number(),
+});
+export type StepRecord = z.output<typeof stepRecord>;
+
+export const backendInfo = z.object({
+  /** The tfjs backend the script ran on: tensorflow, wasm or cpu. */
+  name: z.string(),
+  tfjsVersion: z.string(),
+  /** Whose tfjs: the user's own install, or the copy that ships with Loss Lens. */
+  tfjsSource: z.enum(['user', 'bundled']),
+  tfjsPath: z.string(),
+  /** Kernels Loss Lens added to the backend, and kernels that fall back to the cpu implementation. */
+  addedKernels: z.array(z.string()),
+  fallbackKernels: z.array(z.string()),
+});
+export type BackendInfo = z.output<typeof backendInfo>;
+
+export const scriptError = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().nullable(),
+  /** The first frame in the user's own code. */
+  source: sourcePosition.nullable(),
+});
+export type ScriptError = z.output<typeof scriptError>;
