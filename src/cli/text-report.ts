@@ -85,20 +85,17 @@ function fmtFactor(x: number): string {
   return x === 1 ? '1 (none)' : String(Number(x.toPrecision(6)));
 }
 
-/** Consecutive layers that read the same are one row: a 1,000-layer model stays readable. */
+/** Layers that read the same (same class, line, decay and verdict) are one row: a 1,000-layer model stays readable. */
 function foldRows(rows: LayerRow[]): LayerRow[] {
-  const out: LayerRow[] = [];
-  for (let i = 0; i < rows.length; ) {
-    let j = i;
-    while (j + 1 < rows.length && rows[j + 1].key === rows[i].key) j++;
-    if (j - i >= 2) {
-      out.push({ ...rows[i], name: `${rows[i].name} … ${rows[j].name} (${j - i + 1} layers)` });
-    } else {
-      for (let k = i; k <= j; k++) out.push(rows[k]);
-    }
-    i = j + 1;
+  const groups = new Map<string, LayerRow[]>();
+  for (const r of rows) {
+    const g = groups.get(r.key);
+    if (g) g.push(r);
+    else groups.set(r.key, [r]);
   }
-  return out;
+  return [...groups.values()].map((g) =>
+    g.length < 3 ? g : [{ ...g[0], name: `${g[0].name}, ${g[1].name}, … (${g.length} layers)` }],
+  ).flat();
 }
 
 function share(part: number, whole: number): string {
@@ -136,7 +133,13 @@ export function renderTextReport(report: Report, cwd: string, st: Style = plain)
 
   if (report.error) {
     const where = relativeSource(report.error.source, cwd);
-    const label = report.error.phase === 'build' ? 'could not build the script' : 'the script failed';
+    const labels: Record<string, string> = {
+      BuildError: 'could not build the script',
+      FileNotFound: 'no such script',
+      NotATfjsScript: 'not a TensorFlow.js script',
+      BackendUnavailable: 'the requested backend is not available',
+    };
+    const label = labels[report.error.name] ?? 'the script failed';
     out.push('', st.red(st.bold(`✗ ${label}`)) + (where ? ` at ${where}` : ''));
     for (const line of report.error.message.split('\n')) out.push(`  ${line}`);
   }

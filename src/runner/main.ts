@@ -110,7 +110,7 @@ async function start(init: InitCommand): Promise<void> {
   layerProbe.install();
   const optimizerProbe = new OptimizerProbe(loaded.tf);
   optimizerProbe.install();
-  new StepProbe(loaded.tf, engine, layerProbe, optimizerProbe, {
+  new StepProbe(loaded.tf, engine, layerProbe, optimizerProbe, frames, {
     stepLimit: init.steps,
     emit,
     startedAt: performance.now(),

@@ -22,6 +22,8 @@ export interface BundleOk {
 
 export interface BundleFailure {
   ok: false;
+  /** The script itself does not exist (as opposed to failing to build). */
+  missing: boolean;
   errors: Array<{ message: string; source: SourcePosition | null }>;
 }
 
@@ -33,10 +35,10 @@ export interface BundleFailure {
 export async function bundleScript(scriptPath: string, outDir: string): Promise<BundleOk | BundleFailure> {
   const entry = path.resolve(scriptPath);
   if (!fs.existsSync(entry)) {
-    return { ok: false, errors: [{ message: `No such file: ${scriptPath}`, source: null }] };
+    return { ok: false, missing: true, errors: [{ message: `No such file: ${scriptPath}`, source: null }] };
   }
   if (!fs.statSync(entry).isFile()) {
-    return { ok: false, errors: [{ message: `Not a file: ${scriptPath}`, source: null }] };
+    return { ok: false, missing: true, errors: [{ message: `Not a file: ${scriptPath}`, source: null }] };
   }
   fs.mkdirSync(outDir, { recursive: true });
   const bundlePath = path.join(outDir, 'bundle.mjs');
@@ -103,6 +105,7 @@ export async function bundleScript(scriptPath: string, outDir: string): Promise<
     if (!Array.isArray(failure.errors)) throw err;
     return {
       ok: false,
+      missing: false,
       errors: failure.errors.map((e) => ({
         message: e.text,
         source: e.location

@@ -55,6 +55,10 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
   const bundle = await bundleScript(scriptPath, workDir);
   if (!bundle.ok) {
     state.buildErrors = bundle.errors;
+    if (bundle.missing) {
+      state.error = { phase: 'build', name: 'FileNotFound', message: bundle.errors[0].message, stack: null, source: null };
+      state.buildErrors = [];
+    }
     return finish('failed');
   }
   if (bundle.tfjsImports.length === 0) {

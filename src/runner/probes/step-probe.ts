@@ -1,5 +1,6 @@
 import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
 import type { EngineInternals, GradientsFn, Tensor, Tf, Variable } from '../tfjs-internals';
+import type { UserFrames } from '../user-frames';
 import type { LayerProbe, RegularizedWeight } from './layer-probe';
 import { describeOptimizer, type OptimizerProbe } from './optimizer-probe';
 import { ancestorTensors, buildLossGraph, type TermSpec } from './tape-graph';
@@ -34,6 +35,7 @@ export class StepProbe {
     private readonly engine: EngineInternals,
     private readonly layers: LayerProbe,
     private readonly optimizers: OptimizerProbe,
+    private readonly frames: UserFrames,
     private readonly options: StepProbeOptions,
   ) {}
 
@@ -161,6 +163,7 @@ export class StepProbe {
       terms,
       opOwner,
       weights,
+      source: this.frames.captureSite(),
     });
     const keep = new Set(graph.variables);
     objective.tracked = xs.filter((x) => keep.has(weights.get(x.id)?.weightId ?? x.name));

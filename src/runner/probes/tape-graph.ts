@@ -28,6 +28,7 @@ export interface TapeGraphInput {
   opOwner: ReadonlyMap<number, string>;
   /** Variable tensor id → weight and layer, for every layer known. */
   weights: ReadonlyMap<number, { weightId: string; layer: string }>;
+  source: LossGraph['source'];
 }
 
 /** Tensor ids that are ancestors of (or are) the targets on this tape. */
@@ -240,6 +241,7 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
     dataNodeId,
     terms: termInfos,
     variables,
+    source: input.source,
     captureMs: performance.now() - started,
   };
 }

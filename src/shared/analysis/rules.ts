@@ -193,7 +193,7 @@ function ruleNonFinite(state: RunState, terms: TermView[]): Finding[] {
       step: nf.step,
       layer: first?.layer ?? null,
       weight: first?.weight ?? null,
-      source: first?.source ?? null,
+      source: first?.source ?? state.graphs[nf.objective]?.source ?? null,
       termId: nf.terms[0],
     }),
   ];
@@ -213,15 +213,54 @@ function ruleNoTrainingStep(state: RunState): Finding[] {
 }
 
 function ruleScriptError(state: RunState): Finding[] {
+  const build = state.buildErrors.map((b) => makeFinding('script-error', `Build error: ${b.message}`, { source: b.source }));
   const e = state.error;
-  if (!e) return [];
-  return [makeFinding('script-error', `${e.name}: ${e.message}`, { source: e.source })];
+  if (!e) return build;
+  return [...build, makeFinding('script-error', `${e.name}: ${e.message}`, { source: e.source })];
+}
+
+const sourceKey = (f: Finding) => (f.source ? `${f.source.file}:${f.source.line}:${f.source.column}` : null);
+
+/**
+ * One finding per rule and source line: a helper called in a loop creates many layers at one line,
+ * and a thousand identical findings there say less than one that counts them.
+ */
+export function foldBySource(findings: Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = sourceKey(f);
+    if (key === null || f.ruleId === 'script-error' || f.ruleId === 'non-finite-loss') {
+      out.push(f);
+      continue;
+    }
+    const k = `${f.ruleId}@${key}`;
+    const g = groups.get(k);
+    if (g) g.push(f);
+    else {
+      groups.set(k, [f]);
+      out.push(f);
+    }
+  }
+  return out.map((f) => {
+    const key = sourceKey(f);
+    const g = key === null ? undefined : groups.get(`${f.ruleId}@${key}`);
+    if (!g || g.length === 1 || g[0] !== f) return f;
+    const others = g.slice(1).map((x) => x.weight ?? x.layer).filter((x): x is string => x !== null);
+    const shown = others.slice(0, 3).join(', ');
+    return {
+      ...f,
+      message: `${f.message} The same holds for ${g.length - 1} more created at this line (${shown}${others.length > 3 ? ', …' : ''}).`,
+      weight: null,
+      termId: null,
+    };
+  });
 }
 
 /** All findings for a run, most severe first. Pure: the same state always gives the same findings. */
 export function analyzeRun(state: RunState): Finding[] {
   const terms = collectTerms(state);
-  return sortFindings([
+  return sortFindings(foldBySource([
     ...ruleScriptError(state),
     ...ruleNoTrainingStep(state),
     ...ruleRegularizerNotInLoss(terms),
@@ -231,7 +270,7 @@ export function analyzeRun(state: RunState): Finding[] {
     ...ruleAdaptiveOptimizer(state, terms),
     ...ruleRegularizationDominates(state, terms),
     ...ruleNoDecay(state),
-  ]);
+  ]));
 }
 
 export function fmt(x: number): string {

@@ -113,6 +113,8 @@ export const lossGraph = z.object({
   terms: z.array(termInfo),
   /** The variables the step differentiates with respect to (weight ids). */
   variables: z.array(z.string()),
+  /** Where the user's code ran the step (the model.fit or optimizer.minimize call), when it is on the stack. */
+  source: sourcePosition.nullable().default(null),
   captureMs: z.number(),
 });
 export type LossGraph = z.output<typeof lossGraph>;
