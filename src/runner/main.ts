@@ -11,7 +11,7 @@ import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
 import { Telemetry } from './telemetry';
-import { engineOf } from './tfjs-internals';
+import { engineOf, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
 
 export const TELEMETRY_FD = 3;
@@ -105,13 +105,23 @@ async function start(init: InitCommand): Promise<void> {
   emit({ type: 'backend', backend: loaded.info });
   for (const message of loaded.notices) emit({ type: 'notice', level: 'info', message });
 
-  const engine = engineOf(loaded.tf);
-  layerProbe = new LayerProbe(loaded.tf, engine, frames);
+  if (init.instrument) installProbes(loaded.tf, init.steps, frames);
+  (globalThis as Record<string, unknown>)[MODULES_GLOBAL] = loaded.modules;
+  try {
+    await import(pathToFileURL(init.bundlePath).href);
+  } catch (err) {
+    failAndExit(err);
+  }
+}
+
+function installProbes(tf: Tf, stepLimit: number, userFrames: UserFrames): void {
+  const engine = engineOf(tf);
+  layerProbe = new LayerProbe(tf, engine, userFrames);
   layerProbe.install();
-  const optimizerProbe = new OptimizerProbe(loaded.tf);
+  const optimizerProbe = new OptimizerProbe(tf);
   optimizerProbe.install();
-  new StepProbe(loaded.tf, engine, layerProbe, optimizerProbe, frames, {
-    stepLimit: init.steps,
+  new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
+    stepLimit,
     emit,
     startedAt: performance.now(),
     onStepLimit: () => {
@@ -119,13 +129,6 @@ async function start(init: InitCommand): Promise<void> {
       realExit(0);
     },
   }).install();
-
-  (globalThis as Record<string, unknown>)[MODULES_GLOBAL] = loaded.modules;
-  try {
-    await import(pathToFileURL(init.bundlePath).href);
-  } catch (err) {
-    failAndExit(err);
-  }
 }
 
 function main(): void {

@@ -14,6 +14,8 @@ export interface RunOptions {
   steps: number;
   timeoutSeconds: number;
   backend: BackendChoice;
+  /** Benchmarks only: the same run without the probes. */
+  instrument?: boolean;
   /** The runner entry (dist/runner.js). */
   runnerPath: string;
   toolVersion: string;
@@ -81,6 +83,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
     userSources: bundle.userSources,
     steps: options.steps,
     backend: options.backend,
+    instrument: options.instrument,
     cwd: options.cwd ?? process.cwd(),
     nodePath: options.nodePath,
     onEvent: (event) => {

@@ -15,6 +15,8 @@ export interface RunnerProcessOptions {
   userSources: string[];
   steps: number;
   backend: BackendChoice;
+  /** Benchmarks only: run without the probes. */
+  instrument?: boolean;
   cwd: string;
   /** The Node executable for the runner (default: the one running us). */
   nodePath?: string;
@@ -86,6 +88,7 @@ export class RunnerProcess {
       userSources: o.userSources,
       steps: o.steps,
       backend: o.backend,
+      instrument: o.instrument ?? true,
     });
     return this.exited;
   }

@@ -25,6 +25,8 @@ export const initCommand = z.object({
   userSources: z.array(z.string()),
   steps: z.number().int().positive(),
   backend: backendChoice,
+  /** False only for benchmarks: the same process, backend and kernels, without the probes. */
+  instrument: z.boolean().default(true),
 });
 export type InitCommand = z.output<typeof initCommand>;
 

@@ -1,0 +1,26 @@
+// Benchmark workload: a small CNN (the kind in examples/) trained with model.fit.
+import * as tf from '@tensorflow/tfjs';
+
+const STEPS = Number(process.env.BENCH_STEPS ?? 12);
+const WARMUP = 2;
+const model = tf.sequential();
+model.add(tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 5e-4 }) }));
+model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+model.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 5e-4 }) }));
+model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+model.add(tf.layers.flatten());
+model.add(tf.layers.dense({ units: 64, activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 5e-4 }) }));
+model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+model.compile({ optimizer: tf.train.sgd(0.05), loss: 'categoricalCrossentropy' });
+const x = tf.randomUniform([STEPS * 32, 16, 16, 3], 0, 1, 'float32', 7);
+const y = tf.oneHot(tf.randomUniform([STEPS * 32], 0, 10, 'int32', 8), 10).toFloat();
+const times: number[] = [];
+await model.fit(x, y, {
+  epochs: 1,
+  batchSize: 32,
+  shuffle: false,
+  verbose: 0,
+  callbacks: { onBatchEnd: () => void times.push(performance.now()) },
+});
+const measured = times.slice(WARMUP);
+console.log(`BENCH_STEPS_PER_S ${((measured.length - 1) / ((measured.at(-1)! - measured[0]) / 1000)).toFixed(4)}`);
