@@ -13,6 +13,16 @@ const build = (options) =>
 
 await Promise.all([
   build({
+    entryPoints: ['src/host/extension.ts'],
+    outfile: 'dist/extension.js',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: true,
+    external: nodeExternal,
+  }),
+  build({
     entryPoints: ['src/runner/main.ts'],
     outfile: 'dist/runner.js',
     bundle: true,

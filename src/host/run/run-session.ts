@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Called once the runner is up, with a way to stop it early. */
   onStarted?: (control: { stop: () => Promise<void>; pid: number | undefined }) => void;
   signal?: AbortSignal;
+  /** A state to fill in place (a host that shows it live); a fresh one by default. */
+  state?: RunState;
 }
 
 export interface RunOutcome {
@@ -44,7 +46,8 @@ export interface RunOutcome {
 export async function runScript(options: RunOptions): Promise<RunOutcome> {
   const started = performance.now();
   const scriptPath = path.resolve(options.cwd ?? process.cwd(), options.scriptPath);
-  const state = emptyRunState(scriptPath);
+  const state = options.state ?? emptyRunState(scriptPath);
+  state.script = scriptPath;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-'));
   const finish = (status: ReportStatus): RunOutcome => {
     fs.rmSync(workDir, { recursive: true, force: true });

@@ -1,0 +1,169 @@
+/**
+ * The quick fix for `regularizer-not-in-loss` in an `optimizer.minimize(() => …)` loop: add the model's
+ * penalties to the value the callback returns. Pure text work (no vscode), so it is tested in Node.
+ */
+
+export interface TextFix {
+  /** Offsets into the document text. */
+  start: number;
+  end: number;
+  newText: string;
+  model: string;
+}
+
+const OPEN: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+
+/** Index just past a string, template or comment starting at i, or i when there is none. */
+function skipNonCode(text: string, i: number): number {
+  const c = text[i];
+  if (c === '/' && text[i + 1] === '/') {
+    const nl = text.indexOf('\n', i);
+    return nl < 0 ? text.length : nl;
+  }
+  if (c === '/' && text[i + 1] === '*') {
+    const end = text.indexOf('*/', i + 2);
+    return end < 0 ? text.length : end + 2;
+  }
+  if (c === '"' || c === "'") {
+    let j = i + 1;
+    while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+    return j + 1;
+  }
+  if (c === '`') {
+    let j = i + 1;
+    while (j < text.length && text[j] !== '`') {
+      if (text[j] === '\\') j += 2;
+      else if (text[j] === '$' && text[j + 1] === '{') j = matchClose(text, j + 1) + 1;
+      else j++;
+    }
+    return j + 1;
+  }
+  return i;
+}
+
+/** Index of the bracket closing the one at `open`. */
+function matchClose(text: string, open: number): number {
+  const stack: string[] = [OPEN[text[open]]];
+  let i = open + 1;
+  while (i < text.length && stack.length) {
+    const skipped = skipNonCode(text, i);
+    if (skipped !== i) {
+      i = skipped;
+      continue;
+    }
+    const c = text[i];
+    if (OPEN[c]) stack.push(OPEN[c]);
+    else if (c === stack[stack.length - 1]) stack.pop();
+    i++;
+  }
+  return i - 1;
+}
+
+/** End of an expression starting at i: the first `,` `;` or unmatched closer at depth 0. */
+function expressionEnd(text: string, i: number, stops: string): number {
+  while (i < text.length) {
+    const skipped = skipNonCode(text, i);
+    if (skipped !== i) {
+      i = skipped;
+      continue;
+    }
+    const c = text[i];
+    if (OPEN[c]) i = matchClose(text, i) + 1;
+    else if (stops.includes(c) || c === ')' || c === ']' || c === '}') return i;
+    else i++;
+  }
+  return i;
+}
+
+function trimRange(text: string, start: number, end: number): [number, number] {
+  while (start < end && /\s/.test(text[start])) start++;
+  while (end > start && /\s/.test(text[end - 1])) end--;
+  return [start, end];
+}
+
+/** The last `return EXPR` at the top level of a block (not inside a nested function). */
+function lastTopLevelReturn(text: string, open: number, close: number): [number, number] | null {
+  let found: [number, number] | null = null;
+  let i = open + 1;
+  while (i < close) {
+    const skipped = skipNonCode(text, i);
+    if (skipped !== i) {
+      i = skipped;
+      continue;
+    }
+    const c = text[i];
+    if (OPEN[c]) {
+      i = matchClose(text, i) + 1;
+      continue;
+    }
+    if (/\breturn\b/y.test(sliceFrom(text, i)) && !/[\w$]/.test(text[i - 1] ?? '')) {
+      const exprStart = i + 'return'.length;
+      const exprEnd = expressionEnd(text, exprStart, ';\n');
+      const [s, e] = trimRange(text, exprStart, exprEnd);
+      if (e > s) found = [s, e];
+      i = exprEnd;
+      continue;
+    }
+    i++;
+  }
+  return found;
+}
+
+function sliceFrom(text: string, i: number): string {
+  return text.slice(i, i + 8);
+}
+
+function namespaceOf(text: string): string {
+  const m =
+    /import\s+\*\s+as\s+([\w$]+)\s+from\s+['"]@tensorflow\/tfjs[\w-]*['"]/.exec(text) ??
+    /(?:const|let|var)\s+([\w$]+)\s*=\s*require\(\s*['"]@tensorflow\/tfjs[\w-]*['"]\s*\)/.exec(text);
+  return m?.[1] ?? 'tf';
+}
+
+function modelOf(callback: string, text: string): string {
+  const used = /([\w$]+)\.(?:apply|predict|call|execute)\s*\(/.exec(callback);
+  if (used && used[1] !== 'tf') return used[1];
+  const declared = /(?:const|let|var)\s+([\w$]+)\s*=\s*[\w$]+\.(?:sequential|model)\s*\(/.exec(text);
+  return declared?.[1] ?? 'model';
+}
+
+/**
+ * Finds the `minimize(…)` (or `computeGradients(…)`) call at or after `offset` on its line and returns the edit
+ * that adds `tf.addN(model.calculateLosses())` to what its callback returns. Null when the callback is not
+ * recognizable, or already adds the penalties.
+ */
+export function minimizeFix(text: string, offset: number, typescript: boolean): TextFix | null {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const call = /\b(?:minimize|computeGradients|variableGrads)\s*\(/g;
+  call.lastIndex = lineStart;
+  const m = call.exec(text);
+  if (!m || m.index > offset + 400) return null;
+  const open = m.index + m[0].length - 1;
+  const argEnd = expressionEnd(text, open + 1, ',');
+  const [argStart] = trimRange(text, open + 1, argEnd);
+  const arg = text.slice(argStart, argEnd);
+  if (arg.includes('calculateLosses')) return null;
+
+  const arrow = /^(?:async\s*)?(?:\([^)]*\)|[\w$]+)\s*=>\s*/.exec(arg);
+  const fn = /^(?:async\s+)?function\b[^(]*\([^)]*\)\s*/.exec(arg);
+  const head = arrow ?? fn;
+  if (!head) return null;
+  const bodyStart = argStart + head[0].length;
+  let range: [number, number] | null;
+  if (text[bodyStart] === '{') {
+    range = lastTopLevelReturn(text, bodyStart, matchClose(text, bodyStart));
+  } else if (arrow) {
+    range = trimRange(text, bodyStart, argEnd);
+  } else {
+    return null;
+  }
+  if (!range) return null;
+
+  const tf = namespaceOf(text);
+  const model = modelOf(arg, text);
+  let expr = text.slice(range[0], range[1]);
+  // An expression body that is an object literal or a cast needs no extra parentheses inside tf.add(…).
+  if (expr.startsWith('(') && matchClose(expr, 0) === expr.length - 1) expr = expr.slice(1, -1).trim();
+  const sum = `${tf}.add(${expr}, ${tf}.addN(${model}.calculateLosses()))`;
+  return { start: range[0], end: range[1], newText: typescript ? `${sum} as ${tf}.Scalar` : sum, model };
+}

@@ -1,0 +1,83 @@
+/**
+ * Composition only: wires the run controller to the editor, the Problems panel and the loss-graph panel.
+ * Nothing heavy loads here; the engine is imported when the first run starts.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LayerDecorations } from './vscode/decorations';
+import { FindingDiagnostics } from './vscode/diagnostics';
+import { AddPenaltiesQuickFix } from './vscode/quick-fix';
+import { RunController } from './vscode/run-controller';
+import { RunStatus } from './vscode/run-status';
+import { readSettings } from './vscode/settings';
+
+const SCRIPT_LANGUAGES = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);
+
+export interface LossLensApi {
+  runs: RunController;
+  decorations: LayerDecorations;
+}
+
+let controller: RunController | undefined;
+
+export function activate(context: vscode.ExtensionContext): LossLensApi {
+  const log = vscode.window.createOutputChannel('Loss Lens', { log: true });
+  const runs = new RunController(path.join(context.extensionPath, 'dist', 'runner.js'), log, context.extension.packageJSON.version);
+  controller = runs;
+  const decorations = new LayerDecorations();
+  decorations.setEnabled(readSettings().decorations);
+  const diagnostics = new FindingDiagnostics();
+
+  context.subscriptions.push(
+    log,
+    runs,
+    decorations,
+    diagnostics,
+    new RunStatus(runs),
+    runs.onDidChange((change) => {
+      if (change.kind === 'started') return;
+      decorations.update(change.run);
+      if (change.kind === 'finished') diagnostics.update(change.run);
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('lossLens.decorations.enabled')) decorations.setEnabled(readSettings().decorations);
+    }),
+    vscode.languages.registerCodeActionsProvider(
+      [...SCRIPT_LANGUAGES].map((language) => ({ language, scheme: 'file' })),
+      new AddPenaltiesQuickFix(runs),
+      { providedCodeActionKinds: AddPenaltiesQuickFix.kinds },
+    ),
+    vscode.commands.registerCommand('lossLens.visualize', (uri?: vscode.Uri) => visualize(runs, uri)),
+    vscode.commands.registerCommand('lossLens.stop', async () => {
+      const script = runs.latestScript();
+      if (script) await runs.stop(script);
+    }),
+    vscode.commands.registerCommand('lossLens.rerun', async () => {
+      const script = runs.latestScript();
+      if (script) await runs.start(script);
+    }),
+  );
+  return { runs, decorations };
+}
+
+/** Runs the script in the active editor (or the one given by a menu), after saving it. */
+async function visualize(runs: RunController, uri?: vscode.Uri): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showErrorMessage('Loss Lens runs your training script, so it only works in a trusted workspace.');
+    return;
+  }
+  const editor = vscode.window.activeTextEditor;
+  const document = uri
+    ? await vscode.workspace.openTextDocument(uri)
+    : editor?.document;
+  if (!document || document.uri.scheme !== 'file' || !SCRIPT_LANGUAGES.has(document.languageId)) {
+    void vscode.window.showErrorMessage('Loss Lens: open a TensorFlow.js training script (JavaScript or TypeScript file) first.');
+    return;
+  }
+  if (document.isDirty) await document.save();
+  await runs.start(document.uri.fsPath);
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.disposeAndWait();
+}

@@ -1,0 +1,125 @@
+import * as vscode from 'vscode';
+import { layerNotes, type LineNote, type NoteTone, type WeightNote } from '../../shared/analysis/layer-notes';
+import { LineTracker } from '../editor/line-tracker';
+import type { Run } from './run-controller';
+
+const COLOR: Record<NoteTone, string> = {
+  reaches: 'lossLens.decoration.reachesForeground',
+  missing: 'lossLens.decoration.missingForeground',
+  neutral: 'lossLens.decoration.neutralForeground',
+  pending: 'lossLens.decoration.neutralForeground',
+};
+
+function fmt(x: number | null | undefined, digits = 4): string {
+  if (x === null || x === undefined) return '—';
+  if (!Number.isFinite(x)) return String(x);
+  return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e5 ? String(Number(x.toPrecision(digits))) : x.toExponential(2);
+}
+
+function weightRow(w: WeightNote): string {
+  const verdict = w.regularizer === null ? '' : w.reaches === null ? 'pending' : w.reaches ? '✓ reaches' : '⚠ **never reaches**';
+  const share = w.share === null ? '—' : `${(100 * w.share).toFixed(w.share < 0.001 ? 3 : 1)}%`;
+  const decay = w.decayPerStep === undefined ? '—' : `×${fmt(w.decayPerStep, 6)}`;
+  return `| \`${w.shortName}\` | ${w.shape.join('×') || 'scalar'} | ${w.regularizer ?? 'none'} | ${verdict} | ${decay} | ${fmt(w.norm)} | ${share} |`;
+}
+
+/** The hover: every layer on the line, each weight with its regularizer, decay factor, current norm and loss share. */
+export function hoverFor(note: LineNote): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.isTrusted = false;
+  md.appendMarkdown(`**Loss Lens** · ${note.text.replace(/[\\`*_[\]<>]/g, '\\$&')}\n\n`);
+  for (const l of note.layers) {
+    md.appendMarkdown(`\`${l.name}\` (${l.className})\n\n`);
+    md.appendMarkdown('| weight | shape | decay | minimized loss | decay/step (SGD) | ‖w‖ | share of loss |\n|---|---|---|---|---|---|---|\n');
+    md.appendMarkdown(l.weights.map(weightRow).join('\n') + '\n\n');
+  }
+  return md;
+}
+
+/**
+ * After-text notes on each line that created a layer. Rebuilt from the run's state (never patched), and moved
+ * or cleared as the user edits, until the next run replaces them.
+ */
+export class LayerDecorations implements vscode.Disposable {
+  private readonly types = new Map<NoteTone, vscode.TextEditorDecorationType>();
+  private readonly notes = new Map<string, LineTracker<LineNote>>();
+  private readonly owned = new Map<string, Set<string>>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private enabled = true;
+
+  constructor() {
+    for (const tone of Object.keys(COLOR) as NoteTone[]) {
+      this.types.set(
+        tone,
+        vscode.window.createTextEditorDecorationType({
+          after: { margin: '0 0 0 2em', color: new vscode.ThemeColor(COLOR[tone]), fontStyle: tone === 'pending' ? 'italic' : 'normal' },
+          rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+        }),
+      );
+    }
+    this.disposables.push(
+      vscode.window.onDidChangeVisibleTextEditors(() => this.paintAll()),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)),
+    );
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    this.paintAll();
+  }
+
+  update(run: Run): void {
+    const byFile = new Map<string, Array<{ line: number; value: LineNote }>>();
+    for (const note of layerNotes(run.state)) {
+      byFile.set(note.file, [...(byFile.get(note.file) ?? []), { line: note.line - 1, value: note }]);
+    }
+    // A new run of a script replaces every note its previous run left, in whatever file.
+    for (const file of this.owned.get(run.script) ?? []) this.notes.delete(file);
+    for (const [file, entries] of byFile) this.notes.set(file, new LineTracker(entries));
+    this.owned.set(run.script, new Set(byFile.keys()));
+    this.paintAll();
+  }
+
+  /** The note texts currently shown for a file, by 0-based line (what tests read). */
+  notesFor(file: string): Array<{ line: number; text: string }> {
+    return (this.notes.get(file)?.current() ?? []).map((e) => ({ line: e.line, text: e.value.text }));
+  }
+
+  private onEdit(e: vscode.TextDocumentChangeEvent): void {
+    const tracker = this.notes.get(e.document.uri.fsPath);
+    if (!tracker || e.contentChanges.length === 0) return;
+    // VS Code lists a batch's changes bottom-up, so each applies to the text as the previous left it.
+    tracker.apply(
+      e.contentChanges.map((c) => ({
+        startLine: c.range.start.line,
+        startCharacter: c.range.start.character,
+        endLine: c.range.end.line,
+        endCharacter: c.range.end.character,
+        newLineCount: c.text.split('\n').length,
+      })),
+    );
+    this.paintAll();
+  }
+
+  private paintAll(): void {
+    for (const editor of vscode.window.visibleTextEditors) this.paint(editor);
+  }
+
+  private paint(editor: vscode.TextEditor): void {
+    const entries = this.enabled ? (this.notes.get(editor.document.uri.fsPath)?.current() ?? []) : [];
+    const byTone = new Map<NoteTone, vscode.DecorationOptions[]>();
+    for (const { line, value } of entries) {
+      if (line >= editor.document.lineCount) continue;
+      const end = editor.document.lineAt(line).range.end;
+      const list = byTone.get(value.tone) ?? [];
+      list.push({ range: new vscode.Range(end, end), hoverMessage: hoverFor(value), renderOptions: { after: { contentText: value.text } } });
+      byTone.set(value.tone, list);
+    }
+    for (const [tone, type] of this.types) editor.setDecorations(type, byTone.get(tone) ?? []);
+  }
+
+  dispose(): void {
+    for (const t of this.types.values()) t.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

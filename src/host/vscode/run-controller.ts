@@ -1,0 +1,194 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Finding } from '../../shared/analysis/finding';
+import { analyzeRun } from '../../shared/analysis/rules';
+import { emptyRunState, type RunState, type RunStatus } from '../../shared/model/run-store';
+import type { RunnerEvent } from '../../shared/protocol/runner-protocol';
+import type { RunOutcome } from '../run/run-session';
+import { readSettings } from './settings';
+
+/** One run of one script: the live state the panel, editor notes and Problems are rebuilt from. */
+export interface Run {
+  readonly id: number;
+  readonly script: string;
+  readonly state: RunState;
+  status: RunStatus;
+  findings: Finding[];
+  /** Every file the run reported a position in: the only files a webview may ask us to open. */
+  readonly files: Set<string>;
+  outcome: RunOutcome | null;
+  pid: number | undefined;
+}
+
+export type RunChange =
+  | { kind: 'started'; run: Run }
+  | { kind: 'events'; run: Run; events: RunnerEvent[] }
+  | { kind: 'finished'; run: Run };
+
+interface Active {
+  run: Run;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+let nextId = 1;
+
+/**
+ * Owns the runs: at most one per script, a re-run replaces the old one, and no child process outlives its run
+ * (cancel, re-run, dispose). Events are batched before they are announced, so views update a few times a second.
+ */
+export class RunController implements vscode.Disposable {
+  private readonly active = new Map<string, Active>();
+  private readonly finished = new Map<string, Run>();
+  private readonly emitter = new vscode.EventEmitter<RunChange>();
+  readonly onDidChange = this.emitter.event;
+  private latest: string | null = null;
+
+  constructor(
+    private readonly runnerPath: string,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly toolVersion: string,
+  ) {}
+
+  get(script: string): Run | undefined {
+    return this.active.get(script)?.run ?? this.finished.get(script);
+  }
+
+  /** Every run this window knows, running or finished. */
+  all(): Run[] {
+    const runs = new Map<string, Run>(this.finished);
+    for (const [script, a] of this.active) runs.set(script, a.run);
+    return [...runs.values()];
+  }
+
+  /** The script of the run started last, for Stop and Re-run without an editor. */
+  latestScript(): string | null {
+    return this.latest;
+  }
+
+  isRunning(script?: string): boolean {
+    return script ? this.active.has(script) : this.active.size > 0;
+  }
+
+  async start(script: string): Promise<Run> {
+    await this.stop(script);
+    const settings = readSettings(vscode.Uri.file(script));
+    const run: Run = {
+      id: nextId++,
+      script,
+      state: emptyRunState(script),
+      status: 'running',
+      findings: [],
+      files: new Set([script]),
+      outcome: null,
+      pid: undefined,
+    };
+    this.latest = script;
+    const abort = new AbortController();
+    let pending: RunnerEvent[] = [];
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      flushTimer = undefined;
+      if (pending.length === 0) return;
+      const events = pending;
+      pending = [];
+      run.findings = analyzeRun(run.state);
+      this.emitter.fire({ kind: 'events', run, events });
+    };
+
+    this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s)`);
+    // The engine (esbuild, child processes) loads only when a run starts, keeping activation light.
+    const { runScript } = await import('../run/run-session');
+    const done = runScript({
+      scriptPath: script,
+      cwd: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(script))?.uri.fsPath ?? path.dirname(script),
+      steps: settings.steps,
+      timeoutSeconds: settings.timeoutSeconds,
+      backend: settings.backend,
+      nodePath: settings.nodePath || undefined,
+      runnerPath: this.runnerPath,
+      toolVersion: this.toolVersion,
+      signal: abort.signal,
+      state: run.state,
+      onStarted: ({ pid }) => (run.pid = pid),
+      onEvent: (event) => {
+        for (const file of filesOf(event)) run.files.add(file);
+        if (event.type === 'notice') this.log.info(event.message);
+        if (event.type === 'error') this.log.error(`${event.error.name}: ${event.error.message}`);
+        pending.push(event);
+        flushTimer ??= setTimeout(flush, 100);
+      },
+      onOutput: (_stream, text) => this.log.append(text),
+      onProtocolError: (error) => this.log.warn(`Ignored a malformed runner message: ${error}`),
+    }).then(
+      (outcome) => {
+        clearTimeout(flushTimer);
+        flush();
+        run.outcome = outcome;
+        run.status = outcome.status;
+        run.findings = outcome.findings;
+        for (const f of outcome.findings) if (f.source) run.files.add(f.source.file);
+        this.log.info(`Finished ${path.basename(script)}: ${outcome.status}, ${outcome.report.steps} steps, ${outcome.findings.length} findings`);
+      },
+      (err: unknown) => {
+        clearTimeout(flushTimer);
+        run.status = 'failed';
+        this.log.error(`Loss Lens failed to run ${script}: ${(err as Error)?.stack ?? String(err)}`);
+      },
+    ).finally(() => {
+      if (this.active.get(script)?.run === run) this.active.delete(script);
+      this.finished.set(script, run);
+      this.emitter.fire({ kind: 'finished', run });
+      void this.updateContext();
+    });
+    this.active.set(script, { run, abort, done });
+    this.emitter.fire({ kind: 'started', run });
+    void this.updateContext();
+    return run;
+  }
+
+  /** Stop the run of a script (or every run) and wait until its processes are gone. */
+  async stop(script?: string): Promise<void> {
+    const targets = script ? [this.active.get(script)].filter((a): a is Active => !!a) : [...this.active.values()];
+    for (const a of targets) a.abort.abort();
+    await Promise.all(targets.map((a) => a.done));
+  }
+
+  /** Resolves when the run of `script` (if any) has finished. */
+  async whenDone(script: string): Promise<Run | undefined> {
+    await this.active.get(script)?.done;
+    return this.get(script);
+  }
+
+  private async updateContext(): Promise<void> {
+    await vscode.commands.executeCommand('setContext', 'lossLens.running', this.active.size > 0);
+    await vscode.commands.executeCommand('setContext', 'lossLens.hasRun', this.latest !== null);
+  }
+
+  dispose(): void {
+    for (const a of this.active.values()) a.abort.abort();
+    this.emitter.dispose();
+  }
+
+  /** For deactivate(): kill every run and wait for the processes to be gone. */
+  async disposeAndWait(): Promise<void> {
+    const pending = [...this.active.values()].map((a) => a.done);
+    this.dispose();
+    await Promise.all(pending);
+  }
+}
+
+function filesOf(event: RunnerEvent): string[] {
+  switch (event.type) {
+    case 'layers':
+      return event.layers.flatMap((l) => (l.source ? [l.source.file] : []));
+    case 'graph':
+      return event.graph.source ? [event.graph.source.file] : [];
+    case 'error':
+      return event.error.source ? [event.error.source.file] : [];
+    case 'end':
+      return event.exitSource ? [event.exitSource.file] : [];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,27 @@
+import * as vscode from 'vscode';
+import { backendChoice, type BackendChoice } from '../../shared/protocol/runner-protocol';
+
+export interface LossLensSettings {
+  backend: BackendChoice;
+  steps: number;
+  timeoutSeconds: number;
+  /** Empty: the runtime VS Code already provides (process.execPath, run as Node). */
+  nodePath: string;
+  decorations: boolean;
+  stopRunWhenPanelCloses: boolean;
+}
+
+/** Read once per use: settings may change between runs. Bad values fall back to defaults instead of failing a run. */
+export function readSettings(scope?: vscode.Uri): LossLensSettings {
+  const c = vscode.workspace.getConfiguration('lossLens', scope);
+  const backend = backendChoice.safeParse(c.get('backend'));
+  const positive = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback);
+  return {
+    backend: backend.success ? backend.data : 'auto',
+    steps: Math.floor(positive(c.get('steps'), 20)),
+    timeoutSeconds: positive(c.get('timeoutSeconds'), 120),
+    nodePath: c.get<string>('nodePath')?.trim() ?? '',
+    decorations: c.get<boolean>('decorations.enabled') ?? true,
+    stopRunWhenPanelCloses: c.get<boolean>('stopRunWhenPanelCloses') ?? true,
+  };
+}

@@ -1,0 +1,134 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LossLensApi } from '../../../src/host/extension';
+
+const EXTENSION_ID = 'loss-lens.loss-lens';
+const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+const file = (name: string) => path.join(ws(), name);
+
+async function api(): Promise<LossLensApi> {
+  const ext = vscode.extensions.getExtension<LossLensApi>(EXTENSION_ID);
+  assert.ok(ext, 'the extension is installed');
+  return ext.activate();
+}
+
+async function open(name: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(file(name));
+  return vscode.window.showTextDocument(doc);
+}
+
+/** Runs the command on a script the way a user does, and waits for the run to end. */
+async function visualize(name: string) {
+  const { runs } = await api();
+  await open(name);
+  await vscode.commands.executeCommand('lossLens.visualize');
+  const run = await runs.whenDone(file(name));
+  assert.ok(run, 'a run was recorded');
+  return run;
+}
+
+function lossLensDiagnostics(name: string) {
+  return vscode.languages.getDiagnostics(vscode.Uri.file(file(name))).filter((d) => d.source === 'Loss Lens');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('Loss Lens in VS Code', () => {
+  before(async () => {
+    await vscode.workspace.getConfiguration('lossLens').update('steps', 6, vscode.ConfigurationTarget.Workspace);
+  });
+
+  it('declares its commands and refuses untrusted workspaces', async () => {
+    await api();
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    assert.equal(ext.packageJSON.capabilities.untrustedWorkspaces.supported, false);
+    const commands = await vscode.commands.getCommands(true);
+    for (const c of ['lossLens.visualize', 'lossLens.stop', 'lossLens.rerun']) assert.ok(commands.includes(c), c);
+  });
+
+  it('runs the command: errors in Problems and a note on each layer line', async () => {
+    const run = await visualize('custom-loop-drops-penalty.ts');
+    assert.equal(run.status, 'step-limit');
+    assert.equal(run.state.series[0].step.length, 6, 'the steps setting is honoured');
+    const diags = lossLensDiagnostics('custom-loop-drops-penalty.ts');
+    assert.deepEqual(
+      diags.map((d) => [d.range.start.line, d.code, d.severity]),
+      [18, 19, 20].map((line) => [line, 'regularizer-not-in-loss', vscode.DiagnosticSeverity.Error]),
+    );
+    const { decorations } = await api();
+    assert.deepEqual(decorations.notesFor(file('custom-loop-drops-penalty.ts')), [
+      { line: 18, text: '⚠ L2 1e-3 never reaches the minimized loss' },
+      { line: 19, text: '⚠ L2 1e-3 never reaches the minimized loss' },
+      { line: 20, text: '⚠ L2 1e-3 never reaches the minimized loss' },
+    ]);
+  });
+
+  it('moves the notes with edits above them, and clears a replaced line', async () => {
+    const editor = await open('custom-loop-drops-penalty.ts');
+    const { decorations } = await api();
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '// a new first line\n'));
+    assert.deepEqual(decorations.notesFor(file('custom-loop-drops-penalty.ts')).map((n) => n.line), [19, 20, 21]);
+    await editor.edit((e) => e.delete(new vscode.Range(19, 0, 20, 0)));
+    assert.deepEqual(decorations.notesFor(file('custom-loop-drops-penalty.ts')).map((n) => n.line), [19, 20]);
+    await vscode.commands.executeCommand('undo');
+    await vscode.commands.executeCommand('undo');
+    await editor.document.save();
+  });
+
+  it('quick-fixes a minimize loop that drops its penalties, and the re-run is clean', async () => {
+    await visualize('custom-loop-drops-penalty.ts');
+    const uri = vscode.Uri.file(file('custom-loop-drops-penalty.ts'));
+    const [first] = lossLensDiagnostics('custom-loop-drops-penalty.ts');
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, first.range);
+    const fix = actions.find((a) => a.title.includes('calculateLosses'));
+    assert.ok(fix?.edit, `a quick fix is offered (got: ${actions.map((a) => a.title).join(', ')})`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    const text = (await vscode.workspace.openTextDocument(uri)).getText();
+    assert.match(text, /tf\.add\(tf\.losses\.softmaxCrossEntropy\(y, logits\) as tf\.Scalar, tf\.addN\(model\.calculateLosses\(\)\)\) as tf\.Scalar/);
+    const run = await visualize('custom-loop-drops-penalty.ts');
+    assert.equal(run.status, 'step-limit');
+    assert.deepEqual(lossLensDiagnostics('custom-loop-drops-penalty.ts'), []);
+    const { decorations } = await api();
+    assert.equal(decorations.notesFor(file('custom-loop-drops-penalty.ts'))[0].text, 'L2 1e-3 on kernel · reaches loss');
+  });
+
+  it('points a script error at the user line, in Problems', async () => {
+    const run = await visualize('throws.ts');
+    assert.equal(run.status, 'failed');
+    const err = lossLensDiagnostics('throws.ts').find((d) => d.code === 'script-error');
+    assert.equal(err?.range.start.line, 10);
+    assert.match(err!.message, /data loader ran dry/);
+    // The layers were built in a helper: their notes are there.
+    const { decorations } = await api();
+    assert.equal(decorations.notesFor(file('helpers/build-model.ts')).length, 2);
+  });
+
+  it('kills the script and its children on cancel', async () => {
+    const { runs } = await api();
+    await open('never-ends.ts');
+    await vscode.commands.executeCommand('lossLens.visualize');
+    const run = runs.get(file('never-ends.ts'))!;
+    for (let i = 0; i < 100 && run.pid === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    const pid = run.pid!;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(alive(pid), 'the runner is up');
+    await vscode.commands.executeCommand('lossLens.stop');
+    await runs.whenDone(file('never-ends.ts'));
+    assert.equal(alive(pid), false, 'the runner is gone');
+    assert.equal(runs.isRunning(), false);
+  });
+});
