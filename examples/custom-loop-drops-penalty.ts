@@ -1,7 +1,7 @@
 // A hand-written training loop, the way many tfjs tutorials write one.
 // The layers ask for L2 weight decay, but the loss handed to optimizer.minimize()
 // is the cross-entropy alone: model.fit would add the penalties, this loop never does.
-import * as tf from '@tensorflow/tfjs-node';
+import * as tf from '@tensorflow/tfjs';
 
 const NUM_CLASSES = 4;
 const FEATURES = 32;
@@ -16,9 +16,16 @@ function makeData(n: number) {
 }
 
 const model = tf.sequential();
-model.add(tf.layers.dense({ inputShape: [FEATURES], units: 64, activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }) }));
-model.add(tf.layers.dense({ units: 64, activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }) }));
-model.add(tf.layers.dense({ units: NUM_CLASSES, kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }) }));
+const decay = () => tf.regularizers.l2({ l2: 1e-3 });
+model.add(tf.layers.dense({
+  inputShape: [FEATURES], units: 64, activation: 'relu', kernelRegularizer: decay(),
+}));
+model.add(tf.layers.dense({
+  units: 64, activation: 'relu', kernelRegularizer: decay(),
+}));
+model.add(tf.layers.dense({
+  units: NUM_CLASSES, kernelRegularizer: decay(),
+}));
 
 const optimizer = tf.train.sgd(0.1);
 const { x, y } = makeData(512);

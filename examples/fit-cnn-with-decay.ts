@@ -2,7 +2,7 @@
 // What Loss Lens points out here is subtler: L2 on the kernels with Adam is not weight
 // decay (Loshchilov & Hutter), the batch-norm gamma is decayed too, and the last dense
 // kernel has no decay while the others do.
-import * as tf from '@tensorflow/tfjs-node';
+import * as tf from '@tensorflow/tfjs';
 
 const IMAGE = 16;
 const CLASSES = 10;

@@ -10,7 +10,10 @@ const wanted = [
   { pkg: 'libkrb5-dev', present: () => existsSync('/usr/include/gssapi/gssapi.h') || existsSync('/usr/include/krb5.h') },
 ];
 
-const missing = wanted.filter((w) => !w.present()).map((w) => w.pkg);
+// `--only pkg` limits the check (the main job needs only what code-server compiles against).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv.slice(onlyAt + 1) : null;
+const missing = wanted.filter((w) => (!only || only.includes(w.pkg)) && !w.present()).map((w) => w.pkg);
 if (missing.length === 0) process.exit(0);
 
 if (process.getuid?.() !== 0) {

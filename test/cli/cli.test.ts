@@ -51,9 +51,9 @@ describe('loss-lens analyze --json', () => {
     const r = cli('analyze', 'examples/custom-loop-drops-penalty.ts', '--steps', '3', '--no-color');
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('Layers');
-    expect(r.stdout).toMatch(/dense_Dense1\s+Dense\s+examples\/custom-loop-drops-penalty\.ts:19:21\s+L2 1e-3 on kernel\s+NO/);
+    expect(r.stdout).toMatch(/dense_Dense1\s+Dense\s+examples\/custom-loop-drops-penalty\.ts:20:21\s+L2 1e-3 on kernel\s+NO/);
     expect(r.stdout).toMatch(/regularization\s+0\s+0/);
-    expect(r.stdout).toMatch(/examples\/custom-loop-drops-penalty\.ts:19:21 {2}error {2}.+ {2}regularizer-not-in-loss/);
+    expect(r.stdout).toMatch(/examples\/custom-loop-drops-penalty\.ts:20:21 {2}error {2}.+ {2}regularizer-not-in-loss/);
     expect(r.stdout).not.toMatch(/\x1b\[/);
   });
 

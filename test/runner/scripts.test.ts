@@ -29,7 +29,7 @@ describe('the scripts people write', () => {
   });
 
   it('maps an import of @tensorflow/tfjs-node onto the bundled tfjs on wasm, and says so once', async () => {
-    const { report } = await analyze(path.join(ROOT, 'examples/custom-loop-with-penalty.ts'), { steps: 2 });
+    const { report } = await analyze(fixtureScript('cjs-script.js'), { steps: 2 });
     expect(report.backend).toMatchObject({ name: 'wasm', tfjsSource: 'bundled' });
     expect(report.notices.filter((n) => n.includes('tfjs-node is not installed'))).toHaveLength(1);
   });

@@ -7,9 +7,9 @@ describe('inline notes on layer lines', () => {
   it('says a dropped penalty never reaches the minimized loss', () => {
     const notes = layerNotes(stateFrom(readStream('custom-loop-drops-penalty')));
     expect(notes.map((n) => [n.line, n.text, n.tone])).toEqual([
-      [19, '⚠ L2 1e-3 never reaches the minimized loss', 'missing'],
       [20, '⚠ L2 1e-3 never reaches the minimized loss', 'missing'],
-      [21, '⚠ L2 1e-3 never reaches the minimized loss', 'missing'],
+      [23, '⚠ L2 1e-3 never reaches the minimized loss', 'missing'],
+      [26, '⚠ L2 1e-3 never reaches the minimized loss', 'missing'],
     ]);
     const w = notes[0].layers[0].weights[0];
     expect(w).toMatchObject({ shortName: 'kernel', reaches: false, decayPerStep: 1, share: 0 });

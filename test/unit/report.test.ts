@@ -30,8 +30,8 @@ describe('report from a recorded custom loop that drops its penalties', () => {
 
   it('prints findings as file:line:col  severity  message  rule-id', () => {
     const text = renderTextReport(report, '/work/main');
-    expect(text).toMatch(/^ {2}examples\/custom-loop-drops-penalty\.ts:19:21 {2}error {2}L2 1e-3 on dense_Dense1\/kernel never reaches .* {2}regularizer-not-in-loss$/m);
-    expect(text).toContain('dense_Dense1  Dense  examples/custom-loop-drops-penalty.ts:19:21');
+    expect(text).toMatch(/^ {2}examples\/custom-loop-drops-penalty\.ts:20:21 {2}error {2}L2 1e-3 on dense_Dense1\/kernel never reaches .* {2}regularizer-not-in-loss$/m);
+    expect(text).toContain('dense_Dense1  Dense  examples/custom-loop-drops-penalty.ts:20:21');
     expect(text).toMatch(/3 errors, 0 warnings, 0 info/);
   });
 });

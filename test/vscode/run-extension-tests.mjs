@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'n
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, makeWorkspace, ROOT, startCodeServer } from './code-server.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, makeWorkspace, ROOT, startCodeServer } from '../../scripts/code-server.mjs';
 
 const out = path.join(ROOT, 'out', 'vscode-suite');
 rmSync(out, { recursive: true, force: true });

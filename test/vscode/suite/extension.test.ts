@@ -67,13 +67,13 @@ describe('Loss Lens in VS Code', () => {
     const diags = lossLensDiagnostics('custom-loop-drops-penalty.ts');
     assert.deepEqual(
       diags.map((d) => [d.range.start.line, d.code, d.severity]),
-      [18, 19, 20].map((line) => [line, 'regularizer-not-in-loss', vscode.DiagnosticSeverity.Error]),
+      [19, 22, 25].map((line) => [line, 'regularizer-not-in-loss', vscode.DiagnosticSeverity.Error]),
     );
     const { decorations } = await api();
     assert.deepEqual(decorations.notesFor(file('custom-loop-drops-penalty.ts')), [
-      { line: 18, text: '⚠ L2 1e-3 never reaches the minimized loss' },
       { line: 19, text: '⚠ L2 1e-3 never reaches the minimized loss' },
-      { line: 20, text: '⚠ L2 1e-3 never reaches the minimized loss' },
+      { line: 22, text: '⚠ L2 1e-3 never reaches the minimized loss' },
+      { line: 25, text: '⚠ L2 1e-3 never reaches the minimized loss' },
     ]);
   });
 
@@ -81,9 +81,10 @@ describe('Loss Lens in VS Code', () => {
     const editor = await open('custom-loop-drops-penalty.ts');
     const { decorations } = await api();
     await editor.edit((e) => e.insert(new vscode.Position(0, 0), '// a new first line\n'));
-    assert.deepEqual(decorations.notesFor(file('custom-loop-drops-penalty.ts')).map((n) => n.line), [19, 20, 21]);
-    await editor.edit((e) => e.delete(new vscode.Range(19, 0, 20, 0)));
-    assert.deepEqual(decorations.notesFor(file('custom-loop-drops-penalty.ts')).map((n) => n.line), [19, 20]);
+    assert.deepEqual(decorations.notesFor(file('custom-loop-drops-penalty.ts')).map((n) => n.line), [20, 23, 26]);
+    // Deleting the first layer's line clears its note and moves the others up.
+    await editor.edit((e) => e.delete(new vscode.Range(20, 0, 21, 0)));
+    assert.deepEqual(decorations.notesFor(file('custom-loop-drops-penalty.ts')).map((n) => n.line), [22, 25]);
     await vscode.commands.executeCommand('undo');
     await vscode.commands.executeCommand('undo');
     await editor.document.save();

@@ -2,13 +2,13 @@
 // driven by Debian's chromium (see ../shared/guides/vscode-integration-tests.md). Installs into .cache/ on
 // first use, so a fresh clone gets everything from `npm test`.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = path.join(ROOT, '.cache');
 const NODE_VERSION = '24.21.0';
 const CODE_SERVER_VERSION = '4.139.1';
@@ -65,20 +65,35 @@ function freePort() {
  * Starts code-server in its own process group on a free port. `trust: false` leaves workspace trust on,
  * so the folder opens in Restricted Mode.
  */
-export async function startCodeServer({ folder, trust = true, extensionsDir } = {}) {
+/** A calm workbench for people and screenshots: no welcome page, no chat side bar, no AI features. */
+export const QUIET_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
+  'workbench.tips.enabled': false,
+  'extensions.ignoreRecommendations': true,
+  'update.mode': 'none',
+  'telemetry.telemetryLevel': 'off',
+};
+
+export async function startCodeServer({ folder, trust = true, extensionsDir, userDataDir, port: wanted, smokeTestDriver = true, settings = QUIET_SETTINGS } = {}) {
   ensureCodeServer();
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'll-code-server-'));
+  const userData = userDataDir ?? path.join(tmp, 'user-data');
+  mkdirSync(path.join(userData, 'User'), { recursive: true });
+  const settingsFile = path.join(userData, 'User', 'settings.json');
+  if (settings && !existsSync(settingsFile)) writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
   const args = [
     '--auth', 'none',
     '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', path.join(tmp, 'user-data'),
+    '--user-data-dir', userData,
     '--extensions-dir', extensionsDir ?? path.join(tmp, 'extensions'),
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
     '--reconnection-grace-time', '5',
-    '--vscode-option', 'enable-smoke-test-driver',
+    ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ...(trust ? ['--disable-workspace-trust'] : []),
     folder,
   ];
@@ -125,9 +140,13 @@ export function installVsix(vsix, extensionsDir) {
   execFileSync(NODE24, [CODE_SERVER, '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'pipe' });
 }
 
-/** A disposable copy of the given files as a workspace folder, so tests may edit and re-run them. */
+/**
+ * A disposable copy of the given files as a workspace folder, so tests may edit and re-run them. Its
+ * node_modules links to ours, as a real project has its own tfjs (and TypeScript then resolves the imports).
+ */
 export function makeWorkspace(files) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'll-ws-'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   for (const [name, from] of Object.entries(files)) {
     const to = path.join(dir, name);
     mkdirSync(path.dirname(to), { recursive: true });

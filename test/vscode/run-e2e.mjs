@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// End-to-end in the real UI, as a user would: the packaged VSIX installed into code-server, the command run
+// from the palette, the notes read from the editor DOM, screenshots saved in test-results/. Also checks that
+// an untrusted workspace (Restricted Mode) does not offer the command at all.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, installVsix, makeWorkspace, ROOT, startCodeServer } from '../../scripts/code-server.mjs';
+
+const results = path.join(ROOT, 'test-results');
+mkdirSync(results, { recursive: true });
+const vsix = path.join(ROOT, 'out', 'loss-lens.vsix');
+execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+const extensionsDir = mkdtempSync(path.join(os.tmpdir(), 'll-ext-'));
+installVsix(vsix, extensionsDir);
+
+const workspace = makeWorkspace({
+  'custom-loop-drops-penalty.ts': path.join(ROOT, 'examples/custom-loop-drops-penalty.ts'),
+  'custom-loop-with-penalty.ts': path.join(ROOT, 'examples/custom-loop-with-penalty.ts'),
+});
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+const step = (m) => process.stdout.write(`  e2e: ${m}\n`);
+
+async function openWorkbench(server) {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
+  await page.waitForTimeout(1500);
+  return page;
+}
+
+async function quickOpen(page, fileName) {
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill(fileName);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab.active[aria-label*="${fileName}"]`).waitFor();
+}
+
+async function paletteRows(page, text) {
+  await page.keyboard.press('Control+Shift+P');
+  await page.locator('.quick-input-widget input').fill(`>${text}`);
+  await page.waitForTimeout(700);
+  return page.locator('.quick-input-list .monaco-list-row', { hasText: text });
+}
+
+let failed = false;
+try {
+  // 1. Trusted workspace, packaged extension: palette → command → notes and Problems.
+  const server = await startCodeServer({ folder: workspace, extensionsDir });
+  try {
+    const page = await openWorkbench(server);
+    await quickOpen(page, 'custom-loop-drops-penalty.ts');
+    const rows = await paletteRows(page, 'Loss Lens: Visualize Loss Graph');
+    await rows.first().click();
+    step('command started from the palette');
+    await page.locator('.statusbar-item', { hasText: /Loss Lens: \d+ steps/ }).waitFor({ timeout: 120_000 });
+    const status = await page.locator('.statusbar-item', { hasText: 'Loss Lens:' }).first().innerText();
+    assert.match(status, /20 steps · 3 errors/);
+    // After-text decorations are spans in the view lines whose text is CSS ::after content.
+    const notes = () =>
+      page
+        .locator('.editor-instance .monaco-editor .view-lines')
+        .first()
+        .evaluate((root) =>
+          [...root.querySelectorAll('span[class*="ced-"]')]
+            .map((el) => getComputedStyle(el, '::after').content)
+            .filter((c) => c && c !== 'none')
+            .map((c) => c.replace(/^"|"$/g, '').replace(/\u00a0/g, ' ')),
+        );
+    const note = '⚠ L2 1e-3 never reaches the minimized loss';
+    for (let i = 0; i < 50 && !(await notes()).includes(note); i++) await page.waitForTimeout(200);
+    assert.deepEqual(await notes(), [note, note, note], 'one note per layer line');
+    step('three layer notes are in the editor DOM');
+    await page.keyboard.press('Control+Shift+M');
+    await page.locator('.markers-panel .monaco-list-row', { hasText: 'regularizer-not-in-loss' }).first().waitFor();
+    await page.screenshot({ path: path.join(results, 'e2e-vscode-drops-penalty.png') });
+    step('screenshot: test-results/e2e-vscode-drops-penalty.png');
+  } finally {
+    server.stop();
+  }
+
+  // 2. Restricted Mode: the extension does not run, so its command is not offered.
+  const restricted = await startCodeServer({ folder: workspace, extensionsDir, trust: false, smokeTestDriver: false });
+  try {
+    const page = await openWorkbench(restricted);
+    await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).waitFor({ timeout: 30_000 });
+    const rows = await paletteRows(page, 'Loss Lens: Visualize Loss Graph');
+    assert.equal(await rows.count(), 0, 'no Loss Lens command in Restricted Mode');
+    await page.screenshot({ path: path.join(results, 'e2e-vscode-restricted.png') });
+    step('Restricted Mode offers no Loss Lens command');
+  } finally {
+    restricted.stop();
+  }
+} catch (err) {
+  failed = true;
+  process.stderr.write(`e2e failed: ${err.stack ?? err}\n`);
+  for (const page of browser.contexts().flatMap((c) => c.pages())) {
+    await page.screenshot({ path: path.join(results, `e2e-failure-${Date.now()}.png`) }).catch(() => {});
+  }
+} finally {
+  await browser.close();
+  rmSync(workspace, { recursive: true, force: true });
+  rmSync(extensionsDir, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
