@@ -37,7 +37,7 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
     runs.onDidChange((change) => {
       if (change.kind === 'started') return;
       decorations.update(change.run);
-      if (change.kind === 'finished') diagnostics.update(change.run);
+      diagnostics.update(change.run);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('lossLens.decorations.enabled')) decorations.setEnabled(readSettings().decorations);

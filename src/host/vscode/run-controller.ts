@@ -5,7 +5,7 @@ import { analyzeRun } from '../../shared/analysis/rules';
 import { emptyRunState, type RunState, type RunStatus } from '../../shared/model/run-store';
 import type { RunnerEvent } from '../../shared/protocol/runner-protocol';
 import type { RunOutcome } from '../run/run-session';
-import { readSettings } from './settings';
+import { readSettings, type LossLensSettings } from './settings';
 
 /** One run of one script: the live state the panel, editor notes and Problems are rebuilt from. */
 export interface Run {
@@ -85,6 +85,21 @@ export class RunController implements vscode.Disposable {
     };
     this.latest = script;
     const abort = new AbortController();
+    // Registered before anything is awaited, so a Stop that comes right away still finds the run.
+    const done = this.execute(run, settings, abort.signal).finally(() => {
+      if (this.active.get(script)?.run === run) this.active.delete(script);
+      this.finished.set(script, run);
+      this.emitter.fire({ kind: 'finished', run });
+      void this.updateContext();
+    });
+    this.active.set(script, { run, abort, done });
+    this.emitter.fire({ kind: 'started', run });
+    void this.updateContext();
+    return run;
+  }
+
+  private async execute(run: Run, settings: LossLensSettings, signal: AbortSignal): Promise<void> {
+    const { script } = run;
     let pending: RunnerEvent[] = [];
     let flushTimer: NodeJS.Timeout | undefined;
     const flush = () => {
@@ -95,56 +110,44 @@ export class RunController implements vscode.Disposable {
       run.findings = analyzeRun(run.state);
       this.emitter.fire({ kind: 'events', run, events });
     };
-
     this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s)`);
-    // The engine (esbuild, child processes) loads only when a run starts, keeping activation light.
-    const { runScript } = await import('../run/run-session');
-    const done = runScript({
-      scriptPath: script,
-      cwd: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(script))?.uri.fsPath ?? path.dirname(script),
-      steps: settings.steps,
-      timeoutSeconds: settings.timeoutSeconds,
-      backend: settings.backend,
-      nodePath: settings.nodePath || undefined,
-      runnerPath: this.runnerPath,
-      toolVersion: this.toolVersion,
-      signal: abort.signal,
-      state: run.state,
-      onStarted: ({ pid }) => (run.pid = pid),
-      onEvent: (event) => {
-        for (const file of filesOf(event)) run.files.add(file);
-        if (event.type === 'notice') this.log.info(event.message);
-        if (event.type === 'error') this.log.error(`${event.error.name}: ${event.error.message}`);
-        pending.push(event);
-        flushTimer ??= setTimeout(flush, 100);
-      },
-      onOutput: (_stream, text) => this.log.append(text),
-      onProtocolError: (error) => this.log.warn(`Ignored a malformed runner message: ${error}`),
-    }).then(
-      (outcome) => {
-        clearTimeout(flushTimer);
-        flush();
-        run.outcome = outcome;
-        run.status = outcome.status;
-        run.findings = outcome.findings;
-        for (const f of outcome.findings) if (f.source) run.files.add(f.source.file);
-        this.log.info(`Finished ${path.basename(script)}: ${outcome.status}, ${outcome.report.steps} steps, ${outcome.findings.length} findings`);
-      },
-      (err: unknown) => {
-        clearTimeout(flushTimer);
-        run.status = 'failed';
-        this.log.error(`Loss Lens failed to run ${script}: ${(err as Error)?.stack ?? String(err)}`);
-      },
-    ).finally(() => {
-      if (this.active.get(script)?.run === run) this.active.delete(script);
-      this.finished.set(script, run);
-      this.emitter.fire({ kind: 'finished', run });
-      void this.updateContext();
-    });
-    this.active.set(script, { run, abort, done });
-    this.emitter.fire({ kind: 'started', run });
-    void this.updateContext();
-    return run;
+    try {
+      // The engine (esbuild, child processes) loads only when a run starts, keeping activation light.
+      const { runScript } = await import('../run/run-session');
+      const outcome = await runScript({
+        scriptPath: script,
+        cwd: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(script))?.uri.fsPath ?? path.dirname(script),
+        steps: settings.steps,
+        timeoutSeconds: settings.timeoutSeconds,
+        backend: settings.backend,
+        nodePath: settings.nodePath || undefined,
+        runnerPath: this.runnerPath,
+        toolVersion: this.toolVersion,
+        signal,
+        state: run.state,
+        onStarted: ({ pid }) => (run.pid = pid),
+        onEvent: (event) => {
+          for (const file of filesOf(event)) run.files.add(file);
+          if (event.type === 'notice') this.log.info(event.message);
+          if (event.type === 'error') this.log.error(`${event.error.name}: ${event.error.message}`);
+          pending.push(event);
+          flushTimer ??= setTimeout(flush, 100);
+        },
+        onOutput: (_stream, text) => this.log.append(text),
+        onProtocolError: (error) => this.log.warn(`Ignored a malformed runner message: ${error}`),
+      });
+      clearTimeout(flushTimer);
+      flush();
+      run.outcome = outcome;
+      run.status = outcome.status;
+      run.findings = outcome.findings;
+      for (const f of outcome.findings) if (f.source) run.files.add(f.source.file);
+      this.log.info(`Finished ${path.basename(script)}: ${outcome.status}, ${outcome.report.steps} steps, ${outcome.findings.length} findings`);
+    } catch (err) {
+      clearTimeout(flushTimer);
+      run.status = 'failed';
+      this.log.error(`Loss Lens failed to run ${script}: ${(err as Error)?.stack ?? String(err)}`);
+    }
   }
 
   /** Stop the run of a script (or every run) and wait until its processes are gone. */
