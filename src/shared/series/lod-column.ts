@@ -1,0 +1,204 @@
+/**
+ * A level-of-detail index over one append-only column of a training curve.
+ *
+ * The raw values stay where they are (RunState's column arrays, or a function of several columns);
+ * this keeps min/max per block of BLOCK raw points and, above that, per 2, 4, 8… blocks, so the
+ * extent of any range costs O(BLOCK + log² n) instead of O(n). That is what lets a view draw
+ * M4 (first/min/max/last per pixel column, Jugel et al., VLDB 2014) over a million steps each frame:
+ * every spike survives, because a pixel's min and max are exact.
+ *
+ * `null` is "no value at this step" (a term first seen later) and is a gap; NaN and ±Infinity are
+ * non-finite values, kept as runs so a view can mark where the loss stopped being finite.
+ */
+export type ValueAt = (index: number) => number | null;
+
+export const BLOCK = 16;
+
+class GrowableF64 {
+  data: Float64Array;
+  length = 0;
+  constructor(capacity = 64) {
+    this.data = new Float64Array(capacity);
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  clear(): void {
+    this.length = 0;
+  }
+  byteLength(): number {
+    return this.data.byteLength;
+  }
+}
+
+/** min and max over finite values, and the smallest positive one (for log scales). */
+export interface Extent {
+  min: number;
+  max: number;
+  minPositive: number;
+}
+
+export const emptyExtent = (): Extent => ({ min: Infinity, max: -Infinity, minPositive: Infinity });
+
+export function isEmptyExtent(e: Extent): boolean {
+  return !(e.min <= e.max);
+}
+
+class Level {
+  min = new GrowableF64();
+  max = new GrowableF64();
+  minPositive = new GrowableF64();
+  get count(): number {
+    return this.min.length;
+  }
+  push(min: number, max: number, minPositive: number): void {
+    this.min.push(min);
+    this.max.push(max);
+    this.minPositive.push(minPositive);
+  }
+}
+
+export class LodColumn {
+  private readonly levels: Level[] = [new Level()];
+  private indexed = 0;
+  private block: Extent = emptyExtent();
+  /** Non-finite runs as [start, end) index pairs, flat; the last run may still be open. */
+  private readonly runs: number[] = [];
+  private openRun = false;
+
+  constructor(readonly valueAt: ValueAt) {}
+
+  get length(): number {
+    return this.indexed;
+  }
+
+  /** Index every row below `length` not indexed yet. Appends only: O(new rows) amortized. */
+  sync(length: number): void {
+    for (let i = this.indexed; i < length; i++) {
+      const v = this.valueAt(i);
+      if (v !== null && !Number.isFinite(v)) {
+        if (!this.openRun) {
+          this.runs.push(i, i + 1);
+          this.openRun = true;
+        } else this.runs[this.runs.length - 1] = i + 1;
+      } else {
+        this.openRun = false;
+        if (v !== null) include(this.block, v);
+      }
+      if ((i + 1) % BLOCK === 0) {
+        this.pushBlock(0, this.block.min, this.block.max, this.block.minPositive);
+        this.block = emptyExtent();
+      }
+    }
+    this.indexed = Math.max(this.indexed, length);
+  }
+
+  /** Forget everything (the values behind valueAt changed, e.g. a new smoothing weight). */
+  reset(): void {
+    for (const l of this.levels) {
+      l.min.clear();
+      l.max.clear();
+      l.minPositive.clear();
+    }
+    this.levels.length = 1;
+    this.indexed = 0;
+    this.block = emptyExtent();
+    this.runs.length = 0;
+    this.openRun = false;
+  }
+
+  private pushBlock(k: number, min: number, max: number, minPositive: number): void {
+    if (k === this.levels.length) this.levels.push(new Level());
+    const level = this.levels[k];
+    level.push(min, max, minPositive);
+    const n = level.count;
+    if (n % 2 === 0) {
+      const a = n - 2;
+      this.pushBlock(
+        k + 1,
+        Math.min(level.min.data[a], level.min.data[a + 1]),
+        Math.max(level.max.data[a], level.max.data[a + 1]),
+        Math.min(level.minPositive.data[a], level.minPositive.data[a + 1]),
+      );
+    }
+  }
+
+  /** Extent of the finite values in rows [from, to). */
+  extent(from: number, to: number, into: Extent = emptyExtent()): Extent {
+    const end = Math.min(to, this.indexed);
+    let i = Math.max(0, from);
+    while (i < end) {
+      if (i % BLOCK === 0 && i + BLOCK <= end) {
+        let k = 0;
+        let size = BLOCK;
+        while (k + 1 < this.levels.length) {
+          const bigger = size * 2;
+          if (i % bigger === 0 && i + bigger <= end && i / bigger < this.levels[k + 1].count) {
+            k++;
+            size = bigger;
+          } else break;
+        }
+        const level = this.levels[k];
+        const j = i / size;
+        if (j < level.count) {
+          if (level.min.data[j] < into.min) into.min = level.min.data[j];
+          if (level.max.data[j] > into.max) into.max = level.max.data[j];
+          if (level.minPositive.data[j] < into.minPositive) into.minPositive = level.minPositive.data[j];
+          i += size;
+          continue;
+        }
+      }
+      const v = this.valueAt(i);
+      if (v !== null && Number.isFinite(v)) include(into, v);
+      i++;
+    }
+    return into;
+  }
+
+  /** Non-finite runs that overlap rows [from, to), as [start, end) pairs. */
+  nonFiniteRuns(from = 0, to = Infinity): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let r = 0; r < this.runs.length; r += 2) {
+      const s = this.runs[r];
+      const e = this.runs[r + 1];
+      if (e > from && s < to) out.push([s, e]);
+    }
+    return out;
+  }
+
+  /** Bytes held by the index itself (not the raw values). */
+  byteLength(): number {
+    return this.levels.reduce((n, l) => n + l.min.byteLength() + l.max.byteLength() + l.minPositive.byteLength(), 0) + this.runs.length * 8;
+  }
+}
+
+function include(e: Extent, v: number): void {
+  if (v < e.min) e.min = v;
+  if (v > e.max) e.max = v;
+  if (v > 0 && v < e.minPositive) e.minPositive = v;
+}
+
+/** First index whose value is ≥ x in an ascending array (steps). */
+export function lowerBound(values: ArrayLike<number>, x: number, lo = 0, hi = values.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose value is > x in an ascending array. */
+export function upperBound(values: ArrayLike<number>, x: number, lo = 0, hi = values.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { HARNESS_ORIGIN, createHarnessResolver } from '../harness/harness-server';
+
+/** Debian's chromium, driven by playwright-core; never a downloaded browser. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const ROOT = path.resolve(__dirname, '../../..');
+export const RESULTS = path.join(ROOT, 'test-results', 'webview');
+
+export interface HarnessSession {
+  context: BrowserContext;
+  page: Page;
+  /** Console messages and CSP violations seen in any frame. */
+  console: string[];
+  cspViolations: string[];
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** A persistent context in a fresh user-data-dir, with the harness served by request interception. */
+export async function openHarness(query = 'autoload=0', viewport = { width: 1400, height: 1100 }): Promise<HarnessSession> {
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'loss-lens-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+  });
+  const resolve = createHarnessResolver(ROOT);
+  await context.route('**/*', async (route) => {
+    const url = new URL(route.request().url());
+    if (url.origin !== HARNESS_ORIGIN) return route.abort();
+    const r = resolve(url.pathname + url.search);
+    await route.fulfill({ status: r.status, contentType: r.contentType, body: r.body });
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const session: HarnessSession = {
+    context,
+    page,
+    console: [],
+    cspViolations: [],
+    pageErrors: [],
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+  page.on('console', (m) => {
+    const text = `${m.type()}: ${m.text()}`;
+    session.console.push(text);
+    if (/Content Security Policy|Refused to/i.test(m.text())) session.cspViolations.push(text);
+  });
+  page.on('pageerror', (e) => session.pageErrors.push(String(e)));
+  await page.goto(`${HARNESS_ORIGIN}/?${query}`);
+  await page.waitForFunction(() => {
+    const w = window as unknown as { harness?: unknown };
+    const frame = document.querySelector('iframe')?.contentWindow as unknown as { lossLens?: unknown } | null;
+    return !!w.harness && !!frame?.lossLens;
+  });
+  return session;
+}
+
+export type { Browser };
