@@ -49,7 +49,7 @@ export class App {
   ) {
     const saved = parseUiState(bridge.getState());
     this.hadSavedState = saved !== null;
-    this.ui = saved ?? defaultUiState(0.6, false, false);
+    this.ui = saved ?? defaultUiState(0.6, false);
     rootEl.replaceChildren();
     rootEl.setAttribute('aria-busy', 'true');
     this.header = el(rootEl, 'header', 'll-header');
@@ -147,8 +147,8 @@ export class App {
         if (!this.hadSavedState && this.stats.hydrates === 1) {
           this.ui.curves.smoothing = msg.settings.smoothing;
           this.ui.curves.logScale = msg.settings.logScale;
-          this.ui.graph.collapseRepeats = msg.settings.collapseRepeats;
         }
+        this.graph.foldSetting = msg.settings.collapseRepeats;
         this.objective = null;
         this.rootEl.setAttribute('aria-busy', 'false');
         this.pushAll();

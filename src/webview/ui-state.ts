@@ -9,7 +9,8 @@ export const uiState = z.object({
   graph: z.object({
     transform: z.object({ x: z.number(), y: z.number(), k: z.number().positive() }).nullable(),
     expanded: z.array(z.string()),
-    collapseRepeats: z.boolean(),
+    /** null: not chosen by the user, follow the host's setting. */
+    collapseRepeats: z.boolean().nullable(),
     selected: z.string().nullable(),
     search: z.string(),
   }),
@@ -24,10 +25,10 @@ export const uiState = z.object({
 });
 export type UiState = z.output<typeof uiState>;
 
-export function defaultUiState(smoothing: number, logScale: boolean, collapseRepeats: boolean): UiState {
+export function defaultUiState(smoothing: number, logScale: boolean): UiState {
   return {
     version: 1,
-    graph: { transform: null, expanded: [], collapseRepeats, selected: null, search: '' },
+    graph: { transform: null, expanded: [], collapseRepeats: null, selected: null, search: '' },
     curves: { smoothing, logScale, xDomain: null, objective: null, hidden: [] },
   };
 }

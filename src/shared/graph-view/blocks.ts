@@ -11,7 +11,7 @@ export interface LayerBlock {
   layers: string[];
 }
 
-const MAX_PERIOD = 8;
+const MAX_PERIOD = 16;
 
 /**
  * What makes two layers "the same" for folding: class, ops, weights with their regularizers and the
@@ -32,8 +32,9 @@ export function layerSignature(groups: GraphGroups, layer: LayerInfo | undefined
 }
 
 /**
- * Greedy left-to-right: at each layer, the period (1…8 layers) whose back-to-back repetition covers
- * the most layers, at least two repetitions and three layers in all; otherwise move on by one.
+ * Largest first: the (start, period ≤ 16 layers) whose back-to-back repetition covers the most layers
+ * (at least two repetitions, three layers in all) becomes a block, then the same on what is left on
+ * either side. Greedy left-to-right would grab a short run and miss the longer period around it.
  */
 export function findRepeatedBlocks(groups: GraphGroups, layers: LayerInfo[], termViews: TermView[]): LayerBlock[] {
   const byName = new Map(layers.map((l) => [l.name, l]));
@@ -41,26 +42,27 @@ export function findRepeatedBlocks(groups: GraphGroups, layers: LayerInfo[], ter
   const order = groups.layerOrder;
   const sig = order.map((name) => layerSignature(groups, byName.get(name), name, terms));
   const blocks: LayerBlock[] = [];
-  let i = 0;
-  while (i < order.length) {
-    let best = { period: 0, repeats: 0 };
-    for (let p = 1; p <= MAX_PERIOD && i + 2 * p <= order.length; p++) {
-      let r = 1;
-      while (i + (r + 1) * p <= order.length) {
-        let same = true;
-        for (let k = 0; k < p && same; k++) same = sig[i + r * p + k] === sig[i + k];
-        if (!same) break;
-        r++;
+  const search = (lo: number, hi: number): void => {
+    let best = { start: -1, period: 0, repeats: 0 };
+    for (let i = lo; i < hi; i++) {
+      for (let p = 1; p <= MAX_PERIOD && i + 2 * p <= hi; p++) {
+        let r = 1;
+        while (i + (r + 1) * p <= hi) {
+          let same = true;
+          for (let k = 0; k < p && same; k++) same = sig[i + r * p + k] === sig[i + k];
+          if (!same) break;
+          r++;
+        }
+        if (r >= 2 && r * p >= 3 && r * p > best.period * best.repeats) best = { start: i, period: p, repeats: r };
       }
-      if (r >= 2 && r * p >= 3 && r * p > best.period * best.repeats) best = { period: p, repeats: r };
     }
-    if (best.repeats === 0) {
-      i++;
-      continue;
-    }
-    const covered = order.slice(i, i + best.period * best.repeats);
+    if (best.start < 0) return;
+    const end = best.start + best.period * best.repeats;
+    search(lo, best.start);
+    const covered = order.slice(best.start, end);
     blocks.push({ id: `group:block:${covered[0]}`, pattern: covered.slice(0, best.period), repeats: best.repeats, layers: covered });
-    i += covered.length;
-  }
+    search(end, hi);
+  };
+  search(0, order.length);
   return blocks;
 }

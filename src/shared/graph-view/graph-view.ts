@@ -246,8 +246,8 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
     return {
       id: block.id,
       kind: 'block',
-      label: `${classes.join(' → ')} ×${block.repeats}`,
-      detail: `${names[0]} … ${names[names.length - 1]}`,
+      label: classes.length <= 3 ? `${classes.join(' → ')} ×${block.repeats}` : `${classes.length} layers ×${block.repeats}`,
+      detail: classes.length <= 3 ? `${names.length} layers, ${names[0]} …` : [...new Set(classes)].join(' → '),
       group: block.id,
       expandable: true,
       parent: null,
@@ -363,7 +363,7 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
       to,
       shape: e.shape,
       count: 1,
-      role: src.role === 'data' && toNode.role === 'data' ? 'data' : src.role === 'regularization' ? 'regularization' : 'mixed',
+      role: src.role === 'regularization' || toNode.role === 'regularization' ? 'regularization' : src.role === 'data' && toNode.role === 'data' ? 'data' : 'mixed',
       reaches: src.reachesMinimizedLoss && toNode.reachesMinimizedLoss,
       bus: intoSink,
     });

@@ -76,12 +76,12 @@ export const uiSettings = z.object({
   /** EMA weight in [0, 1) a fresh webview starts with (TensorBoard's default is 0.6). */
   smoothing: z.number().min(0).max(0.999),
   logScale: z.boolean(),
-  /** Collapse runs of identical layers into one block node by default. */
-  collapseRepeats: z.boolean(),
+  /** Fold runs of identical layers into one block node: 'auto' folds graphs of more than 40 layers. */
+  collapseRepeats: z.enum(['auto', 'always', 'never']),
 });
 export type UiSettings = z.output<typeof uiSettings>;
 
-export const DEFAULT_UI_SETTINGS: UiSettings = { smoothing: 0.6, logScale: false, collapseRepeats: false };
+export const DEFAULT_UI_SETTINGS: UiSettings = { smoothing: 0.6, logScale: false, collapseRepeats: 'auto' };
 
 // ---- host → webview ------------------------------------------------------------------------------
 

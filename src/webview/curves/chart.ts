@@ -37,6 +37,15 @@ export interface ChartHooks {
   resetZoom(): void;
 }
 
+const fmtSmall = format('.4~g');
+const fmtExp = format('.2~e');
+
+/** Plain numbers in the usual range, exponents outside it (losses reach 1e30 before they go NaN). */
+export function formatTick(v: number): string {
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e5 || a < 1e-3) ? fmtExp(v) : fmtSmall(v);
+}
+
 /** Keep path strings short: a tenth of a pixel is plenty. */
 function r1(v: number): number {
   return Math.round(v * 10) / 10;
@@ -218,7 +227,7 @@ export class Chart {
     const yTicks = Math.max(2, Math.floor(h / 40));
     this.plot
       .select<SVGGElement>('g.ll-axis-y')
-      .call(axisLeft(y).ticks(yTicks, frame.log ? '.1~e' : '.3~s').tickSizeOuter(0));
+      .call(axisLeft(y).ticks(yTicks).tickFormat((v) => formatTick(Number(v))).tickSizeOuter(0));
     this.plot
       .select<SVGGElement>('g.ll-grid')
       .selectAll<SVGLineElement, number>('line')

@@ -22,6 +22,7 @@ export interface CurvesCallbacks {
 
 const LOSS_COLORS: Record<string, string> = { totalLoss: 'c-total', dataLoss: 'c-data', regularizationLoss: 'c-reg' };
 const PALETTE = 6;
+const MANY_LAYERS = 12;
 
 /**
  * Training curves: total / data / regularization loss, and the per-layer weight norms, sharing one
@@ -213,8 +214,14 @@ export class CurvesPanel {
       .map((c) => {
         if (c.group === 'loss') return { curve: c, colorClass: LOSS_COLORS[c.id] ?? 'c-total', dashed: false, markNonFinite: true };
         const status = this.input!.decayOf(c.layer!);
-        return { curve: c, colorClass: `pal-${palette++ % PALETTE}`, dashed: status === 'dropped' || status === 'partial', markNonFinite: true };
+        return { curve: c, colorClass: this.normClass(status, palette++), dashed: status === 'dropped' || status === 'partial', markNonFinite: true };
       });
+  }
+
+  /** Up to 12 layers get a colour each; beyond that the colour says the decay verdict. */
+  private normClass(status: DecayStatus, index: number): string {
+    const many = (this.set?.curves.filter((c) => c.group === 'norm').length ?? 0) > MANY_LAYERS;
+    return many ? `st-${status} many` : `pal-${index % PALETTE}`;
   }
 
   private renderLegends(): void {
@@ -228,8 +235,8 @@ export class CurvesPanel {
       box.replaceChildren();
       let palette = 0;
       for (const c of curves) {
-        const cls = c.group === 'loss' ? LOSS_COLORS[c.id] : `pal-${palette++ % PALETTE}`;
         const status = c.group === 'norm' ? this.input!.decayOf(c.layer!) : null;
+        const cls = c.group === 'loss' || !status ? LOSS_COLORS[c.id] : this.normClass(status, palette++);
         const b = el(box, 'button', `ll-legend-toggle ${cls}${hidden.has(c.id) ? ' off' : ''}${status === 'dropped' || status === 'partial' ? ' dashed' : ''}`);
         b.type = 'button';
         b.setAttribute('aria-pressed', hidden.has(c.id) ? 'false' : 'true');

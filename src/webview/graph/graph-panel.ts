@@ -63,6 +63,9 @@ export class GraphPanel {
   /** Times of the last finished layout and render, for the benchmark and the status line. */
   lastTimings = { viewMs: 0, layoutMs: 0, renderMs: 0, nodes: 0 };
   private renderedResolvers: Array<() => void> = [];
+  private fitAfterLayout = false;
+  /** The host's default for folding repeated blocks, used until the user ticks the box. */
+  foldSetting: 'auto' | 'always' | 'never' = 'auto';
 
   constructor(
     parent: HTMLElement,
@@ -102,11 +105,12 @@ export class GraphPanel {
     const foldLabel = el(tools, 'label', 'll-check');
     this.foldBox = el(foldLabel, 'input');
     this.foldBox.type = 'checkbox';
-    this.foldBox.checked = ui.collapseRepeats;
+    this.foldBox.checked = ui.collapseRepeats ?? false;
     el(foldLabel, 'span', '', 'Fold repeated blocks');
     this.foldBox.addEventListener('change', () => {
       this.ui.collapseRepeats = this.foldBox.checked;
       this.ui.expanded = this.ui.expanded.filter((id) => !id.startsWith('group:block:'));
+      this.fitAfterLayout = true;
       this.rebuild();
       this.callbacks.stateChanged();
     });
@@ -148,7 +152,8 @@ export class GraphPanel {
 
     this.status = el(body, 'div', 'll-graph-status');
     this.status.setAttribute('role', 'status');
-    this.legend = el(body, 'div', 'll-legend');
+    // Under the drawing, never over it.
+    this.legend = el(this.root, 'div', 'll-legend');
     this.legend.setAttribute('aria-label', 'Legend');
     this.tooltip = el(body, 'div', 'll-tooltip');
     this.tooltip.setAttribute('role', 'tooltip');
@@ -188,8 +193,15 @@ export class GraphPanel {
   private buildView(): ViewGraph {
     return buildViewGraph(
       { groups: this.groups!, layers: this.input!.layers, terms: this.input!.terms, optimizer: this.input!.optimizer },
-      { expanded: new Set(this.ui.expanded), collapseRepeats: this.ui.collapseRepeats },
+      { expanded: new Set(this.ui.expanded), collapseRepeats: this.folding() },
     );
+  }
+
+  /** The user's choice, else the host's setting ('auto': fold big models, where a flat chain is unreadable). */
+  private folding(): boolean {
+    if (this.ui.collapseRepeats !== null) return this.ui.collapseRepeats;
+    if (this.foldSetting !== 'auto') return this.foldSetting === 'always';
+    return (this.groups?.layerOrder.length ?? 0) > 40;
   }
 
   private allExpandable(): string[] {
@@ -199,6 +211,7 @@ export class GraphPanel {
 
   private setExpanded(ids: string[]): void {
     this.ui.expanded = ids;
+    this.fitAfterLayout = true;
     this.rebuild();
     this.callbacks.stateChanged();
   }
@@ -226,6 +239,7 @@ export class GraphPanel {
     const t0 = performance.now();
     const view = this.buildView();
     this.view = view;
+    this.foldBox.checked = this.folding();
     this.lastTimings.viewMs = performance.now() - t0;
     const sizes = new Map(view.nodes.map((n) => [n.id, [nodeWidth(n), NODE_HEIGHT + (n.badge ? BADGE_HEIGHT : 0)] as [number, number]]));
     const laidEdges = view.edges.filter((e) => !e.bus);
@@ -304,8 +318,9 @@ export class GraphPanel {
       this.restoredTransform = true;
       const t = this.ui.transform;
       this.svg.call(this.zoomBehavior.transform, zoomIdentity.translate(t.x, t.y).scale(t.k));
-    } else if (!this.restoredTransform) {
+    } else if (!this.restoredTransform || this.fitAfterLayout) {
       this.restoredTransform = true;
+      this.fitAfterLayout = false;
       this.fit(false);
     } else if (focusGroup) {
       const n = nodes.find((x) => x.id === focusGroup || x.group === focusGroup || x.parent === focusGroup);
@@ -430,35 +445,37 @@ export class GraphPanel {
     const legend = this.legend;
     legend.replaceChildren();
     if (!this.input?.graph) return;
-    const item = (cls: string, text: string) => {
-      const row = el(legend, 'div', `ll-legend-row ${cls}`);
+    const keys = el(legend, 'div', 'll-legend-col');
+    const item = (cls: string, text: string, parent: HTMLElement = keys) => {
+      const row = el(parent, 'div', `ll-legend-row ${cls}`);
       el(row, 'span', 'll-swatch');
       el(row, 'span', 'll-legend-text', text);
       return row;
     };
-    el(legend, 'div', 'll-legend-title', 'Legend');
     item('role-data', 'data-loss path');
     item('role-mixed', 'minimized loss (sum of the terms)');
+    item('layer-decayed', 'layer whose decay reaches the loss');
+    item('layer-none', 'layer without decay');
+    if (this.placed?.nodes.some((n) => n.decay === 'dropped' || n.decay === 'partial')) item('layer-dropped', 'layer whose decay is dropped');
     const penalties = this.input.terms.filter((t) => t.collection === 'regularization');
     const reached = penalties.filter((t) => t.reachesMinimizedLoss);
     const dropped = penalties.filter((t) => !t.reachesMinimizedLoss);
     const describe = (t: TermView) =>
       `${t.regularizer ? describeRegularizer(t.regularizer) : 'penalty'} on ${t.weight ?? t.layer ?? t.id} = ${formatValue(t.lastValue)}`;
-    const MAX = 6;
+    const MAX = 4;
     if (reached.length) {
-      item('role-regularization', `regularization terms in the loss (${reached.length})`);
-      const list = el(legend, 'ul', 'll-legend-terms');
+      const col = el(legend, 'div', 'll-legend-col');
+      item('role-regularization', `regularization terms in the loss (${reached.length})`, col);
+      const list = el(col, 'ul', 'll-legend-terms');
       for (const t of reached.slice(0, MAX)) el(list, 'li', 'role-regularization', describe(t));
       if (reached.length > MAX) el(list, 'li', 'll-more', `… and ${reached.length - MAX} more`);
     }
     if (dropped.length) {
-      item('unreached', `terms NOT in the minimized loss (${dropped.length})`);
-      const list = el(legend, 'ul', 'll-legend-terms');
+      const col = el(legend, 'div', 'll-legend-col');
+      item('unreached', `terms NOT in the minimized loss (${dropped.length})`, col);
+      const list = el(col, 'ul', 'll-legend-terms');
       for (const t of dropped.slice(0, MAX)) el(list, 'li', 'unreached', describe(t));
       if (dropped.length > MAX) el(list, 'li', 'll-more', `… and ${dropped.length - MAX} more`);
     }
-    item('layer-decayed', 'layer whose decay reaches the loss');
-    item('layer-none', 'layer without decay');
-    if (this.placed?.nodes.some((n) => n.decay === 'dropped' || n.decay === 'partial')) item('layer-dropped', 'layer whose decay is dropped');
   }
 }

@@ -72,3 +72,27 @@ export async function openHarness(query = 'autoload=0', viewport = { width: 1400
 }
 
 export type { Browser };
+
+export function panelFrame(page: Page) {
+  const frame = page.frames().find((f) => f.url().endsWith('/panel.html'));
+  if (!frame) throw new Error('panel frame not found');
+  return frame;
+}
+
+/** Replay a recorded stream into the panel (all at once unless a speed is given) and wait for the graph. */
+export async function loadStream(session: HarnessSession, name: string, options: { speed?: number; upTo?: number } = {}): Promise<void> {
+  await session.page.evaluate(
+    ([n, o]) => (window as unknown as { harness: { loadStream(n: string, o: object): Promise<void> } }).harness.loadStream(n, o),
+    [name, { speed: 0, ...options }] as const,
+  );
+  await waitForGraph(session);
+}
+
+export async function waitForGraph(session: HarnessSession): Promise<void> {
+  await panelFrame(session.page).waitForFunction(() => {
+    const graph = document.querySelector('.ll-graph');
+    return graph?.getAttribute('aria-busy') === 'false' && document.querySelectorAll('g.ll-node').length > 0;
+  });
+  // One more frame so the curves have drawn too.
+  await panelFrame(session.page).evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
