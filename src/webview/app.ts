@@ -41,7 +41,7 @@ export class App {
   private graphRefreshTimer: number | null = null;
   private saveTimer: number | null = null;
   /** Counters the tests and the benchmark read. */
-  readonly stats = { messages: 0, rejected: 0, events: 0, hydrates: 0 };
+  readonly stats = { messages: 0, rejected: 0, events: 0, hydrates: 0, appends: 0 };
 
   constructor(
     private readonly rootEl: HTMLElement,
@@ -156,6 +156,7 @@ export class App {
       }
       case 'append': {
         if (!this.state) return;
+        this.stats.appends++;
         let structural = false;
         let steps = false;
         for (const event of msg.events) {

@@ -47,6 +47,8 @@ export class CurvesPanel {
   private legendKey = '';
   /** Duration of the last draw (sync + downsample + paths), for the benchmark. */
   lastDrawMs = 0;
+  /** Frames drawn so far (the tests check appends are coalesced). */
+  draws = 0;
   private drawnResolvers: Array<() => void> = [];
 
   constructor(
@@ -268,6 +270,7 @@ export class CurvesPanel {
       for (const r of this.drawnResolvers.splice(0)) r();
       return;
     }
+    this.draws++;
     set.sync();
     this.renderLegends();
     const d = this.domain()!;

@@ -79,13 +79,30 @@ export function panelFrame(page: Page) {
   return frame;
 }
 
-/** Replay a recorded stream into the panel (all at once unless a speed is given) and wait for the graph. */
+type Stats = { hydrates: number; appends: number };
+const statsOf = (session: HarnessSession) =>
+  panelFrame(session.page).evaluate(() => ({ ...(window as unknown as { lossLens: { stats: Stats } }).lossLens.stats }));
+
+/** Replay a recorded stream into the panel (all at once unless a speed is given) and wait until it is drawn. */
 export async function loadStream(session: HarnessSession, name: string, options: { speed?: number; upTo?: number } = {}): Promise<void> {
+  const before = await statsOf(session);
   await session.page.evaluate(
     ([n, o]) => (window as unknown as { harness: { loadStream(n: string, o: object): Promise<void> } }).harness.loadStream(n, o),
     [name, { speed: 0, ...options }] as const,
   );
+  await waitForMessages(session, before, options.speed ? 0 : 1);
   await waitForGraph(session);
+}
+
+/** Wait until the webview has taken a new hydrate (and `appends` more appends): the old drawing is gone. */
+export async function waitForMessages(session: HarnessSession, before: Stats, appends: number): Promise<void> {
+  await panelFrame(session.page).waitForFunction(
+    ([h, a]) => {
+      const st = (window as unknown as { lossLens: { stats: Stats } }).lossLens.stats;
+      return st.hydrates > h && st.appends >= a;
+    },
+    [before.hydrates, before.appends + appends] as const,
+  );
 }
 
 export async function waitForGraph(session: HarnessSession): Promise<void> {
@@ -95,4 +112,11 @@ export async function waitForGraph(session: HarnessSession): Promise<void> {
   });
   // One more frame so the curves have drawn too.
   await panelFrame(session.page).evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/** Forget the webview's saved UI state and reload it, so a test starts from the defaults. */
+export async function resetPanel(session: HarnessSession): Promise<void> {
+  await panelFrame(session.page).evaluate(() => sessionStorage.clear());
+  await session.page.evaluate(() => (window as unknown as { harness: { reload(): Promise<void> } }).harness.reload());
+  await panelFrame(session.page).waitForFunction(() => !!(window as unknown as { lossLens?: unknown }).lossLens);
 }
