@@ -169,6 +169,8 @@ export class GraphPanel {
     const graphChanged = !this.input || this.input.graph !== input.graph || this.input.layers !== input.layers;
     this.input = input;
     if (graphChanged) {
+      // A different graph (new run, new capture) starts fitted; only the first one restores a saved zoom.
+      if (this.restoredTransform) this.fitAfterLayout = true;
       this.groups = input.graph ? groupGraph(input.graph, input.layers) : null;
       this.rebuild();
     } else {
@@ -321,7 +323,7 @@ export class GraphPanel {
     } else if (!this.restoredTransform || this.fitAfterLayout) {
       this.restoredTransform = true;
       this.fitAfterLayout = false;
-      this.fit(false);
+      this.fit(false, true);
     } else if (focusGroup) {
       const n = nodes.find((x) => x.id === focusGroup || x.group === focusGroup || x.parent === focusGroup);
       if (n) this.centerOn(n, false);
@@ -405,13 +407,19 @@ export class GraphPanel {
     if (focus) (this.viewport.select(`g.ll-node[data-id="${CSS.escape(n.id)}"]`).node() as SVGGElement | null)?.focus();
   }
 
-  fit(animate: boolean): void {
+  /**
+   * Fit the whole graph. The automatic fit (`readable`) stops at a scale where labels can still be read
+   * and shows the start of the graph; the Fit button always shows all of it.
+   */
+  fit(animate: boolean, readable = false): void {
     if (!this.placed) return;
     const box = this.svg.node()!.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) return;
     const b = this.placed.bounds;
-    const k = Math.min(1.25, (box.width - 24) / b.width, (box.height - 24) / b.height);
-    const t = zoomIdentity.translate((box.width - b.width * k) / 2 - b.x * k, (box.height - b.height * k) / 2 - b.y * k).scale(k);
+    const all = Math.min(1.25, (box.width - 24) / b.width, (box.height - 24) / b.height);
+    const k = readable ? Math.max(all, Math.min(0.6, (box.height - 24) / b.height)) : all;
+    const x = k === all ? (box.width - b.width * k) / 2 - b.x * k : 12 - b.x * k;
+    const t = zoomIdentity.translate(x, (box.height - b.height * k) / 2 - b.y * k).scale(k);
     const target = animate ? this.svg.transition().duration(250) : this.svg;
     (target as unknown as Sel<SVGSVGElement>).call(this.zoomBehavior.transform, t);
   }
