@@ -61,7 +61,8 @@ export class GraphPanel {
   private restoredTransform = false;
   private searchCursor = -1;
   /** Times of the last finished layout and render, for the benchmark and the status line. */
-  lastTimings = { viewMs: 0, layoutMs: 0, renderMs: 0, nodes: 0 };
+  lastTimings = { viewMs: 0, layoutMs: 0, renderMs: 0, totalMs: 0, nodes: 0 };
+  private rebuildStarted = 0;
   private renderedResolvers: Array<() => void> = [];
   private fitAfterLayout = false;
   /** The host's default for folding repeated blocks, used until the user ticks the box. */
@@ -239,6 +240,7 @@ export class GraphPanel {
       return;
     }
     const t0 = performance.now();
+    this.rebuildStarted = t0;
     const view = this.buildView();
     this.view = view;
     this.foldBox.checked = this.folding();
@@ -256,7 +258,7 @@ export class GraphPanel {
     const tLayout = performance.now();
     this.layoutClient
       .layout({
-        nodes: view.nodes.map((n) => ({ id: n.id, width: sizes.get(n.id)![0], height: sizes.get(n.id)![1] })),
+        nodes: view.nodes.map((n) => ({ id: n.id, width: sizes.get(n.id)![0], height: sizes.get(n.id)![1], parent: n.parent })),
         edges: laidEdges.map((e) => ({ id: e.id, from: e.from, to: e.to, labelWidth: edgeLabel(e).length * 6.2 + 8, labelHeight: 14 })),
       })
       .then((result) => {
@@ -266,7 +268,10 @@ export class GraphPanel {
         this.place(view, result, sizes, focusGroup);
       })
       .catch((err: Error) => {
+        if (key !== this.layoutKey) return;
         this.status.textContent = `Layout failed: ${err.message}`;
+        this.root.setAttribute('aria-busy', 'false');
+        for (const r of this.renderedResolvers.splice(0)) r();
       });
   }
 
@@ -278,39 +283,24 @@ export class GraphPanel {
       // The layout box includes the badge under the node; the drawn box is the top part.
       return { ...n, x: c.x, y: c.y - (height - NODE_HEIGHT) / 2, width, height: NODE_HEIGHT };
     });
-    const clusters = new Map<string, PlacedCluster>();
-    for (const n of nodes) {
-      if (!n.parent) continue;
-      const x0 = n.x - n.width / 2 - 8;
-      const y0 = n.y - n.height / 2 - 20;
-      const x1 = n.x + n.width / 2 + 8;
-      const y1 = n.y + n.height / 2 + (n.badge ? BADGE_HEIGHT : 0) + 8;
-      const c = clusters.get(n.parent);
-      if (!c) {
-        const g = this.groups!.groups.get(n.parent);
-        const label = g?.kind === 'layer' ? g.layer! : g?.kind === 'term' ? `penalty ${g.termId}` : g?.kind === 'data-loss' ? 'data loss' : 'minimized loss';
-        clusters.set(n.parent, { id: n.parent, label, x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
-      } else {
-        const cx1 = Math.max(c.x + c.width, x1);
-        const cy1 = Math.max(c.y + c.height, y1);
-        c.x = Math.min(c.x, x0);
-        c.y = Math.min(c.y, y0);
-        c.width = cx1 - c.x;
-        c.height = cy1 - c.y;
-      }
-    }
+    const clusters: PlacedCluster[] = Object.entries(result.clusters).map(([id, box]) => {
+      const g = this.groups!.groups.get(id);
+      const label = g?.kind === 'layer' ? g.layer! : g?.kind === 'term' ? `penalty ${g.termId}` : g?.kind === 'data-loss' ? 'data loss' : 'minimized loss';
+      return { id, label, ...box };
+    });
     const hasBus = view.edges.some((e) => e.bus);
     const busY = hasBus ? result.height + 8 : null;
     const edges = view.edges.map((e) => ({ ...e, path: result.edges[e.id] ?? null }));
     this.placed = {
       nodes,
       edges,
-      clusters: [...clusters.values()],
+      clusters,
       busY,
       bounds: { x: 0, y: 0, width: Math.max(result.width, 100), height: (busY ?? result.height) + 24 },
     };
     this.redraw();
     this.lastTimings.renderMs = performance.now() - t0;
+    this.lastTimings.totalMs = performance.now() - this.rebuildStarted;
     this.lastTimings.nodes = nodes.length;
     this.status.textContent = '';
     this.root.setAttribute('aria-busy', 'false');

@@ -164,7 +164,10 @@ export function renderGraph(
 
   labels
     .selectAll<SVGGElement, PlacedEdge>('g.ll-edge-label')
-    .data(laid, (d) => d.id)
+    .data(
+      laid.filter((e) => e.path!.showLabel),
+      (d) => d.id,
+    )
     .join((enter) => {
       const g = enter.append('g').attr('class', 'll-edge-label');
       g.append('rect').attr('rx', 3);
