@@ -61,7 +61,7 @@ await Promise.all([
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-    minify: !watch,
+    minify: !watch && !process.env.LL_NO_MINIFY,
     sourcemap: true,
     plugins: [layoutWorker],
   }),

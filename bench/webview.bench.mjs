@@ -57,10 +57,14 @@ results.graph.tapeEdges = graphEvent.graph.edges.length;
 const firstRender = [];
 const unfoldedRender = [];
 const expandAll = [];
-for (let run = 0; run < 3; run++) {
+/** A fresh panel: no saved UI state (it would restore the previous run's expansions), a new worker. */
+const freshPanel = async () => {
+  await frame().evaluate(() => sessionStorage.clear());
   await page.evaluate(() => window.harness.reload());
   await frame().waitForFunction(() => !!window.lossLens);
-  await frame().evaluate(() => sessionStorage.clear());
+};
+for (let run = 0; run < 3; run++) {
+  await freshPanel();
   // Wall time from the hydrate message to the drawn graph, measured in the panel.
   await frame().evaluate(() => {
     window.__t0 = performance.now();
@@ -102,11 +106,7 @@ results.graph.unfolded = { nodes: unfoldedRender[0].nodes, wall: pick(unfoldedRe
 results.graph.expanded = { nodes: expandAll[0].nodes, wall: pick(expandAll, 'wall'), layout: pick(expandAll, 'layoutMs'), render: pick(expandAll, 'renderMs'), gap: pick(expandAll, 'longestFrameGap'), frames: pick(expandAll, 'frames') };
 
 // ---- 2 & 3. a million steps ------------------------------------------------------------------------
-await page.evaluate(() => window.harness.reload());
-await frame().waitForFunction(() => !!window.lossLens);
-await frame().evaluate(() => sessionStorage.clear());
-await page.evaluate(() => window.harness.reload());
-await frame().waitForFunction(() => !!window.lossLens);
+await freshPanel();
 const heap = async () => {
   await cdp.send('HeapProfiler.collectGarbage');
   await cdp.send('HeapProfiler.collectGarbage');

@@ -128,36 +128,44 @@ export class LodColumn {
     }
   }
 
-  /** Extent of the finite values in rows [from, to). */
+  /**
+   * Extent of the finite values in rows [from, to): raw rows up to the first block boundary, whole
+   * blocks by a bottom-up segment-tree walk over the levels, raw rows after the last boundary.
+   */
   extent(from: number, to: number, into: Extent = emptyExtent()): Extent {
     const end = Math.min(to, this.indexed);
     let i = Math.max(0, from);
-    while (i < end) {
-      if (i % BLOCK === 0 && i + BLOCK <= end) {
-        let k = 0;
-        let size = BLOCK;
-        while (k + 1 < this.levels.length) {
-          const bigger = size * 2;
-          if (i % bigger === 0 && i + bigger <= end && i / bigger < this.levels[k + 1].count) {
-            k++;
-            size = bigger;
-          } else break;
-        }
+    const blocksEnd = Math.min(end - (end % BLOCK), this.levels[0].count * BLOCK);
+    const head = Math.min(end, i % BLOCK === 0 ? i : i + BLOCK - (i % BLOCK));
+    for (; i < head; i++) this.includeRow(i, into);
+    if (i < blocksEnd) {
+      let a = i / BLOCK;
+      let b = blocksEnd / BLOCK;
+      for (let k = 0; a < b && k < this.levels.length; k++) {
         const level = this.levels[k];
-        const j = i / size;
-        if (j < level.count) {
-          if (level.min.data[j] < into.min) into.min = level.min.data[j];
-          if (level.max.data[j] > into.max) into.max = level.max.data[j];
-          if (level.minPositive.data[j] < into.minPositive) into.minPositive = level.minPositive.data[j];
-          i += size;
-          continue;
-        }
+        if (a & 1) this.includeBlock(level, a++, into);
+        if (b & 1) this.includeBlock(level, --b, into);
+        a >>= 1;
+        b >>= 1;
       }
-      const v = this.valueAt(i);
-      if (v !== null && Number.isFinite(v)) include(into, v);
-      i++;
+      i = blocksEnd;
     }
+    for (; i < end; i++) this.includeRow(i, into);
     return into;
+  }
+
+  private includeRow(i: number, into: Extent): void {
+    const v = this.valueAt(i);
+    if (v !== null && v - v === 0) include(into, v);
+  }
+
+  private includeBlock(level: Level, j: number, into: Extent): void {
+    const min = level.min.data[j];
+    const max = level.max.data[j];
+    const pos = level.minPositive.data[j];
+    if (min < into.min) into.min = min;
+    if (max > into.max) into.max = max;
+    if (pos < into.minPositive) into.minPositive = pos;
   }
 
   /** Non-finite runs that overlap rows [from, to), as [start, end) pairs. */

@@ -45,6 +45,7 @@ export class CurvesPanel {
   private crosshair: number | null = null;
   private frameRequested = false;
   private legendKey = '';
+  private chartWidth = 0;
   /** Duration of the last draw (sync + downsample + paths), for the benchmark. */
   lastDrawMs = 0;
   /** Frames drawn so far (the tests check appends are coalesced). */
@@ -115,7 +116,15 @@ export class CurvesPanel {
     el(normBox, 'h3', 'll-chart-title', 'Weight norm per layer ‖w‖');
     this.normLegend = el(normBox, 'div', 'll-chart-legend');
     this.normChart = new Chart(normBox, 'Weight norms', hooks);
-    new ResizeObserver(() => this.requestDraw()).observe(charts);
+    // Width comes from the observer: reading clientWidth while drawing would force a layout every frame.
+    new ResizeObserver((entries) => {
+      const box = entries[0]?.target.querySelector('.ll-chart-box');
+      const width = box ? box.getBoundingClientRect().width : 0;
+      if (width > 0 && Math.abs(width - this.chartWidth) >= 1) {
+        this.chartWidth = width;
+        this.requestDraw();
+      }
+    }).observe(charts);
   }
 
   whenDrawn(): Promise<void> {
@@ -276,7 +285,8 @@ export class CurvesPanel {
     const d = this.domain()!;
     const steps = set.series.step;
     const current = steps[steps.length - 1];
-    const boxW = (this.lossChart.root.parentElement!.clientWidth || 600) - 2;
+    if (this.chartWidth === 0) this.chartWidth = this.lossChart.root.parentElement!.getBoundingClientRect().width || 600;
+    const boxW = this.chartWidth - 2;
     const boxH = Math.max(160, Math.min(320, Math.round(boxW * 0.45)));
     this.lossChart.resize(boxW, boxH);
     this.normChart.resize(boxW, boxH);
