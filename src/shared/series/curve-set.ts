@@ -51,7 +51,7 @@ export class CurveSet {
 
   private makeCurve(id: string, label: string, group: CurveGroup, layer: string | null, valueAt: ValueAt): Curve {
     const ema = new EmaColumn(valueAt, this.smoothing);
-    return { id, label, group, layer, valueAt, raw: new LodColumn(valueAt), ema, smooth: new LodColumn(ema.valueAt) };
+    return { id, label, group, layer, valueAt, raw: new LodColumn(valueAt), ema, smooth: new LodColumn(ema.valueAt, 32) };
   }
 
   /** Per layer, √(Σ‖w‖²) over its weights: the norm of all the layer's parameters together. */

@@ -7,7 +7,8 @@ import type { ValueAt } from './lod-column';
  * not change with zoom or downsampling.
  */
 export class EmaColumn {
-  private values = new Float64Array(1024);
+  // float32: the smoothed curve is drawn and read out to 6 digits, never computed on; half the memory.
+  private values = new Float32Array(1024);
   private length = 0;
   private last = 0;
   private count = 0;
@@ -38,7 +39,7 @@ export class EmaColumn {
     if (length > this.values.length) {
       let cap = this.values.length;
       while (cap < length) cap *= 2;
-      const next = new Float64Array(cap);
+      const next = new Float32Array(cap);
       next.set(this.values.subarray(0, this.length));
       this.values = next;
     }
@@ -53,6 +54,7 @@ export class EmaColumn {
         this.last = this.last * w + (1 - w) * v;
         this.count++;
         this.values[i] = w === 1 ? this.last : this.last / (1 - Math.pow(w, this.count));
+        // The running average itself stays float64 (this.last); only the stored copy is float32.
       }
     }
     this.length = Math.max(this.length, length);

@@ -14,15 +14,16 @@ export type ValueAt = (index: number) => number | null;
 
 export const BLOCK = 16;
 
-class GrowableF64 {
-  data: Float64Array;
+/** A growable typed column: float64 where exact extents matter (raw data), float32 for drawn-only copies. */
+class GrowableColumn {
+  data: Float64Array | Float32Array;
   length = 0;
-  constructor(capacity = 64) {
-    this.data = new Float64Array(capacity);
+  constructor(private readonly precision: 32 | 64, capacity = 64) {
+    this.data = precision === 64 ? new Float64Array(capacity) : new Float32Array(capacity);
   }
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
+      const next = this.precision === 64 ? new Float64Array(this.data.length * 2) : new Float32Array(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
@@ -50,9 +51,14 @@ export function isEmptyExtent(e: Extent): boolean {
 }
 
 class Level {
-  min = new GrowableF64();
-  max = new GrowableF64();
-  minPositive = new GrowableF64();
+  readonly min: GrowableColumn;
+  readonly max: GrowableColumn;
+  readonly minPositive: GrowableColumn;
+  constructor(precision: 32 | 64) {
+    this.min = new GrowableColumn(precision);
+    this.max = new GrowableColumn(precision);
+    this.minPositive = new GrowableColumn(precision);
+  }
   get count(): number {
     return this.min.length;
   }
@@ -64,14 +70,20 @@ class Level {
 }
 
 export class LodColumn {
-  private readonly levels: Level[] = [new Level()];
+  private readonly levels: Level[];
   private indexed = 0;
   private block: Extent = emptyExtent();
   /** Non-finite runs as [start, end) index pairs, flat; the last run may still be open. */
   private readonly runs: number[] = [];
   private openRun = false;
 
-  constructor(readonly valueAt: ValueAt) {}
+  /** `precision` 32 halves the memory for columns that are only drawn (smoothed copies); extents are then float32. */
+  constructor(
+    readonly valueAt: ValueAt,
+    private readonly precision: 32 | 64 = 64,
+  ) {
+    this.levels = [new Level(precision)];
+  }
 
   get length(): number {
     return this.indexed;
@@ -113,7 +125,7 @@ export class LodColumn {
   }
 
   private pushBlock(k: number, min: number, max: number, minPositive: number): void {
-    if (k === this.levels.length) this.levels.push(new Level());
+    if (k === this.levels.length) this.levels.push(new Level(this.precision));
     const level = this.levels[k];
     level.push(min, max, minPositive);
     const n = level.count;
