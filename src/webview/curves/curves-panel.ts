@@ -48,6 +48,8 @@ export class CurvesPanel {
   private chartWidth = 0;
   /** Duration of the last draw (sync + downsample + paths), for the benchmark. */
   lastDrawMs = 0;
+  /** Duration of the last animation-frame callback, drawn or only indexed. */
+  lastFrameMs = 0;
   /** Frames drawn so far (the tests check appends are coalesced). */
   draws = 0;
   private drawnResolvers: Array<() => void> = [];
@@ -154,18 +156,45 @@ export class CurvesPanel {
     this.requestDraw();
   }
 
-  /** New rows were appended to the series: index them on the next frame. */
+  /** New rows were appended to the series: index them on the next frame, draw them if a pixel would change. */
   dataChanged(): void {
-    this.requestDraw();
+    this.schedule(false);
   }
 
+  /** Something other than new rows changed (size, zoom, smoothing, scale, visibility): draw on the next frame. */
   requestDraw(): void {
+    this.schedule(true);
+  }
+
+  private forceNext = false;
+  private drawnRows = 0;
+  private drawnAt = 0;
+
+  private schedule(force: boolean): void {
+    this.forceNext ||= force;
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => {
       this.frameRequested = false;
-      this.draw();
+      const t0 = performance.now();
+      const force = this.forceNext;
+      this.forceNext = false;
+      if (force || this.worthDrawing()) this.draw();
+      else this.set?.sync();
+      this.lastFrameMs = performance.now() - t0;
     });
+  }
+
+  /**
+   * Appends that add less than a pixel's worth of rows to a curve that follows the run change nothing
+   * on screen: index them, and draw once they add up to a pixel (or 250 ms have passed, for the step label).
+   */
+  private worthDrawing(): boolean {
+    const set = this.set;
+    if (!set || this.ui.xDomain !== null) return true;
+    const rows = set.length;
+    const perPixel = rows / Math.max(1, this.lossChart.plotWidth);
+    return rows - this.drawnRows >= perPixel || performance.now() - this.drawnAt > 250;
   }
 
   private stepRange(): [number, number] | null {
@@ -296,6 +325,8 @@ export class CurvesPanel {
     this.root.setAttribute('data-steps', String(steps.length));
     this.root.setAttribute('aria-description', `${formatInt(steps.length)} steps`);
     this.lastDrawMs = performance.now() - t0;
+    this.drawnRows = set.length;
+    this.drawnAt = performance.now();
     for (const r of this.drawnResolvers.splice(0)) r();
   }
 }
