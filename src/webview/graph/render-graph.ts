@@ -140,6 +140,12 @@ export function renderGraph(
   const sink = graph.nodes.find((n) => n.isSink) ?? null;
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const busEdges = graph.busY === null || !sink ? [] : graph.edges.filter((e) => e.bus && byId.has(e.from) && byId.has(e.to));
+  // A penalty drops to the bus in the gap after its rank's column, never through the nodes under it.
+  const columnRight = new Map<number, number>();
+  for (const n of graph.nodes) {
+    const key = Math.round(n.x);
+    columnRight.set(key, Math.max(columnRight.get(key) ?? -Infinity, n.x + n.width / 2));
+  }
   bus
     .selectAll<SVGPathElement, PlacedEdge>('path.ll-bus-edge')
     .data(busEdges, (d) => d.id)
@@ -150,7 +156,8 @@ export function renderGraph(
       const a = byId.get(d.from)!;
       const b = byId.get(d.to)!;
       const y = graph.busY!;
-      return `M${a.x},${a.y + a.height / 2}V${y}H${b.x}V${b.y + b.height / 2 + 2}`;
+      const drop = (columnRight.get(Math.round(a.x)) ?? a.x + a.width / 2) + 12;
+      return `M${a.x + a.width / 2},${a.y}H${drop}V${y}H${b.x}V${b.y + b.height / 2 + 2}`;
     });
   bus
     .selectAll<SVGTextElement, number>('text.ll-bus-label')
