@@ -305,6 +305,26 @@ describe('webview panel in Chromium', () => {
     expect(readout).toContain(String(Number(series.dataLoss[0].toPrecision(6))));
   });
 
+  it('log scale drops values ≤ 0 (breaks, not lies) and keeps the positive ones', async () => {
+    await resetPanel(s);
+    await loadStream(s, 'custom-loop-drops-penalty');
+    const state = replayStream('custom-loop-drops-penalty');
+    expect(state.series[0].regularizationLoss.every((v) => v === 0)).toBe(true);
+    const f = panelFrame(s.page);
+    const paths = () =>
+      f.evaluate(() => Object.fromEntries([...document.querySelectorAll('.ll-chart')[0].querySelectorAll('path.ll-line.raw')].map((p) => [p.getAttribute('data-curve'), p.getAttribute('d') ?? ''])));
+    const linear = await paths();
+    expect(linear['regularizationLoss:raw'].length).toBeGreaterThan(0);
+    await f.click('.ll-curves .ll-check input');
+    await f.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const log = await paths();
+    expect(log['regularizationLoss:raw']).toBe('');
+    expect(log['totalLoss:raw'].split(/[ML]/).filter(Boolean)).toHaveLength(state.series[0].step.length);
+    const ticks = await f.evaluate(() => [...document.querySelectorAll('.ll-chart')[0].querySelectorAll('.ll-axis-y text')].map((t) => t.textContent));
+    expect(ticks.length).toBeGreaterThan(1);
+    await f.click('.ll-curves .ll-check input');
+  });
+
   it('keeps a million-step curve exact where it matters: spikes survive, zooming in gives every step', async () => {
     const n = 1_000_000;
     const spikeAt = 612_345;
