@@ -8,6 +8,26 @@ const watch = process.argv.includes('--watch');
 /** Node entries keep tfjs and esbuild as real packages: tfjs is loaded per run, esbuild is native. */
 const nodeExternal = ['@tensorflow/*', 'esbuild', 'vscode'];
 
+/** The layout worker is bundled first and inlined as text: a webview can only start workers from blob: URLs. */
+const layoutWorker = {
+  name: 'layout-worker',
+  setup(b) {
+    b.onResolve({ filter: /^virtual:layout-worker$/ }, () => ({ path: 'layout-worker', namespace: 'virtual' }));
+    b.onLoad({ filter: /.*/, namespace: 'virtual' }, async () => {
+      const r = await esbuild.build({
+        entryPoints: ['src/webview/graph/layout-worker.ts'],
+        bundle: true,
+        write: false,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2022',
+        minify: true,
+      });
+      return { contents: r.outputFiles[0].text, loader: 'text', watchFiles: ['src/webview/graph/layout-worker.ts', 'src/webview/graph/dagre-layout.ts'] };
+    });
+  },
+};
+
 const build = (options) =>
   (watch ? esbuild.context(options).then((c) => c.watch()) : esbuild.build(options));
 
@@ -42,5 +62,35 @@ await Promise.all([
     sourcemap: true,
     external: nodeExternal,
     define: { LOSS_LENS_VERSION: JSON.stringify(version) },
+  }),
+  // The webview: one browser bundle plus its CSS, loaded by the panel HTML (src/shared/webview-html.ts).
+  build({
+    entryPoints: { main: 'src/webview/main.ts' },
+    outdir: 'dist/webview',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: !watch && !process.env.LL_NO_MINIFY,
+    sourcemap: true,
+    plugins: [layoutWorker],
+  }),
+  // The standalone harness: replays recorded runs into the real panel page (tests, bench, manual work).
+  build({
+    entryPoints: { harness: 'test/webview/harness/harness-page.ts' },
+    outdir: 'dist/harness',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: true,
+  }),
+  build({
+    entryPoints: { server: 'test/webview/harness/harness-server.ts' },
+    outfile: 'dist/harness/server.cjs',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
   }),
 ]);

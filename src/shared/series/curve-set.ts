@@ -1,0 +1,123 @@
+import type { Series } from '../model/run-store';
+import { EmaColumn } from './ema';
+import { LodColumn, type ValueAt } from './lod-column';
+
+export type CurveGroup = 'loss' | 'norm';
+
+/** One line of the training curves: its raw values, their index, and the smoothed copy when smoothing is on. */
+export interface Curve {
+  id: string;
+  label: string;
+  group: CurveGroup;
+  /** For norm curves: the layer whose weights it measures. */
+  layer: string | null;
+  valueAt: ValueAt;
+  raw: LodColumn;
+  ema: EmaColumn;
+  smooth: LodColumn;
+}
+
+export const LOSS_CURVES = [
+  { id: 'totalLoss', label: 'total loss (minimized)' },
+  { id: 'dataLoss', label: 'data loss' },
+  { id: 'regularizationLoss', label: 'regularization loss' },
+] as const;
+
+/**
+ * The curves of one objective, indexed for drawing. It reads the RunState's own column arrays (no copy)
+ * and indexes whatever rows were appended since the last `sync`, so a batched append costs O(batch).
+ */
+export class CurveSet {
+  readonly curves: Curve[] = [];
+  private normLayers = new Map<string, string[]>();
+  private weightCount = -1;
+  private smoothing: number;
+
+  constructor(
+    readonly series: Series,
+    private readonly layerOf: (weightId: string) => string,
+    smoothing: number,
+  ) {
+    this.smoothing = smoothing;
+    for (const c of LOSS_CURVES) {
+      const column = series[c.id];
+      this.curves.push(this.makeCurve(c.id, c.label, 'loss', null, (i) => column[i]));
+    }
+  }
+
+  get length(): number {
+    return this.series.step.length;
+  }
+
+  private makeCurve(id: string, label: string, group: CurveGroup, layer: string | null, valueAt: ValueAt): Curve {
+    const ema = new EmaColumn(valueAt, this.smoothing);
+    return { id, label, group, layer, valueAt, raw: new LodColumn(valueAt), ema, smooth: new LodColumn(ema.valueAt, 32) };
+  }
+
+  /** Per layer, √(Σ‖w‖²) over its weights: the norm of all the layer's parameters together. */
+  private refreshNormCurves(): void {
+    const weights = Object.keys(this.series.weightNorms);
+    if (weights.length === this.weightCount) return;
+    this.weightCount = weights.length;
+    const byLayer = new Map<string, string[]>();
+    for (const w of weights) {
+      const layer = this.layerOf(w);
+      const list = byLayer.get(layer) ?? [];
+      list.push(w);
+      byLayer.set(layer, list);
+    }
+    for (const [layer, ws] of byLayer) {
+      const before = this.normLayers.get(layer);
+      if (before && before.length === ws.length) continue;
+      const columns = ws.map((w) => this.series.weightNorms[w]);
+      const valueAt: ValueAt = (i) => {
+        let sum = 0;
+        let seen = false;
+        for (const col of columns) {
+          const v = col[i];
+          if (v === null || v === undefined) continue;
+          seen = true;
+          sum += v * v;
+        }
+        return seen ? Math.sqrt(sum) : null;
+      };
+      const id = `norm:${layer}`;
+      const curve = this.makeCurve(id, layer, 'norm', layer, valueAt);
+      const at = this.curves.findIndex((c) => c.id === id);
+      if (at >= 0) this.curves[at] = curve;
+      else this.curves.push(curve);
+      this.normLayers.set(layer, ws);
+    }
+  }
+
+  /** Index rows appended since the last call. */
+  sync(): void {
+    this.refreshNormCurves();
+    const n = this.length;
+    for (const c of this.curves) {
+      c.raw.sync(n);
+      if (this.smoothing > 0) {
+        c.ema.sync(n);
+        c.smooth.sync(n);
+      }
+    }
+  }
+
+  get smoothingWeight(): number {
+    return this.smoothing;
+  }
+
+  setSmoothing(weight: number): void {
+    if (weight === this.smoothing) return;
+    this.smoothing = weight;
+    for (const c of this.curves) {
+      c.ema.setWeight(weight);
+      c.smooth.reset();
+    }
+    this.sync();
+  }
+
+  byteLength(): number {
+    return this.curves.reduce((n, c) => n + c.raw.byteLength() + c.smooth.byteLength() + (this.smoothing > 0 ? c.ema.byteLength() : 0), 0);
+  }
+}

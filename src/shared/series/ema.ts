@@ -1,0 +1,82 @@
+import type { ValueAt } from './lod-column';
+
+/**
+ * TensorBoard's scalar smoothing: an exponential moving average, debiased so the first points are not
+ * dragged towards zero (`smoothed = ema / (1 − weightⁿ)`). Non-finite values pass through unchanged and
+ * do not disturb the average, as in TensorBoard. It runs over every raw step, so the smoothed curve does
+ * not change with zoom or downsampling.
+ */
+export class EmaColumn {
+  // float32: the smoothed curve is drawn and read out to 6 digits, never computed on; half the memory.
+  private values = new Float32Array(1024);
+  private length = 0;
+  private last = 0;
+  private count = 0;
+
+  constructor(
+    private readonly source: ValueAt,
+    private weight: number,
+  ) {}
+
+  get smoothing(): number {
+    return this.weight;
+  }
+
+  /** A new weight recomputes from the first row on the next sync. */
+  setWeight(weight: number): void {
+    if (weight === this.weight) return;
+    this.weight = weight;
+    this.length = 0;
+    this.last = 0;
+    this.count = 0;
+  }
+
+  get synced(): number {
+    return this.length;
+  }
+
+  sync(length: number): void {
+    if (length > this.values.length) {
+      let cap = this.values.length;
+      while (cap < length) cap *= 2;
+      const next = new Float32Array(cap);
+      next.set(this.values.subarray(0, this.length));
+      this.values = next;
+    }
+    const w = this.weight;
+    for (let i = this.length; i < length; i++) {
+      const v = this.source(i);
+      if (v === null) {
+        this.values[i] = NaN;
+      } else if (!Number.isFinite(v)) {
+        this.values[i] = v;
+      } else {
+        this.last = this.last * w + (1 - w) * v;
+        this.count++;
+        this.values[i] = w === 1 ? this.last : this.last / (1 - Math.pow(w, this.count));
+        // The running average itself stays float64 (this.last); only the stored copy is float32.
+      }
+    }
+    this.length = Math.max(this.length, length);
+  }
+
+  /** A gap in the source is NaN here: the smoothed column is only drawn, never marked. */
+  readonly valueAt: ValueAt = (i) => this.values[i];
+
+  byteLength(): number {
+    return this.values.byteLength;
+  }
+}
+
+/** The same smoothing over a plain array, for tests and exports. */
+export function smoothEma(values: ReadonlyArray<number | null>, weight: number): Array<number | null> {
+  let last = 0;
+  let count = 0;
+  return values.map((v) => {
+    if (v === null) return null;
+    if (!Number.isFinite(v)) return v;
+    last = last * weight + (1 - weight) * v;
+    count++;
+    return weight === 1 ? last : last / (1 - Math.pow(weight, count));
+  });
+}

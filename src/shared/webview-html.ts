@@ -1,0 +1,60 @@
+/**
+ * The Loss Lens panel's HTML, as a plain string: the VS Code host (asWebviewUri URIs, webview.cspSource)
+ * and the standalone test harness both call this, so the page under test is the page that ships.
+ */
+export interface WebviewHtmlOptions {
+  /** URI of dist/webview/main.js as the webview may load it. */
+  scriptUri: string;
+  /** URI of dist/webview/main.css. */
+  styleUri: string;
+  /** `webview.cspSource` in VS Code; the harness's own origin in tests. */
+  cspSource: string;
+  /** A fresh random nonce per page load (base64 or hex, at least 128 bits). */
+  nonce: string;
+  title?: string;
+}
+
+const ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&"<>']/g, (c) => ATTRIBUTE_ESCAPES[c]);
+}
+
+/**
+ * Nothing inline, nothing remote: scripts only with the nonce, styles only from the extension's files
+ * (d3 sets element.style through the CSSOM, which CSP allows), images from blob: for the PNG export,
+ * and a blob: worker for the graph layout.
+ */
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource}`,
+    `img-src ${cspSource} blob: data:`,
+    `font-src ${cspSource}`,
+    'worker-src blob:',
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+export function renderWebviewHtml(options: WebviewHtmlOptions): string {
+  const { scriptUri, styleUri, cspSource, nonce } = options;
+  if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(nonce)) throw new Error('nonce must be at least 16 base64/hex characters');
+  const title = escapeHtml(options.title ?? 'Loss Lens');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(cspSource, nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeHtml(styleUri)}">
+<title>${title}</title>
+</head>
+<body>
+<div id="loss-lens-root" class="ll-root" aria-busy="true"><p class="ll-waiting">Waiting for the run…</p></div>
+<script nonce="${escapeHtml(nonce)}" src="${escapeHtml(scriptUri)}"></script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,43 @@
+import { select, type Selection } from 'd3';
+
+/**
+ * Tiny DOM helpers. Every string from the user's script (layer names, messages) goes in through
+ * textContent (d3's .text()), never innerHTML: names are untrusted.
+ */
+export type Sel<E extends Element = HTMLElement> = Selection<E, unknown, null, undefined>;
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  parent: Element,
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const e = parent.ownerDocument.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  parent.appendChild(e);
+  return e;
+}
+
+export function button(parent: Element, label: string, title: string, onClick: () => void, className = 'll-button'): HTMLButtonElement {
+  const b = el(parent, 'button', className, label);
+  b.type = 'button';
+  b.title = title;
+  b.setAttribute('aria-label', title);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+export function sel<E extends Element>(e: E): Sel<E> {
+  return select(e) as unknown as Sel<E>;
+}
+
+/** Thousands separators without locale surprises. */
+export function formatInt(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Width of text in the UI font, measured once per string length bucket. */
+export function approxTextWidth(text: string, fontPx = 12): number {
+  return Math.ceil(text.length * fontPx * 0.6);
+}

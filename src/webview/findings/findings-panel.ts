@@ -1,0 +1,75 @@
+import { RULES, type Finding, type Severity } from '../../shared/analysis/finding';
+import type { SourcePosition } from '../../shared/protocol/model';
+import type { SelectTarget } from '../../shared/protocol/webview-protocol';
+import { el } from '../dom';
+
+export interface FindingsCallbacks {
+  revealSource(source: SourcePosition): void;
+  select(target: SelectTarget): void;
+}
+
+const GROUPS: Array<{ severity: Severity; title: string; icon: string }> = [
+  { severity: 'error', title: 'Errors', icon: '✕' },
+  { severity: 'warning', title: 'Warnings', icon: '!' },
+  { severity: 'info', title: 'Info', icon: 'i' },
+];
+
+/** The engine's findings, grouped by severity. A click reveals the source line and selects the node. */
+export class FindingsPanel {
+  readonly root: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly summary: HTMLElement;
+
+  constructor(parent: HTMLElement, private readonly callbacks: FindingsCallbacks) {
+    this.root = el(parent, 'section', 'll-panel ll-findings');
+    this.root.setAttribute('aria-labelledby', 'll-findings-title');
+    const header = el(this.root, 'header', 'll-panel-header');
+    const title = el(header, 'h2', 'll-panel-title', 'Findings');
+    title.id = 'll-findings-title';
+    this.summary = el(header, 'span', 'll-findings-summary');
+    this.list = el(this.root, 'div', 'll-findings-list');
+  }
+
+  render(findings: Finding[]): void {
+    const list = this.list;
+    list.replaceChildren();
+    const counts = GROUPS.map((g) => findings.filter((f) => f.severity === g.severity).length);
+    this.summary.textContent = GROUPS.map((g, i) => `${counts[i]} ${g.title.toLowerCase()}`).join(' · ');
+    if (findings.length === 0) {
+      el(list, 'p', 'll-empty', 'No findings yet.');
+      return;
+    }
+    GROUPS.forEach((g, i) => {
+      const items = findings.filter((f) => f.severity === g.severity);
+      if (!items.length) return;
+      const group = el(list, 'div', `ll-findings-group sev-${g.severity}`);
+      el(group, 'h3', 'll-findings-heading', `${g.title} (${counts[i]})`);
+      const ul = el(group, 'ul', 'll-findings-items');
+      for (const f of items) {
+        const li = el(ul, 'li', `ll-finding sev-${f.severity}`);
+        const b = el(li, 'button', 'll-finding-button');
+        b.type = 'button';
+        const where = f.source ? `${f.source.file.split('/').pop()}:${f.source.line}` : null;
+        b.setAttribute('aria-label', `${g.title.slice(0, -1)}: ${f.message}${where ? `. Reveal ${where}` : ''}`);
+        el(b, 'span', 'll-finding-icon', g.icon).setAttribute('aria-hidden', 'true');
+        const text = el(b, 'span', 'll-finding-text');
+        el(text, 'span', 'll-finding-message', f.message);
+        const meta = el(text, 'span', 'll-finding-meta');
+        el(meta, 'code', 'll-rule', f.ruleId);
+        if (f.layer) el(meta, 'span', 'll-meta-item', `layer ${f.layer}`);
+        if (f.step !== null) el(meta, 'span', 'll-meta-item', `step ${f.step}`);
+        if (where) el(meta, 'span', 'll-meta-item ll-link', where);
+        b.addEventListener('click', () => this.activate(f));
+        const details = el(li, 'details', 'll-finding-help');
+        el(details, 'summary', '', 'Why it matters');
+        el(details, 'p', '', RULES[f.ruleId].help);
+      }
+    });
+  }
+
+  private activate(f: Finding): void {
+    if (f.termId && f.termId !== 'data') this.callbacks.select({ kind: 'term', termId: f.termId });
+    else if (f.layer) this.callbacks.select({ kind: 'layer', layer: f.layer });
+    if (f.source) this.callbacks.revealSource(f.source);
+  }
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * What the webview remembers across reloads and tab switches (VS Code's getState/setState):
+ * only view choices, never run data, which always comes from the host on `ready`.
+ */
+export const uiState = z.object({
+  version: z.literal(1),
+  graph: z.object({
+    transform: z.object({ x: z.number(), y: z.number(), k: z.number().positive() }).nullable(),
+    expanded: z.array(z.string()),
+    /** null: not chosen by the user, follow the host's setting. */
+    collapseRepeats: z.boolean().nullable(),
+    selected: z.string().nullable(),
+    search: z.string(),
+  }),
+  curves: z.object({
+    smoothing: z.number().min(0).max(0.999),
+    logScale: z.boolean(),
+    /** Visible step range; null follows the run's newest step. */
+    xDomain: z.tuple([z.number(), z.number()]).nullable(),
+    objective: z.number().int().nullable(),
+    hidden: z.array(z.string()),
+  }),
+});
+export type UiState = z.output<typeof uiState>;
+
+export function defaultUiState(smoothing: number, logScale: boolean): UiState {
+  return {
+    version: 1,
+    graph: { transform: null, expanded: [], collapseRepeats: null, selected: null, search: '' },
+    curves: { smoothing, logScale, xDomain: null, objective: null, hidden: [] },
+  };
+}
+
+export function parseUiState(raw: unknown): UiState | null {
+  const r = uiState.safeParse(raw);
+  return r.success ? r.data : null;
+}

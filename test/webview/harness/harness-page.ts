@@ -1,0 +1,253 @@
+import { analyzeRun } from '../../../src/shared/analysis/rules';
+import { applyRunnerEvent, emptyRunState, type RunState } from '../../../src/shared/model/run-store';
+import { parseRunnerEvent, type RunnerEvent } from '../../../src/shared/protocol/runner-protocol';
+import {
+  DEFAULT_UI_SETTINGS,
+  append,
+  encodeForWebview,
+  hydrate,
+  parseWebviewToHost,
+  type WebviewToHost,
+} from '../../../src/shared/protocol/webview-protocol';
+import { THEMES, THEME_CLASS, type ThemeName } from './themes';
+
+/**
+ * The harness plays the extension host: it replays a recorded runner event stream into the real panel
+ * page (in an iframe, as VS Code does), at a chosen speed, answering `ready` with `hydrate` and then
+ * sending batched `append`s and `findings`. Everything crosses as JSON, as in VS Code.
+ */
+interface Replay {
+  events: RunnerEvent[];
+  sent: number;
+  state: RunState;
+}
+
+const iframe = document.getElementById('panel') as HTMLIFrameElement;
+const controls = document.getElementById('harness-controls')!;
+const params = new URLSearchParams(location.search);
+
+let replay: Replay | null = null;
+let theme: ThemeName = (params.get('theme') as ThemeName) || 'dark';
+/** Steps per second; 0 = everything at once. */
+let speed = Number(params.get('speed') ?? 20);
+let paused = false;
+let timer: number | null = null;
+let lastFindings = 0;
+const received: WebviewToHost[] = [];
+const rejected: string[] = [];
+const exports: Array<Extract<WebviewToHost, { type: 'export' }>> = [];
+
+function post(message: unknown): void {
+  // JSON in, JSON out: what VS Code's postMessage does to a message.
+  iframe.contentWindow?.postMessage(JSON.parse(JSON.stringify(message)), '*');
+}
+
+function sendFindings(): void {
+  if (!replay) return;
+  lastFindings = performance.now();
+  post(encodeForWebview({ type: 'findings', findings: analyzeRun(replay.state) }));
+}
+
+function applyTheme(): void {
+  const doc = iframe.contentDocument;
+  if (!doc?.body) return;
+  const html = doc.documentElement;
+  for (const [k, v] of Object.entries(THEMES[theme])) html.style.setProperty(k, v);
+  for (const c of Object.values(THEME_CLASS)) doc.body.classList.remove(c);
+  doc.body.classList.add(THEME_CLASS[theme]);
+  doc.body.setAttribute('data-vscode-theme-kind', THEME_CLASS[theme]);
+}
+
+function parseStream(text: string): RunnerEvent[] {
+  const events: RunnerEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const r = parseRunnerEvent(line);
+    if (r.ok) events.push(r.value);
+    else rejected.push(r.error);
+  }
+  return events;
+}
+
+/** Send the next batch: every non-step event up to the next steps, and as many steps as the speed allows. */
+function tick(budget: number): void {
+  if (!replay) return;
+  const batch: RunnerEvent[] = [];
+  let steps = 0;
+  while (replay.sent < replay.events.length) {
+    const e = replay.events[replay.sent];
+    if (e.type === 'step' && steps >= budget) break;
+    if (e.type === 'step') steps++;
+    batch.push(e);
+    applyRunnerEvent(replay.state, e);
+    replay.sent++;
+  }
+  if (batch.length) post(append(batch));
+  if (batch.length && (performance.now() - lastFindings > 250 || replay.sent === replay.events.length)) sendFindings();
+  updateProgress();
+}
+
+function schedule(): void {
+  if (timer !== null) clearInterval(timer);
+  timer = null;
+  if (!replay || paused) return;
+  if (speed <= 0) {
+    tick(Infinity);
+    return;
+  }
+  const interval = Math.max(16, 1000 / speed);
+  const perTick = Math.max(1, Math.round((speed * interval) / 1000));
+  timer = window.setInterval(() => {
+    if (!replay || replay.sent >= replay.events.length) {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+      return;
+    }
+    tick(perTick);
+  }, interval);
+}
+
+async function loadStream(name: string, options: { speed?: number; upTo?: number } = {}): Promise<void> {
+  const text = await (await fetch(`/streams/${encodeURIComponent(name)}.ndjson`)).text();
+  loadEvents(parseStream(text), name, options);
+}
+
+function loadEvents(events: RunnerEvent[], name: string, options: { speed?: number; upTo?: number } = {}): void {
+  if (options.speed !== undefined) speed = options.speed;
+  replay = { events, sent: 0, state: emptyRunState(`examples/${name}.ts`) };
+  // Events before `upTo` are already in the host's state when the webview asks: they arrive in hydrate.
+  const upTo = options.upTo ?? 0;
+  while (replay.sent < Math.min(upTo, events.length)) applyRunnerEvent(replay.state, events[replay.sent++]);
+  sendHydrate();
+  schedule();
+}
+
+function sendHydrate(): void {
+  if (!replay) return;
+  post(hydrate(replay.state, analyzeRun(replay.state), DEFAULT_UI_SETTINGS));
+  updateProgress();
+}
+
+function updateProgress(): void {
+  const p = document.getElementById('harness-progress');
+  if (p && replay) p.textContent = `${replay.sent} / ${replay.events.length} events`;
+}
+
+window.addEventListener('message', (e) => {
+  if (e.source !== iframe.contentWindow) return;
+  const r = parseWebviewToHost(e.data);
+  if (!r.ok) {
+    rejected.push(r.error);
+    return;
+  }
+  received.push(r.value);
+  if (r.value.type === 'ready') {
+    applyTheme();
+    sendHydrate();
+  } else if (r.value.type === 'export') {
+    exports.push(r.value);
+    const a = document.createElement('a');
+    a.download = r.value.suggestedName;
+    a.textContent = `download ${r.value.suggestedName}`;
+    const blob =
+      r.value.encoding === 'base64'
+        ? new Blob([Uint8Array.from(atob(r.value.data), (c) => c.charCodeAt(0))], { type: r.value.mime })
+        : new Blob([r.value.data], { type: r.value.mime });
+    a.href = URL.createObjectURL(blob);
+    document.getElementById('harness-exports')?.replaceChildren(a);
+  }
+});
+iframe.addEventListener('load', applyTheme);
+
+function label(parent: HTMLElement, text: string, control: HTMLElement): void {
+  const l = document.createElement('label');
+  l.textContent = text;
+  l.appendChild(control);
+  parent.appendChild(l);
+}
+
+async function buildControls(): Promise<void> {
+  const names: string[] = await (await fetch('/streams/index.json')).json();
+  const streamSelect = document.createElement('select');
+  for (const n of names) streamSelect.add(new Option(n, n));
+  streamSelect.value = params.get('stream') ?? 'custom-loop-drops-penalty';
+  streamSelect.addEventListener('change', () => void loadStream(streamSelect.value));
+  label(controls, 'Stream ', streamSelect);
+  const speedInput = document.createElement('input');
+  speedInput.type = 'number';
+  speedInput.min = '0';
+  speedInput.value = String(speed);
+  speedInput.title = 'steps per second (0: all at once)';
+  speedInput.addEventListener('change', () => {
+    speed = Number(speedInput.value);
+    schedule();
+  });
+  label(controls, 'Steps/s ', speedInput);
+  const pause = document.createElement('button');
+  pause.textContent = 'Pause';
+  pause.addEventListener('click', () => {
+    paused = !paused;
+    pause.textContent = paused ? 'Play' : 'Pause';
+    schedule();
+  });
+  controls.appendChild(pause);
+  const themeSelect = document.createElement('select');
+  for (const t of Object.keys(THEMES)) themeSelect.add(new Option(t, t));
+  themeSelect.value = theme;
+  themeSelect.addEventListener('change', () => {
+    theme = themeSelect.value as ThemeName;
+    applyTheme();
+  });
+  label(controls, 'Theme ', themeSelect);
+  const reload = document.createElement('button');
+  reload.textContent = 'Reload webview';
+  reload.title = 'Reload the panel page: UI state must come back from getState, data from hydrate';
+  reload.addEventListener('click', () => harness.reload());
+  controls.appendChild(reload);
+  const progress = document.createElement('span');
+  progress.id = 'harness-progress';
+  progress.className = 'progress';
+  controls.appendChild(progress);
+  const ex = document.createElement('span');
+  ex.id = 'harness-exports';
+  controls.appendChild(ex);
+  await loadStream(streamSelect.value);
+}
+
+/** The API the tests and the benchmark drive. */
+const harness = {
+  loadStream,
+  loadEvents,
+  parseStream,
+  post,
+  setTheme(t: ThemeName) {
+    theme = t;
+    applyTheme();
+  },
+  setSpeed(s: number) {
+    speed = s;
+    schedule();
+  },
+  /** Send everything left at once. */
+  flush() {
+    tick(Infinity);
+  },
+  reload(): Promise<void> {
+    return new Promise((resolve) => {
+      iframe.addEventListener('load', () => resolve(), { once: true });
+      iframe.contentWindow?.location.reload();
+    });
+  },
+  get state() {
+    return replay?.state ?? null;
+  },
+  get done() {
+    return !!replay && replay.sent >= replay.events.length;
+  },
+  received,
+  rejected,
+  exports,
+};
+(window as unknown as { harness: typeof harness }).harness = harness;
+
+if (params.get('autoload') !== '0') void buildControls();

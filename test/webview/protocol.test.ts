@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeRun } from '../../src/shared/analysis/rules';
+import {
+  append,
+  hydrate,
+  parseHostToWebview,
+  parseWebviewToHost,
+  WEBVIEW_PROTOCOL_VERSION,
+} from '../../src/shared/protocol/webview-protocol';
+import { contentSecurityPolicy, escapeHtml, renderWebviewHtml } from '../../src/shared/webview-html';
+import { readStream, replayStream } from './helpers/streams';
+
+/** What VS Code's postMessage does to a message: JSON both ways. */
+const overJson = (m: unknown) => JSON.parse(JSON.stringify(m));
+
+describe('webview protocol', () => {
+  it('a hydrate of a run that went NaN survives JSON transport with its non-finite numbers', () => {
+    const state = replayStream('nan-loss');
+    const r = parseHostToWebview(overJson(hydrate(state, analyzeRun(state))));
+    expect(r.ok).toBe(true);
+    if (!r.ok || r.value.type !== 'hydrate') return;
+    const before = state.series[0].totalLoss;
+    const after = r.value.run.series['0'].totalLoss;
+    expect(after).toHaveLength(before.length);
+    for (let i = 0; i < before.length; i++) expect(Object.is(after[i], before[i]) || after[i] === before[i]).toBe(true);
+    expect(before.some((v) => Number.isNaN(v))).toBe(true);
+    expect(before.some((v) => v === Infinity)).toBe(true);
+    expect(r.value.findings.map((f) => f.ruleId)).toContain('non-finite-loss');
+  });
+
+  it('appends carry runner events in order and are checked on the way in', () => {
+    const events = readStream('custom-loop-with-penalty');
+    const r = parseHostToWebview(overJson(append(events)));
+    expect(r.ok && r.value.type === 'append' && r.value.events.map((e) => e.type)).toEqual(events.map((e) => e.type));
+    const broken = overJson(append(events));
+    broken.events[events.findIndex((e) => e.type === 'step')].record.totalLoss = { evil: true };
+    expect(parseHostToWebview(broken).ok).toBe(false);
+  });
+
+  it('rejects unknown, numeric and malformed messages in both directions', () => {
+    for (const m of [null, 42, 'hydrate', { type: 0 }, { type: 'hydrate' }, { type: 'select', target: { kind: 'node' } }, { type: 'eval', code: '1' }]) {
+      expect(parseHostToWebview(m).ok).toBe(false);
+    }
+    expect(parseWebviewToHost({ type: 'ready', protocol: WEBVIEW_PROTOCOL_VERSION }).ok).toBe(true);
+    expect(parseWebviewToHost({ type: 'ready', protocol: 99 }).ok).toBe(false);
+    expect(parseWebviewToHost({ type: 'revealSource', source: { file: 'a.ts', line: 3, column: 1 } }).ok).toBe(true);
+    expect(parseWebviewToHost({ type: 'revealSource', source: { file: 'a.ts', line: '3' } }).ok).toBe(false);
+    expect(parseWebviewToHost({ type: 'export', format: 'graph-exe', suggestedName: 'x', mime: 'x', encoding: 'utf8', data: '' }).ok).toBe(false);
+  });
+});
+
+describe('panel HTML', () => {
+  const nonce = 'AbCdEfGhIjKlMnOpQrStUv';
+  const html = renderWebviewHtml({ scriptUri: 'https://res.test/main.js', styleUri: 'https://res.test/main.css', cspSource: 'https://res.test', nonce });
+
+  it('has a nonce CSP with nothing inline, nothing eval, nothing remote', () => {
+    const csp = contentSecurityPolicy('https://res.test', nonce);
+    expect(html).toContain(`content="${escapeHtml(csp)}"`);
+    expect(csp).toContain(`script-src 'nonce-${nonce}'`);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*|https?:(?!\/\/res\.test)/);
+    expect(html).not.toMatch(/style="/);
+    const scripts = html.match(/<script[^>]*>/g) ?? [];
+    expect(scripts).toHaveLength(1);
+    expect(scripts[0]).toContain(`nonce="${nonce}"`);
+  });
+
+  it('escapes what it is given and refuses a weak nonce', () => {
+    const evil = renderWebviewHtml({ scriptUri: '"><script>x</script>', styleUri: 's', cspSource: 'c', nonce, title: '<b>t</b>' });
+    expect(evil).not.toContain('<script>x');
+    expect(evil).toContain('&lt;b&gt;t&lt;/b&gt;');
+    expect(() => renderWebviewHtml({ scriptUri: 's', styleUri: 's', cspSource: 'c', nonce: 'short' })).toThrow();
+  });
+});
