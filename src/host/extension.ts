@@ -6,16 +6,20 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LayerDecorations } from './vscode/decorations';
 import { FindingDiagnostics } from './vscode/diagnostics';
+import { LossGraphPanels, PANEL_VIEW_TYPE } from './vscode/loss-graph-panel';
 import { AddPenaltiesQuickFix } from './vscode/quick-fix';
+import { RunArchive } from './vscode/run-archive';
 import { RunController } from './vscode/run-controller';
 import { RunStatus } from './vscode/run-status';
 import { readSettings } from './vscode/settings';
 
 const SCRIPT_LANGUAGES = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);
 
+/** What activate() returns: the extension's own tests drive and inspect it through this. */
 export interface LossLensApi {
   runs: RunController;
   decorations: LayerDecorations;
+  panels: LossGraphPanels;
 }
 
 let controller: RunController | undefined;
@@ -27,12 +31,15 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
   const decorations = new LayerDecorations();
   decorations.setEnabled(readSettings().decorations);
   const diagnostics = new FindingDiagnostics();
+  const panels = new LossGraphPanels(context.extensionUri, runs, new RunArchive(context.storageUri?.fsPath), log);
 
   context.subscriptions.push(
     log,
     runs,
     decorations,
     diagnostics,
+    panels,
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panels),
     new RunStatus(runs),
     runs.onDidChange((change) => {
       if (change.kind === 'started') return;
@@ -47,21 +54,27 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
       new AddPenaltiesQuickFix(runs),
       { providedCodeActionKinds: AddPenaltiesQuickFix.kinds },
     ),
-    vscode.commands.registerCommand('lossLens.visualize', (uri?: vscode.Uri) => visualize(runs, uri)),
+    vscode.commands.registerCommand('lossLens.visualize', (uri?: vscode.Uri) => visualize(runs, panels, uri)),
+    vscode.commands.registerCommand('lossLens.showPanel', () => {
+      const script = runs.latestScript();
+      if (script) panels.show(script);
+    }),
     vscode.commands.registerCommand('lossLens.stop', async () => {
       const script = runs.latestScript();
       if (script) await runs.stop(script);
     }),
     vscode.commands.registerCommand('lossLens.rerun', async () => {
       const script = runs.latestScript();
-      if (script) await runs.start(script);
+      if (!script) return;
+      panels.show(script);
+      await runs.start(script);
     }),
   );
-  return { runs, decorations };
+  return { runs, decorations, panels };
 }
 
 /** Runs the script in the active editor (or the one given by a menu), after saving it. */
-async function visualize(runs: RunController, uri?: vscode.Uri): Promise<void> {
+async function visualize(runs: RunController, panels: LossGraphPanels, uri?: vscode.Uri): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showErrorMessage('Loss Lens runs your training script, so it only works in a trusted workspace.');
     return;
@@ -75,6 +88,8 @@ async function visualize(runs: RunController, uri?: vscode.Uri): Promise<void> {
     return;
   }
   if (document.isDirty) await document.save();
+  // The panel opens at once and fills as the run streams in.
+  panels.show(document.uri.fsPath);
   await runs.start(document.uri.fsPath);
 }
 

@@ -144,6 +144,10 @@ export class App {
         this.stats.hydrates++;
         this.state = msg.run;
         this.findings = msg.findings;
+        if (this.ui.script !== msg.run.script) {
+          this.ui.script = msg.run.script;
+          this.saveState();
+        }
         if (!this.hadSavedState && this.stats.hydrates === 1) {
           this.ui.curves.smoothing = msg.settings.smoothing;
           this.ui.curves.logScale = msg.settings.logScale;

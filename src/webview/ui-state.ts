@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 export const uiState = z.object({
   version: z.literal(1),
+  /** The script this panel shows: a restored panel (after a window reload) asks the host for it. */
+  script: z.string().nullable().default(null),
   graph: z.object({
     transform: z.object({ x: z.number(), y: z.number(), k: z.number().positive() }).nullable(),
     expanded: z.array(z.string()),
@@ -28,6 +30,7 @@ export type UiState = z.output<typeof uiState>;
 export function defaultUiState(smoothing: number, logScale: boolean): UiState {
   return {
     version: 1,
+    script: null,
     graph: { transform: null, expanded: [], collapseRepeats: null, selected: null, search: '' },
     curves: { smoothing, logScale, xDomain: null, objective: null, hidden: [] },
   };

@@ -75,6 +75,14 @@ try {
     for (let i = 0; i < 50 && !(await notes()).includes(note); i++) await page.waitForTimeout(200);
     assert.deepEqual(await notes(), [note, note, note], 'one note per layer line');
     step('three layer notes are in the editor DOM');
+    // The panel: the webview's own document, two iframes deep.
+    const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await panel.locator('g.ll-node').first().waitFor({ timeout: 30_000 });
+    const unreached = panel.locator('g.ll-node.unreached', { hasText: 'L2 1e-3' });
+    assert.equal(await unreached.count(), 3, 'three penalty terms drawn as not reaching the minimized loss');
+    await panel.getByText('not in minimized loss').first().waitFor();
+    assert.ok((await panel.locator('.ll-findings').innerText()).includes('regularizer-not-in-loss'));
+    step('the panel draws the three unreached penalties and lists the findings');
     await page.keyboard.press('Control+Shift+M');
     await page.locator('.markers-panel .monaco-list-row', { hasText: 'regularizer-not-in-loss' }).first().waitFor();
     await page.screenshot({ path: path.join(results, 'e2e-vscode-drops-penalty.png') });

@@ -29,6 +29,7 @@ const workspace = makeWorkspace({
   'never-ends.ts': path.join(ROOT, 'test/fixtures/scripts/never-ends.ts'),
   'helpers/build-model.ts': path.join(ROOT, 'test/fixtures/scripts/helpers/build-model.ts'),
   'throws.ts': path.join(ROOT, 'test/fixtures/scripts/throws.ts'),
+  'slow-steps.ts': path.join(ROOT, 'test/fixtures/scripts/slow-steps.ts'),
 });
 const results = path.join(ROOT, 'test-results');
 mkdirSync(results, { recursive: true });

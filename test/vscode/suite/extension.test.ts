@@ -77,6 +77,38 @@ describe('Loss Lens in VS Code', () => {
     ]);
   });
 
+  it('opens the panel beside the editor, hydrates it on ready and streams appends while the run goes on', async () => {
+    const { panels, runs } = await api();
+    const config = vscode.workspace.getConfiguration('lossLens');
+    await config.update('steps', 15, vscode.ConfigurationTarget.Workspace);
+    await open('slow-steps.ts');
+    await vscode.commands.executeCommand('lossLens.visualize');
+    const p = panels.panelFor(file('slow-steps.ts'));
+    assert.ok(p, 'the command opened a panel at once');
+    assert.equal(p.panel.title, 'Loss Lens: slow-steps.ts');
+    const run = runs.get(file('slow-steps.ts'))!;
+    for (let i = 0; i < 200 && p.sent.append < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(p.sent.hydrate >= 1, 'hydrated after the webview said ready');
+    assert.ok(p.sent.append >= 2, 'steps were appended as they came');
+    assert.equal(run.status, 'running', 'while the run was still going');
+    await runs.whenDone(file('slow-steps.ts'));
+    assert.equal(run.state.series[0].step.length, 15);
+    await config.update('steps', 6, vscode.ConfigurationTarget.Workspace);
+  });
+
+  it('opens only files of the run when the panel asks, and ignores malformed messages', async () => {
+    const { panels } = await api();
+    await open('custom-loop-with-penalty.ts');
+    const p = panels.panelFor(file('custom-loop-drops-penalty.ts'))!;
+    await p.receive({ type: 'revealSource', source: { file: '/etc/passwd', line: 1, column: 1 } });
+    await p.receive({ type: 'revealSource', source: 'not a position' });
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, file('custom-loop-with-penalty.ts'));
+    await p.receive({ type: 'revealSource', source: { file: file('custom-loop-drops-penalty.ts'), line: 23, column: 21 } });
+    const editor = vscode.window.activeTextEditor!;
+    assert.equal(editor.document.uri.fsPath, file('custom-loop-drops-penalty.ts'));
+    assert.equal(editor.selection.active.line, 22);
+  });
+
   it('moves the notes with edits above them, and clears a replaced line', async () => {
     const editor = await open('custom-loop-drops-penalty.ts');
     const { decorations } = await api();

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { emptyRunState, type RunState } from '../../shared/model/run-store';
+import type { Finding } from '../../shared/analysis/finding';
+import { append, encodeForWebview, hydrate, parseWebviewToHost, type WebviewToHost } from '../../shared/protocol/webview-protocol';
+import { renderWebviewHtml } from '../../shared/webview-html';
+import type { RunArchive } from './run-archive';
+import type { RunChange, RunController } from './run-controller';
+import { readSettings } from './settings';
+
+export const PANEL_VIEW_TYPE = 'lossLens.panel';
+
+/** One panel per script. It owns no run data: everything it shows is rebuilt from the controller's state. */
+class ScriptPanel implements vscode.Disposable {
+  private ready = false;
+  /** What was sent, for the extension's tests. */
+  readonly sent = { hydrate: 0, append: 0, findings: 0 };
+  private readonly disposables: vscode.Disposable[] = [];
+  private archived: { state: RunState; findings: Finding[] } | null = null;
+
+  constructor(
+    readonly script: string,
+    readonly panel: vscode.WebviewPanel,
+    private readonly owner: LossGraphPanels,
+  ) {
+    panel.title = `Loss Lens: ${path.basename(script)}`;
+    panel.iconPath = new vscode.ThemeIcon('graph-line');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [owner.webviewRoot] };
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m) => void this.receive(m)),
+      panel.onDidDispose(() => owner.closed(this)),
+    );
+  }
+
+  private html(): string {
+    const asUri = (file: string) => this.panel.webview.asWebviewUri(vscode.Uri.joinPath(this.owner.webviewRoot, file)).toString();
+    return renderWebviewHtml({
+      scriptUri: asUri('main.js'),
+      styleUri: asUri('main.css'),
+      cspSource: this.panel.webview.cspSource,
+      nonce: randomBytes(18).toString('base64url'),
+      title: `Loss Lens: ${path.basename(this.script)}`,
+    });
+  }
+
+  /** The full picture, on `ready` (a new or reloaded webview) and when a run ends. */
+  async hydrate(): Promise<void> {
+    if (!this.ready) return;
+    const run = this.owner.runs.get(this.script);
+    if (run) {
+      await this.post(hydrate(run.state, run.findings));
+      return;
+    }
+    this.archived ??= await this.owner.archive.load(this.script);
+    const { state, findings } = this.archived ?? { state: emptyRunState(this.script), findings: [] };
+    await this.post(hydrate(state, findings));
+  }
+
+  async onRunChange(change: RunChange): Promise<void> {
+    if (!this.ready) return;
+    if (change.kind === 'events') {
+      await this.post(append(change.events));
+      await this.post(encodeForWebview({ type: 'findings', findings: change.run.findings }));
+    } else {
+      // A new run replaces what was shown; a finished run adds what only the host knows (final status, exit).
+      await this.hydrate();
+    }
+  }
+
+  private post(message: unknown): Thenable<boolean> {
+    const type = (message as { type: keyof ScriptPanel['sent'] }).type;
+    if (type in this.sent) this.sent[type]++;
+    return this.panel.webview.postMessage(message);
+  }
+
+  /** Every message from the webview enters here, and is checked before anything acts on it. */
+  async receive(raw: unknown): Promise<void> {
+    const parsed = parseWebviewToHost(raw);
+    if (!parsed.ok) {
+      this.owner.log.warn(`Ignored a malformed message from the Loss Lens panel: ${parsed.error}`);
+      return;
+    }
+    const message: WebviewToHost = parsed.value;
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        await this.hydrate();
+        return;
+      case 'revealSource':
+        await this.reveal(message.source);
+        return;
+      case 'export':
+        await this.save(message);
+        return;
+      case 'log':
+        this.owner.log[message.level === 'warning' ? 'warn' : message.level](`panel: ${message.message}`);
+        return;
+      case 'selectNode':
+        return;
+    }
+  }
+
+  /** Opens a file only if this script's run reported a position in it: the webview cannot open arbitrary files. */
+  private async reveal(source: { file: string; line: number; column: number }): Promise<void> {
+    const run = this.owner.runs.get(this.script);
+    const allowed = run ? run.files.has(source.file) : source.file === this.script || this.archivedFiles().has(source.file);
+    if (!allowed) {
+      this.owner.log.warn(`The panel asked to open ${source.file}, which this run never reported; ignored.`);
+      return;
+    }
+    const position = new vscode.Position(Math.max(0, source.line - 1), Math.max(0, source.column - 1));
+    await vscode.window.showTextDocument(vscode.Uri.file(source.file), {
+      viewColumn: vscode.ViewColumn.One,
+      selection: new vscode.Range(position, position),
+    });
+  }
+
+  private archivedFiles(): Set<string> {
+    const files = new Set<string>();
+    for (const l of this.archived?.state.layers ?? []) if (l.source) files.add(l.source.file);
+    for (const f of this.archived?.findings ?? []) if (f.source) files.add(f.source.file);
+    return files;
+  }
+
+  private async save(message: Extract<WebviewToHost, { type: 'export' }>): Promise<void> {
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(this.script))?.uri ?? vscode.Uri.file(path.dirname(this.script));
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.joinPath(folder, path.basename(message.suggestedName)),
+      title: 'Export from Loss Lens',
+    });
+    if (!target) return;
+    const data = message.encoding === 'base64' ? Buffer.from(message.data, 'base64') : Buffer.from(message.data, 'utf8');
+    await fs.writeFile(target.fsPath, data);
+    this.owner.log.info(`Exported ${message.format} to ${target.fsPath}`);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/**
+ * The loss-graph panels: one per script, opened by the command, restored after a window reload by the
+ * serializer, fed from the run controller (hydrate on `ready`, then batched appends).
+ */
+export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
+  private readonly panels = new Map<string, ScriptPanel>();
+  private readonly subscription: vscode.Disposable;
+  readonly webviewRoot: vscode.Uri;
+
+  constructor(
+    extensionUri: vscode.Uri,
+    readonly runs: RunController,
+    readonly archive: RunArchive,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    this.webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+    this.subscription = runs.onDidChange((change) => {
+      if (change.kind === 'finished') void this.archive.save(change.run.state, change.run.findings);
+      void this.panels.get(change.run.script)?.onRunChange(change);
+    });
+  }
+
+  /** Open (or reveal) the panel of a script, beside the editor, without taking the focus from it. */
+  show(script: string): vscode.WebviewPanel {
+    const existing = this.panels.get(script);
+    if (existing) {
+      existing.panel.reveal(undefined, true);
+      return existing.panel;
+    }
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, `Loss Lens: ${path.basename(script)}`, {
+      viewColumn: vscode.ViewColumn.Beside,
+      preserveFocus: true,
+    });
+    this.panels.set(script, new ScriptPanel(script, panel, this));
+    return panel;
+  }
+
+  /** The panel of a script, with what it was sent and its message entry (the extension's tests use these). */
+  panelFor(script: string): { panel: vscode.WebviewPanel; sent: ScriptPanel['sent']; receive(raw: unknown): Promise<void> } | undefined {
+    return this.panels.get(script);
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const script = (state as { script?: unknown } | undefined)?.script;
+    if (typeof script !== 'string' || this.panels.has(script)) {
+      panel.dispose();
+      return;
+    }
+    this.panels.set(script, new ScriptPanel(script, panel, this));
+  }
+
+  closed(p: ScriptPanel): void {
+    if (this.panels.get(p.script) === p) this.panels.delete(p.script);
+    p.dispose();
+    if (readSettings(vscode.Uri.file(p.script)).stopRunWhenPanelCloses && this.runs.isRunning(p.script)) {
+      void this.runs.stop(p.script);
+    }
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    for (const p of this.panels.values()) p.panel.dispose();
+  }
+}
+
