@@ -399,7 +399,8 @@ export class GraphPanel {
 
   /**
    * Fit the whole graph. The automatic fit (`readable`) stops at a scale where labels can still be read
-   * and shows the start of the graph; the Fit button always shows all of it.
+   * and then shows the end of the graph, where the minimized loss and the penalties meet; the Fit button
+   * always shows all of it.
    */
   fit(animate: boolean, readable = false): void {
     if (!this.placed) return;
@@ -407,8 +408,8 @@ export class GraphPanel {
     if (box.width === 0 || box.height === 0) return;
     const b = this.placed.bounds;
     const all = Math.min(1.25, (box.width - 24) / b.width, (box.height - 24) / b.height);
-    const k = readable ? Math.max(all, Math.min(0.6, (box.height - 24) / b.height)) : all;
-    const x = k === all ? (box.width - b.width * k) / 2 - b.x * k : 12 - b.x * k;
+    const k = readable ? Math.max(all, Math.min(0.5, (box.height - 24) / b.height)) : all;
+    const x = k === all ? (box.width - b.width * k) / 2 - b.x * k : box.width - 12 - (b.x + b.width) * k;
     const t = zoomIdentity.translate(x, (box.height - b.height * k) / 2 - b.y * k).scale(k);
     const target = animate ? this.svg.transition().duration(250) : this.svg;
     (target as unknown as Sel<SVGSVGElement>).call(this.zoomBehavior.transform, t);
