@@ -4,7 +4,11 @@ import { conv2dBackpropFilterKernel } from './wasm-kernels/conv2d-backprop-filte
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
 import { depthwiseConv2dBackpropFilterKernel } from './wasm-kernels/depthwise-conv2d-backprop-filter-kernel';
 import { depthwiseConv2dBackpropInputKernel } from './wasm-kernels/depthwise-conv2d-backprop-input-kernel';
+import { identityKernel } from './wasm-kernels/identity-kernel';
+import { meanKernel, sumKernel } from './wasm-kernels/leading-axes-reduction-kernels';
 import { batchMatMulKernel, fusedMatMulKernel } from './wasm-kernels/mat-mul-kernels';
+import { maxPoolGradKernel } from './wasm-kernels/max-pool-grad-kernel';
+import { tileKernel } from './wasm-kernels/tile-kernel';
 import { unsortedSegmentSumKernel } from './wasm-kernels/unsorted-segment-sum-kernel';
 import {
   WasmBackendHandle,
@@ -23,6 +27,11 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   unsortedSegmentSumKernel,
   batchMatMulKernel,
   fusedMatMulKernel,
+  maxPoolGradKernel,
+  tileKernel,
+  sumKernel,
+  meanKernel,
+  identityKernel,
 ];
 
 export interface WasmTrainingKernelsInstall {
