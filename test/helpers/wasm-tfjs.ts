@@ -1,17 +1,23 @@
 import { createRequire } from 'node:module';
 import { expect } from 'vitest';
 import { cpuBackend } from '../../src/runner/backend/cpu-fallback-kernels';
+import { preferThreadedWasm, wasmThreadCount } from '../../src/runner/backend/threaded-wasm-backend';
 import { installWasmTrainingKernels, type WasmTrainingKernelsInstall } from '../../src/runner/backend/wasm-training-kernels';
 import type { Tensor, Tf } from '../../src/runner/tfjs-internals';
 
 const require = createRequire(import.meta.url);
 
-/** tfjs on wasm with Loss Lens's training kernels, loaded the way the runner loads it. */
+/** tfjs on wasm with Loss Lens's training kernels, loaded the way the runner loads it (threaded unless LOSS_LENS_WASM_THREADS=1). */
 export async function loadWasmTfjs(
   onFallbackUsed: (kernelName: string) => void = () => {},
 ): Promise<{ tf: Tf; install: WasmTrainingKernelsInstall }> {
   const tf = require('@tensorflow/tfjs') as Tf;
   require('@tensorflow/tfjs-backend-wasm');
+  if (!tf.findBackend('wasm')) {
+    preferThreadedWasm(tf, require, wasmThreadCount(), (reason) => {
+      throw new Error(`threaded wasm failed: ${reason}`);
+    });
+  }
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialize');
   await tf.ready();
   const install = installWasmTrainingKernels(tf, onFallbackUsed);
