@@ -92,6 +92,32 @@ describe('Conv2DBackpropInput on wasm matches cpu', () => {
   }
 });
 
+describe('pointwise (1×1) conv2d gradients, computed as matmuls, match cpu', () => {
+  for (const [n, pad, dataFormat] of [[0, 'valid', 'NHWC'], [1, 'same', 'NHWC'], [2, 'valid', 'NCHW']] as const) {
+    const seed = baseSeed() + 1500 + n;
+    const rng = new SeededRandom(seed);
+    const [b, h, w, ci, co] = [rng.int(1, 4), rng.int(1, 9), rng.int(1, 9), rng.int(1, 40), rng.int(1, 40)];
+    const xv = rng.floats(b * h * w * ci);
+    const dyv = rng.floats(b * h * w * co);
+    const fv = rng.floats(ci * co);
+    const label = `seed ${seed}: x [${b},${h},${w},${ci}] 1×1 → ${co} ${pad} ${dataFormat}`;
+    it(label, async () => {
+      const { wasm, cpu } = await onWasmAndCpu(tf, () => {
+        const toFormat = (t: Tensor) => (dataFormat === 'NCHW' ? t.transpose([0, 3, 1, 2]) : t);
+        const x = toFormat(tf.tensor4d(xv, [b, h, w, ci]));
+        const dy = toFormat(tf.tensor4d(dyv, [b, h, w, co]));
+        const attrs = { strides: 1, pad, dataFormat };
+        return [
+          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [1, 1, ci, co] } as never) as Tensor,
+          tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: tf.tensor4d(fv, [1, 1, ci, co]) }, { ...attrs, inputShape: x.shape } as never) as Tensor,
+        ];
+      });
+      expectClose(wasm[0], cpu[0], `${label}: dW`);
+      expectClose(wasm[1], cpu[1], `${label}: dx`);
+    });
+  }
+});
+
 describe('conv2d gradients at CNN scale', () => {
   it('a 5×5 same conv over a 16×16×8 batch of 8: dx and dW', async () => {
     const rng = new SeededRandom(baseSeed() + 7);

@@ -89,6 +89,30 @@ describe('MaxPoolGrad on wasm matches cpu', () => {
   }
 });
 
+describe('GatherV2 on wasm matches cpu', () => {
+  for (let n = 0; n < CASES; n++) {
+    const seed = baseSeed() + 9400 + n;
+    const rng = new SeededRandom(seed);
+    const rank = rng.int(1, 4);
+    const shape = Array.from({ length: rank }, () => rng.int(1, 6));
+    const batchDims = rank > 1 && rng.next() < 0.25 ? 1 : 0;
+    const axis = rng.int(batchDims, rank - 1);
+    const indicesShape = [...shape.slice(0, batchDims), ...Array.from({ length: rng.int(0, 2) }, () => rng.int(1, 5))];
+    const dtype = rng.pick(['float32', 'float32', 'int32', 'bool'] as const);
+    const values = Array.from(rng.floats(size(shape)), (v) => (dtype === 'float32' ? v : dtype === 'int32' ? Math.round(v * 50) : Number(v > 0)));
+    const ids = Array.from({ length: size(indicesShape) }, () => rng.int(0, shape[axis] - 1));
+    const label = `seed ${seed}: gather [${shape}] ${dtype} axis ${axis} batchDims ${batchDims} indices [${indicesShape}]`;
+    it(label, async () => {
+      const { wasm, cpu } = await onWasmAndCpu(tf, () =>
+        tf.gather(tf.tensor(values, shape, dtype), tf.tensor(ids, indicesShape, 'int32'), axis, batchDims));
+      expectClose(wasm[0], cpu[0], label);
+    });
+  }
+  it('rejects an index out of range, as cpu does', () => {
+    expect(() => tf.gather(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([0, 2], 'int32'))).toThrow('GatherV2: the index value 2 is not in [0, 1]');
+  });
+});
+
 describe('Identity on wasm', () => {
   it('shares the data and outlives the tensor it came from', () => {
     const x = tf.tensor1d([1, 2, 3]);

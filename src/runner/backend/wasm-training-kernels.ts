@@ -4,6 +4,7 @@ import { conv2dBackpropFilterKernel } from './wasm-kernels/conv2d-backprop-filte
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
 import { depthwiseConv2dBackpropFilterKernel } from './wasm-kernels/depthwise-conv2d-backprop-filter-kernel';
 import { depthwiseConv2dBackpropInputKernel } from './wasm-kernels/depthwise-conv2d-backprop-input-kernel';
+import { gatherKernel } from './wasm-kernels/gather-kernel';
 import { identityKernel } from './wasm-kernels/identity-kernel';
 import { meanKernel, sumKernel } from './wasm-kernels/leading-axes-reduction-kernels';
 import { batchMatMulKernel, fusedMatMulKernel } from './wasm-kernels/mat-mul-kernels';
@@ -32,6 +33,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   sumKernel,
   meanKernel,
   identityKernel,
+  gatherKernel,
 ];
 
 export interface WasmTrainingKernelsInstall {

