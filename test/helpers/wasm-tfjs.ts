@@ -7,7 +7,7 @@ import type { Tensor, Tf } from '../../src/runner/tfjs-internals';
 
 const require = createRequire(import.meta.url);
 
-/** tfjs on wasm with Loss Lens's training kernels, loaded the way the runner loads it (threaded unless LOSS_LENS_WASM_THREADS=1). */
+/** tfjs on wasm with Loss Lens's training kernels, loaded the way the runner loads it (threaded if LOSS_LENS_WASM_THREADS asks). */
 export async function loadWasmTfjs(
   onFallbackUsed: (kernelName: string) => void = () => {},
 ): Promise<{ tf: Tf; install: WasmTrainingKernelsInstall }> {

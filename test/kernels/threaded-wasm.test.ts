@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { runInChild } from '../helpers/child-tfjs';
 import { wasmThreadCount } from '../../src/runner/backend/threaded-wasm-backend';
@@ -15,12 +14,12 @@ const TRAIN_STEP = `
 `;
 
 describe('multithreaded wasm in Node', () => {
-  it('defaults to the machine\'s cores (at most 4) and honours LOSS_LENS_WASM_THREADS', () => {
-    const cores = os.availableParallelism();
-    expect(wasmThreadCount({})).toBe(Math.max(1, Math.min(cores, 4)));
+  it('is off unless LOSS_LENS_WASM_THREADS asks for it', () => {
+    expect(wasmThreadCount({})).toBe(1);
     expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: '1' })).toBe(1);
     expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: '3' })).toBe(3);
-    expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: 'lots' })).toBe(Math.max(1, Math.min(cores, 4)));
+    expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: '64' })).toBe(8);
+    expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: 'lots' })).toBe(1);
   });
 
   it('runs on two threads, gives the one-thread gradients, and lets the process end by itself', async () => {

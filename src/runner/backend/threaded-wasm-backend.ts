@@ -7,12 +7,14 @@ const PACKAGE = '@tensorflow/tfjs-backend-wasm';
 const THREADED_JS = `${PACKAGE}/wasm-out/tfjs-backend-wasm-threaded-simd.js`;
 const THREADED_WORKER = `${PACKAGE}/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js`;
 
-/** Threads for XNNPACK: LOSS_LENS_WASM_THREADS, else the machine's cores up to 4 (VS Code keeps the rest). */
+/**
+ * Threads for XNNPACK: LOSS_LENS_WASM_THREADS (2–8), else 1. On 2 cores a second thread made
+ * the CIFAR-10 CNN 1.4× faster but the text model 1.2× slower, and a short Loss Lens run of a
+ * small CNN slower too (start-up +0.1 s, small ops pay the pool's wake-ups): see bench/RESULTS.md.
+ */
 export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env): number {
   const asked = Number(env.LOSS_LENS_WASM_THREADS);
-  if (env.LOSS_LENS_WASM_THREADS && Number.isInteger(asked) && asked >= 1) return Math.min(asked, 8);
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(cores, 4));
+  return env.LOSS_LENS_WASM_THREADS && Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 8) : 1;
 }
 
 interface EmscriptenModule {
