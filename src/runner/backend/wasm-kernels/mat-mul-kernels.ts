@@ -50,8 +50,13 @@ function twoDimensional(
   b: TensorInfo,
 ): TensorInfo {
   const [b0, b1] = b.shape.slice(-2);
-  const left = attrs.transposeA === true ? wasm.transpose(a, [1, 0]) : a;
-  const right = attrs.transposeB === true ? wasm.transpose(wasm.view(b, [b0, b1]), [1, 0]) : b;
+  const transposeA = attrs.transposeA === true;
+  const transposeB = attrs.transposeB === true;
+  if (kernelName === 'BatchMatMul' && swappingIsCheaper(a.shape, [b0, b1], transposeA, transposeB)) {
+    return swapped(wasm, a, wasm.view(b, [b0, b1]), transposeA, transposeB);
+  }
+  const left = transposeA ? wasm.transpose(a, [1, 0]) : a;
+  const right = transposeB ? wasm.transpose(wasm.view(b, [b0, b1]), [1, 0]) : b;
   try {
     const [rows, inner] = left.shape;
     const cols = right.shape[right.shape.length - 1];
@@ -64,6 +69,42 @@ function twoDimensional(
     if (left !== a) wasm.free(left);
     if (right !== b) wasm.free(right);
   }
+}
+
+/**
+ * XNNPACK packs the right operand on every call (a fresh tensor each training step), about as
+ * costly per element as a transpose, so C = A·B may be cheaper as Cᵀ = Bᵀ·Aᵀ: for a dense
+ * layer's dx = dy·Wᵀ that packs dyᵀ (batch × units) instead of all of W. Counted in elements
+ * moved: transposes, packing, and the final transpose of Cᵀ.
+ */
+function swappingIsCheaper(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): boolean {
+  const [m, k] = transposeA ? [aShape[1], aShape[0]] : aShape;
+  const n = transposeB ? bShape[0] : bShape[1];
+  const direct = (transposeA ? m * k : 0) + (transposeB ? k * n : 0) + k * n;
+  const swappedCost = (transposeB ? 0 : k * n) + (transposeA ? 0 : m * k) + k * m + m * n;
+  return swappedCost < direct;
+}
+
+/** A·B computed as (Bᵀ·Aᵀ)ᵀ; a and b are 2-D physical layouts. Returns [1, m, n]. */
+function swapped(wasm: WasmBackendHandle, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo {
+  const left = transposeB ? b : wasm.transpose(b, [1, 0]);
+  const right = transposeA ? a : wasm.transpose(a, [1, 0]);
+  let productT: TensorInfo;
+  try {
+    const [n, k] = left.shape;
+    const m = right.shape[1];
+    productT = wasm.run(
+      'BatchMatMul',
+      { a: wasm.view(left, [1, n, k]), b: wasm.view(right, [1, k, m]) },
+      { transposeA: false, transposeB: false },
+    );
+  } finally {
+    if (left !== b) wasm.free(left);
+    if (right !== a) wasm.free(right);
+  }
+  const [, n, m] = productT.shape;
+  const out = wasm.runAndFree('Transpose', { x: wasm.view(productT, [n, m]) }, { perm: [1, 0] }, [productT]);
+  return wasm.view(out, [1, m, n]);
 }
 
 /** Broadcast batch dimensions, one 2-D XNNPACK product per output item. */

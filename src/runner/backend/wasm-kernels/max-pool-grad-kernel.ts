@@ -47,20 +47,30 @@ export const maxPoolGradKernel: WasmTrainingKernel = {
           const left = ow * strideWidth - g.padInfo.left;
           const colFrom = Math.max(0, left);
           const colTo = Math.min(inWidth, left + g.effectiveFilterWidth);
-          best.fill(Number.NEGATIVE_INFINITY);
-          at.fill(-1);
+          let first = true;
           for (let r = rowFrom; r < rowTo; r++) {
             for (let c = colFrom; c < colTo; c++) {
               const pixel = ((b * inHeight + r) * inWidth + c) * channels;
+              if (first) {
+                // The window's first pixel seeds the maxima (NaN and -∞ never win, as on cpu).
+                for (let ch = 0; ch < channels; ch++) {
+                  const v = xs[pixel + ch];
+                  best[ch] = v;
+                  at[ch] = v > Number.NEGATIVE_INFINITY ? pixel + ch : -1;
+                }
+                first = false;
+                continue;
+              }
               for (let ch = 0; ch < channels; ch++) {
                 const v = xs[pixel + ch];
-                if (v > best[ch]) {
+                if (v > best[ch] || (at[ch] < 0 && v > Number.NEGATIVE_INFINITY)) {
                   best[ch] = v;
                   at[ch] = pixel + ch;
                 }
               }
             }
           }
+          if (first) continue;
           const dyAt = ((b * outHeight + oh) * outWidth + ow) * channels;
           for (let ch = 0; ch < channels; ch++) if (at[ch] >= 0) dxs[at[ch]] += dys[dyAt + ch];
         }
