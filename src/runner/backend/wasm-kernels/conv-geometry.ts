@@ -1,5 +1,5 @@
 import type { Tf } from '../../tfjs-internals';
-import type { Attrs, TensorInfo, WasmBackendHandle } from './wasm-backend-handle';
+import type { Attrs } from './wasm-backend-handle';
 
 /** The subset of tfjs's `Conv2DInfo` the gradient kernels read. */
 export interface ConvGeometry {
@@ -43,28 +43,4 @@ export function convGeometry(
 
 function toChannelsLastPad(pad: number[][]): number[][] {
   return [pad[0], pad[2], pad[3], pad[1]];
-}
-
-/** Runs `body` on NHWC data: NCHW inputs are transposed in and the result transposed back. */
-export function inChannelsLast(
-  wasm: WasmBackendHandle,
-  attrs: Attrs,
-  inputs: TensorInfo[],
-  body: (nhwc: TensorInfo[]) => TensorInfo,
-  resultIsActivation: boolean,
-): TensorInfo {
-  if (attrs.dataFormat !== 'NCHW') return body(inputs);
-  const nhwc = inputs.map((t) => wasm.transpose(t, [0, 2, 3, 1]));
-  let out: TensorInfo;
-  try {
-    out = body(nhwc);
-  } finally {
-    wasm.free(...nhwc);
-  }
-  if (!resultIsActivation) return out;
-  return wasm.runAndFree('Transpose', { x: out }, { perm: [0, 3, 1, 2] }, [out]);
-}
-
-export function nchwToNhwcShape(shape: number[]): number[] {
-  return [shape[0], shape[2], shape[3], shape[1]];
 }

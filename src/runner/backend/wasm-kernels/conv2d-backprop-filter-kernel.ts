@@ -1,4 +1,5 @@
-import { convGeometry, inChannelsLast } from './conv-geometry';
+import { convGeometry } from './conv-geometry';
+import { inChannelsLast } from './in-channels-last';
 import type { TensorInfo, WasmBackendHandle, WasmTrainingKernel } from './wasm-backend-handle';
 
 /**

@@ -1,4 +1,5 @@
-import { convGeometry, inChannelsLast, nchwToNhwcShape, type ConvGeometry } from './conv-geometry';
+import { convGeometry, type ConvGeometry } from './conv-geometry';
+import { inChannelsLast, nchwToNhwcShape } from './in-channels-last';
 import { transposedConvolution } from './transposed-convolution';
 import type { TensorInfo, WasmBackendHandle, WasmTrainingKernel } from './wasm-backend-handle';
 
