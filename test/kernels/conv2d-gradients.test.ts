@@ -6,7 +6,7 @@ import type { Tensor, Tf } from '../../src/runner/tfjs-internals';
 
 type Tensor4D = import('@tensorflow/tfjs').Tensor4D;
 
-const CASES = 40;
+const CASES = 60;
 let tf: Tf;
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { baseSeed, SeededRandom } from '../helpers/seeded-random';
 import { expectClose, loadWasmTfjs, onWasmAndCpu } from '../helpers/wasm-tfjs';
 import type { Tensor, Tf } from '../../src/runner/tfjs-internals';
-import type { WasmTrainingKernelsInstall } from '../../src/runner/backend/wasm-training-kernels';
+import { WASM_TRAINING_KERNELS, type WasmTrainingKernelsInstall } from '../../src/runner/backend/wasm-training-kernels';
 
 let tf: Tf;
 let install: WasmTrainingKernelsInstall;
@@ -21,7 +21,9 @@ describe('kernels wasm lacks run on cpu through the bridge', () => {
     expect(missing).toEqual([]);
     expect(install.fallback).toEqual(expect.arrayContaining(['Einsum', 'FFT', 'IFFT', 'Complex', 'Real', 'Imag']));
     expect(install.fallback).not.toContain('Conv2DBackpropFilter');
-    expect(install.added).toEqual(expect.arrayContaining(['Conv2DBackpropFilter', 'UnsortedSegmentSum']));
+    expect(install.added).toEqual(WASM_TRAINING_KERNELS.map((k) => k.kernelName));
+    expect(install.replaced).toEqual(expect.arrayContaining(['Conv2DBackpropInput', 'BatchMatMul']));
+    expect(install.replaced).not.toContain('Conv2DBackpropFilter');
   });
 
   it('Einsum (array inputs) matches cpu, and onFallbackUsed fires once however often it runs', async () => {

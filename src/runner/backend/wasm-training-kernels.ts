@@ -68,6 +68,8 @@ export function installWasmTrainingKernels(
   const added: string[] = [];
   const replaced: string[] = [];
   for (const kernel of WASM_TRAINING_KERNELS) {
+    // Another tfjs 4.x may lack a stock kernel ours builds on: keep its own (or the cpu bridge).
+    if (!kernel.requires.every((name) => stock.has(name))) continue;
     if (stock.has(kernel.kernelName)) {
       tf.unregisterKernel(kernel.kernelName, 'wasm');
       replaced.push(kernel.kernelName);

@@ -12,6 +12,7 @@ import type { TensorInfo, WasmBackendHandle, WasmTrainingKernel } from './wasm-b
  */
 export const conv2dBackpropFilterKernel: WasmTrainingKernel = {
   kernelName: 'Conv2DBackpropFilter',
+  requires: ['Transpose', 'Conv2D', 'Slice', 'BatchMatMul'],
   run(wasm, { x, dy }, attrs) {
     const filterShape = attrs.filterShape as number[];
     return inChannelsLast(wasm, attrs, [x, dy], ([xNhwc, dyNhwc]) => filterGradient(wasm, xNhwc, dyNhwc, filterShape, attrs), false);

@@ -9,6 +9,7 @@ import type { TensorInfo, WasmBackendHandle, WasmTrainingKernel } from './wasm-b
  */
 export const conv2dBackpropInputKernel: WasmTrainingKernel = {
   kernelName: 'Conv2DBackpropInput',
+  requires: ['Reverse', 'Transpose', 'Conv2D', 'BatchMatMul'],
   run(wasm, { dy, filter }, attrs) {
     const inputShape = attrs.inputShape as number[];
     const shape = attrs.dataFormat === 'NCHW' ? nchwToNhwcShape(inputShape) : inputShape;

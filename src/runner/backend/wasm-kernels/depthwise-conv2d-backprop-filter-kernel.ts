@@ -9,6 +9,7 @@ import type { WasmTrainingKernel } from './wasm-backend-handle';
  */
 export const depthwiseConv2dBackpropFilterKernel: WasmTrainingKernel = {
   kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+  requires: [],
   run(wasm, { x, dy }, attrs) {
     const filterShape = attrs.filterShape as number[];
     const g = convGeometry(wasm.tf, x.shape, filterShape, attrs, true);

@@ -8,6 +8,7 @@ import type { WasmTrainingKernel } from './wasm-backend-handle';
  */
 export const depthwiseConv2dBackpropInputKernel: WasmTrainingKernel = {
   kernelName: 'DepthwiseConv2dNativeBackpropInput',
+  requires: ['Reverse', 'DepthwiseConv2dNative', 'Sum'],
   run(wasm, { dy, filter }, attrs) {
     const inputShape = attrs.inputShape as number[];
     const [kh, kw, channels, multiplier] = filter.shape;

@@ -17,6 +17,7 @@ interface GatherShapeInfo {
  */
 export const gatherKernel: WasmTrainingKernel = {
   kernelName: 'GatherV2',
+  requires: ['GatherV2'],
   run(wasm, { x, indices }, attrs) {
     const bytes = BYTES[x.dtype];
     if (bytes === undefined) return wasm.run('GatherV2', { x, indices }, attrs);

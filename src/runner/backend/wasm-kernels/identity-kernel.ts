@@ -11,6 +11,7 @@ interface RefCounted {
  */
 export const identityKernel: WasmTrainingKernel = {
   kernelName: 'Identity',
+  requires: ['Identity'],
   run(wasm, { x }) {
     if (x.dtype === 'string') return wasm.run('Identity', { x });
     (wasm.backend as unknown as RefCounted).incRef(x.dataId);

@@ -56,10 +56,12 @@ function normalizeAxes(axis: number | number[] | null | undefined, rank: number)
 
 export const sumKernel: WasmTrainingKernel = {
   kernelName: 'Sum',
+  requires: ['Sum'],
   run: (wasm, inputs, attrs) => reduceLeadingAxes(wasm, 'Sum', inputs, attrs),
 };
 
 export const meanKernel: WasmTrainingKernel = {
   kernelName: 'Mean',
+  requires: ['Mean'],
   run: (wasm, inputs, attrs) => reduceLeadingAxes(wasm, 'Mean', inputs, attrs),
 };

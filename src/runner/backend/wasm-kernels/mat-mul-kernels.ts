@@ -165,10 +165,12 @@ function moveBlock(wasm: WasmBackendHandle, from: TensorInfo, into: TensorInfo, 
 
 export const batchMatMulKernel: WasmTrainingKernel = {
   kernelName: 'BatchMatMul',
+  requires: ['BatchMatMul', 'Transpose'],
   run: (wasm, inputs, attrs) => matMul(wasm, 'BatchMatMul', inputs, attrs),
 };
 
 export const fusedMatMulKernel: WasmTrainingKernel = {
   kernelName: '_FusedMatMul',
+  requires: ['_FusedMatMul', 'BatchMatMul', 'Transpose'],
   run: (wasm, inputs, attrs) => matMul(wasm, '_FusedMatMul', inputs, attrs),
 };

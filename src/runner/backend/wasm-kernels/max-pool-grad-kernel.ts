@@ -21,6 +21,7 @@ interface PoolGeometry {
  */
 export const maxPoolGradKernel: WasmTrainingKernel = {
   kernelName: 'MaxPoolGrad',
+  requires: ['MaxPoolGrad'],
   run(wasm, { dy, input }, attrs) {
     if (input.dtype !== 'float32' || dy.dtype !== 'float32') return wasm.run('MaxPoolGrad', { dy, input }, attrs);
     const g = wasm.tf.backend_util.computePool2DInfo(

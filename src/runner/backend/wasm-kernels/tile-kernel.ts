@@ -10,6 +10,7 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
  */
 export const tileKernel: WasmTrainingKernel = {
   kernelName: 'Tile',
+  requires: ['Tile'],
   run(wasm, { x }, attrs) {
     const reps = attrs.reps as number[];
     const bytes = BYTES[x.dtype];

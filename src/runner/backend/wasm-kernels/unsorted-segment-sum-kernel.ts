@@ -6,6 +6,7 @@ import type { WasmTrainingKernel } from './wasm-backend-handle';
  */
 export const unsortedSegmentSumKernel: WasmTrainingKernel = {
   kernelName: 'UnsortedSegmentSum',
+  requires: [],
   run(wasm, { x, segmentIds }, attrs) {
     const numSegments = attrs.numSegments as number;
     const rows = segmentIds.shape.reduce((a, b) => a * b, 1);

@@ -22,6 +22,8 @@ export type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 /** A kernel Loss Lens registers on wasm, written against the backend's own kernels. */
 export interface WasmTrainingKernel {
   kernelName: string;
+  /** Stock wasm kernels it calls (or falls back to); without them it is not installed. */
+  requires: readonly string[];
   run(wasm: WasmBackendHandle, inputs: Record<string, TensorInfo>, attrs: Attrs): TensorInfo;
 }
 
