@@ -13,11 +13,9 @@ export async function loadWasmTfjs(
 ): Promise<{ tf: Tf; install: WasmTrainingKernelsInstall }> {
   const tf = require('@tensorflow/tfjs') as Tf;
   require('@tensorflow/tfjs-backend-wasm');
-  if (!tf.findBackend('wasm')) {
-    preferThreadedWasm(tf, require, wasmThreadCount(), (reason) => {
-      throw new Error(`threaded wasm failed: ${reason}`);
-    });
-  }
+  preferThreadedWasm(tf, require, wasmThreadCount(), (reason) => {
+    throw new Error(`threaded wasm failed: ${reason}`);
+  });
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialize');
   await tf.ready();
   const install = installWasmTrainingKernels(tf, onFallbackUsed);

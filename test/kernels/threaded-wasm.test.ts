@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runInChild } from '../helpers/child-tfjs';
+import { loadWasmTfjs } from '../helpers/wasm-tfjs';
 import { wasmThreadCount } from '../../src/runner/backend/threaded-wasm-backend';
 
 // A CNN training step's gradients, printed in full so two processes can be compared.
@@ -20,6 +21,12 @@ describe('multithreaded wasm in Node', () => {
     expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: '3' })).toBe(3);
     expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: '64' })).toBe(8);
     expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: 'lots' })).toBe(1);
+  });
+
+  it('this process runs wasm on as many threads as LOSS_LENS_WASM_THREADS asks (1 unless set)', async () => {
+    const { tf } = await loadWasmTfjs();
+    const backend = tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } };
+    expect(backend.wasm.tfjs.getThreadsCount()).toBe(wasmThreadCount());
   });
 
   it('runs on two threads, gives the one-thread gradients, and lets the process end by itself', async () => {

@@ -51,7 +51,9 @@ export function preferThreadedWasm(
     return false;
   }
   const stock = tf.findBackendFactory('wasm');
-  if (!stock || typeof workerSource !== 'string' || typeof BackendWasm !== 'function') return false;
+  // Too late once a wasm backend exists (findBackend would start one, so look at the registry).
+  const started = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm;
+  if (!stock || started || typeof workerSource !== 'string' || typeof BackendWasm !== 'function') return false;
   tf.removeBackend('wasm');
   tf.registerBackend(
     'wasm',
