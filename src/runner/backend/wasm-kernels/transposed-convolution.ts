@@ -5,8 +5,8 @@ import type { TensorInfo, WasmBackendHandle } from './wasm-backend-handle';
 /**
  * dx of a convolution, computed as the forward convolution of dy with the spatially flipped
  * filter (`flipped`, already laid out for `kernelName`). Stride 1 pads inside XNNPACK; a
- * stride spreads dy onto a zero grid first, which costs stride² more multiply-adds but keeps
- * the work in XNNPACK, far faster than the loops of the stock Conv2DBackpropInput.
+ * stride spreads dy onto a zero grid first, which costs stride² more multiply-adds (conv2d
+ * avoids that with `subPixelConvolution`; for depthwise the whole dx is a few ms).
  */
 export function transposedConvolution(
   wasm: WasmBackendHandle,
