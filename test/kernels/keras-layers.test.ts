@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectSameTrainingStep, oneHotLabels, type ModelCase } from '../helpers/model-comparison';
+import { expectNoLeakedBuffers, expectSameTrainingStep, oneHotLabels, type ModelCase } from '../helpers/model-comparison';
 import { baseSeed, SeededRandom } from '../helpers/seeded-random';
 import { expectClose, loadWasmTfjs } from '../helpers/wasm-tfjs';
 import type { Tensor, Tf } from '../../src/runner/tfjs-internals';
@@ -96,4 +96,12 @@ describe('common Keras layers train on wasm, natively, matching cpu', () => {
     expectClose({ shape: [want.length], values: got }, { shape: [want.length], values: want }, 'upSampling2d gradient');
     expect(fellBack).toEqual([]);
   });
+});
+
+describe('training those layers leaks no wasm buffers', () => {
+  for (const [i, c] of CASES.entries()) {
+    it(c.name, async () => {
+      await expectNoLeakedBuffers(tf, c, new SeededRandom(baseSeed() + 8100 + i));
+    });
+  }
 });

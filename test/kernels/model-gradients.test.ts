@@ -1,5 +1,5 @@
 import { beforeAll, describe, it } from 'vitest';
-import { expectSameTrainingStep, oneHotLabels, type ModelCase } from '../helpers/model-comparison';
+import { expectNoLeakedBuffers, expectSameTrainingStep, oneHotLabels, type ModelCase } from '../helpers/model-comparison';
 import { baseSeed, SeededRandom } from '../helpers/seeded-random';
 import { loadWasmTfjs } from '../helpers/wasm-tfjs';
 import type { Tf } from '../../src/runner/tfjs-internals';
@@ -72,6 +72,14 @@ describe('whole-model gradients on wasm match cpu after one training step', () =
   for (const [i, c] of CASES.entries()) {
     it(c.name, async () => {
       await expectSameTrainingStep(tf, c, new SeededRandom(baseSeed() + 7000 + i), fellBack);
+    });
+  }
+});
+
+describe('the training kernels free what they allocate', () => {
+  for (const [i, c] of CASES.entries()) {
+    it(`${c.name}: the wasm backend holds as many buffers after a step as before`, async () => {
+      await expectNoLeakedBuffers(tf, c, new SeededRandom(baseSeed() + 7100 + i));
     });
   }
 });
