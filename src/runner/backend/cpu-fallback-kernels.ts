@@ -67,7 +67,8 @@ function runOnCpu(
   attrs: unknown,
 ): TensorInfoLike | TensorInfoLike[] {
   const cpu = cpuBackend(tf);
-  const cpuInputs: Record<string, TensorInfoLike | null> = {};
+  // Some kernels (Einsum) take their inputs as an array: keep that shape.
+  const cpuInputs: Record<string, TensorInfoLike | null> = (Array.isArray(inputs) ? [] : {}) as Record<string, TensorInfoLike | null>;
   const temporaries: object[] = [];
   try {
     for (const [name, t] of Object.entries(inputs)) {
@@ -75,7 +76,9 @@ function runOnCpu(
         cpuInputs[name] = t;
         continue;
       }
-      const dataId = cpu.write(target.readSync(t.dataId), t.shape, t.dtype);
+      const dataId = t.dtype === 'complex64'
+        ? writeComplexToCpu(tf, cpu, readComplex(target, t), t.shape)
+        : cpu.write(target.readSync(t.dataId), t.shape, t.dtype);
       temporaries.push(dataId);
       cpuInputs[name] = { dataId, shape: t.shape, dtype: t.dtype };
     }
@@ -89,5 +92,37 @@ function runOnCpu(
     return Array.isArray(out) ? copied : copied[0];
   } finally {
     for (const id of temporaries) cpu.disposeData(id);
+  }
+}
+
+/** Interleaved (re, im) pairs of a complex64 tensor; wasm's readSync knows no complex64, its heap does. */
+function readComplex(target: BackendLike, t: TensorInfoLike): Float32Array {
+  const heapBacked = target as BackendLike & {
+    dataIdMap?: { get(dataId: object): { memoryOffset: number } };
+    wasm?: { HEAPU8: Uint8Array };
+  };
+  if (!heapBacked.dataIdMap || !heapBacked.wasm) return target.readSync(t.dataId) as Float32Array;
+  const start = heapBacked.dataIdMap.get(t.dataId).memoryOffset;
+  const floats = 2 * t.shape.reduce((a, b) => a * b, 1);
+  return new Float32Array(heapBacked.wasm.HEAPU8.buffer.slice(start, start + floats * 4));
+}
+
+/** cpu keeps complex64 as two float32 tensors: build one through its own Complex kernel. */
+function writeComplexToCpu(tf: Tf, cpu: BackendLike, interleaved: Float32Array, shape: number[]): object {
+  const n = interleaved.length / 2;
+  const re = new Float32Array(n);
+  const im = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    re[i] = interleaved[2 * i];
+    im[i] = interleaved[2 * i + 1];
+  }
+  const real = { dataId: cpu.write(re, shape, 'float32'), shape, dtype: 'float32' };
+  const imag = { dataId: cpu.write(im, shape, 'float32'), shape, dtype: 'float32' };
+  try {
+    const complex = tf.getKernel('Complex', 'cpu').kernelFunc({ inputs: { real, imag }, backend: cpu, attrs: {} } as never);
+    return (complex as TensorInfoLike).dataId;
+  } finally {
+    cpu.disposeData(real.dataId);
+    cpu.disposeData(imag.dataId);
   }
 }

@@ -4,6 +4,7 @@ import type { BackendInfo } from '../../shared/protocol/model';
 import type { BackendChoice } from '../../shared/protocol/runner-protocol';
 import type { Tf } from '../tfjs-internals';
 import { cpuBackend } from './cpu-fallback-kernels';
+import { preferThreadedWasm, wasmThreadCount } from './threaded-wasm-backend';
 import { installWasmTrainingKernels } from './wasm-training-kernels';
 
 export interface LoadedTfjs {
@@ -110,6 +111,9 @@ export async function loadTfjs(
   const req = useUser ? userReq : ownReq;
   const tf = req('@tensorflow/tfjs') as Tf;
   req('@tensorflow/tfjs-backend-wasm');
+  preferThreadedWasm(tf, req, wasmThreadCount(), (reason) =>
+    notices.push(`Multithreaded wasm did not start (${reason.split('\n')[0]}): running on one thread.`),
+  );
   if (!(await tf.setBackend('wasm'))) throw new BackendUnavailableError('the wasm backend failed to initialize');
   await tf.ready();
   if (choice === 'auto') {
