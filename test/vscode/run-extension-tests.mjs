@@ -1,36 +1,15 @@
 #!/usr/bin/env node
 // The extension-host test suite (mocha, inside a real VS Code): code-server + headless chromium,
 // through VS Code's extensionDevelopmentPath / extensionTestsPath contract.
-import * as esbuild from 'esbuild';
-import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, makeWorkspace, ROOT, startCodeServer } from '../../scripts/code-server.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startCodeServer } from '../../scripts/code-server.mjs';
+import { buildVscodeSuite, makeSuiteWorkspace } from './vscode-suite.mjs';
 
-const out = path.join(ROOT, 'out', 'vscode-suite');
-rmSync(out, { recursive: true, force: true });
-const suiteDir = path.join(ROOT, 'test', 'vscode', 'suite');
-await esbuild.build({
-  entryPoints: readdirSync(suiteDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(suiteDir, f)),
-  outdir: out,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  sourcemap: 'inline',
-  external: ['vscode', 'mocha'],
-  logLevel: 'error',
-});
-
-const workspace = makeWorkspace({
-  'custom-loop-drops-penalty.ts': path.join(ROOT, 'examples/custom-loop-drops-penalty.ts'),
-  'custom-loop-with-penalty.ts': path.join(ROOT, 'examples/custom-loop-with-penalty.ts'),
-  'never-ends.ts': path.join(ROOT, 'test/fixtures/scripts/never-ends.ts'),
-  'helpers/build-model.ts': path.join(ROOT, 'test/fixtures/scripts/helpers/build-model.ts'),
-  'throws.ts': path.join(ROOT, 'test/fixtures/scripts/throws.ts'),
-  'slow-steps.ts': path.join(ROOT, 'test/fixtures/scripts/slow-steps.ts'),
-});
+const out = await buildVscodeSuite();
+const workspace = makeSuiteWorkspace();
 const results = path.join(ROOT, 'test-results');
 mkdirSync(results, { recursive: true });
 const logFile = path.join(results, 'vscode-suite.log');
