@@ -2,21 +2,19 @@
 // `npm start`, the main job: VS Code in the browser (code-server, installed on demand) with the packaged
 // Loss Lens installed and examples/ open. Prints the URL to open; Ctrl+C stops it all.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { ensureCodeServer, installVsix, ROOT, startCodeServer } from './code-server.mjs';
+import { packageVsix } from './package-vsix.mjs';
 
 const port = Number(process.env.PORT ?? 8080);
 const cache = path.join(ROOT, '.cache');
-const vsix = path.join(ROOT, 'out', 'loss-lens.vsix');
 const extensionsDir = path.join(cache, 'vscode-extensions');
 const step = (m) => process.stderr.write(`loss-lens: ${m}\n`);
 
 execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'ensure-system-deps.mjs'), '--only', 'libkrb5-dev'], { stdio: 'inherit' });
 step('building and packaging the extension…');
-execFileSync(process.execPath, [path.join(ROOT, 'esbuild.mjs')], { cwd: ROOT, stdio: 'inherit' });
-mkdirSync(path.dirname(vsix), { recursive: true });
-execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+const vsix = packageVsix();
 ensureCodeServer();
 rmSync(extensionsDir, { recursive: true, force: true });
 installVsix(vsix, extensionsDir);

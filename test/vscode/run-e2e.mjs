@@ -3,17 +3,16 @@
 // from the palette, the notes read from the editor DOM, screenshots saved in test-results/. Also checks that
 // an untrusted workspace (Restricted Mode) does not offer the command at all.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, installVsix, makeWorkspace, ROOT, startCodeServer } from '../../scripts/code-server.mjs';
+import { packageVsix } from '../../scripts/package-vsix.mjs';
 
 const results = path.join(ROOT, 'test-results');
 mkdirSync(results, { recursive: true });
-const vsix = path.join(ROOT, 'out', 'loss-lens.vsix');
-execFileSync(process.execPath, [path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--out', vsix], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+const vsix = packageVsix();
 const extensionsDir = mkdtempSync(path.join(os.tmpdir(), 'll-ext-'));
 installVsix(vsix, extensionsDir);
 
