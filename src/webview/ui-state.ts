@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../shared/protocol/zod';
 
 /**
  * What the webview remembers across reloads and tab switches (VS Code's getState/setState):

@@ -71,6 +71,15 @@ describe('the scripts people write', () => {
     }
   });
 
+  it('model.fitDataset over tf.data, with RMSProp', async () => {
+    const { report } = await analyze(fixtureScript('fit-dataset.ts'));
+    expect(report.status).toBe('completed');
+    expect(report.steps).toBe(8);
+    expect(report.optimizer).toMatchObject({ className: 'RMSProp', config: { learningRate: 1e-3 } });
+    expect(report.terms.filter((t) => t.collection === 'regularization').map((t) => t.reachesMinimizedLoss)).toEqual([true, true]);
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['l2-with-adaptive-optimizer', 'l2-with-adaptive-optimizer']);
+  });
+
   it('ESM with top-level await, a custom layer subclass, and variableGrads + applyGradients', async () => {
     const { report } = await analyze(fixtureScript('esm-custom-layer.ts'));
     expect(report.status).toBe('completed');

@@ -86,6 +86,17 @@ try {
     await page.locator('.markers-panel .monaco-list-row', { hasText: 'regularizer-not-in-loss' }).first().waitFor();
     await page.screenshot({ path: path.join(results, 'e2e-vscode-drops-penalty.png') });
     step('screenshot: test-results/e2e-vscode-drops-penalty.png');
+    // A window reload starts a new extension host: the serializer restores the panel from the saved run.
+    // Reload the way a user does, so the workbench saves its editors first.
+    await (await paletteRows(page, 'Developer: Reload Window')).first().click();
+    await page.waitForEvent('load', { timeout: 60_000 });
+    await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
+    const restored = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await restored.locator('g.ll-node').first().waitFor({ timeout: 60_000 });
+    assert.equal(await restored.locator('g.ll-node.unreached', { hasText: 'L2 1e-3' }).count(), 3);
+    for (let i = 0; i < 50 && (await notes()).length < 3; i++) await page.waitForTimeout(200);
+    assert.deepEqual(await notes(), [note, note, note], 'the notes come back with the panel');
+    step('after a window reload the panel is restored with the same graph, and the notes with it');
   } finally {
     server.stop();
   }

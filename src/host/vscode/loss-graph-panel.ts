@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { emptyRunState, type RunState } from '../../shared/model/run-store';
-import type { Finding } from '../../shared/analysis/finding';
+import { emptyRunState } from '../../shared/model/run-store';
 import { append, encodeForWebview, hydrate, parseWebviewToHost, type WebviewToHost } from '../../shared/protocol/webview-protocol';
 import { renderWebviewHtml } from '../../shared/webview-html';
 import type { RunArchive } from './run-archive';
@@ -18,7 +17,6 @@ class ScriptPanel implements vscode.Disposable {
   /** What was sent, for the extension's tests. */
   readonly sent = { hydrate: 0, append: 0, findings: 0 };
   private readonly disposables: vscode.Disposable[] = [];
-  private archived: { state: RunState; findings: Finding[] } | null = null;
 
   constructor(
     readonly script: string,
@@ -46,17 +44,11 @@ class ScriptPanel implements vscode.Disposable {
     });
   }
 
-  /** The full picture, on `ready` (a new or reloaded webview) and when a run ends. */
+  /** The full picture, on `ready` (a new or reloaded webview) and when a run starts or ends. */
   async hydrate(): Promise<void> {
     if (!this.ready) return;
     const run = this.owner.runs.get(this.script);
-    if (run) {
-      await this.post(hydrate(run.state, run.findings));
-      return;
-    }
-    this.archived ??= await this.owner.archive.load(this.script);
-    const { state, findings } = this.archived ?? { state: emptyRunState(this.script), findings: [] };
-    await this.post(hydrate(state, findings));
+    await this.post(run ? hydrate(run.state, run.findings) : hydrate(emptyRunState(this.script), []));
   }
 
   async onRunChange(change: RunChange): Promise<void> {
@@ -105,9 +97,7 @@ class ScriptPanel implements vscode.Disposable {
 
   /** Opens a file only if this script's run reported a position in it: the webview cannot open arbitrary files. */
   private async reveal(source: { file: string; line: number; column: number }): Promise<void> {
-    const run = this.owner.runs.get(this.script);
-    const allowed = run ? run.files.has(source.file) : source.file === this.script || this.archivedFiles().has(source.file);
-    if (!allowed) {
+    if (!this.owner.runs.get(this.script)?.files.has(source.file)) {
       this.owner.log.warn(`The panel asked to open ${source.file}, which this run never reported; ignored.`);
       return;
     }
@@ -116,13 +106,6 @@ class ScriptPanel implements vscode.Disposable {
       viewColumn: vscode.ViewColumn.One,
       selection: new vscode.Range(position, position),
     });
-  }
-
-  private archivedFiles(): Set<string> {
-    const files = new Set<string>();
-    for (const l of this.archived?.state.layers ?? []) if (l.source) files.add(l.source.file);
-    for (const f of this.archived?.findings ?? []) if (f.source) files.add(f.source.file);
-    return files;
   }
 
   private async save(message: Extract<WebviewToHost, { type: 'export' }>): Promise<void> {
@@ -159,7 +142,7 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
   ) {
     this.webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     this.subscription = runs.onDidChange((change) => {
-      if (change.kind === 'finished') void this.archive.save(change.run.state, change.run.findings);
+      if (change.kind === 'finished' && change.run.outcome) void this.archive.save(change.run.state, change.run.findings);
       void this.panels.get(change.run.script)?.onRunChange(change);
     });
   }
@@ -184,12 +167,15 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
     return this.panels.get(script);
   }
 
+  /** After a window reload: the run is gone with the old extension host, so bring back its saved picture. */
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
     const script = (state as { script?: unknown } | undefined)?.script;
     if (typeof script !== 'string' || this.panels.has(script)) {
       panel.dispose();
       return;
     }
+    const saved = await this.archive.load(script);
+    if (saved) this.runs.adopt(saved.state, saved.findings);
     this.panels.set(script, new ScriptPanel(script, panel, this));
   }
 

@@ -5,7 +5,7 @@ import { finding, type Finding } from '../../shared/analysis/finding';
 import type { RunState } from '../../shared/model/run-store';
 import { runStateSnapshot } from '../../shared/protocol/webview-protocol';
 import { toWireJson } from '../../shared/protocol/wire-number';
-import { z } from 'zod';
+import { z } from '../../shared/protocol/zod';
 
 const archived = z.object({ state: runStateSnapshot, findings: z.array(finding) });
 

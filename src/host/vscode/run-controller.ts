@@ -150,6 +150,24 @@ export class RunController implements vscode.Disposable {
     }
   }
 
+  /**
+   * Takes back a finished run saved before a window reload, so the restored panel, the notes and Problems
+   * all show it again. Ignored when the script already has a run in this window.
+   */
+  adopt(state: RunState, findings: Finding[]): Run | undefined {
+    if (this.get(state.script)) return this.get(state.script);
+    const files = new Set([state.script]);
+    for (const l of state.layers) if (l.source) files.add(l.source.file);
+    for (const f of findings) if (f.source) files.add(f.source.file);
+    for (const g of Object.values(state.graphs)) if (g.source) files.add(g.source.file);
+    const run: Run = { id: nextId++, script: state.script, state, status: state.status, findings, files, outcome: null, pid: undefined };
+    this.finished.set(state.script, run);
+    this.latest ??= state.script;
+    this.emitter.fire({ kind: 'finished', run });
+    void this.updateContext();
+    return run;
+  }
+
   /** Stop the run of a script (or every run) and wait until its processes are gone. */
   async stop(script?: string): Promise<void> {
     const targets = script ? [this.active.get(script)].filter((a): a is Active => !!a) : [...this.active.values()];

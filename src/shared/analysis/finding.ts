@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../protocol/zod';
 import { sourcePosition } from '../protocol/model';
 
 export const severity = z.enum(['error', 'warning', 'info']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../protocol/zod';
 import type { RunState } from '../model/run-store';
 import {
   backendInfo,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { wireNumber } from './wire-number';
 
 /** A position in the user's own source file. Line and column are 1-based. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 import { finding, type Finding } from '../analysis/finding';
 import type { RunState } from '../model/run-store';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './zod';
 
 /**
  * JSON has no NaN or Infinity, and a loss that goes NaN is exactly what we must not lose.
