@@ -49,7 +49,7 @@ async function stepsPerSecond(script, instrument) {
 }
 
 const results = {};
-for (const [script, pairs] of [['mlp.ts', 7], ['cnn.ts', 3]]) {
+for (const [script, pairs] of [['mlp.ts', 7], ['cnn.ts', 7]]) {
   const ratios = [];
   const plain = [];
   const probed = [];

@@ -1,8 +1,8 @@
 // Benchmark workload: a small CNN (the kind in examples/) trained with model.fit.
 import * as tf from '@tensorflow/tfjs';
 
-const STEPS = Number(process.env.BENCH_STEPS ?? 12);
-const WARMUP = 2;
+const STEPS = Number(process.env.BENCH_STEPS ?? 150);
+const WARMUP = 5;
 const model = tf.sequential();
 model.add(tf.layers.conv2d({ inputShape: [16, 16, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 5e-4 }) }));
 model.add(tf.layers.maxPooling2d({ poolSize: 2 }));

@@ -162,3 +162,29 @@ describe('smoothing', () => {
     expect(total.ema.valueAt(99)).toBeCloseTo(smoothEma(series.totalLoss, 0.5)[99]!, 6);
   });
 });
+
+describe('rows without a value', () => {
+  // A sampled weight norm: a value every third step, null in between, and one NaN.
+  const values: Array<number | null> = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? 1 + i / 1000 : null));
+  values[1500] = NaN;
+  const steps = values.map((_, i) => i + 1);
+  const col = new LodColumn((i) => values[i]);
+  col.sync(values.length);
+
+  it('are left out, so the line joins the sampled rows, while NaN still breaks it (full resolution)', () => {
+    const p = downsampleM4({ steps, column: col, x0: 1, x1: 300, pixels: 800 });
+    const ys = Array.from(p.y.subarray(0, p.length));
+    expect(ys.every((y) => !Number.isNaN(y))).toBe(true);
+    expect(Array.from(p.x.subarray(0, p.length)).every((x) => (x - 1) % 3 === 0)).toBe(true);
+    const around = downsampleM4({ steps, column: col, x0: 1490, x1: 1510, pixels: 800 });
+    expect(Array.from(around.y.subarray(0, around.length)).filter(Number.isNaN)).toHaveLength(1);
+  });
+
+  it('are left out when downsampled too', () => {
+    const p = downsampleM4({ steps, column: col, x0: 1, x1: 3000, pixels: 100 });
+    const ys = Array.from(p.y.subarray(0, p.length));
+    // One break, for the NaN; every other point is a sampled value.
+    expect(ys.filter(Number.isNaN).length).toBeLessThanOrEqual(2);
+    expect(ys.filter((y) => !Number.isNaN(y)).every((y) => y >= 1 && y <= 4)).toBe(true);
+  });
+});

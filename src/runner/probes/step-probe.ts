@@ -4,11 +4,13 @@ import type { UserFrames } from '../user-frames';
 import type { LayerProbe, RegularizedWeight } from './layer-probe';
 import { describeOptimizer, type OptimizerProbe } from './optimizer-probe';
 import { ancestorTensors, buildLossGraph, type TermSpec } from './tape-graph';
+import { NormSchedule, WeightStats, type WeightSums } from './weight-stats';
 
 interface Objective {
   index: number;
   steps: number;
   lastEnd: number;
+  norms: NormSchedule;
   /** Variables whose norms are tracked: those that lead to the loss or carry a penalty (not an optimizer's own). */
   tracked: Variable[] | null;
   optimizerSignature: string;
@@ -29,6 +31,7 @@ export interface StepProbeOptions {
  */
 export class StepProbe {
   private readonly objectives = new Map<string, Objective>();
+  private readonly weightStats: WeightStats;
 
   constructor(
     private readonly tf: Tf,
@@ -37,7 +40,9 @@ export class StepProbe {
     private readonly optimizers: OptimizerProbe,
     private readonly frames: UserFrames,
     private readonly options: StepProbeOptions,
-  ) {}
+  ) {
+    this.weightStats = new WeightStats(tf);
+  }
 
   install(): void {
     const probe = this;
@@ -64,7 +69,14 @@ export class StepProbe {
       .join(',');
     let o = this.objectives.get(signature);
     if (!o) {
-      o = { index: this.objectives.size, steps: 0, lastEnd: this.options.startedAt, tracked: null, optimizerSignature: '' };
+      o = {
+        index: this.objectives.size,
+        steps: 0,
+        lastEnd: this.options.startedAt,
+        norms: new NormSchedule(),
+        tracked: null,
+        optimizerSignature: '',
+      };
       this.objectives.set(signature, o);
     }
     return o;
@@ -108,7 +120,7 @@ export class StepProbe {
     }
 
     objective.steps = stepNo;
-    this.report(objective, stepNo, total, inLoss, evaluatedValues);
+    this.report(objective, stepNo, xs, total, inLoss, evaluatedValues);
     if (this.stepsTaken() >= this.options.stepLimit) this.options.onStepLimit();
     return result;
   }
@@ -176,6 +188,7 @@ export class StepProbe {
   private report(
     objective: Objective,
     stepNo: number,
+    xs: Variable[],
     total: number,
     inLoss: Set<string>,
     evaluatedValues: Map<string, number>,
@@ -191,22 +204,29 @@ export class StepProbe {
     }
 
     const tracked = (objective.tracked ?? []).filter((v) => !v.isDisposed);
-    const regularized = this.layers.regularizedWeights().filter((r) => !r.variable.val.isDisposed);
-    const stats = this.weightStats(tracked, regularized);
+    // Penalties of this objective: on the weights it trains, or computed in its step.
+    const xIds = new Set(xs.map((x) => x.id));
+    const regularized = this.layers
+      .regularizedWeights()
+      .filter((r) => !r.variable.val.isDisposed && (xIds.has(r.variable.val.id) || evaluatedValues.has(r.termId)));
+    const isLast = this.stepsTaken() >= this.options.stepLimit;
+    const measure = objective.norms.shouldMeasure(stepNo, isLast, Number.isFinite(total));
+    const stats = measure ? this.measureWeights(objective, stepNo, tracked, regularized) : null;
 
     const terms: Record<string, number> = {};
     let regularizationLoss = 0;
     for (const r of regularized) {
-      const value =
-        evaluatedValues.get(r.termId) ?? penaltyFromStats(r, stats.sumSq.get(r.variable.val.id), stats.sumAbs.get(r.variable.val.id));
+      const value = evaluatedValues.get(r.termId) ?? (stats ? penaltyFromStats(r, stats) : undefined);
       if (value === undefined) continue;
       terms[r.termId] = value;
       if (inLoss.has(r.termId)) regularizationLoss += value;
     }
     const weightNorms: Record<string, number> = {};
-    for (const v of tracked) {
-      const s = stats.sumSq.get(v.id);
-      if (s !== undefined) weightNorms[v.name] = Math.sqrt(s);
+    if (stats) {
+      for (const v of tracked) {
+        const s = stats.sumSq.get(v.id);
+        if (s !== undefined) weightNorms[v.name] = Math.sqrt(s);
+      }
     }
     const now = performance.now();
     this.options.emit({
@@ -224,36 +244,27 @@ export class StepProbe {
         wallMs: now - objective.lastEnd,
       },
     });
+    objective.norms.stepTook(now - objective.lastEnd);
     objective.lastEnd = now;
   }
 
-  /** Σw² for every tracked weight and Σ|w| for L1-penalized ones, in one tidy and one read. */
-  private weightStats(
-    tracked: Variable[],
-    regularized: RegularizedWeight[],
-  ): { sumSq: Map<number, number>; sumAbs: Map<number, number> } {
-    const sqVars = new Map<number, Variable>();
-    for (const v of tracked) sqVars.set(v.id, v);
-    for (const r of regularized) if (r.info.l2 !== 0) sqVars.set(r.variable.val.id, r.variable.val);
-    const absVars = regularized.filter((r) => r.info.l1 !== 0).map((r) => r.variable.val);
-    const sumSq = new Map<number, number>();
-    const sumAbs = new Map<number, number>();
-    const sq = [...sqVars.values()];
-    if (sq.length + absVars.length === 0) return { sumSq, sumAbs };
-    const tf = this.tf;
-    const values = tf.tidy(() =>
-      tf.stack([...sq.map((v) => tf.sum(tf.square(v))), ...absVars.map((v) => tf.sum(tf.abs(v)))]),
-    );
-    const data = values.dataSync();
-    values.dispose();
-    sq.forEach((v, i) => sumSq.set(v.id, data[i]));
-    absVars.forEach((v, i) => sumAbs.set(v.id, data[sq.length + i]));
-    return { sumSq, sumAbs };
+  /** Σw² of the tracked and L2-penalized weights, Σ|w| of the L1-penalized ones, timed for the schedule. */
+  private measureWeights(objective: Objective, stepNo: number, tracked: Variable[], regularized: RegularizedWeight[]): WeightSums {
+    const started = performance.now();
+    const squares = new Map<number, Variable>();
+    for (const v of tracked) squares.set(v.id, v);
+    for (const r of regularized) if (r.info.l2 !== 0) squares.set(r.variable.val.id, r.variable.val);
+    const absolutes = regularized.filter((r) => r.info.l1 !== 0).map((r) => r.variable.val);
+    const sums = this.weightStats.measure([...squares.values()], absolutes);
+    objective.norms.measured(stepNo, performance.now() - started);
+    return sums;
   }
 }
 
 /** The tfjs L1L2 penalty, l1·Σ|w| + l2·Σw², from the statistics the step already read. */
-function penaltyFromStats(r: RegularizedWeight, sumSq: number | undefined, sumAbs: number | undefined): number | undefined {
+function penaltyFromStats(r: RegularizedWeight, stats: WeightSums): number | undefined {
+  const sumSq = stats.sumSq.get(r.variable.val.id);
+  const sumAbs = stats.sumAbs.get(r.variable.val.id);
   if (r.info.className !== 'L1L2') return undefined;
   if ((r.info.l2 !== 0 && sumSq === undefined) || (r.info.l1 !== 0 && sumAbs === undefined)) return undefined;
   return r.info.l1 * (sumAbs ?? 0) + r.info.l2 * (sumSq ?? 0);

@@ -1,6 +1,9 @@
 import { emptyExtent, isEmptyExtent, lowerBound, upperBound, type LodColumn } from './lod-column';
 
-/** Points to draw, in x order; a NaN y is a break in the line. */
+/**
+ * Points to draw, in x order; a NaN y is a break in the line. Rows without a value (null: a term not
+ * seen yet, a weight norm not sampled at that step) are left out, so the line joins the rows around them.
+ */
 export interface CurvePoints {
   x: Float64Array;
   y: Float64Array;
@@ -41,12 +44,15 @@ export function downsampleM4(req: DownsampleRequest): CurvePoints {
   if (rows <= pixels * 2) {
     const x = new Float64Array(rows);
     const y = new Float64Array(rows);
+    let m = 0;
     for (let i = from; i < to; i++) {
       const v = column.valueAt(i);
-      x[i - from] = steps[i];
-      y[i - from] = valid(v) ? v : NaN;
+      if (v === null) continue;
+      x[m] = steps[i];
+      y[m] = valid(v) ? v : NaN;
+      m++;
     }
-    return { x, y, length: rows, raw: true };
+    return { x, y, length: m, raw: true };
   }
 
   const x = new Float64Array(pixels * 4 + 4);
@@ -61,7 +67,7 @@ export function downsampleM4(req: DownsampleRequest): CurvePoints {
   };
   const emitRow = (i: number) => {
     const v = column.valueAt(i);
-    emit(steps[i], valid(v) ? v : NaN);
+    if (v !== null) emit(steps[i], valid(v) ? v : NaN);
   };
 
   let i0 = lowerBound(steps, x0, from, to);
@@ -79,7 +85,8 @@ export function downsampleM4(req: DownsampleRequest): CurvePoints {
     const first = column.valueAt(i0);
     const last = column.valueAt(i1 - 1);
     if (isEmptyExtent(extent) || !(lo <= extent.max)) {
-      emit(steps[i0], NaN);
+      // Nothing finite here: a break, unless the pixel only holds rows without a value.
+      if (first !== null || last !== null) emit(steps[i0], NaN);
     } else {
       const xm = steps[i0 + ((i1 - i0) >> 1)];
       if (valid(first)) emit(steps[i0], first);
@@ -92,7 +99,7 @@ export function downsampleM4(req: DownsampleRequest): CurvePoints {
         emit(xm, extent.max);
       }
       if (valid(last)) emit(steps[i1 - 1], last);
-      else emit(steps[i1 - 1], NaN);
+      else if (last !== null) emit(steps[i1 - 1], NaN);
     }
     i0 = i1;
   }
