@@ -31,38 +31,14 @@ const layoutWorker = {
 const build = (options) =>
   (watch ? esbuild.context(options).then((c) => c.watch()) : esbuild.build(options));
 
+/** A Node entry of ours: one CommonJS file with a source map, tfjs and esbuild left as packages. */
+const nodeEntry = (entry, outfile, extra = {}) =>
+  build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, external: nodeExternal, ...extra });
+
 await Promise.all([
-  build({
-    entryPoints: ['src/host/extension.ts'],
-    outfile: 'dist/extension.js',
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: true,
-    external: nodeExternal,
-  }),
-  build({
-    entryPoints: ['src/runner/main.ts'],
-    outfile: 'dist/runner.js',
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: true,
-    external: nodeExternal,
-  }),
-  build({
-    entryPoints: ['src/cli/main.ts'],
-    outfile: 'dist/cli.js',
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: true,
-    external: nodeExternal,
-    define: { LOSS_LENS_VERSION: JSON.stringify(version) },
-  }),
+  nodeEntry('src/host/extension.ts', 'dist/extension.js'),
+  nodeEntry('src/runner/main.ts', 'dist/runner.js'),
+  nodeEntry('src/cli/main.ts', 'dist/cli.js', { define: { LOSS_LENS_VERSION: JSON.stringify(version) } }),
   // The webview: one browser bundle plus its CSS, loaded by the panel HTML (src/shared/webview-html.ts).
   build({
     entryPoints: { main: 'src/webview/main.ts' },
@@ -85,12 +61,5 @@ await Promise.all([
     target: 'es2022',
     sourcemap: true,
   }),
-  build({
-    entryPoints: { server: 'test/webview/harness/harness-server.ts' },
-    outfile: 'dist/harness/server.cjs',
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-  }),
+  nodeEntry('test/webview/harness/harness-server.ts', 'dist/harness/server.cjs', { sourcemap: false }),
 ]);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../scripts/code-server.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,9 +28,9 @@ const ms = (x) => `${x.toFixed(1)} ms`;
 
 const userDataDir = mkdtempSync(path.join(tmpdir(), 'loss-lens-bench-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  executablePath: process.env.CHROMIUM_PATH ?? CHROMIUM,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--js-flags=--expose-gc'],
+  args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'],
   viewport: { width: 1400, height: 1100 },
 });
 const resolve = createHarnessResolver(root);
@@ -296,7 +297,7 @@ if (errors.length) {
 const r = results;
 const md = `## Webview
 
-Headless Chromium ${execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version']).toString().trim().replace(/^Chromium /, '')}, 2 cores, \`node bench/webview.bench.mjs\` (${new Date().toISOString().slice(0, 10)}).
+Headless Chromium ${execFileSync(process.env.CHROMIUM_PATH ?? CHROMIUM, ['--version']).toString().trim().replace(/^Chromium /, '')}, 2 cores, \`node bench/webview.bench.mjs\` (${new Date().toISOString().slice(0, 10)}).
 Everything runs in the real panel page (strict CSP) fed by the harness.
 
 **Loss graph, ${r.graph.ops} ops** (${r.graph.tapeNodes} tape nodes, ${r.graph.tapeEdges} edges; \`deep-residual.ndjson\`, a recorded 84-block residual MLP):

@@ -2,7 +2,7 @@
 // driven by Debian's chromium (see ../shared/guides/vscode-integration-tests.md). Installs into .cache/ on
 // first use, so a fresh clone gets everything from `npm test`.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,16 +14,10 @@ const NODE_VERSION = '24.21.0';
 const CODE_SERVER_VERSION = '4.139.1';
 export const NODE24 = path.join(CACHE, 'node24', 'bin', 'node');
 const CODE_SERVER = path.join(CACHE, 'code-server', 'node_modules', '.bin', 'code-server');
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+// Debian's chromium and the flags this machine's closed network needs, shared with the browser tests.
+const chromium = JSON.parse(readFileSync(path.join(ROOT, 'scripts', 'chromium.json'), 'utf8'));
+export const CHROMIUM = chromium.path;
+export const CHROMIUM_ARGS = chromium.args;
 
 /**
  * The environment for a nested npm: none of the outer npm's settings. Inside `npm test`, npm exports its

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runScript, type RunOptions, type RunOutcome } from '../../src/host/run/run-session';
 import { FIXTURES } from './events';
@@ -32,17 +31,4 @@ export async function analyze(
   return { ...outcome, output };
 }
 
-/** True while the process exists and is not a zombie (killed, waiting for a parent that may never reap it). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from './process-state';

@@ -6,8 +6,7 @@ import {
   optimizerInfo,
   regularizerInfo,
   sourcePosition,
-  termCollection,
-  termKind,
+  termInfo,
   weightRole,
 } from '../protocol/model';
 import { wireNumber } from '../protocol/wire-number';
@@ -70,16 +69,8 @@ export const reportSchema = z.object({
     }),
   ),
   terms: z.array(
-    z.object({
-      id: z.string(),
-      collection: termCollection,
-      kind: termKind,
-      layer: z.string().nullable(),
-      weight: z.string().nullable(),
-      regularizer: regularizerInfo.nullable(),
+    termInfo.omit({ nodeId: true }).extend({
       value: nullableNumber,
-      reachesMinimizedLoss: z.boolean(),
-      evaluated: z.boolean(),
       stepsInLoss: z.number().int(),
       stepsObserved: z.number().int(),
     }),

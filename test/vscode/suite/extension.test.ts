@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LossLensApi } from '../../../src/host/extension';
+import { isAlive } from '../../helpers/process-state';
 
 const EXTENSION_ID = 'loss-lens.loss-lens';
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -31,20 +31,6 @@ async function visualize(name: string) {
 
 function lossLensDiagnostics(name: string) {
   return vscode.languages.getDiagnostics(vscode.Uri.file(file(name))).filter((d) => d.source === 'Loss Lens');
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe('Loss Lens in VS Code', () => {
@@ -158,10 +144,10 @@ describe('Loss Lens in VS Code', () => {
     for (let i = 0; i < 100 && run.pid === undefined; i++) await new Promise((r) => setTimeout(r, 50));
     const pid = run.pid!;
     await new Promise((r) => setTimeout(r, 1500));
-    assert.ok(alive(pid), 'the runner is up');
+    assert.ok(isAlive(pid), 'the runner is up');
     await vscode.commands.executeCommand('lossLens.stop');
     await runs.whenDone(file('never-ends.ts'));
-    assert.equal(alive(pid), false, 'the runner is gone');
+    assert.equal(isAlive(pid), false, 'the runner is gone');
     assert.equal(runs.isRunning(), false);
   });
 });

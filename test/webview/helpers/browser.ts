@@ -3,18 +3,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { HARNESS_ORIGIN, createHarnessResolver } from '../harness/harness-server';
+import chromiumConfig from '../../../scripts/chromium.json';
 
 /** Debian's chromium, driven by playwright-core; never a downloaded browser. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? chromiumConfig.path;
+export const CHROMIUM_ARGS = chromiumConfig.args;
 export const ROOT = path.resolve(__dirname, '../../..');
 export const RESULTS = path.join(ROOT, 'test-results', 'webview');
 
