@@ -186,7 +186,7 @@ function ruleNonFinite(state: RunState, terms: TermView[]): Finding[] {
     nf.terms[0] === DATA_TERM_ID
       ? 'The data loss went non-finite first; every penalty was still finite.'
       : `The penalty on ${nf.terms.map((id) => byId.get(id)?.weight ?? id).join(', ')} went non-finite first.`;
-  const weights = nf.weights.length ? ` Weights already non-finite: ${nf.weights.slice(0, 5).join(', ')}${nf.weights.length > 5 ? ', …' : ''}.` : '';
+  const weights = nf.weights.length ? ` Weight norms no longer finite (exploded or NaN): ${nf.weights.slice(0, 5).join(', ')}${nf.weights.length > 5 ? ', …' : ''}.` : '';
   const before = nf.previousTotal !== null ? ` The step before, the loss was ${fmt(nf.previousTotal)}.` : '';
   return [
     makeFinding('non-finite-loss', `The loss is non-finite from step ${nf.step}. ${culprit}${weights}${before}`, {
