@@ -41,3 +41,21 @@ export function formatInt(n: number): string {
 export function approxTextWidth(text: string, fontPx = 12): number {
   return Math.ceil(text.length * fontPx * 0.6);
 }
+
+/** A titled panel section with its toolbar: the shape every Loss Lens panel shares. */
+export function panelSection(
+  parent: HTMLElement,
+  className: string,
+  titleId: string,
+  title: string,
+  toolbarLabel: string,
+): { root: HTMLElement; tools: HTMLElement } {
+  const root = el(parent, 'section', `ll-panel ${className}`);
+  root.setAttribute('aria-labelledby', titleId);
+  const header = el(root, 'header', 'll-panel-header');
+  el(header, 'h2', 'll-panel-title', title).id = titleId;
+  const tools = el(header, 'div', 'll-toolbar');
+  tools.setAttribute('role', 'toolbar');
+  tools.setAttribute('aria-label', toolbarLabel);
+  return { root, tools };
+}

@@ -47,9 +47,9 @@ export async function loadTfjs(
   choice: BackendChoice,
   onFallbackUsed: (kernelName: string) => void = () => {},
 ): Promise<LoadedTfjs> {
+  const notices: string[] = [];
   const finish = (tf: Tf, req: Req, pkg: string, backend: string, source: 'user' | 'bundled', resolved: string) =>
     describeLoaded(tf, req, pkg, backend, source, resolved, notices, onFallbackUsed);
-  const notices: string[] = [];
   const userReq = createRequire(path.resolve(scriptPath));
   const ownReq = createRequire(__filename);
   const ownTfjs = tryResolve(ownReq, '@tensorflow/tfjs');

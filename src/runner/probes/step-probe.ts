@@ -1,5 +1,5 @@
 import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
-import type { EngineInternals, GradientsFn, Tensor, Tf, Variable } from '../tfjs-internals';
+import type { EngineInternals, GradientsFn, OptimizerLike, Tensor, Tf, Variable } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
 import type { LayerProbe, RegularizedWeight } from './layer-probe';
 import { describeOptimizer, type OptimizerProbe } from './optimizer-probe';
@@ -14,6 +14,8 @@ interface Objective {
   /** Variables whose norms are tracked: those that lead to the loss or carry a penalty (not an optimizer's own). */
   tracked: Variable[] | null;
   optimizerSignature: string;
+  optimizer: OptimizerLike | null;
+  optimizerLr: number | undefined;
 }
 
 export interface StepProbeOptions {
@@ -76,6 +78,8 @@ export class StepProbe {
         norms: new NormSchedule(),
         tracked: null,
         optimizerSignature: '',
+        optimizer: null,
+        optimizerLr: undefined,
       };
       this.objectives.set(signature, o);
     }
@@ -194,7 +198,10 @@ export class StepProbe {
     evaluatedValues: Map<string, number>,
   ): void {
     const opt = this.optimizers.active();
-    if (opt) {
+    // Describing the optimizer is cheap but not free: redo it only when it, or its learning rate, changed.
+    if (opt && (opt !== objective.optimizer || opt.learningRate !== objective.optimizerLr)) {
+      objective.optimizer = opt;
+      objective.optimizerLr = opt.learningRate;
       const info = describeOptimizer(opt);
       const signature = JSON.stringify(info);
       if (signature !== objective.optimizerSignature) {

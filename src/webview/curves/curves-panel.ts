@@ -1,7 +1,7 @@
 import type { DecayStatus } from '../../shared/graph-view/graph-view';
 import type { Series } from '../../shared/model/run-store';
 import { CurveSet, type Curve } from '../../shared/series/curve-set';
-import { button, el, formatInt } from '../dom';
+import { button, el, formatInt, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
 import { Chart, type ChartCurve } from './chart';
 
@@ -59,14 +59,8 @@ export class CurvesPanel {
     private readonly ui: UiState['curves'],
     private readonly callbacks: CurvesCallbacks,
   ) {
-    this.root = el(parent, 'section', 'll-panel ll-curves');
-    this.root.setAttribute('aria-labelledby', 'll-curves-title');
-    const header = el(this.root, 'header', 'll-panel-header');
-    const title = el(header, 'h2', 'll-panel-title', 'Training curves');
-    title.id = 'll-curves-title';
-    const tools = el(header, 'div', 'll-toolbar');
-    tools.setAttribute('role', 'toolbar');
-    tools.setAttribute('aria-label', 'Curve tools');
+    const { root, tools } = panelSection(parent, 'll-curves', 'll-curves-title', 'Training curves', 'Curve tools');
+    this.root = root;
     this.objectiveSelect = el(tools, 'select', 'll-input');
     this.objectiveSelect.setAttribute('aria-label', 'Objective (variable set) to plot');
     this.objectiveSelect.hidden = true;

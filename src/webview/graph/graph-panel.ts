@@ -5,7 +5,7 @@ import { groupGraph, type GraphGroups } from '../../shared/graph-view/graph-grou
 import { buildViewGraph, expandableIds, formatValue, type ViewGraph, type ViewNode } from '../../shared/graph-view/graph-view';
 import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../shared/protocol/model';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
-import { button, el, formatInt, sel, type Sel } from '../dom';
+import { button, el, formatInt, sel, type Sel, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
 import type { LayoutResult } from './dagre-layout';
 import { LayoutClient } from './layout-client';
@@ -73,14 +73,8 @@ export class GraphPanel {
     private readonly ui: UiState['graph'],
     private readonly callbacks: GraphPanelCallbacks,
   ) {
-    this.root = el(parent, 'section', 'll-panel ll-graph');
-    this.root.setAttribute('aria-labelledby', 'll-graph-title');
-    const header = el(this.root, 'header', 'll-panel-header');
-    const title = el(header, 'h2', 'll-panel-title', 'Loss graph');
-    title.id = 'll-graph-title';
-    const tools = el(header, 'div', 'll-toolbar');
-    tools.setAttribute('role', 'toolbar');
-    tools.setAttribute('aria-label', 'Loss graph tools');
+    const { root, tools } = panelSection(parent, 'll-graph', 'll-graph-title', 'Loss graph', 'Loss graph tools');
+    this.root = root;
     this.searchInput = el(tools, 'input', 'll-input ll-search');
     this.searchInput.type = 'search';
     this.searchInput.placeholder = 'Search layers, weights, ops';
