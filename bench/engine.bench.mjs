@@ -18,7 +18,7 @@ mkdirSync(tmp, { recursive: true });
 spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
 const sessionJs = path.join(tmp, 'run-session.cjs');
 await esbuild.build({
-  entryPoints: [path.join(root, 'src/host/run/run-session.ts')],
+  entryPoints: [path.join(root, 'src/engine/run-session.ts')],
   outfile: sessionJs,
   bundle: true,
   platform: 'node',
@@ -44,7 +44,7 @@ async function stepsPerSecond(script, instrument) {
     onOutput: (_s, t) => (out += t),
   });
   const m = /BENCH_STEPS_PER_S ([\d.]+)/.exec(out);
-  if (!m) throw new Error(`${script} printed no timing (status ${outcome.status}): ${out.slice(-500)}`);
+  if (!m) throw new Error(`${script} printed no timing (status ${outcome.state.status}): ${out.slice(-500)}`);
   return Number(m[1]);
 }
 

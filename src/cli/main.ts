@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { exitCodeFor } from '../shared/analysis/report';
 import { toWireJson } from '../shared/protocol/wire-number';
 import { backendChoice, type BackendChoice } from '../shared/protocol/runner-protocol';
-import { runScript } from '../host/run/run-session';
+import { runScript } from '../engine/run-session';
 import { ansiStyle, renderTextReport } from './text-report';
 
 declare const LOSS_LENS_VERSION: string;

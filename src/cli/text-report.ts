@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import type { Report } from '../shared/analysis/report';
-import { describeRegularizer, formatCoefficient } from '../shared/analysis/decay';
+import { describeRegularizer } from '../shared/analysis/decay';
 import { RULES } from '../shared/analysis/finding';
-import { fmt } from '../shared/analysis/rules';
-import type { SourcePosition } from '../shared/protocol/model';
+import { formatCoefficient, formatFactor, formatNumber, formatPercent } from '../shared/format';
+import type { SourcePosition } from '../shared/protocol/run-data';
 
 export interface Style {
   bold(s: string): string;
@@ -21,7 +21,6 @@ export function ansiStyle(): Style {
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39) };
 }
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 const visible = (s: string) => s.replace(ANSI, '').length;
 const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - visible(s)));
@@ -82,7 +81,7 @@ function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
 }
 
 function fmtFactor(x: number): string {
-  return x === 1 ? '1 (none)' : String(Number(x.toPrecision(6)));
+  return x === 1 ? '1 (none)' : formatFactor(x);
 }
 
 /** Layers that read the same (same class, line, decay and verdict) are one row: a 1,000-layer model stays readable. */
@@ -99,13 +98,12 @@ function foldRows(rows: LayerRow[]): LayerRow[] {
 }
 
 function share(part: number, whole: number): string {
-  if (!Number.isFinite(part) || !Number.isFinite(whole) || whole === 0 || part === 0) return '';
-  return `${((100 * part) / whole).toFixed(Math.abs(part / whole) < 0.001 ? 3 : 1)}%`;
+  return part === 0 ? '' : formatPercent(part, whole);
 }
 
 const withShare = (part: number, whole: number) => {
   const s = share(part, whole);
-  return s ? `${fmt(part)} (${s})` : fmt(part);
+  return s ? `${formatNumber(part)} (${s})` : formatNumber(part);
 };
 
 export function renderTextReport(report: Report, cwd: string, st: Style = plain): string {
@@ -165,8 +163,8 @@ export function renderTextReport(report: Report, cwd: string, st: Style = plain)
     out.push('', st.bold('Loss split') + st.dim('  (what the optimizer minimized)'));
     const rows = [
       ['', st.dim(`step ${first.step}`), st.dim(`step ${last.step}`)],
-      ['total', fmt(first.totalLoss), fmt(last.totalLoss)],
-      ['data', fmt(first.dataLoss), fmt(last.dataLoss)],
+      ['total', formatNumber(first.totalLoss), formatNumber(last.totalLoss)],
+      ['data', formatNumber(first.dataLoss), formatNumber(last.dataLoss)],
       [
         'regularization',
         withShare(first.regularizationLoss, first.totalLoss),
@@ -180,7 +178,7 @@ export function renderTextReport(report: Report, cwd: string, st: Style = plain)
       const part = share(sum, first.totalLoss + sum);
       out.push(
         st.yellow(
-          `  left out of the loss: penalties worth ${fmt(sum)} at step ${first.step}` +
+          `  left out of the loss: penalties worth ${formatNumber(sum)} at step ${first.step}` +
             (part ? ` (${part} of what the loss would be with them)` : ''),
         ),
       );

@@ -4,7 +4,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LayerDecorations } from './vscode/decorations';
+import { selectTarget } from '../shared/protocol/webview-protocol';
+import { LayerDecorations, SHOW_IN_GRAPH_COMMAND } from './vscode/decorations';
 import { FindingDiagnostics } from './vscode/diagnostics';
 import { LossGraphPanels, PANEL_VIEW_TYPE } from './vscode/loss-graph-panel';
 import { AddPenaltiesQuickFix } from './vscode/quick-fix';
@@ -55,6 +56,11 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
       { providedCodeActionKinds: AddPenaltiesQuickFix.kinds },
     ),
     vscode.commands.registerCommand('lossLens.visualize', (uri?: vscode.Uri) => visualize(runs, panels, uri)),
+    vscode.commands.registerCommand(SHOW_IN_GRAPH_COMMAND, async (script: unknown, target: unknown) => {
+      // Reached from a hover link: check what it carries like any other message.
+      const parsed = selectTarget.safeParse(target);
+      if (typeof script === 'string' && parsed.success && runs.get(script)) await panels.showInGraph(script, parsed.data);
+    }),
     vscode.commands.registerCommand('lossLens.showPanel', () => {
       const script = runs.latestScript();
       if (script) panels.show(script);

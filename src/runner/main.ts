@@ -3,9 +3,15 @@
  * It waits for `init` over IPC, then writes telemetry to fd 3. Nothing here imports vscode.
  */
 import { pathToFileURL } from 'node:url';
-import { parseHostToRunner, RUNNER_PROTOCOL_VERSION, type InitCommand } from '../shared/protocol/runner-protocol';
+import {
+  MODULES_GLOBAL,
+  parseHostToRunner,
+  RUNNER_PROTOCOL_VERSION,
+  TELEMETRY_FD,
+  type InitCommand,
+} from '../shared/protocol/runner-protocol';
 import type { EndReason, RunnerEventInput } from '../shared/protocol/runner-protocol';
-import type { SourcePosition } from '../shared/protocol/model';
+import type { SourcePosition } from '../shared/protocol/run-data';
 import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
@@ -13,10 +19,6 @@ import { StepProbe } from './probes/step-probe';
 import { Telemetry } from './telemetry';
 import { engineOf, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
-
-export const TELEMETRY_FD = 3;
-/** The global the bundle's `@tensorflow/*` imports read (see the host's bundler). */
-export const MODULES_GLOBAL = '__lossLensModules';
 
 const realExit = process.exit.bind(process);
 let ended = false;

@@ -1,12 +1,16 @@
 /**
- * The parts of tfjs (checked against 4.22) that the probes read or wrap, typed narrowly.
- * The user's own tfjs may be another 4.x build, so nothing here leans on private types beyond these.
+ * Every private part of tfjs (checked against 4.22) that the runner reads or wraps, typed narrowly, in
+ * one file: after a tfjs upgrade, this is the file to re-check. The user's own tfjs may be another 4.x
+ * build, so nothing here leans on private types beyond these. Public API (tf.layers.*, tf.train.*) is
+ * used directly elsewhere.
  */
 import type * as TF from '@tensorflow/tfjs';
 
 export type Tf = typeof TF;
 export type Tensor = TF.Tensor;
 export type Variable = TF.Variable;
+
+// ---- the engine and its gradient tape -------------------------------------------------------------
 
 export interface TapeTensor {
   readonly id: number;
@@ -31,7 +35,24 @@ export type GradientsFn = (
 export interface EngineInternals {
   state: { gradientDepth: number; activeTape: TapeNode[] | null };
   gradients: GradientsFn;
+  /** Backends that have been started, by name. */
+  registry: Record<string, unknown>;
 }
+
+export function engineOf(tf: Tf): EngineInternals {
+  return tf.engine() as unknown as EngineInternals;
+}
+
+/** The first value of a tensor, or NaN if it cannot be read (disposed, or on a backend that failed). */
+export function readScalar(t: Tensor): number {
+  try {
+    return t.dataSync()[0] as number;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+// ---- tfjs-layers ---------------------------------------------------------------------------------
 
 export interface RegularizerLike {
   apply(x: Tensor): Tensor;
@@ -71,12 +92,181 @@ export type AddWeightFn = (
   ...rest: unknown[]
 ) => LayerVariableLike;
 
+/** `tf.layers.Layer.prototype`, whose constructor, addWeight and apply the layer probe hooks. */
+export function layerPrototype(tf: Tf): Record<string, unknown> {
+  return (tf.layers as unknown as { Layer: { prototype: Record<string, unknown> } }).Layer.prototype;
+}
+
+/** What `@tensorflow/tfjs-data` exports, as the union package re-exports it. */
+export function dataNamespace(tf: Tf): unknown {
+  return (tf as unknown as { data: unknown }).data;
+}
+
+// ---- optimizers ----------------------------------------------------------------------------------
+
 export interface OptimizerLike {
   getClassName(): string;
   getConfig(): Record<string, unknown>;
   learningRate?: number;
 }
 
-export function engineOf(tf: Tf): EngineInternals {
-  return tf.engine() as unknown as EngineInternals;
+/** An optimizer class's prototype by its export name (`Optimizer`, `AdamOptimizer`, …), if this tfjs has it. */
+export function optimizerPrototype(tf: Tf, exportName: string): Record<string, unknown> | undefined {
+  return (tf as unknown as Record<string, { prototype: Record<string, unknown> } | undefined>)[exportName]?.prototype;
+}
+
+// ---- backends and kernels ------------------------------------------------------------------------
+
+/** What a kernel receives and returns: tfjs's `TensorInfo`, without tfjs's private types. */
+export interface TensorInfo {
+  dataId: object;
+  shape: number[];
+  dtype: string;
+}
+
+export type Attrs = Record<string, unknown>;
+export type KernelArgs = { inputs: Record<string, TensorInfo | null | undefined>; backend: unknown; attrs?: Attrs };
+export type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+export interface KernelConfigLike {
+  kernelName: string;
+  backendName: string;
+  kernelFunc: KernelFunc;
+}
+
+/** The parts of a backend (cpu, wasm) that our kernels and the weight statistics call. */
+/** What a backend's readSync returns: numbers, or bytes per element for string tensors. */
+export type BackendValues = Float32Array | Int32Array | Uint8Array | Uint8Array[];
+
+export interface BackendLike {
+  readSync(dataId: object): BackendValues;
+  write(values: unknown, shape: number[], dtype: string): object;
+  disposeData(dataId: object, force?: boolean): unknown;
+}
+
+/** The parts of tfjs-backend-wasm 4.x's `BackendWasm` the training kernels use. */
+export interface BackendWasmLike {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  /** Shares a buffer between tensors, as the cpu backend's Identity does. */
+  incRef(dataId: object): void;
+}
+
+/** A copy of a tensor's bytes straight from the wasm heap (wasm's readSync knows no complex64); null on other backends. */
+export function wasmHeapCopy(backend: BackendLike, dataId: object, byteLength: number): ArrayBuffer | null {
+  const heapBacked = backend as BackendLike & {
+    dataIdMap?: { get(dataId: object): { memoryOffset: number } };
+    wasm?: { HEAPU8: Uint8Array };
+  };
+  if (!heapBacked.dataIdMap || !heapBacked.wasm) return null;
+  const start = heapBacked.dataIdMap.get(dataId).memoryOffset;
+  return heapBacked.wasm.HEAPU8.buffer.slice(start, start + byteLength) as ArrayBuffer;
+}
+
+export function kernelsOf(tf: Tf, backendName: string): KernelConfigLike[] {
+  return tf.getKernelsForBackend(backendName) as unknown as KernelConfigLike[];
+}
+
+export function kernelFuncOf(tf: Tf, kernelName: string, backendName: string): KernelFunc | undefined {
+  return tf.getKernel(kernelName, backendName)?.kernelFunc as unknown as KernelFunc | undefined;
+}
+
+/** The backend running now, as our kernels see it. */
+export function activeBackend(tf: Tf): BackendLike {
+  return tf.backend() as unknown as BackendLike;
+}
+
+/** The cpu backend (started if it was not), with its "install tfjs-node" banner switched off. */
+export function cpuBackend(tf: Tf): BackendLike {
+  const cpu = tf.engine().findBackend('cpu') as unknown as BackendLike & { firstUse?: boolean };
+  cpu.firstUse = false;
+  return cpu;
+}
+
+// ---- shape arithmetic of tfjs-core's backend_util, typed as our kernels read it ------------------
+
+/** The subset of tfjs's `Conv2DInfo` the gradient kernels read. */
+export interface ConvGeometry {
+  batchSize: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padInfo: { top: number; bottom: number; left: number; right: number };
+}
+
+export function computeConvGeometry(
+  tf: Tf,
+  inShapeNHWC: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: 'same' | 'valid' | number | number[][],
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  depthwise: boolean,
+): ConvGeometry {
+  return tf.backend_util.computeConv2DInfo(
+    inShapeNHWC as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad as never,
+    dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  ) as unknown as ConvGeometry;
+}
+
+/** The subset of tfjs's `Conv2DInfo` for pooling that MaxPoolGrad reads. */
+export interface PoolGeometry {
+  batchSize: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  effectiveFilterHeight: number;
+  effectiveFilterWidth: number;
+  padInfo: { top: number; left: number };
+}
+
+export function computePoolGeometry(
+  tf: Tf,
+  inShapeNHWC: number[],
+  filterSize: [number, number] | number,
+  strides: [number, number] | number,
+  pad: 'same' | 'valid' | number,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+): PoolGeometry {
+  return tf.backend_util.computePool2DInfo(
+    inShapeNHWC as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  ) as unknown as PoolGeometry;
+}
+
+export interface GatherShapeInfo {
+  batchSize: number;
+  outerSize: number;
+  dimSize: number;
+  sliceSize: number;
+  outputShape: number[];
+}
+
+export function computeGatherShapeInfo(tf: Tf, x: TensorInfo, indices: TensorInfo, axis: number, batchDims: number): GatherShapeInfo {
+  return tf.backend_util.segment_util.collectGatherOpShapeInfo(x as never, indices as never, axis, batchDims) as unknown as GatherShapeInfo;
 }

@@ -1,7 +1,7 @@
 import { findSourceMap, type SourceMap } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as path from 'node:path';
-import type { SourcePosition } from '../shared/protocol/model';
+import type { SourcePosition } from '../shared/protocol/run-data';
 
 interface CallSiteLike {
   getFileName(): string | null | undefined;

@@ -1,7 +1,6 @@
 import type { Finding } from '../shared/analysis/finding';
-import { collectTerms, type TermView } from '../shared/analysis/terms';
-import { layerDecay, type DecayStatus } from '../shared/graph-view/graph-view';
-import { applyRunnerEvent, type RunState } from '../shared/model/run-store';
+import { collectTerms, layerDecay, penaltiesByLayer, refreshTermViews, type DecayStatus, type TermView } from '../shared/analysis/terms';
+import { applyRunnerEvent, objectivesOf, type RunState } from '../shared/model/run-state';
 import {
   WEBVIEW_PROTOCOL_VERSION,
   parseHostToWebview,
@@ -9,7 +8,8 @@ import {
   type HostToWebview,
 } from '../shared/protocol/webview-protocol';
 import { CurvesPanel } from './curves/curves-panel';
-import { el, formatInt } from './dom';
+import { el } from './dom';
+import { formatInt } from '../shared/format';
 import { seriesToCsv, seriesToJson, standaloneSvg, svgToPngBase64 } from './export';
 import { FindingsPanel } from './findings/findings-panel';
 import { GraphPanel } from './graph/graph-panel';
@@ -36,6 +36,7 @@ export class App {
   readonly curves: CurvesPanel;
   readonly findingsPanel: FindingsPanel;
   private terms: TermView[] = [];
+  private penalties = new Map<string, TermView[]>();
   private objective: number | null = null;
   private lastGraphRefresh = 0;
   private graphRefreshTimer: number | null = null;
@@ -61,7 +62,6 @@ export class App {
     const main = el(rootEl, 'main', 'll-main');
     this.graph = new GraphPanel(main, this.ui.graph, {
       revealSource: (source) => this.bridge.post({ type: 'revealSource', source }),
-      selectNode: (n) => this.bridge.post({ type: 'selectNode', nodeId: n.id, layer: n.layer, termId: n.termId }),
       stateChanged: () => this.saveState(),
       exportSvg: (svg, bounds) => this.exportFile('graph-svg', standaloneSvg(svg, bounds)),
       exportPng: (svg, bounds) => {
@@ -188,9 +188,7 @@ export class App {
   }
 
   private objectives(): number[] {
-    if (!this.state) return [];
-    const keys = new Set([...Object.keys(this.state.graphs), ...Object.keys(this.state.series)].map(Number));
-    return [...keys].sort((a, b) => a - b);
+    return this.state ? objectivesOf(this.state) : [];
   }
 
   private currentObjective(): number | null {
@@ -206,35 +204,13 @@ export class App {
     return weightId.split('/')[0];
   };
 
-  private decayOf = (layer: string): DecayStatus => {
-    const info = this.state?.layers.find((l) => l.name === layer);
-    return layerDecay(info, new Map(this.terms.map((t) => [t.id, t])));
-  };
+  private decayOf = (layer: string): DecayStatus => layerDecay(this.penalties.get(layer) ?? []);
 
-  /** Term views are O(steps) to compute from scratch; between structural changes only their step counts and last values move. */
   private refreshTerms(full: boolean): void {
-    const state = this.state!;
     if (full) {
-      this.terms = collectTerms(state);
-      return;
-    }
-    for (const t of this.terms) {
-      const s = t.objective === null ? undefined : state.series[t.objective];
-      if (!s) continue;
-      t.stepsObserved = s.step.length;
-      t.stepsInLoss = t.collection === 'data' ? s.step.length : s.termInLossSteps[t.id] ?? 0;
-      if (t.collection === 'regularization') t.reachesMinimizedLoss = t.stepsObserved > 0 && t.stepsInLoss === t.stepsObserved;
-      const col = t.collection === 'data' ? s.dataLoss : s.terms[t.id];
-      if (col) {
-        for (let i = col.length - 1; i >= 0; i--) {
-          const v = col[i];
-          if (v !== null) {
-            t.lastValue = v;
-            break;
-          }
-        }
-      }
-    }
+      this.terms = collectTerms(this.state!);
+      this.penalties = penaltiesByLayer(this.terms);
+    } else refreshTermViews(this.terms, this.state!);
   }
 
   private pushAll(): void {

@@ -32,15 +32,6 @@ export function sel<E extends Element>(e: E): Sel<E> {
   return select(e) as unknown as Sel<E>;
 }
 
-/** Thousands separators without locale surprises. */
-export function formatInt(n: number): string {
-  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** Width of text in the UI font, measured once per string length bucket. */
-export function approxTextWidth(text: string, fontPx = 12): number {
-  return Math.ceil(text.length * fontPx * 0.6);
-}
 
 /** A titled panel section with its toolbar: the shape every Loss Lens panel shares. */
 export function panelSection(

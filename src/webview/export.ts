@@ -1,5 +1,5 @@
 import { toWireJson } from '../shared/protocol/wire-number';
-import type { Series } from '../shared/model/run-store';
+import type { Series } from '../shared/model/run-state';
 
 /**
  * Exports. The webview cannot write files: it hands the bytes to the host, which asks where to save.

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { applyRunnerEvent, emptyRunState, type RunState } from '../../src/shared/model/run-store';
+import { applyRunnerEvent, emptyRunState, type RunState } from '../../src/shared/model/run-state';
 import { parseRunnerEvent, type RunnerEvent, type RunnerEventInput } from '../../src/shared/protocol/runner-protocol';
 import { toWireJson } from '../../src/shared/protocol/wire-number';
 

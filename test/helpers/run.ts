@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { runScript, type RunOptions, type RunOutcome } from '../../src/host/run/run-session';
+import { runScript, type RunOptions, type RunOutcome } from '../../src/engine/run-session';
 import { FIXTURES } from './events';
 
 export const ROOT = path.resolve(__dirname, '..', '..');

@@ -1,4 +1,4 @@
-import type { LayerInfo, LossGraph, RegularizerInfo, TermInfo } from '../../src/shared/protocol/model';
+import type { LayerInfo, LossGraph, RegularizerInfo, TermInfo } from '../../src/shared/protocol/run-data';
 import type { RunnerEventInput } from '../../src/shared/protocol/runner-protocol';
 import { penaltyTermId } from '../../src/shared/protocol/term-ids';
 

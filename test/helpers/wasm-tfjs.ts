@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { expect } from 'vitest';
-import { cpuBackend } from '../../src/runner/backend/cpu-fallback-kernels';
+import { cpuBackend } from '../../src/runner/tfjs-internals';
 import { preferThreadedWasm, wasmThreadCount } from '../../src/runner/backend/threaded-wasm-backend';
 import { installWasmTrainingKernels, type WasmTrainingKernelsInstall } from '../../src/runner/backend/wasm-training-kernels';
 import type { Tensor, Tf } from '../../src/runner/tfjs-internals';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decayPerStep, describeRegularizer, formatCoefficient } from '../../src/shared/analysis/decay';
+import { decayPerStep, describeRegularizer } from '../../src/shared/analysis/decay';
+import { formatCoefficient } from '../../src/shared/format';
 
 const l2 = (l2: number, l1 = 0) => ({ className: 'L1L2', l1, l2 });
 const sgd = (learningRate: number) => ({ className: 'SGD', config: { learningRate } });

@@ -5,10 +5,11 @@ import { toWireJson } from '../../src/shared/protocol/wire-number';
 import { renderTextReport } from '../../src/cli/text-report';
 import { readStream, stateFrom } from '../helpers/events';
 
-const meta = { toolVersion: '0.0.0-test', status: 'step-limit' as const, durationMs: 1234 };
+const meta = { toolVersion: '0.0.0-test', durationMs: 1234 };
 
 describe('report from a recorded custom loop that drops its penalties', () => {
   const state = stateFrom(readStream('custom-loop-drops-penalty'), '/work/main/examples/custom-loop-drops-penalty.ts');
+  state.status = 'step-limit';
   const report = buildReport(state, meta);
 
   it('validates against the published schema after a JSON round trip', () => {
@@ -38,6 +39,7 @@ describe('report from a recorded custom loop that drops its penalties', () => {
 
 describe('report from a recorded loop that adds its penalties', () => {
   const state = stateFrom(readStream('custom-loop-with-penalty'));
+  state.status = 'step-limit';
   const report = buildReport(state, meta);
   it('splits the loss into data and regularization that add up to the total', () => {
     for (let i = 0; i < report.curves.step.length; i++) {
@@ -63,7 +65,8 @@ describe('exit codes', () => {
   it('is 2 for a failed run whatever the findings say', () => {
     const state = stateFrom([]);
     state.buildErrors = [{ message: 'Unexpected ";"', source: { file: '/ws/a.ts', line: 2, column: 29 } }];
-    const report = buildReport(state, { ...meta, status: 'failed' });
+    state.status = 'failed';
+    const report = buildReport(state, meta);
     expect(report.error).toMatchObject({ phase: 'build', name: 'BuildError', source: { line: 2 } });
     expect(exitCodeFor(report)).toBe(2);
   });

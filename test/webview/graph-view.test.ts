@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { formatFactor } from '../../src/shared/format';
 import { collectTerms } from '../../src/shared/analysis/terms';
 import { findRepeatedBlocks } from '../../src/shared/graph-view/blocks';
 import { LOSS_GROUP, groupGraph, layerGroupId } from '../../src/shared/graph-view/graph-groups';
 import { NOT_IN_LOSS_BADGE, buildViewGraph, expandableIds } from '../../src/shared/graph-view/graph-view';
-import type { RunState } from '../../src/shared/model/run-store';
+import type { RunState } from '../../src/shared/model/run-state';
 import { replayStream } from './helpers/streams';
 
 function context(state: RunState) {
@@ -88,7 +89,7 @@ describe('loss graph view', () => {
     const rows = Object.fromEntries(term.details);
     const lr = state.optimizers[0].config.learningRate as number;
     expect(rows.regularizer).toBe('L2 1e-3');
-    expect(rows.decayPerStep).toBe(`×${(1 - 2 * lr * 1e-3).toPrecision(6)}`);
+    expect(rows.decayPerStep).toBe(`×${formatFactor(1 - 2 * lr * 1e-3)}`);
     expect(rows.weight).toBe('dense_Dense1/kernel (32×64)');
     const last = state.series[0].terms['penalty:dense_Dense1/kernel'].at(-1)!;
     expect(Number(rows.value)).toBeCloseTo(last, 3);

@@ -211,7 +211,6 @@ describe('webview panel in Chromium', () => {
     let msgs = await receivedAfter(s, before, 'revealSource');
     const source = state.layers.find((l) => l.name === 'dense_Dense2')!.source;
     expect(msgs).toContainEqual({ type: 'revealSource', source });
-    expect(msgs.find((m) => m.type === 'selectNode')).toMatchObject({ nodeId: 'group:layer:dense_Dense2', layer: 'dense_Dense2' });
     expect(await f.getAttribute('g.ll-node[data-id="group:layer:dense_Dense2"]', 'class')).toContain('selected');
     // Keyboard: Enter on a focused node.
     const n2 = (await received(s)).length;

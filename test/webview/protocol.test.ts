@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../src/shared/analysis/rules';
 import {
   append,
+  encodeForWebview,
   hydrate,
   parseHostToWebview,
   parseWebviewToHost,
@@ -16,7 +17,7 @@ const overJson = (m: unknown) => JSON.parse(JSON.stringify(m));
 describe('webview protocol', () => {
   it('a hydrate of a run that went NaN survives JSON transport with its non-finite numbers', () => {
     const state = replayStream('nan-loss');
-    const r = parseHostToWebview(overJson(hydrate(state, analyzeRun(state))));
+    const r = parseHostToWebview(overJson(encodeForWebview(hydrate(state, analyzeRun(state)))));
     expect(r.ok).toBe(true);
     if (!r.ok || r.value.type !== 'hydrate') return;
     const before = state.series[0].totalLoss;
@@ -30,9 +31,9 @@ describe('webview protocol', () => {
 
   it('appends carry runner events in order and are checked on the way in', () => {
     const events = readStream('custom-loop-with-penalty');
-    const r = parseHostToWebview(overJson(append(events)));
+    const r = parseHostToWebview(overJson(encodeForWebview(append(events))));
     expect(r.ok && r.value.type === 'append' && r.value.events.map((e) => e.type)).toEqual(events.map((e) => e.type));
-    const broken = overJson(append(events));
+    const broken = overJson(encodeForWebview(append(events)));
     broken.events[events.findIndex((e) => e.type === 'step')].record.totalLoss = { evil: true };
     expect(parseHostToWebview(broken).ok).toBe(false);
   });

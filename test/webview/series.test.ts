@@ -3,7 +3,7 @@ import { CurveSet } from '../../src/shared/series/curve-set';
 import { downsampleM4 } from '../../src/shared/series/downsample';
 import { EmaColumn, smoothEma } from '../../src/shared/series/ema';
 import { LodColumn, lowerBound } from '../../src/shared/series/lod-column';
-import { emptySeries } from '../../src/shared/model/run-store';
+import { emptySeries } from '../../src/shared/model/run-state';
 
 /** A deterministic noisy curve with spikes, zeros, a NaN run and an Infinity. */
 function makeColumn(n: number, seed = 7): number[] {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { layerNotes, type LineNote, type NoteTone, type WeightNote } from '../../shared/analysis/layer-notes';
+import { formatFactor, formatNumber, formatPercent, formatShape } from '../../shared/format';
 import { LineTracker } from '../editor/line-tracker';
 import type { Run } from './run-controller';
 
@@ -10,26 +11,30 @@ const COLOR: Record<NoteTone, string> = {
   pending: 'lossLens.decoration.neutralForeground',
 };
 
-function fmt(x: number | null | undefined, digits = 4): string {
-  if (x === null || x === undefined) return '—';
-  if (!Number.isFinite(x)) return String(x);
-  return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e5 ? String(Number(x.toPrecision(digits))) : x.toExponential(2);
-}
 
 function weightRow(w: WeightNote): string {
   const verdict = w.regularizer === null ? '' : w.reaches === null ? 'pending' : w.reaches ? '✓ reaches' : '⚠ **never reaches**';
-  const share = w.share === null ? '—' : `${(100 * w.share).toFixed(w.share < 0.001 ? 3 : 1)}%`;
-  const decay = w.decayPerStep === undefined ? '—' : `×${fmt(w.decayPerStep, 6)}`;
-  return `| \`${w.shortName}\` | ${w.shape.join('×') || 'scalar'} | ${w.regularizer ?? 'none'} | ${verdict} | ${decay} | ${fmt(w.norm)} | ${share} |`;
+  const share = w.share === null ? '—' : formatPercent(w.share, 1);
+  const decay = w.decayPerStep === undefined ? '—' : `×${formatFactor(w.decayPerStep)}`;
+  return `| \`${w.shortName}\` | ${formatShape(w.shape)} | ${w.regularizer ?? 'none'} | ${verdict} | ${decay} | ${formatNumber(w.norm)} | ${share} |`;
 }
 
 /** The hover: every layer on the line, each weight with its regularizer, decay factor, current norm and loss share. */
-export function hoverFor(note: LineNote): vscode.MarkdownString {
+/** A note as shown: with the script whose run made it, for the hover's command link. */
+export type ShownNote = LineNote & { script: string };
+
+export const SHOW_IN_GRAPH_COMMAND = 'lossLens.showInGraph';
+
+const escapeMarkdown = (text: string) => text.replace(/[\\`*_[\]<>()#|!]/g, '\\$&');
+
+export function hoverFor(note: ShownNote): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.isTrusted = false;
-  md.appendMarkdown(`**Loss Lens** · ${note.text.replace(/[\\`*_[\]<>]/g, '\\$&')}\n\n`);
+  // Only our own command may run from the hover; every name in it comes from the user's script.
+  md.isTrusted = { enabledCommands: [SHOW_IN_GRAPH_COMMAND] };
+  md.appendMarkdown(`**Loss Lens** · ${escapeMarkdown(note.text)}\n\n`);
   for (const l of note.layers) {
-    md.appendMarkdown(`\`${l.name}\` (${l.className})\n\n`);
+    const args = encodeURIComponent(JSON.stringify([note.script, { kind: 'layer', layer: l.name }]));
+    md.appendMarkdown(`${escapeMarkdown(l.name)} (${escapeMarkdown(l.className)}) · [Show in Loss Graph](command:${SHOW_IN_GRAPH_COMMAND}?${args})\n\n`);
     md.appendMarkdown('| weight | shape | decay | minimized loss | decay/step (SGD) | ‖w‖ | share of loss |\n|---|---|---|---|---|---|---|\n');
     md.appendMarkdown(l.weights.map(weightRow).join('\n') + '\n\n');
   }
@@ -42,7 +47,7 @@ export function hoverFor(note: LineNote): vscode.MarkdownString {
  */
 export class LayerDecorations implements vscode.Disposable {
   private readonly types = new Map<NoteTone, vscode.TextEditorDecorationType>();
-  private readonly notes = new Map<string, LineTracker<LineNote>>();
+  private readonly notes = new Map<string, LineTracker<ShownNote>>();
   private readonly owned = new Map<string, Set<string>>();
   private readonly disposables: vscode.Disposable[] = [];
   private enabled = true;
@@ -69,9 +74,9 @@ export class LayerDecorations implements vscode.Disposable {
   }
 
   update(run: Run): void {
-    const byFile = new Map<string, Array<{ line: number; value: LineNote }>>();
+    const byFile = new Map<string, Array<{ line: number; value: ShownNote }>>();
     for (const note of layerNotes(run.state)) {
-      byFile.set(note.file, [...(byFile.get(note.file) ?? []), { line: note.line - 1, value: note }]);
+      byFile.set(note.file, [...(byFile.get(note.file) ?? []), { line: note.line - 1, value: { ...note, script: run.script } }]);
     }
     // A new run of a script replaces every note its previous run left, in whatever file.
     for (const file of this.owned.get(run.script) ?? []) this.notes.delete(file);

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { emptyRunState } from '../../shared/model/run-store';
-import { append, encodeForWebview, hydrate, parseWebviewToHost, type WebviewToHost } from '../../shared/protocol/webview-protocol';
+import { WebviewFeed } from '../../shared/protocol/webview-feed';
+import { parseWebviewToHost, type SelectTarget, type WebviewToHost } from '../../shared/protocol/webview-protocol';
 import { renderWebviewHtml } from '../../shared/webview-html';
 import type { RunArchive } from './run-archive';
 import type { RunChange, RunController } from './run-controller';
@@ -13,9 +13,7 @@ export const PANEL_VIEW_TYPE = 'lossLens.panel';
 
 /** One panel per script. It owns no run data: everything it shows is rebuilt from the controller's state. */
 class ScriptPanel implements vscode.Disposable {
-  private ready = false;
-  /** What was sent, for the extension's tests. */
-  readonly sent = { hydrate: 0, append: 0, findings: 0 };
+  private readonly feed: WebviewFeed;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -27,6 +25,7 @@ class ScriptPanel implements vscode.Disposable {
     panel.iconPath = new vscode.ThemeIcon('graph-line');
     panel.webview.options = { enableScripts: true, localResourceRoots: [owner.webviewRoot] };
     panel.webview.html = this.html();
+    this.feed = new WebviewFeed(script, { run: () => owner.runs.get(script) }, (m) => panel.webview.postMessage(m));
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m) => void this.receive(m)),
       panel.onDidDispose(() => owner.closed(this)),
@@ -44,28 +43,19 @@ class ScriptPanel implements vscode.Disposable {
     });
   }
 
-  /** The full picture, on `ready` (a new or reloaded webview) and when a run starts or ends. */
-  async hydrate(): Promise<void> {
-    if (!this.ready) return;
-    const run = this.owner.runs.get(this.script);
-    await this.post(run ? hydrate(run.state, run.findings) : hydrate(emptyRunState(this.script), []));
+  /** What was sent, for the extension's tests. */
+  get sent(): WebviewFeed['sent'] {
+    return this.feed.sent;
   }
 
   async onRunChange(change: RunChange): Promise<void> {
-    if (!this.ready) return;
-    if (change.kind === 'events') {
-      await this.post(append(change.events));
-      await this.post(encodeForWebview({ type: 'findings', findings: change.run.findings }));
-    } else {
-      // A new run replaces what was shown; a finished run adds what only the host knows (final status, exit).
-      await this.hydrate();
-    }
+    // A new run replaces what was shown; a finished run adds what only the host knows (final status, exit).
+    if (change.kind === 'events') await this.feed.events(change.events);
+    else await this.feed.hydrate();
   }
 
-  private post(message: unknown): Thenable<boolean> {
-    const type = (message as { type: keyof ScriptPanel['sent'] }).type;
-    if (type in this.sent) this.sent[type]++;
-    return this.panel.webview.postMessage(message);
+  select(target: SelectTarget): Promise<void> {
+    return this.feed.select(target);
   }
 
   /** Every message from the webview enters here, and is checked before anything acts on it. */
@@ -78,8 +68,7 @@ class ScriptPanel implements vscode.Disposable {
     const message: WebviewToHost = parsed.value;
     switch (message.type) {
       case 'ready':
-        this.ready = true;
-        await this.hydrate();
+        await this.feed.onReady();
         return;
       case 'revealSource':
         await this.reveal(message.source);
@@ -89,8 +78,6 @@ class ScriptPanel implements vscode.Disposable {
         return;
       case 'log':
         this.owner.log[message.level === 'warning' ? 'warn' : message.level](`panel: ${message.message}`);
-        return;
-      case 'selectNode':
         return;
     }
   }
@@ -162,8 +149,14 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
     return panel;
   }
 
+  /** Show a layer or term of a script's run in its panel (opened if needed): the hover's "Show in Loss Graph". */
+  async showInGraph(script: string, target: SelectTarget): Promise<void> {
+    this.show(script);
+    await this.panels.get(script)?.select(target);
+  }
+
   /** The panel of a script, with what it was sent and its message entry (the extension's tests use these). */
-  panelFor(script: string): { panel: vscode.WebviewPanel; sent: ScriptPanel['sent']; receive(raw: unknown): Promise<void> } | undefined {
+  panelFor(script: string): Pick<ScriptPanel, 'panel' | 'sent' | 'receive'> | undefined {
     return this.panels.get(script);
   }
 

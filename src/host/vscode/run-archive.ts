@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { finding, type Finding } from '../../shared/analysis/finding';
-import type { RunState } from '../../shared/model/run-store';
-import { runStateSnapshot } from '../../shared/protocol/webview-protocol';
+import { runState, type RunState } from '../../shared/model/run-state';
 import { toWireJson } from '../../shared/protocol/wire-number';
 import { z } from '../../shared/protocol/zod';
 
-const archived = z.object({ state: runStateSnapshot, findings: z.array(finding) });
+const archived = z.object({ state: runState, findings: z.array(finding) });
 
 /**
  * The last finished run of each script, on disk in the extension's workspace storage, so a panel restored

@@ -2,22 +2,49 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding } from '../../shared/analysis/finding';
 import { analyzeRun } from '../../shared/analysis/rules';
-import { emptyRunState, type RunState, type RunStatus } from '../../shared/model/run-store';
+import { emptyRunState, type RunState, type RunStatus } from '../../shared/model/run-state';
 import type { RunnerEvent } from '../../shared/protocol/runner-protocol';
-import type { RunOutcome } from '../run/run-session';
+import type { RunOutcome } from '../../engine/run-session';
 import { readSettings, type LossLensSettings } from './settings';
 
-/** One run of one script: the live state the panel, editor notes and Problems are rebuilt from. */
-export interface Run {
-  readonly id: number;
-  readonly script: string;
-  readonly state: RunState;
-  status: RunStatus;
-  findings: Finding[];
+let nextId = 1;
+
+/**
+ * One run of one script: the live state the panel, editor notes and Problems are rebuilt from. The state
+ * owns the status (the engine writes it); findings are derived from the state, once per change.
+ */
+export class Run {
+  readonly id = nextId++;
   /** Every file the run reported a position in: the only files a webview may ask us to open. */
   readonly files: Set<string>;
-  outcome: RunOutcome | null;
+  outcome: RunOutcome | null = null;
   pid: number | undefined;
+  private version = 0;
+  private derived: { version: number; findings: Finding[] } | null = null;
+
+  constructor(
+    readonly script: string,
+    readonly state: RunState = emptyRunState(script),
+    findings?: Finding[],
+  ) {
+    this.files = new Set([script]);
+    if (findings) this.derived = { version: 0, findings };
+  }
+
+  get status(): RunStatus {
+    return this.state.status;
+  }
+
+  get findings(): Finding[] {
+    if (this.derived?.version !== this.version) this.derived = { version: this.version, findings: analyzeRun(this.state) };
+    return this.derived.findings;
+  }
+
+  /** The state changed (events folded in, or the run ended): findings are stale. */
+  changed(findings?: Finding[]): void {
+    this.version++;
+    if (findings) this.derived = { version: this.version, findings };
+  }
 }
 
 export type RunChange =
@@ -30,8 +57,6 @@ interface Active {
   abort: AbortController;
   done: Promise<void>;
 }
-
-let nextId = 1;
 
 /**
  * Owns the runs: at most one per script, a re-run replaces the old one, and no child process outlives its run
@@ -73,16 +98,7 @@ export class RunController implements vscode.Disposable {
   async start(script: string): Promise<Run> {
     await this.stop(script);
     const settings = readSettings(vscode.Uri.file(script));
-    const run: Run = {
-      id: nextId++,
-      script,
-      state: emptyRunState(script),
-      status: 'running',
-      findings: [],
-      files: new Set([script]),
-      outcome: null,
-      pid: undefined,
-    };
+    const run = new Run(script);
     this.latest = script;
     const abort = new AbortController();
     // Registered before anything is awaited, so a Stop that comes right away still finds the run.
@@ -107,13 +123,12 @@ export class RunController implements vscode.Disposable {
       if (pending.length === 0) return;
       const events = pending;
       pending = [];
-      run.findings = analyzeRun(run.state);
       this.emitter.fire({ kind: 'events', run, events });
     };
     this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s)`);
     try {
       // The engine (esbuild, child processes) loads only when a run starts, keeping activation light.
-      const { runScript } = await import('../run/run-session');
+      const { runScript } = await import('../../engine/run-session');
       const outcome = await runScript({
         scriptPath: script,
         cwd: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(script))?.uri.fsPath ?? path.dirname(script),
@@ -127,6 +142,7 @@ export class RunController implements vscode.Disposable {
         state: run.state,
         onStarted: ({ pid }) => (run.pid = pid),
         onEvent: (event) => {
+          run.changed();
           for (const file of filesOf(event)) run.files.add(file);
           if (event.type === 'notice') this.log.info(event.message);
           if (event.type === 'error') this.log.error(`${event.error.name}: ${event.error.message}`);
@@ -139,13 +155,13 @@ export class RunController implements vscode.Disposable {
       clearTimeout(flushTimer);
       flush();
       run.outcome = outcome;
-      run.status = outcome.status;
-      run.findings = outcome.findings;
+      run.changed(outcome.findings);
       for (const f of outcome.findings) if (f.source) run.files.add(f.source.file);
-      this.log.info(`Finished ${path.basename(script)}: ${outcome.status}, ${outcome.report.steps} steps, ${outcome.findings.length} findings`);
+      this.log.info(`Finished ${path.basename(script)}: ${run.status}, ${outcome.report.steps} steps, ${outcome.findings.length} findings`);
     } catch (err) {
       clearTimeout(flushTimer);
-      run.status = 'failed';
+      run.state.status = 'failed';
+      run.changed();
       this.log.error(`Loss Lens failed to run ${script}: ${(err as Error)?.stack ?? String(err)}`);
     }
   }
@@ -156,11 +172,10 @@ export class RunController implements vscode.Disposable {
    */
   adopt(state: RunState, findings: Finding[]): Run | undefined {
     if (this.get(state.script)) return this.get(state.script);
-    const files = new Set([state.script]);
-    for (const l of state.layers) if (l.source) files.add(l.source.file);
-    for (const f of findings) if (f.source) files.add(f.source.file);
-    for (const g of Object.values(state.graphs)) if (g.source) files.add(g.source.file);
-    const run: Run = { id: nextId++, script: state.script, state, status: state.status, findings, files, outcome: null, pid: undefined };
+    const run = new Run(state.script, state, findings);
+    for (const l of state.layers) if (l.source) run.files.add(l.source.file);
+    for (const f of findings) if (f.source) run.files.add(f.source.file);
+    for (const g of Object.values(state.graphs)) if (g.source) run.files.add(g.source.file);
     this.finished.set(state.script, run);
     this.latest ??= state.script;
     this.emitter.fire({ kind: 'finished', run });

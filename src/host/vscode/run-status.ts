@@ -1,22 +1,21 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunState } from '../../shared/model/run-store';
+import { formatNumber } from '../../shared/format';
+import { primaryObjective, type RunState } from '../../shared/model/run-state';
 import type { Run, RunChange, RunController } from './run-controller';
 
 function lastStep(state: RunState): { step: number; loss: number } | null {
-  const s = state.series[0];
+  const objective = primaryObjective(state);
+  const s = objective === null ? undefined : state.series[objective];
   if (!s || s.step.length === 0) return null;
   return { step: s.step[s.step.length - 1], loss: s.totalLoss[s.totalLoss.length - 1] };
 }
 
-function fmtLoss(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
-}
 
 /** What a run is doing, in a few words: shared by the status bar and the progress notification. */
 export function describeProgress(run: Run): string {
   const at = lastStep(run.state);
-  if (run.status === 'running') return at ? `step ${at.step} · loss ${fmtLoss(at.loss)}` : 'starting…';
+  if (run.status === 'running') return at ? `step ${at.step} · loss ${formatNumber(at.loss)}` : 'starting…';
   const errors = run.findings.filter((f) => f.severity === 'error').length;
   const warnings = run.findings.filter((f) => f.severity === 'warning').length;
   const verdict = errors ? `${errors} error${errors === 1 ? '' : 's'}` : warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : 'no problems';

@@ -1,24 +1,4 @@
-import type { Tf } from '../tfjs-internals';
-
-interface TensorInfoLike {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-
-interface BackendLike {
-  readSync(dataId: object): unknown;
-  write(values: unknown, shape: number[], dtype: string): object;
-  disposeData(dataId: object, force?: boolean): unknown;
-}
-
-interface KernelConfigLike {
-  kernelName: string;
-  backendName: string;
-  kernelFunc: (args: { inputs: Record<string, TensorInfoLike | null>; backend: unknown; attrs?: unknown }) =>
-    | TensorInfoLike
-    | TensorInfoLike[];
-}
+import { cpuBackend, kernelsOf, wasmHeapCopy, type BackendLike, type KernelArgs, type KernelConfigLike, type TensorInfo, type Tf } from '../tfjs-internals';
 
 /**
  * Registers, on `backendName`, every kernel the cpu backend has and that backend lacks: the
@@ -33,13 +13,13 @@ export function installCpuFallbackKernels(
 ): string[] {
   const have = new Set(tf.getKernelsForBackend(backendName).map((k) => k.kernelName));
   const installed: string[] = [];
-  for (const cpuKernel of tf.getKernelsForBackend('cpu') as unknown as KernelConfigLike[]) {
+  for (const cpuKernel of kernelsOf(tf, 'cpu')) {
     if (have.has(cpuKernel.kernelName) || skip.has(cpuKernel.kernelName)) continue;
     let used = false;
     tf.registerKernel({
       kernelName: cpuKernel.kernelName,
       backendName,
-      kernelFunc: ((args: { inputs: Record<string, TensorInfoLike | null>; backend: unknown; attrs?: unknown }) => {
+      kernelFunc: ((args: KernelArgs) => {
         if (!used) {
           used = true;
           onFirstUse(cpuKernel.kernelName);
@@ -52,23 +32,17 @@ export function installCpuFallbackKernels(
   return installed;
 }
 
-/** The cpu backend, without its "install tfjs-node" banner: Loss Lens already said which backend runs. */
-export function cpuBackend(tf: Tf): BackendLike {
-  const cpu = tf.engine().findBackend('cpu') as unknown as BackendLike & { firstUse?: boolean };
-  cpu.firstUse = false;
-  return cpu;
-}
 
 function runOnCpu(
   tf: Tf,
   kernel: KernelConfigLike,
-  inputs: Record<string, TensorInfoLike | null>,
+  inputs: KernelArgs['inputs'],
   target: BackendLike,
-  attrs: unknown,
-): TensorInfoLike | TensorInfoLike[] {
+  attrs: KernelArgs['attrs'],
+): TensorInfo | TensorInfo[] {
   const cpu = cpuBackend(tf);
   // Some kernels (Einsum) take their inputs as an array: keep that shape.
-  const cpuInputs: Record<string, TensorInfoLike | null> = (Array.isArray(inputs) ? [] : {}) as Record<string, TensorInfoLike | null>;
+  const cpuInputs = (Array.isArray(inputs) ? [] : {}) as KernelArgs['inputs'];
   const temporaries: object[] = [];
   try {
     for (const [name, t] of Object.entries(inputs)) {
@@ -96,15 +70,10 @@ function runOnCpu(
 }
 
 /** Interleaved (re, im) pairs of a complex64 tensor; wasm's readSync knows no complex64, its heap does. */
-function readComplex(target: BackendLike, t: TensorInfoLike): Float32Array {
-  const heapBacked = target as BackendLike & {
-    dataIdMap?: { get(dataId: object): { memoryOffset: number } };
-    wasm?: { HEAPU8: Uint8Array };
-  };
-  if (!heapBacked.dataIdMap || !heapBacked.wasm) return target.readSync(t.dataId) as Float32Array;
-  const start = heapBacked.dataIdMap.get(t.dataId).memoryOffset;
+function readComplex(target: BackendLike, t: TensorInfo): Float32Array {
   const floats = 2 * t.shape.reduce((a, b) => a * b, 1);
-  return new Float32Array(heapBacked.wasm.HEAPU8.buffer.slice(start, start + floats * 4));
+  const heap = wasmHeapCopy(target, t.dataId, floats * 4);
+  return heap ? new Float32Array(heap) : (target.readSync(t.dataId) as Float32Array);
 }
 
 /** cpu keeps complex64 as two float32 tensors: build one through its own Complex kernel. */
@@ -120,7 +89,7 @@ function writeComplexToCpu(tf: Tf, cpu: BackendLike, interleaved: Float32Array, 
   const imag = { dataId: cpu.write(im, shape, 'float32'), shape, dtype: 'float32' };
   try {
     const complex = tf.getKernel('Complex', 'cpu').kernelFunc({ inputs: { real, imag }, backend: cpu, attrs: {} } as never);
-    return (complex as TensorInfoLike).dataId;
+    return (complex as TensorInfo).dataId;
   } finally {
     cpu.disposeData(real.dataId);
     cpu.disposeData(imag.dataId);

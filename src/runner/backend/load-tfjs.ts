@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import type { BackendInfo } from '../../shared/protocol/model';
+import type { BackendInfo } from '../../shared/protocol/run-data';
 import type { BackendChoice } from '../../shared/protocol/runner-protocol';
-import type { Tf } from '../tfjs-internals';
-import { cpuBackend } from './cpu-fallback-kernels';
+import { cpuBackend, dataNamespace, type Tf } from '../tfjs-internals';
+
 import { preferThreadedWasm, wasmThreadCount } from './threaded-wasm-backend';
 import { installWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -184,7 +184,7 @@ function moduleMap(tf: Tf, req: Req, pkg: string): Record<string, unknown> {
     '@tensorflow/tfjs-core': tf,
     '@tensorflow/tfjs-layers': tf,
     '@tensorflow/tfjs-converter': tf,
-    '@tensorflow/tfjs-data': (tf as unknown as { data: unknown }).data,
+    '@tensorflow/tfjs-data': dataNamespace(tf),
     '@tensorflow/tfjs-backend-cpu': optional('@tensorflow/tfjs-backend-cpu') ?? {},
     '@tensorflow/tfjs-backend-wasm': optional('@tensorflow/tfjs-backend-wasm') ?? {},
   };

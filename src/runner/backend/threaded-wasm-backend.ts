@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Tf } from '../tfjs-internals';
+import { engineOf, type Tf } from '../tfjs-internals';
 
 const PACKAGE = '@tensorflow/tfjs-backend-wasm';
 const THREADED_JS = `${PACKAGE}/wasm-out/tfjs-backend-wasm-threaded-simd.js`;
@@ -52,7 +52,7 @@ export function preferThreadedWasm(
   }
   const stock = tf.findBackendFactory('wasm');
   // Too late once a wasm backend exists (findBackend would start one, so look at the registry).
-  const started = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm;
+  const started = engineOf(tf).registry.wasm;
   if (!stock || started || typeof workerSource !== 'string' || typeof BackendWasm !== 'function') return false;
   tf.removeBackend('wasm');
   tf.registerBackend(

@@ -1,4 +1,4 @@
-import type { Tf } from '../tfjs-internals';
+import { kernelsOf, type Tf } from '../tfjs-internals';
 import { installCpuFallbackKernels } from './cpu-fallback-kernels';
 import { conv2dBackpropFilterKernel } from './wasm-kernels/conv2d-backprop-filter-kernel';
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
@@ -63,7 +63,7 @@ export function installWasmTrainingKernels(
   if (previous) return previous;
   // The stock kernels our kernels call, captured before any of them is replaced.
   const stock = new Map<string, KernelFunc>(
-    tf.getKernelsForBackend('wasm').map((k) => [k.kernelName, k.kernelFunc as unknown as KernelFunc]),
+    kernelsOf(tf, 'wasm').map((k) => [k.kernelName, k.kernelFunc]),
   );
   const added: string[] = [];
   const replaced: string[] = [];

@@ -1,13 +1,14 @@
-import type { LayerInfo, RegularizerInfo, SourcePosition, WeightRole } from '../../shared/protocol/model';
+import type { LayerInfo, RegularizerInfo, SourcePosition, WeightRole } from '../../shared/protocol/run-data';
 import { activityTermId, penaltyTermId } from '../../shared/protocol/term-ids';
-import type {
-  AddWeightFn,
-  EngineInternals,
-  LayerLike,
-  LayerVariableLike,
-  RegularizerLike,
-  Tensor,
-  Tf,
+import {
+  layerPrototype,
+  readScalar,
+  type AddWeightFn,
+  type EngineInternals,
+  type LayerLike,
+  type LayerVariableLike,
+  type RegularizerLike,
+  type Tf,
 } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
 
@@ -31,7 +32,8 @@ interface LayerRecord {
   source: SourcePosition | null;
 }
 
-export function describeRegularizer(reg: RegularizerLike): RegularizerInfo {
+/** What the report says of a regularizer: its class and its L1/L2 coefficients (0 where it has none). */
+export function regularizerInfo(reg: RegularizerLike): RegularizerInfo {
   const config = safeConfig(reg);
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   return {
@@ -84,10 +86,7 @@ export class LayerProbe {
   ) {}
 
   install(): void {
-    const proto = (this.tf.layers as unknown as { Layer: { prototype: object } }).Layer.prototype as Record<
-      string,
-      unknown
-    >;
+    const proto = layerPrototype(this.tf);
     this.hookCreation(proto);
     this.hookAddWeight(proto);
     this.hookApply(proto);
@@ -115,7 +114,7 @@ export class LayerProbe {
       const regularizer = args[4];
       if (regularizer != null && this._losses.length > 0) {
         const termId = penaltyTermId(variable.name);
-        const info = describeRegularizer(regularizer);
+        const info = regularizerInfo(regularizer);
         probe.regularized.set(termId, { termId, layer: this.name, variable, regularizer, info });
         // Same penalty as tfjs computes, but its output tensor is tagged with the term it belongs to.
         this._losses[this._losses.length - 1] = () => {
@@ -189,7 +188,7 @@ export class LayerProbe {
           role: weightRole(w.originalName),
           regularizer: this.regularized.get(penaltyTermId(w.name))?.info ?? null,
         })),
-        activityRegularizer: layer.activityRegularizer ? describeRegularizer(layer.activityRegularizer) : null,
+        activityRegularizer: layer.activityRegularizer ? regularizerInfo(layer.activityRegularizer) : null,
       });
     }
     return out;
@@ -201,7 +200,7 @@ export class LayerProbe {
       .map((r) => ({
         termId: activityTermId(r.layer.name),
         layer: r.layer.name,
-        info: describeRegularizer(r.layer.activityRegularizer as RegularizerLike),
+        info: regularizerInfo(r.layer.activityRegularizer as RegularizerLike),
       }));
   }
 
@@ -230,12 +229,4 @@ function constructorNames(obj: object): Set<string> {
     if (name) names.add(name);
   }
   return names;
-}
-
-function readScalar(t: Tensor): number {
-  try {
-    return t.dataSync()[0] as number;
-  } catch {
-    return Number.NaN;
-  }
 }

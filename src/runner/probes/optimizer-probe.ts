@@ -1,5 +1,5 @@
-import type { OptimizerInfo } from '../../shared/protocol/model';
-import type { OptimizerLike, Tf } from '../tfjs-internals';
+import type { OptimizerInfo } from '../../shared/protocol/run-data';
+import { optimizerPrototype, type OptimizerLike, type Tf } from '../tfjs-internals';
 
 const OPTIMIZER_CLASSES = [
   'Optimizer',
@@ -12,7 +12,8 @@ const OPTIMIZER_CLASSES = [
   'AdadeltaOptimizer',
 ] as const;
 
-export function describeOptimizer(opt: OptimizerLike): OptimizerInfo {
+/** What the report says of an optimizer: its class and the plain values of its getConfig(). */
+export function optimizerInfo(opt: OptimizerLike): OptimizerInfo {
   const config: OptimizerInfo['config'] = {};
   let raw: Record<string, unknown> = {};
   try {
@@ -39,8 +40,7 @@ export class OptimizerProbe {
 
   install(): void {
     const probe = this;
-    const registry = this.tf as unknown as Record<string, { prototype: Record<string, unknown> } | undefined>;
-    const base = registry.Optimizer?.prototype;
+    const base = optimizerPrototype(this.tf, 'Optimizer');
     if (base) {
       const original = base.computeGradients as (this: OptimizerLike, ...a: unknown[]) => unknown;
       base.computeGradients = function computeGradients(this: OptimizerLike, ...args: unknown[]) {
@@ -55,7 +55,7 @@ export class OptimizerProbe {
       };
     }
     for (const name of OPTIMIZER_CLASSES) {
-      const proto = registry[name]?.prototype;
+      const proto = optimizerPrototype(this.tf, name);
       if (!proto || !Object.prototype.hasOwnProperty.call(proto, 'applyGradients')) continue;
       const original = proto.applyGradients as (this: OptimizerLike, ...a: unknown[]) => unknown;
       proto.applyGradients = function applyGradients(this: OptimizerLike, ...args: unknown[]) {

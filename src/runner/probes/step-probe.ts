@@ -1,8 +1,8 @@
 import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
-import type { EngineInternals, GradientsFn, OptimizerLike, Tensor, Tf, Variable } from '../tfjs-internals';
+import { readScalar, type EngineInternals, type GradientsFn, type OptimizerLike, type Tensor, type Tf, type Variable } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
 import type { LayerProbe, RegularizedWeight } from './layer-probe';
-import { describeOptimizer, type OptimizerProbe } from './optimizer-probe';
+import { optimizerInfo, type OptimizerProbe } from './optimizer-probe';
 import { ancestorTensors, buildLossGraph, type TermSpec } from './tape-graph';
 import { NormSchedule, WeightStats, type WeightSums } from './weight-stats';
 
@@ -106,7 +106,7 @@ export class StepProbe {
       const y = f();
       const tape = self.state.activeTape ?? [];
       const { evaluated, opOwner } = this.layers.endStep();
-      total = readFirst(y);
+      total = readScalar(y);
       // A penalty reaches the minimized loss exactly when its tensor is an ancestor of y on this tape.
       const leadsToY = evaluated.length > 0 ? ancestorTensors(tape, [y.id]) : new Set<number>();
       for (const p of evaluated) {
@@ -202,7 +202,7 @@ export class StepProbe {
     if (opt && (opt !== objective.optimizer || opt.learningRate !== objective.optimizerLr)) {
       objective.optimizer = opt;
       objective.optimizerLr = opt.learningRate;
-      const info = describeOptimizer(opt);
+      const info = optimizerInfo(opt);
       const signature = JSON.stringify(info);
       if (signature !== objective.optimizerSignature) {
         objective.optimizerSignature = signature;
@@ -275,12 +275,4 @@ function penaltyFromStats(r: RegularizedWeight, stats: WeightSums): number | und
   if (r.info.className !== 'L1L2') return undefined;
   if ((r.info.l2 !== 0 && sumSq === undefined) || (r.info.l1 !== 0 && sumAbs === undefined)) return undefined;
   return r.info.l1 * (sumAbs ?? 0) + r.info.l2 * (sumSq ?? 0);
-}
-
-function readFirst(t: Tensor): number {
-  try {
-    return t.dataSync()[0] as number;
-  } catch {
-    return Number.NaN;
-  }
 }

@@ -1,4 +1,4 @@
-import type { GraphEdge, GraphNode, LossGraph, RegularizerInfo, TermInfo } from '../../shared/protocol/model';
+import type { GraphEdge, GraphNode, LossGraph, RegularizerInfo, TermInfo } from '../../shared/protocol/run-data';
 import { DATA_TERM_ID } from '../../shared/protocol/term-ids';
 import type { TapeNode } from '../tfjs-internals';
 

@@ -1,15 +1,6 @@
-import type { Tensor, Tf, Variable } from '../tfjs-internals';
+import { activeBackend, kernelFuncOf, type KernelFunc, type Tensor, type TensorInfo, type Tf, type Variable } from '../tfjs-internals';
 
-interface TensorInfoLike {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-type KernelFunc = (args: { inputs: Record<string, TensorInfoLike>; backend: unknown; attrs: Record<string, unknown> }) => TensorInfoLike;
-interface BackendLike {
-  readSync(dataId: object): ArrayLike<number>;
-  disposeData(dataId: object, force?: boolean): unknown;
-}
+const single = (out: TensorInfo | TensorInfo[]): TensorInfo => (Array.isArray(out) ? out[0] : out);
 
 export interface WeightSums {
   /** Σw² by variable tensor id. */
@@ -41,9 +32,9 @@ export class WeightStats {
   private kernelsFor(name: string): NonNullable<WeightStats['kernels']> {
     if (this.kernels?.backend !== name) {
       const get = (k: string) => {
-        const config = this.tf.getKernel(k, name);
-        if (!config) throw new Error(`no ${k} kernel on ${name}`);
-        return config.kernelFunc as unknown as KernelFunc;
+        const kernel = kernelFuncOf(this.tf, k, name);
+        if (!kernel) throw new Error(`no ${k} kernel on ${name}`);
+        return kernel;
       };
       this.kernels = { backend: name, square: get('Square'), abs: get('Abs'), sum: get('Sum') };
     }
@@ -51,15 +42,15 @@ export class WeightStats {
   }
 
   private viaKernels(squares: Variable[], absolutes: Variable[]): WeightSums {
-    const backend = this.tf.backend() as unknown as BackendLike;
+    const backend = activeBackend(this.tf);
     const k = this.kernelsFor(this.tf.getBackend());
     const reduce = (v: Variable, unary: KernelFunc): number => {
-      const x: TensorInfoLike = { dataId: v.dataId, shape: v.shape, dtype: v.dtype };
-      const mapped = unary({ inputs: { x }, backend, attrs: {} });
+      const x: TensorInfo = { dataId: v.dataId, shape: v.shape, dtype: v.dtype };
+      const mapped = single(unary({ inputs: { x }, backend, attrs: {} }));
       try {
-        const total = k.sum({ inputs: { x: mapped }, backend, attrs: { axis: v.shape.map((_, i) => i), keepDims: false } });
+        const total = single(k.sum({ inputs: { x: mapped }, backend, attrs: { axis: v.shape.map((_, i) => i), keepDims: false } }));
         try {
-          return backend.readSync(total.dataId)[0];
+          return Number(backend.readSync(total.dataId)[0]);
         } finally {
           backend.disposeData(total.dataId);
         }

@@ -1,4 +1,5 @@
-import type { OptimizerInfo, RegularizerInfo } from '../protocol/model';
+import { formatCoefficient } from '../format';
+import type { OptimizerInfo, RegularizerInfo } from '../protocol/run-data';
 
 /** tfjs class names (getClassName) of optimizers that rescale each gradient by its own history. */
 export const ADAPTIVE_OPTIMIZERS = new Set(['Adam', 'Adamax', 'RMSProp', 'Adagrad', 'Adadelta']);
@@ -34,13 +35,4 @@ export function describeRegularizer(r: RegularizerInfo): string {
   if (r.l1 !== 0) parts.push(`L1 ${formatCoefficient(r.l1)}`);
   if (r.l2 !== 0) parts.push(`L2 ${formatCoefficient(r.l2)}`);
   return parts.length ? parts.join(' + ') : 'L1L2 0';
-}
-
-export function formatCoefficient(x: number): string {
-  if (x === 0) return '0';
-  const rounded = Number(x.toPrecision(3));
-  const abs = Math.abs(rounded);
-  if (abs >= 1e-2 && abs < 1e4) return String(rounded);
-  const [mantissa, exponent] = rounded.toExponential().split('e');
-  return `${mantissa}e${Number(exponent)}`;
 }

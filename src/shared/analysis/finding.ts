@@ -1,5 +1,5 @@
 import { z } from '../protocol/zod';
-import { sourcePosition } from '../protocol/model';
+import { sourcePosition } from '../protocol/run-data';
 
 export const severity = z.enum(['error', 'warning', 'info']);
 export type Severity = z.output<typeof severity>;

@@ -1,5 +1,5 @@
-import type { RunState } from '../model/run-store';
-import type { LayerInfo, SourcePosition } from '../protocol/model';
+import type { RunState } from '../model/run-state';
+import type { LayerInfo, SourcePosition } from '../protocol/run-data';
 import { penaltyTermId } from '../protocol/term-ids';
 import { decayPerStep, describeRegularizer } from './decay';
 import { collectTerms, type TermView } from './terms';

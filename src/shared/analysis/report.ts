@@ -1,5 +1,5 @@
 import { z } from '../protocol/zod';
-import type { RunState } from '../model/run-store';
+import { finishedStatus, primaryObjective, type RunState } from '../model/run-state';
 import {
   backendInfo,
   lossGraph,
@@ -8,7 +8,7 @@ import {
   sourcePosition,
   termInfo,
   weightRole,
-} from '../protocol/model';
+} from '../protocol/run-data';
 import { wireNumber } from '../protocol/wire-number';
 import { decayPerStep } from './decay';
 import { finding, type Finding } from './finding';
@@ -34,7 +34,7 @@ export const reportSchema = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   tool: z.object({ name: z.literal('loss-lens'), version: z.string() }),
   script: z.string(),
-  status: z.enum(['completed', 'step-limit', 'timeout', 'failed']),
+  status: finishedStatus,
   steps: z.number().int(),
   durationMs: z.number(),
   backend: backendInfo.nullable(),
@@ -93,22 +93,19 @@ export const reportSchema = z.object({
   findings: z.array(finding),
 });
 export type Report = z.output<typeof reportSchema>;
-export type ReportStatus = Report['status'];
-
 export interface ReportMeta {
   toolVersion: string;
-  status: ReportStatus;
   durationMs: number;
 }
 
 /** The report of a finished (or failed) run: everything captured, nothing dropped because the script misbehaved. */
 export function buildReport(state: RunState, meta: ReportMeta, findings: Finding[] = analyzeRun(state)): Report {
+  if (state.status === 'running') throw new Error('A report is made of a finished run; this one is still running.');
+  const status = state.status;
   const terms = collectTerms(state);
-  const primaryKey = Object.keys(state.series)
-    .map(Number)
-    .sort((a, b) => a - b)[0];
-  const s = primaryKey === undefined ? undefined : state.series[primaryKey];
-  const optimizer = primaryKey === undefined ? undefined : state.optimizers[primaryKey];
+  const primaryKey = primaryObjective(state);
+  const s = primaryKey === null ? undefined : state.series[primaryKey];
+  const optimizer = primaryKey === null ? undefined : state.optimizers[primaryKey];
   const termById = new Map(terms.map((t) => [t.id, t]));
   const split = (i: number) =>
     s && s.step.length > 0
@@ -129,7 +126,7 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'loss-lens', version: meta.toolVersion },
     script: state.script,
-    status: meta.status,
+    status,
     steps: Object.values(state.series).reduce((m, x) => Math.max(m, x.step.length), 0),
     durationMs: Math.round(meta.durationMs),
     backend: state.backend,
@@ -186,7 +183,7 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
     },
     nonFinite: nf ? { step: nf.step, terms: nf.terms, weights: nf.weights } : null,
     objectives: Object.keys(state.series).length,
-    graph: primaryKey === undefined ? null : (state.graphs[primaryKey] ?? null),
+    graph: primaryKey === null ? null : (state.graphs[primaryKey] ?? null),
     findings,
   };
 }

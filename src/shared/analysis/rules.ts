@@ -1,5 +1,6 @@
-import type { RunState } from '../model/run-store';
-import type { OptimizerInfo } from '../protocol/model';
+import { formatNumber } from '../format';
+import type { RunState } from '../model/run-state';
+import type { OptimizerInfo } from '../protocol/run-data';
 import { DATA_TERM_ID } from '../protocol/term-ids';
 import { ADAPTIVE_OPTIMIZERS, describeRegularizer } from './decay';
 import { makeFinding, sortFindings, type Finding } from './finding';
@@ -168,8 +169,8 @@ function ruleRegularizationDominates(state: RunState, terms: TermView[]): Findin
     out.push(
       makeFinding(
         'regularization-dominates-loss',
-        `At the first step the regularization loss (${fmt(reg)}) exceeds the data loss (${fmt(data)}).` +
-          (largest ? ` The largest penalty is on ${largest.weight} (${fmt(largest.firstValue!)}).` : ''),
+        `At the first step the regularization loss (${formatNumber(reg)}) exceeds the data loss (${formatNumber(data)}).` +
+          (largest ? ` The largest penalty is on ${largest.weight} (${formatNumber(largest.firstValue!)}).` : ''),
         largest ? { ...where(largest), step: s.step[0] } : { step: s.step[0] },
       ),
     );
@@ -187,7 +188,7 @@ function ruleNonFinite(state: RunState, terms: TermView[]): Finding[] {
       ? 'The data loss went non-finite first; every penalty was still finite.'
       : `The penalty on ${nf.terms.map((id) => byId.get(id)?.weight ?? id).join(', ')} went non-finite first.`;
   const weights = nf.weights.length ? ` Weight norms no longer finite (exploded or NaN): ${nf.weights.slice(0, 5).join(', ')}${nf.weights.length > 5 ? ', …' : ''}.` : '';
-  const before = nf.previousTotal !== null ? ` The step before, the loss was ${fmt(nf.previousTotal)}.` : '';
+  const before = nf.previousTotal !== null ? ` The step before, the loss was ${formatNumber(nf.previousTotal)}.` : '';
   return [
     makeFinding('non-finite-loss', `The loss is non-finite from step ${nf.step}. ${culprit}${weights}${before}`, {
       step: nf.step,
@@ -271,11 +272,4 @@ export function analyzeRun(state: RunState): Finding[] {
     ...ruleRegularizationDominates(state, terms),
     ...ruleNoDecay(state),
   ]));
-}
-
-export function fmt(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(4))) : x.toExponential(2);
 }

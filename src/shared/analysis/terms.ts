@@ -1,6 +1,6 @@
-import type { LayerInfo, RegularizerInfo, SourcePosition, TermInfo, WeightInfo } from '../protocol/model';
+import type { LayerInfo, RegularizerInfo, SourcePosition, TermInfo, WeightInfo } from '../protocol/run-data';
 import { DATA_TERM_ID, activityTermId, penaltyTermId } from '../protocol/term-ids';
-import type { RunState, Series } from '../model/run-store';
+import { primaryObjective, type RunState, type Series } from '../model/run-state';
 
 /** One loss term as the whole run saw it: the captured graph's verdict plus every step's. */
 export interface TermView {
@@ -22,10 +22,6 @@ export interface TermView {
   lastValue: number | null;
   source: SourcePosition | null;
   nodeId: string | null;
-}
-
-export function findLayer(state: RunState, name: string | null): LayerInfo | undefined {
-  return name === null ? undefined : state.layers.find((l) => l.name === name);
 }
 
 function seriesOf(state: RunState, objective: number | null): Series | undefined {
@@ -53,7 +49,7 @@ export function collectTerms(state: RunState): TermView[] {
   }
 
   const views: TermView[] = [];
-  const primary = objectives[0] ?? null;
+  const primary = primaryObjective(state);
   const primarySeries = seriesOf(state, primary);
   views.push({
     id: DATA_TERM_ID,
@@ -71,7 +67,7 @@ export function collectTerms(state: RunState): TermView[] {
     firstValue: primarySeries?.dataLoss[0] ?? null,
     lastValue: primarySeries?.dataLoss.at(-1) ?? null,
     source: null,
-    nodeId: primary === null ? null : state.graphs[primary].terms.find((t) => t.id === DATA_TERM_ID)?.nodeId ?? null,
+    nodeId: primary === null ? null : state.graphs[primary]?.terms.find((t) => t.id === DATA_TERM_ID)?.nodeId ?? null,
   });
 
   const view = (
@@ -115,4 +111,50 @@ export function collectTerms(state: RunState): TermView[] {
     }
   }
   return views;
+}
+
+function lastNonNull(values: ReadonlyArray<number | null> | undefined): number | null | undefined {
+  if (!values) return undefined;
+  for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i];
+  return undefined;
+}
+
+/**
+ * Brings term views up to date with steps appended since `collectTerms` made them, in place: between
+ * structural changes (new layers, a new graph) only step counts, verdicts and last values move, and
+ * recomputing every view from scratch is O(steps).
+ */
+export function refreshTermViews(terms: TermView[], state: RunState): void {
+  for (const t of terms) {
+    const s = seriesOf(state, t.objective);
+    if (!s) continue;
+    t.stepsObserved = s.step.length;
+    t.stepsInLoss = t.collection === 'data' ? s.step.length : s.termInLossSteps[t.id] ?? 0;
+    if (t.collection === 'regularization') t.reachesMinimizedLoss = t.stepsObserved > 0 && t.stepsInLoss === t.stepsObserved;
+    const last = lastNonNull(t.collection === 'data' ? s.dataLoss : s.terms[t.id]);
+    if (last !== undefined) t.lastValue = last;
+  }
+}
+
+/** A layer's decay at a glance: every penalty reaches the loss, none ever does, some do, or it has none. */
+export type DecayStatus = 'decayed' | 'none' | 'dropped' | 'partial';
+
+export function layerDecay(penalties: readonly TermView[]): DecayStatus {
+  if (penalties.length === 0) return 'none';
+  const reaching = penalties.filter((t) => t.reachesMinimizedLoss).length;
+  if (reaching === penalties.length) return 'decayed';
+  if (reaching === 0 && penalties.every((t) => t.stepsInLoss === 0)) return 'dropped';
+  return 'partial';
+}
+
+/** Each layer's penalty terms, looked up once instead of filtered per layer. */
+export function penaltiesByLayer(terms: readonly TermView[]): Map<string, TermView[]> {
+  const out = new Map<string, TermView[]>();
+  for (const t of terms) {
+    if (t.collection !== 'regularization' || t.layer === null) continue;
+    const list = out.get(t.layer);
+    if (list) list.push(t);
+    else out.set(t.layer, [t]);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { describeRegularizer } from '../analysis/decay';
 import type { TermView } from '../analysis/terms';
-import type { LayerInfo } from '../protocol/model';
-import { layerGroupId, type GraphGroups } from './graph-groups';
+import type { LayerInfo } from '../protocol/run-data';
+import { blockGroupId, layerGroupId, type GraphGroups } from './graph-groups';
 
 /** A run of layers whose pattern repeats back to back: `pattern` (the first repetition) × `repeats`. */
 export interface LayerBlock {
@@ -60,7 +60,7 @@ export function findRepeatedBlocks(groups: GraphGroups, layers: LayerInfo[], ter
     const end = best.start + best.period * best.repeats;
     search(lo, best.start);
     const covered = order.slice(best.start, end);
-    blocks.push({ id: `group:block:${covered[0]}`, pattern: covered.slice(0, best.period), repeats: best.repeats, layers: covered });
+    blocks.push({ id: blockGroupId(covered[0]), pattern: covered.slice(0, best.period), repeats: best.repeats, layers: covered });
     search(end, hi);
   };
   search(0, order.length);

@@ -1,4 +1,4 @@
-import type { GraphNode, LayerInfo, LossGraph } from '../protocol/model';
+import type { GraphNode, LayerInfo, LossGraph } from '../protocol/run-data';
 import { DATA_TERM_ID } from '../protocol/term-ids';
 
 /**
@@ -32,6 +32,10 @@ export const LOSS_GROUP = 'group:loss';
 export const DATA_LOSS_GROUP = 'group:data-loss';
 export const layerGroupId = (layer: string) => `group:layer:${layer}`;
 export const termGroupId = (termId: string) => `group:term:${termId}`;
+const BLOCK_PREFIX = 'group:block:';
+/** A folded run of repeated layers, named after its first layer. */
+export const blockGroupId = (firstLayer: string) => `${BLOCK_PREFIX}${firstLayer}`;
+export const isBlockGroupId = (id: string) => id.startsWith(BLOCK_PREFIX);
 
 export function groupGraph(graph: LossGraph, layers: LayerInfo[]): GraphGroups {
   const nodes = new Map(graph.nodes.map((n) => [n.id, n]));

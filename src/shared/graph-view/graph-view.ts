@@ -1,6 +1,7 @@
+import { formatFactor, formatNumber, formatShape } from '../format';
 import { decayPerStep, describeRegularizer } from '../analysis/decay';
-import type { TermView } from '../analysis/terms';
-import type { LayerInfo, NodeRole, OptimizerInfo, SourcePosition } from '../protocol/model';
+import { layerDecay, penaltiesByLayer, type DecayStatus, type TermView } from '../analysis/terms';
+import type { LayerInfo, NodeRole, OptimizerInfo, SourcePosition } from '../protocol/run-data';
 import { DATA_TERM_ID } from '../protocol/term-ids';
 import { findRepeatedBlocks, type LayerBlock } from './blocks';
 import { DATA_LOSS_GROUP, LOSS_GROUP, layerGroupId, type GraphGroups } from './graph-groups';
@@ -11,8 +12,6 @@ import { DATA_LOSS_GROUP, LOSS_GROUP, layerGroupId, type GraphGroups } from './g
  */
 export type ViewNodeKind = 'layer' | 'block' | 'term' | 'block-terms' | 'data-loss' | 'loss' | 'op' | 'variable';
 
-/** Layers: whether their penalties reach the minimized loss. */
-export type DecayStatus = 'decayed' | 'none' | 'dropped' | 'partial';
 
 export interface ViewNode {
   id: string;
@@ -73,28 +72,6 @@ export interface ViewContext {
 
 export const NOT_IN_LOSS_BADGE = '✕ not in minimized loss';
 
-export function formatShape(shape: number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join('×');
-}
-
-export function formatValue(x: number | null | undefined): string {
-  if (x === null || x === undefined) return '—';
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(4))) : x.toExponential(3);
-}
-
-export function layerDecay(layer: LayerInfo | undefined, termsById: Map<string, TermView>): DecayStatus {
-  if (!layer) return 'none';
-  const mine = [...termsById.values()].filter((t) => t.layer === layer.name && t.collection === 'regularization');
-  if (mine.length === 0) return 'none';
-  const reaching = mine.filter((t) => t.reachesMinimizedLoss).length;
-  if (reaching === mine.length) return 'decayed';
-  if (reaching === 0 && mine.every((t) => t.stepsInLoss === 0)) return 'dropped';
-  return 'partial';
-}
-
 const DECAY_TEXT: Record<DecayStatus, string> = {
   decayed: 'decay reaches the loss',
   none: 'no decay',
@@ -107,6 +84,8 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
   const graph = groups.graph;
   const layerByName = new Map(layers.map((l) => [l.name, l]));
   const termsById = new Map(ctx.terms.map((t) => [t.id, t]));
+  const layerPenalties = penaltiesByLayer(ctx.terms);
+  const decayOf = (name: string) => layerDecay(layerPenalties.get(name) ?? []);
   const graphTerms = new Map(graph.terms.map((t) => [t.id, t]));
   const weightById = new Map(layers.flatMap((l) => l.weights.map((w) => [w.id, w] as const)));
 
@@ -143,8 +122,8 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
     if (weight) rows.push(['weight', `${weight}${w ? ` (${formatShape(w.shape)})` : ''}`]);
     if (reg) rows.push(['regularizer', describeRegularizer(reg)]);
     const factor = decayPerStep(optimizer, reg, reaches);
-    rows.push(['decayPerStep', factor === undefined ? `n/a (${optimizer?.className ?? 'unknown optimizer'})` : `×${factor.toPrecision(6)}`]);
-    rows.push(['value', formatValue(t?.lastValue)]);
+    rows.push(['decayPerStep', factor === undefined ? `n/a (${optimizer?.className ?? 'unknown optimizer'})` : `×${formatFactor(factor)}`]);
+    rows.push(['value', formatNumber(t?.lastValue)]);
     rows.push(['reaches minimized loss', t ? `${t.stepsInLoss} of ${t.stepsObserved} steps` : reaches ? 'yes' : 'no']);
     if (gt && !gt.evaluated) rows.push(['evaluated', 'never computed in the step']);
     return rows;
@@ -155,7 +134,7 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
     const base = { id: unit, group: gid, expandable: true, parent: null, isSink: unit === sinkUnit, source: null as SourcePosition | null };
     if (g.kind === 'layer') {
       const info = layerByName.get(g.layer!);
-      const decay = layerDecay(info, termsById);
+      const decay = decayOf(g.layer!);
       const details: Array<[string, string]> = [['layer', g.layer!], ['class', info?.className ?? '?']];
       for (const w of info?.weights ?? []) {
         details.push([`weight ${w.name}`, `${formatShape(w.shape)}${w.regularizer ? ` · ${describeRegularizer(w.regularizer)}` : ''}${w.trainable ? '' : ' · frozen'}`]);
@@ -189,7 +168,7 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
         ...base,
         kind: 'term',
         label: `${reg ? describeRegularizer(reg) : 'penalty'} · ${weight.split('/').pop()}`,
-        detail: `value ${formatValue(t?.lastValue)}`,
+        detail: `value ${formatNumber(t?.lastValue)}`,
         role: 'regularization',
         reaches,
         decay: null,
@@ -209,14 +188,14 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
         ...base,
         kind: 'data-loss',
         label: 'data loss',
-        detail: `${g.members.length} ops · value ${formatValue(data?.lastValue)}`,
+        detail: `${g.members.length} ops · value ${formatNumber(data?.lastValue)}`,
         role: 'data',
         reaches: true,
         decay: null,
         badge: null,
         layer: null,
         termId: DATA_TERM_ID,
-        details: [['term', 'data'], ['ops', g.members.map((m) => groups.nodes.get(m)?.label ?? m).join(', ')], ['value', formatValue(data?.lastValue)], ['output', out?.label ?? '?']],
+        details: [['term', 'data'], ['ops', g.members.map((m) => groups.nodes.get(m)?.label ?? m).join(', ')], ['value', formatNumber(data?.lastValue)], ['output', out?.label ?? '?']],
         search: 'data loss',
       };
     }
@@ -241,7 +220,7 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
   const makeBlockNode = (block: LayerBlock): ViewNode => {
     const names = block.layers;
     const classes = block.pattern.map((l) => layerByName.get(l)?.className ?? '?');
-    const statuses = names.map((l) => layerDecay(layerByName.get(l), termsById));
+    const statuses = names.map(decayOf);
     const worst = statuses.includes('dropped') ? 'dropped' : statuses.includes('partial') ? 'partial' : statuses.includes('decayed') ? 'decayed' : 'none';
     return {
       id: block.id,
@@ -272,7 +251,7 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
       id: unit,
       kind: 'block-terms',
       label: `${termIds.length} penalties · ${regs.join(', ') || 'penalty'}`,
-      detail: `sum ${formatValue(values.length ? sum : null)}`,
+      detail: `sum ${formatNumber(values.length ? sum : null)}`,
       group: block.id,
       expandable: true,
       parent: null,
@@ -283,7 +262,7 @@ export function buildViewGraph(ctx: ViewContext, options: ViewOptions): ViewGrap
       layer: null,
       termId: null,
       source: null,
-      details: [['penalties', String(termIds.length)], ['regularizers', regs.join(', ')], ['sum of values', formatValue(values.length ? sum : null)], ['reach minimized loss', reaches ? 'yes' : 'no']],
+      details: [['penalties', String(termIds.length)], ['regularizers', regs.join(', ')], ['sum of values', formatNumber(values.length ? sum : null)], ['reach minimized loss', reaches ? 'yes' : 'no']],
       search: termIds.join(' ').toLowerCase(),
       isSink: false,
     };

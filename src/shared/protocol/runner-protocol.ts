@@ -1,4 +1,5 @@
 import { z } from './zod';
+import { parseWith, type ParseResult } from './parse';
 import {
   backendInfo,
   layerInfo,
@@ -7,9 +8,14 @@ import {
   scriptError,
   sourcePosition,
   stepRecord,
-} from './model';
+} from './run-data';
 
 export const RUNNER_PROTOCOL_VERSION = 1;
+
+/** The runner writes its events to this file descriptor (the host opens it as a pipe). */
+export const TELEMETRY_FD = 3;
+/** The global the script's `@tensorflow/*` imports read the runner's one instrumented tfjs from. */
+export const MODULES_GLOBAL = '__lossLensModules';
 
 export const backendChoice = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
 export type BackendChoice = z.output<typeof backendChoice>;
@@ -62,11 +68,9 @@ export type RunnerEvent = z.output<typeof runnerEvent>;
 /** What the runner writes before encoding: numbers may be non-finite. */
 export type RunnerEventInput = z.input<typeof runnerEvent>;
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+export type { ParseResult } from './parse';
 
-function describe(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-}
+const checkRunnerEvent = parseWith(runnerEvent);
 
 /** Check one line from the telemetry pipe where it enters the host. */
 export function parseRunnerEvent(line: string): ParseResult<RunnerEvent> {
@@ -76,12 +80,8 @@ export function parseRunnerEvent(line: string): ParseResult<RunnerEvent> {
   } catch {
     return { ok: false, error: `not JSON: ${line.slice(0, 80)}` };
   }
-  const r = runnerEvent.safeParse(json);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
+  return checkRunnerEvent(json);
 }
 
 /** Check a command from the host where it enters the runner. */
-export function parseHostToRunner(message: unknown): ParseResult<HostToRunner> {
-  const r = hostToRunner.safeParse(message);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
-}
+export const parseHostToRunner = parseWith(hostToRunner);

@@ -1,16 +1,10 @@
 import { z } from './zod';
 import { finding, type Finding } from '../analysis/finding';
-import type { RunState } from '../model/run-store';
-import {
-  backendInfo,
-  layerInfo,
-  lossGraph,
-  optimizerInfo,
-  scriptError,
-  sourcePosition,
-} from './model';
-import { endReason, runnerEvent, type ParseResult, type RunnerEvent } from './runner-protocol';
-import { nonFiniteReplacer, wireNumber } from './wire-number';
+import { runState, type RunState } from '../model/run-state';
+import { parseWith } from './parse';
+import { sourcePosition } from './run-data';
+import { runnerEvent, type RunnerEvent } from './runner-protocol';
+import { nonFiniteReplacer } from './wire-number';
 
 /**
  * Messages between the extension host and the Loss Lens webview.
@@ -20,55 +14,10 @@ import { nonFiniteReplacer, wireNumber } from './wire-number';
  * folds appended events with the same `applyRunnerEvent` the host uses.
  *
  * VS Code carries messages as JSON, so NaN and Infinity would arrive as null: every number that may be
- * non-finite travels as the strings "NaN" / "Infinity" / "-Infinity" (see wire-number.ts). Use
- * `encodeForWebview` on the host side; `parseHostToWebview` restores the numbers.
+ * non-finite travels as the strings "NaN" / "Infinity" / "-Infinity" (see wire-number.ts).
+ * `encodeForWebview` does that on the sending side; `parseHostToWebview` restores the numbers.
  */
 export const WEBVIEW_PROTOCOL_VERSION = 1;
-
-// ---- the RunState snapshot ---------------------------------------------------------------------
-
-const nullableWire = wireNumber.nullable();
-
-export const seriesSnapshot = z.object({
-  step: z.array(z.number().int()),
-  totalLoss: z.array(wireNumber),
-  dataLoss: z.array(wireNumber),
-  regularizationLoss: z.array(wireNumber),
-  learningRate: z.array(nullableWire),
-  wallMs: z.array(z.number()),
-  terms: z.record(z.string(), z.array(nullableWire)),
-  weightNorms: z.record(z.string(), z.array(nullableWire)),
-  termInLossSteps: z.record(z.string(), z.number().int()),
-});
-
-export const runStatus = z.enum(['running', 'completed', 'step-limit', 'timeout', 'failed']);
-
-export const runStateSnapshot = z.object({
-  script: z.string(),
-  status: runStatus,
-  backend: backendInfo.nullable(),
-  notices: z.array(z.string()),
-  layers: z.array(layerInfo),
-  /** Keyed by objective; JSON object keys are strings. */
-  optimizers: z.record(z.string(), optimizerInfo),
-  graphs: z.record(z.string(), lossGraph),
-  series: z.record(z.string(), seriesSnapshot),
-  error: scriptError.extend({ phase: z.enum(['build', 'run']) }).nullable(),
-  buildErrors: z.array(z.object({ message: z.string(), source: sourcePosition.nullable() })),
-  end: z
-    .object({
-      reason: z.union([endReason, z.enum(['timeout', 'killed', 'stopped-by-user'])]),
-      exitCode: z.number().int().nullable(),
-      exitSource: sourcePosition.nullable(),
-    })
-    .nullable(),
-  protocolErrors: z.number().int(),
-});
-
-// The schema's output must be a RunState: a change on either side breaks the build here.
-type SnapshotIsRunState = z.output<typeof runStateSnapshot> extends RunState ? true : never;
-const snapshotIsRunState: SnapshotIsRunState = true;
-void snapshotIsRunState;
 
 // ---- UI settings the host chooses ---------------------------------------------------------------
 
@@ -85,6 +34,7 @@ export const DEFAULT_UI_SETTINGS: UiSettings = { smoothing: 0.6, logScale: false
 
 // ---- host → webview ------------------------------------------------------------------------------
 
+/** A layer or a term of the loss graph, to bring into view and select. */
 export const selectTarget = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('layer'), layer: z.string() }),
   z.object({ kind: z.literal('term'), termId: z.string() }),
@@ -94,7 +44,7 @@ export type SelectTarget = z.output<typeof selectTarget>;
 export const hydrateMessage = z.object({
   type: z.literal('hydrate'),
   protocol: z.literal(WEBVIEW_PROTOCOL_VERSION),
-  run: runStateSnapshot,
+  run: runState,
   findings: z.array(finding),
   settings: uiSettings,
 });
@@ -105,7 +55,7 @@ export const hostToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('append'), events: z.array(runnerEvent) }),
   /** The engine's findings for the run so far; replaces the previous list. */
   z.object({ type: z.literal('findings'), findings: z.array(finding) }),
-  /** Bring a layer or term into view and select it (e.g. from an editor command). */
+  /** Bring a layer or term into view and select it (the editor's "Show in Loss Graph"). */
   z.object({ type: z.literal('select'), target: selectTarget }),
 ]);
 export type HostToWebview = z.output<typeof hostToWebview>;
@@ -120,13 +70,6 @@ export const webviewToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), protocol: z.literal(WEBVIEW_PROTOCOL_VERSION) }),
   /** Open the user's file at this position (a layer's construction site, a finding's source). */
   z.object({ type: z.literal('revealSource'), source: sourcePosition }),
-  /** The user selected a node of the loss graph. */
-  z.object({
-    type: z.literal('selectNode'),
-    nodeId: z.string(),
-    layer: z.string().nullable(),
-    termId: z.string().nullable(),
-  }),
   /** Save a file: the host asks where, then writes `data` (UTF-8 text, or base64 for binary formats). */
   z.object({
     type: z.literal('export'),
@@ -141,34 +84,28 @@ export const webviewToHost = z.discriminatedUnion('type', [
 ]);
 export type WebviewToHost = z.output<typeof webviewToHost>;
 
-function describe(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
-}
-
 /** Check a message where it enters the webview. */
-export function parseHostToWebview(message: unknown): ParseResult<HostToWebview> {
-  const r = hostToWebview.safeParse(message);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
-}
+export const parseHostToWebview = parseWith(hostToWebview);
 
 /** Check a message from the webview where it enters the host. */
-export function parseWebviewToHost(message: unknown): ParseResult<WebviewToHost> {
-  const r = webviewToHost.safeParse(message);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: describe(r.error) };
-}
+export const parseWebviewToHost = parseWith(webviewToHost);
+
+/** A message as postMessage carries it: JSON-safe, with non-finite numbers as their names. */
+export type EncodedMessage = { readonly type: HostToWebview['type'] } & Record<string, unknown>;
 
 /** Make a message JSON-safe for postMessage: non-finite numbers become their names. */
-export function encodeForWebview<T>(message: T): unknown {
-  return JSON.parse(JSON.stringify(message, nonFiniteReplacer));
+export function encodeForWebview(message: HostToWebview): EncodedMessage {
+  return JSON.parse(JSON.stringify(message, nonFiniteReplacer)) as EncodedMessage;
 }
 
-export function hydrate(run: RunState, findings: Finding[], settings: UiSettings = DEFAULT_UI_SETTINGS): unknown {
-  return encodeForWebview({ type: 'hydrate', protocol: WEBVIEW_PROTOCOL_VERSION, run, findings, settings });
+export function hydrate(run: RunState, findings: Finding[], settings: UiSettings = DEFAULT_UI_SETTINGS): HostToWebview {
+  return { type: 'hydrate', protocol: WEBVIEW_PROTOCOL_VERSION, run, findings, settings };
 }
 
-export function append(events: RunnerEvent[]): unknown {
-  return encodeForWebview({ type: 'append', events });
+export function append(events: RunnerEvent[]): HostToWebview {
+  return { type: 'append', events };
+}
+
+export function replaceFindings(findings: Finding[]): HostToWebview {
+  return { type: 'findings', findings };
 }

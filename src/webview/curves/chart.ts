@@ -1,4 +1,5 @@
-import { axisBottom, axisLeft, format, scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3';
+import { formatInt, formatNumber } from '../../shared/format';
+import { axisBottom, axisLeft, scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3';
 import type { Curve } from '../../shared/series/curve-set';
 import { downsampleM4, type CurvePoints } from '../../shared/series/downsample';
 import { emptyExtent, isEmptyExtent, lowerBound } from '../../shared/series/lod-column';
@@ -37,14 +38,6 @@ export interface ChartHooks {
   resetZoom(): void;
 }
 
-const fmtSmall = format('.4~g');
-const fmtExp = format('.2~e');
-
-/** Plain numbers in the usual range, exponents outside it (losses reach 1e30 before they go NaN). */
-export function formatTick(v: number): string {
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e5 || a < 1e-3) ? fmtExp(v) : fmtSmall(v);
-}
 
 /** Keep path strings short: a tenth of a pixel is plenty. */
 function r1(v: number): number {
@@ -227,7 +220,7 @@ export class Chart {
     const yTicks = Math.max(2, Math.floor(h / 40));
     this.plot
       .select<SVGGElement>('g.ll-axis-y')
-      .call(axisLeft(y).ticks(yTicks).tickFormat((v) => formatTick(Number(v))).tickSizeOuter(0));
+      .call(axisLeft(y).ticks(yTicks).tickFormat((v) => formatNumber(Number(v))).tickSizeOuter(0));
     this.plot
       .select<SVGGElement>('g.ll-grid')
       .selectAll<SVGLineElement, number>('line')
@@ -318,7 +311,7 @@ export class Chart {
       .attr('x', nowVisible ? Math.min(x(now!), w) - 4 : 0)
       .attr('y', -3)
       .attr('text-anchor', 'end')
-      .text(now === null ? '' : `step ${format(',d')(now)}`);
+      .text(now === null ? '' : `step ${formatInt(now)}`);
 
     this.drawCrosshair();
   }
@@ -341,8 +334,8 @@ export class Chart {
     line.attr('display', null).attr('x1', px).attr('x2', px).attr('y1', 0).attr('y2', h);
     this.readout.replaceChildren();
     this.readout.classList.add('active');
-    el(this.readout, 'span', 'll-readout-step', `step ${format(',d')(step)}`);
-    const exact = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v));
+    el(this.readout, 'span', 'll-readout-step', `step ${formatInt(step)}`);
+    const exact = (v: number | null) => formatNumber(v, 6);
     const MAX = 8;
     const rows = f.curves
       .map((c) => ({ c, v: c.curve.valueAt(i) }))

@@ -1,7 +1,8 @@
-import type { DecayStatus } from '../../shared/graph-view/graph-view';
-import type { Series } from '../../shared/model/run-store';
+import type { DecayStatus } from '../../shared/analysis/terms';
+import type { Series } from '../../shared/model/run-state';
 import { CurveSet, type Curve } from '../../shared/series/curve-set';
-import { button, el, formatInt, panelSection } from '../dom';
+import { button, el, panelSection } from '../dom';
+import { formatInt } from '../../shared/format';
 import type { UiState } from '../ui-state';
 import { Chart, type ChartCurve } from './chart';
 

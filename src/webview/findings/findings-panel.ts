@@ -1,5 +1,5 @@
 import { RULES, type Finding, type Severity } from '../../shared/analysis/finding';
-import type { SourcePosition } from '../../shared/protocol/model';
+import type { SourcePosition } from '../../shared/protocol/run-data';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
 import { el } from '../dom';
 

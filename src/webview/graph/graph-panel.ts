@@ -1,11 +1,12 @@
 import { select, zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3';
 import { describeRegularizer } from '../../shared/analysis/decay';
 import type { TermView } from '../../shared/analysis/terms';
-import { groupGraph, type GraphGroups } from '../../shared/graph-view/graph-groups';
-import { buildViewGraph, expandableIds, formatValue, type ViewGraph, type ViewNode } from '../../shared/graph-view/graph-view';
-import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../shared/protocol/model';
+import { groupGraph, isBlockGroupId, type GraphGroups } from '../../shared/graph-view/graph-groups';
+import { buildViewGraph, expandableIds, type ViewGraph, type ViewNode } from '../../shared/graph-view/graph-view';
+import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../shared/protocol/run-data';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
-import { button, el, formatInt, sel, type Sel, panelSection } from '../dom';
+import { button, el, sel, type Sel, panelSection } from '../dom';
+import { formatInt, formatNumber } from '../../shared/format';
 import type { UiState } from '../ui-state';
 import type { LayoutResult } from './dagre-layout';
 import { LayoutClient } from './layout-client';
@@ -29,7 +30,6 @@ export interface GraphInput {
 
 export interface GraphPanelCallbacks {
   revealSource(source: SourcePosition): void;
-  selectNode(node: ViewNode): void;
   stateChanged(): void;
   exportSvg(svg: SVGSVGElement, bounds: PlacedGraph['bounds']): void;
   exportPng(svg: SVGSVGElement, bounds: PlacedGraph['bounds']): void;
@@ -104,7 +104,7 @@ export class GraphPanel {
     el(foldLabel, 'span', '', 'Fold repeated blocks');
     this.foldBox.addEventListener('change', () => {
       this.ui.collapseRepeats = this.foldBox.checked;
-      this.ui.expanded = this.ui.expanded.filter((id) => !id.startsWith('group:block:'));
+      this.ui.expanded = this.ui.expanded.filter((id) => !isBlockGroupId(id));
       this.fitAfterLayout = true;
       this.rebuild();
       this.callbacks.stateChanged();
@@ -348,7 +348,6 @@ export class GraphPanel {
   private activate(n: PlacedNode): void {
     this.ui.selected = n.id;
     this.redraw();
-    this.callbacks.selectNode(n);
     if (n.source) this.callbacks.revealSource(n.source);
     this.callbacks.stateChanged();
   }
@@ -367,7 +366,6 @@ export class GraphPanel {
     this.ui.selected = n.id;
     this.redraw();
     this.centerOn(n, true);
-    this.callbacks.selectNode(n);
     this.callbacks.stateChanged();
     return true;
   }
@@ -454,7 +452,7 @@ export class GraphPanel {
     const reached = penalties.filter((t) => t.reachesMinimizedLoss);
     const dropped = penalties.filter((t) => !t.reachesMinimizedLoss);
     const describe = (t: TermView) =>
-      `${t.regularizer ? describeRegularizer(t.regularizer) : 'penalty'} on ${t.weight ?? t.layer ?? t.id} = ${formatValue(t.lastValue)}`;
+      `${t.regularizer ? describeRegularizer(t.regularizer) : 'penalty'} on ${t.weight ?? t.layer ?? t.id} = ${formatNumber(t.lastValue)}`;
     const MAX = 4;
     if (reached.length) {
       const col = el(legend, 'div', 'll-legend-col');

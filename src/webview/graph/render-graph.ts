@@ -1,6 +1,6 @@
 import { curveBasis, line, select } from 'd3';
 import type { ViewEdge, ViewNode } from '../../shared/graph-view/graph-view';
-import { formatShape } from '../../shared/graph-view/graph-view';
+import { formatShape } from '../../shared/format';
 import type { Sel } from '../dom';
 import type { LaidOutEdge } from './dagre-layout';
 

@@ -1,20 +1,16 @@
 import { analyzeRun } from '../../../src/shared/analysis/rules';
-import { applyRunnerEvent, emptyRunState, type RunState } from '../../../src/shared/model/run-store';
+import { applyRunnerEvent, emptyRunState, type RunState } from '../../../src/shared/model/run-state';
 import { parseRunnerEvent, type RunnerEvent } from '../../../src/shared/protocol/runner-protocol';
-import {
-  DEFAULT_UI_SETTINGS,
-  append,
-  encodeForWebview,
-  hydrate,
-  parseWebviewToHost,
-  type WebviewToHost,
-} from '../../../src/shared/protocol/webview-protocol';
+import type { Finding } from '../../../src/shared/analysis/finding';
+import { WebviewFeed } from '../../../src/shared/protocol/webview-feed';
+import { parseWebviewToHost, type WebviewToHost } from '../../../src/shared/protocol/webview-protocol';
 import { THEMES, THEME_CLASS, type ThemeName } from './themes';
 
 /**
  * The harness plays the extension host: it replays a recorded runner event stream into the real panel
- * page (in an iframe, as VS Code does), at a chosen speed, answering `ready` with `hydrate` and then
- * sending batched `append`s and `findings`. Everything crosses as JSON, as in VS Code.
+ * page (in an iframe, as VS Code does), at a chosen speed, through the same WebviewFeed the extension's
+ * panel uses (`ready` → `hydrate`, then batched `append`s and `findings`). Everything crosses as JSON,
+ * as in VS Code.
  */
 interface Replay {
   events: RunnerEvent[];
@@ -32,7 +28,9 @@ let theme: ThemeName = (params.get('theme') as ThemeName) || 'dark';
 let speed = Number(params.get('speed') ?? 20);
 let paused = false;
 let timer: number | null = null;
-let lastFindings = 0;
+/** Findings are recomputed at most this often while a stream plays (a long run makes analyzeRun O(steps)). */
+const FINDINGS_EVERY_MS = 250;
+let findingsCache: { at: number; sent: number; findings: Finding[] } | null = null;
 const received: WebviewToHost[] = [];
 const rejected: string[] = [];
 const exports: Array<Extract<WebviewToHost, { type: 'export' }>> = [];
@@ -42,11 +40,20 @@ function post(message: unknown): void {
   iframe.contentWindow?.postMessage(JSON.parse(JSON.stringify(message)), '*');
 }
 
-function sendFindings(): void {
-  if (!replay) return;
-  lastFindings = performance.now();
-  post(encodeForWebview({ type: 'findings', findings: analyzeRun(replay.state) }));
+function currentFindings(r: Replay): Finding[] {
+  const now = performance.now();
+  const stale = !findingsCache || findingsCache.sent !== r.sent;
+  if (stale && (!findingsCache || now - findingsCache.at >= FINDINGS_EVERY_MS || r.sent === r.events.length)) {
+    findingsCache = { at: now, sent: r.sent, findings: analyzeRun(r.state) };
+  }
+  return findingsCache!.findings;
 }
+
+const feed = new WebviewFeed(
+  'harness',
+  { run: () => (replay ? { state: replay.state, findings: currentFindings(replay) } : undefined) },
+  post,
+);
 
 function applyTheme(): void {
   const doc = iframe.contentDocument;
@@ -82,8 +89,7 @@ function tick(budget: number): void {
     applyRunnerEvent(replay.state, e);
     replay.sent++;
   }
-  if (batch.length) post(append(batch));
-  if (batch.length && (performance.now() - lastFindings > 250 || replay.sent === replay.events.length)) sendFindings();
+  void feed.events(batch);
   updateProgress();
 }
 
@@ -107,14 +113,22 @@ function schedule(): void {
   }, interval);
 }
 
-async function loadStream(name: string, options: { speed?: number; upTo?: number } = {}): Promise<void> {
-  const text = await (await fetch(`/streams/${encodeURIComponent(name)}.ndjson`)).text();
-  loadEvents(parseStream(text), name, options);
+/** Loads in flight, held so a caller's pending promise (a test's page.evaluate) cannot be collected. */
+const loading = new Set<Promise<void>>();
+
+function loadStream(name: string, options: { speed?: number; upTo?: number } = {}): Promise<void> {
+  const load = (async () => {
+    const text = await (await fetch(`/streams/${encodeURIComponent(name)}.ndjson`)).text();
+    loadEvents(parseStream(text), name, options);
+  })();
+  loading.add(load);
+  return load.finally(() => loading.delete(load));
 }
 
 function loadEvents(events: RunnerEvent[], name: string, options: { speed?: number; upTo?: number } = {}): void {
   if (options.speed !== undefined) speed = options.speed;
   replay = { events, sent: 0, state: emptyRunState(`examples/${name}.ts`) };
+  findingsCache = null;
   // Events before `upTo` are already in the host's state when the webview asks: they arrive in hydrate.
   const upTo = options.upTo ?? 0;
   while (replay.sent < Math.min(upTo, events.length)) applyRunnerEvent(replay.state, events[replay.sent++]);
@@ -124,7 +138,7 @@ function loadEvents(events: RunnerEvent[], name: string, options: { speed?: numb
 
 function sendHydrate(): void {
   if (!replay) return;
-  post(hydrate(replay.state, analyzeRun(replay.state), DEFAULT_UI_SETTINGS));
+  void feed.hydrate();
   updateProgress();
 }
 
@@ -143,7 +157,8 @@ window.addEventListener('message', (e) => {
   received.push(r.value);
   if (r.value.type === 'ready') {
     applyTheme();
-    sendHydrate();
+    void feed.onReady();
+    updateProgress();
   } else if (r.value.type === 'export') {
     exports.push(r.value);
     const a = document.createElement('a');
@@ -220,6 +235,7 @@ const harness = {
   loadEvents,
   parseStream,
   post,
+  feed,
   setTheme(t: ThemeName) {
     theme = t;
     applyTheme();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { applyRunnerEvent, emptyRunState, type RunState } from '../../../src/shared/model/run-store';
+import { applyRunnerEvent, emptyRunState, type RunState } from '../../../src/shared/model/run-state';
 import { parseRunnerEvent, type RunnerEvent } from '../../../src/shared/protocol/runner-protocol';
 
 export const STREAMS = path.resolve(__dirname, '../../fixtures/streams');

@@ -1,23 +1,7 @@
-import type { Tf } from '../../tfjs-internals';
-import type { Attrs } from './wasm-backend-handle';
+import { computeConvGeometry, type ConvGeometry, type Tf } from '../../tfjs-internals';
 
-/** The subset of tfjs's `Conv2DInfo` the gradient kernels read. */
-export interface ConvGeometry {
-  batchSize: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padInfo: { top: number; bottom: number; left: number; right: number };
-}
+export type { ConvGeometry } from '../../tfjs-internals';
+import type { Attrs } from './wasm-backend-handle';
 
 /** tfjs's own shape arithmetic for an NHWC convolution, so our kernels agree with every other backend. */
 export function convGeometry(
@@ -29,16 +13,16 @@ export function convGeometry(
 ): ConvGeometry {
   const pad = attrs.pad as 'same' | 'valid' | number | number[][];
   const explicit = Array.isArray(pad) && attrs.dataFormat === 'NCHW' ? toChannelsLastPad(pad) : pad;
-  return tf.backend_util.computeConv2DInfo(
-    inShapeNHWC as [number, number, number, number],
-    filterShape as [number, number, number, number],
+  return computeConvGeometry(
+    tf,
+    inShapeNHWC,
+    filterShape,
     attrs.strides as number | [number, number],
     (attrs.dilations as number | [number, number] | undefined) ?? 1,
-    explicit as never,
+    explicit,
     attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
     depthwise,
-    'channelsLast',
-  ) as unknown as ConvGeometry;
+  );
 }
 
 function toChannelsLastPad(pad: number[][]): number[][] {

@@ -1,14 +1,7 @@
+import { computeGatherShapeInfo } from '../../tfjs-internals';
 import type { WasmTrainingKernel } from './wasm-backend-handle';
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
-
-interface GatherShapeInfo {
-  batchSize: number;
-  outerSize: number;
-  dimSize: number;
-  sliceSize: number;
-  outputShape: number[];
-}
 
 /**
  * GatherV2 (every Embedding lookup) as one heap copy per gathered slice. Stock wasm computes an
@@ -30,12 +23,7 @@ export const gatherKernel: WasmTrainingKernel = {
       const index = ids[i];
       if (!(index <= axisDim - 1 && index >= 0)) throw new Error(`GatherV2: the index value ${index} is not in [0, ${axisDim - 1}]`);
     }
-    const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
-      x as never,
-      indices as never,
-      axis,
-      batchDims,
-    ) as unknown as GatherShapeInfo;
+    const info = computeGatherShapeInfo(tf, x, indices, axis, batchDims);
     const out = wasm.backend.makeOutput(info.outputShape, x.dtype);
     const count = ids.length / Math.max(1, info.batchSize);
     const sliceBytes = info.sliceSize * bytes;

@@ -1,9 +1,5 @@
 import type { WasmTrainingKernel } from './wasm-backend-handle';
 
-interface RefCounted {
-  incRef(dataId: object): void;
-}
-
 /**
  * Identity shares the buffer and counts a reference, as the cpu backend does; stock wasm
  * copies it, a few hundred times per training step (gradients clone dy). Safe because no
@@ -14,7 +10,7 @@ export const identityKernel: WasmTrainingKernel = {
   requires: ['Identity'],
   run(wasm, { x }) {
     if (x.dtype === 'string') return wasm.run('Identity', { x });
-    (wasm.backend as unknown as RefCounted).incRef(x.dataId);
+    wasm.backend.incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   },
 };

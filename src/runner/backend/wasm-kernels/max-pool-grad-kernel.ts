@@ -1,18 +1,5 @@
+import { computePoolGeometry } from '../../tfjs-internals';
 import type { WasmTrainingKernel } from './wasm-backend-handle';
-
-interface PoolGeometry {
-  batchSize: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  effectiveFilterHeight: number;
-  effectiveFilterWidth: number;
-  padInfo: { top: number; left: number };
-}
 
 /**
  * dx of max-pooling: each window's dy goes to the first maximum of its input (row-major, as on
@@ -24,14 +11,14 @@ export const maxPoolGradKernel: WasmTrainingKernel = {
   requires: ['MaxPoolGrad'],
   run(wasm, { dy, input }, attrs) {
     if (input.dtype !== 'float32' || dy.dtype !== 'float32') return wasm.run('MaxPoolGrad', { dy, input }, attrs);
-    const g = wasm.tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
+    const g = computePoolGeometry(
+      wasm.tf,
+      input.shape,
       attrs.filterSize as [number, number] | number,
       attrs.strides as [number, number] | number,
-      1,
       attrs.pad as 'same' | 'valid' | number,
       attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    ) as unknown as PoolGeometry;
+    );
     const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = g;
     const dx = wasm.zeros(input.shape);
     const xs = wasm.heapF32(input);

@@ -1,23 +1,7 @@
-import type { Tf } from '../../tfjs-internals';
+import type { Attrs, BackendWasmLike, KernelFunc, TensorInfo, Tf } from '../../tfjs-internals';
 
-/** What a kernel receives and returns: tfjs's `TensorInfo`, without tfjs's private types. */
-export interface TensorInfo {
-  dataId: object;
-  shape: number[];
-  dtype: string;
-}
-
-export type Attrs = Record<string, unknown>;
-
-/** The parts of tfjs-backend-wasm 4.x's `BackendWasm` the training kernels use. */
-export interface BackendWasmLike {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  disposeData(dataId: object, force?: boolean): boolean;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-export type KernelArgs = { inputs: Record<string, TensorInfo | null | undefined>; backend: unknown; attrs?: Attrs };
-export type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+// The kernels' vocabulary; defined once, with the rest of tfjs's private surface, in tfjs-internals.
+export type { Attrs, BackendWasmLike, KernelArgs, KernelFunc, TensorInfo } from '../../tfjs-internals';
 
 /** A kernel Loss Lens registers on wasm, written against the backend's own kernels. */
 export interface WasmTrainingKernel {

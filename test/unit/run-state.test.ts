@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appendStep, emptyRunState, emptySeries, finalStatus } from '../../src/shared/model/run-store';
-import type { StepRecord } from '../../src/shared/protocol/model';
+import { appendStep, emptyRunState, emptySeries, finalStatus } from '../../src/shared/model/run-state';
+import type { StepRecord } from '../../src/shared/protocol/run-data';
 
 const record = (step: number, extra: Partial<StepRecord> = {}): StepRecord => ({
   objective: 0,

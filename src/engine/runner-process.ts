@@ -3,29 +3,17 @@ import type { Readable } from 'node:stream';
 import {
   parseRunnerEvent,
   RUNNER_PROTOCOL_VERSION,
-  type BackendChoice,
+  TELEMETRY_FD,
   type HostToRunner,
   type RunnerEvent,
-} from '../../shared/protocol/runner-protocol';
+} from '../shared/protocol/runner-protocol';
+import type { RunnerLaunch } from './run-options';
 
-export interface RunnerProcessOptions {
-  runnerPath: string;
+export interface RunnerProcessOptions extends RunnerLaunch {
   bundlePath: string;
-  scriptPath: string;
   userSources: string[];
-  steps: number;
-  backend: BackendChoice;
-  /** Benchmarks only: run without the probes. */
-  instrument?: boolean;
-  cwd: string;
-  /** The Node executable for the runner (default: the one running us). */
-  nodePath?: string;
   env?: NodeJS.ProcessEnv;
   onEvent: (event: RunnerEvent) => void;
-  /** The script's own stdout/stderr, passed through untouched. */
-  onOutput: (stream: 'stdout' | 'stderr', text: string) => void;
-  /** A telemetry line that failed validation: logged, never trusted. */
-  onProtocolError?: (error: string) => void;
 }
 
 export interface RunnerExit {
@@ -54,7 +42,7 @@ export class RunnerProcess {
   start(): Promise<RunnerExit> {
     const o = this.options;
     const child = spawn(o.nodePath ?? process.execPath, ['--enable-source-maps', o.runnerPath], {
-      cwd: o.cwd,
+      cwd: o.cwd ?? process.cwd(),
       env: { ...process.env, ...o.env, ELECTRON_RUN_AS_NODE: '1' },
       // stdin closed, stdout/stderr passed through, fd 3 telemetry, fd 4 IPC for control.
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'ipc'],
@@ -62,15 +50,15 @@ export class RunnerProcess {
       detached: true,
     });
     this.child = child;
-    child.stdout?.setEncoding('utf8').on('data', (t: string) => o.onOutput('stdout', t));
-    child.stderr?.setEncoding('utf8').on('data', (t: string) => o.onOutput('stderr', t));
-    const telemetryDone = readLines(child.stdio[3] as Readable, (line) => {
+    child.stdout?.setEncoding('utf8').on('data', (t: string) => o.onOutput?.('stdout', t));
+    child.stderr?.setEncoding('utf8').on('data', (t: string) => o.onOutput?.('stderr', t));
+    const telemetryDone = readLines(child.stdio[TELEMETRY_FD] as Readable, (line) => {
       const parsed = parseRunnerEvent(line);
       if (parsed.ok) o.onEvent(parsed.value);
       else o.onProtocolError?.(parsed.error);
     });
     child.on('error', (err) => {
-      o.onOutput('stderr', `loss-lens: could not start the runner: ${err.message}\n`);
+      o.onOutput?.('stderr', `loss-lens: could not start the runner: ${err.message}\n`);
       this.resolveExit({ code: null, signal: null, killedBy: this.killedBy });
     });
     child.on('exit', (code, signal) => {

@@ -1,51 +1,74 @@
-import type {
-  BackendInfo,
-  LayerInfo,
-  LossGraph,
-  OptimizerInfo,
-  ScriptError,
-  SourcePosition,
-  StepRecord,
-} from '../protocol/model';
-import type { EndReason, RunnerEvent } from '../protocol/runner-protocol';
+import { z } from '../protocol/zod';
+import {
+  backendInfo,
+  layerInfo,
+  lossGraph,
+  optimizerInfo,
+  scriptError,
+  sourcePosition,
+  type ScriptError,
+  type StepRecord,
+} from '../protocol/run-data';
+import { endReason, type RunnerEvent } from '../protocol/runner-protocol';
+import { wireNumber } from '../protocol/wire-number';
+
+/**
+ * The run state: everything a run has produced, the single source of truth for the CLI report, the panel
+ * and the editor. Each shape is defined once, here, as a zod schema (the webview checks hydrates with it);
+ * the types are derived from the schemas.
+ */
+const nullableWire = wireNumber.nullable();
 
 /** Column-wise training curves of one objective; a term or weight first seen late is padded with null. */
-export interface Series {
-  step: number[];
-  totalLoss: number[];
-  dataLoss: number[];
-  regularizationLoss: number[];
-  learningRate: Array<number | null>;
-  wallMs: number[];
-  terms: Record<string, Array<number | null>>;
-  weightNorms: Record<string, Array<number | null>>;
+export const series = z.object({
+  step: z.array(z.number().int()),
+  totalLoss: z.array(wireNumber),
+  dataLoss: z.array(wireNumber),
+  regularizationLoss: z.array(wireNumber),
+  learningRate: z.array(nullableWire),
+  wallMs: z.array(z.number()),
+  terms: z.record(z.string(), z.array(nullableWire)),
+  weightNorms: z.record(z.string(), z.array(nullableWire)),
   /** For each penalty term: in how many steps it reached the minimized loss. */
-  termInLossSteps: Record<string, number>;
-}
+  termInLossSteps: z.record(z.string(), z.number().int()),
+});
+export type Series = z.output<typeof series>;
 
-export type RunStatus = 'running' | 'completed' | 'step-limit' | 'timeout' | 'failed';
+/** How a run ended, as the report states it. */
+export const finishedStatus = z.enum(['completed', 'step-limit', 'timeout', 'failed']);
+export type FinishedStatus = z.output<typeof finishedStatus>;
 
-export interface RunEnd {
-  reason: EndReason | 'timeout' | 'killed' | 'stopped-by-user';
-  exitCode: number | null;
-  exitSource: SourcePosition | null;
-}
+export const runStatus = z.enum(['running', ...finishedStatus.options]);
+export type RunStatus = z.output<typeof runStatus>;
 
-/** Everything a run has produced: the single source of truth for the CLI report, the panel and the editor. */
-export interface RunState {
-  script: string;
-  status: RunStatus;
-  backend: BackendInfo | null;
-  notices: string[];
-  layers: LayerInfo[];
-  optimizers: Record<number, OptimizerInfo>;
-  graphs: Record<number, LossGraph>;
-  series: Record<number, Series>;
-  error: (ScriptError & { phase: 'build' | 'run' }) | null;
-  buildErrors: Array<{ message: string; source: SourcePosition | null }>;
-  end: RunEnd | null;
-  protocolErrors: number;
-}
+/** The runner's own end reasons, plus the ones only the host can know. */
+export const runEndReason = z.enum([...endReason.options, 'timeout', 'killed', 'stopped-by-user']);
+
+export const runEnd = z.object({
+  reason: runEndReason,
+  exitCode: z.number().int().nullable(),
+  exitSource: sourcePosition.nullable(),
+});
+export type RunEnd = z.output<typeof runEnd>;
+
+export const buildError = z.object({ message: z.string(), source: sourcePosition.nullable() });
+
+export const runState = z.object({
+  script: z.string(),
+  status: runStatus,
+  backend: backendInfo.nullable(),
+  notices: z.array(z.string()),
+  layers: z.array(layerInfo),
+  /** Keyed by objective (JSON object keys are strings). */
+  optimizers: z.record(z.string(), optimizerInfo),
+  graphs: z.record(z.string(), lossGraph),
+  series: z.record(z.string(), series),
+  error: scriptError.extend({ phase: z.enum(['build', 'run']) }).nullable(),
+  buildErrors: z.array(buildError),
+  end: runEnd.nullable(),
+  protocolErrors: z.number().int(),
+});
+export type RunState = z.output<typeof runState>;
 
 export function emptySeries(): Series {
   return {
@@ -180,4 +203,15 @@ export function finalStatus(
       source: null,
     },
   };
+}
+
+/** Every objective (variable set) the run has a graph or steps for, in order. */
+export function objectivesOf(state: RunState): number[] {
+  const keys = new Set([...Object.keys(state.graphs), ...Object.keys(state.series)].map(Number));
+  return [...keys].sort((a, b) => a - b);
+}
+
+/** The objective a report, a note or a status line speaks of when it names one: the first one trained. */
+export function primaryObjective(state: RunState): number | null {
+  return objectivesOf(state)[0] ?? null;
 }

@@ -1,30 +1,20 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { analyzeRun } from '../../shared/analysis/rules';
-import { buildReport, type Report, type ReportStatus } from '../../shared/analysis/report';
-import type { Finding } from '../../shared/analysis/finding';
-import { applyRunnerEvent, emptyRunState, finalStatus, type RunState } from '../../shared/model/run-store';
-import type { BackendChoice, RunnerEvent } from '../../shared/protocol/runner-protocol';
+import { analyzeRun } from '../shared/analysis/rules';
+import { buildReport, type Report } from '../shared/analysis/report';
+import type { Finding } from '../shared/analysis/finding';
+import { applyRunnerEvent, emptyRunState, finalStatus, type FinishedStatus, type RunState } from '../shared/model/run-state';
+import type { RunnerEvent } from '../shared/protocol/runner-protocol';
 import { bundleScript } from './bundle-script';
+import type { RunnerLaunch } from './run-options';
 import { RunnerProcess } from './runner-process';
 
-export interface RunOptions {
-  scriptPath: string;
-  steps: number;
+export interface RunOptions extends RunnerLaunch {
   timeoutSeconds: number;
-  backend: BackendChoice;
-  /** Benchmarks only: the same run without the probes. */
-  instrument?: boolean;
-  /** The runner entry (dist/runner.js). */
-  runnerPath: string;
   toolVersion: string;
-  cwd?: string;
-  nodePath?: string;
   /** Every validated event, after it has been folded into `state`. */
   onEvent?: (event: RunnerEvent, state: RunState) => void;
-  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
-  onProtocolError?: (error: string) => void;
   /** Called once the runner is up, with a way to stop it early. */
   onStarted?: (control: { stop: () => Promise<void>; pid: number | undefined }) => void;
   signal?: AbortSignal;
@@ -32,9 +22,9 @@ export interface RunOptions {
   state?: RunState;
 }
 
+/** A finished run: its state (which owns the status), the findings and the report made from it. */
 export interface RunOutcome {
   state: RunState;
-  status: ReportStatus;
   findings: Finding[];
   report: Report;
 }
@@ -49,12 +39,12 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
   const state = options.state ?? emptyRunState(scriptPath);
   state.script = scriptPath;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-'));
-  const finish = (status: ReportStatus): RunOutcome => {
+  const finish = (status: FinishedStatus): RunOutcome => {
     fs.rmSync(workDir, { recursive: true, force: true });
     state.status = status;
     const findings = analyzeRun(state);
-    const report = buildReport(state, { toolVersion: options.toolVersion, status, durationMs: performance.now() - started }, findings);
-    return { state, status, findings, report };
+    const report = buildReport(state, { toolVersion: options.toolVersion, durationMs: performance.now() - started }, findings);
+    return { state, findings, report };
   };
 
   const bundle = await bundleScript(scriptPath, workDir);
@@ -80,20 +70,14 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
   }
 
   const runner = new RunnerProcess({
-    runnerPath: options.runnerPath,
-    bundlePath: bundle.bundlePath,
+    ...options,
     scriptPath,
+    bundlePath: bundle.bundlePath,
     userSources: bundle.userSources,
-    steps: options.steps,
-    backend: options.backend,
-    instrument: options.instrument,
-    cwd: options.cwd ?? process.cwd(),
-    nodePath: options.nodePath,
     onEvent: (event) => {
       applyRunnerEvent(state, event);
       options.onEvent?.(event, state);
     },
-    onOutput: (stream, text) => options.onOutput?.(stream, text),
     onProtocolError: (error) => {
       state.protocolErrors++;
       options.onProtocolError?.(error);

@@ -2,10 +2,8 @@ import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SourcePosition } from '../../shared/protocol/model';
-
-/** Must match the runner's MODULES_GLOBAL. */
-const MODULES_GLOBAL = '__lossLensModules';
+import type { SourcePosition } from '../shared/protocol/run-data';
+import { MODULES_GLOBAL } from '../shared/protocol/runner-protocol';
 const TF_NAMESPACE = 'loss-lens-tfjs';
 /** Any TensorFlow.js package, including the scoped backends; they all resolve to the runner's one instance. */
 const TFJS_IMPORT = /^@tensorflow\/tfjs(-[a-z-]+)?$/;

@@ -1,0 +1,56 @@
+/**
+ * Every number and shape Loss Lens prints goes through here, so the CLI, the hover, the panel and the
+ * status bar say the same value the same way.
+ */
+
+/** Mantissa and exponent, with the mantissa's trailing zeros dropped: 1.5e-4, 2e3. */
+function exponential(x: number, significant: number): string {
+  const [mantissa, exponent] = x.toExponential(Math.max(0, significant - 1)).split('e');
+  return `${String(Number(mantissa))}e${Number(exponent)}`;
+}
+
+/**
+ * A measured value (a loss, a norm, a penalty): `significant` digits, plainly between 1e-3 and 1e5,
+ * else as mantissa·exponent. Non-finite values are named, as the JSON report names them.
+ */
+export function formatNumber(x: number | null | undefined, significant = 4): string {
+  if (x === null || x === undefined) return '—';
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(significant))) : exponential(x, Math.min(significant, 3));
+}
+
+/**
+ * A configured coefficient or hyper-parameter (an L2 strength, a learning rate), as people write them:
+ * 1e-3 and 5e-4 rather than 0.001 and 0.0005; plain between 0.01 and 10,000.
+ */
+export function formatCoefficient(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const rounded = Number(x.toPrecision(3));
+  const a = Math.abs(rounded);
+  return a >= 1e-2 && a < 1e4 ? String(rounded) : exponential(rounded, 3);
+}
+
+/** A per-step multiplier close to 1 (a decay factor): enough digits that 1 − 2e-4 does not read as 1. */
+export function formatFactor(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x);
+}
+
+/** A part of a whole, as a percentage; tiny shares keep three decimals so they do not read as 0. */
+export function formatPercent(part: number, whole: number): string {
+  if (!Number.isFinite(part) || !Number.isFinite(whole) || whole === 0) return '';
+  const share = part / whole;
+  return `${(100 * share).toFixed(Math.abs(share) < 0.001 ? 3 : 1)}%`;
+}
+
+/** A count, with thousands separators: 1,024,000. */
+export function formatInt(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** A tensor shape: 3×3×16×32, or "scalar". */
+export function formatShape(shape: readonly number[]): string {
+  return shape.length === 0 ? 'scalar' : shape.join('×');
+}

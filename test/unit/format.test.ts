@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatCoefficient,
+  formatFactor,
+  formatInt,
+  formatNumber,
+  formatPercent,
+  formatShape,
+} from '../../src/shared/format';
+
+describe('one formatter for each kind of number', () => {
+  it('measured values: 4 significant digits in the usual range, exponents outside it, names for non-finite', () => {
+    expect(formatNumber(1.40234)).toBe('1.402');
+    expect(formatNumber(0.0903712)).toBe('0.09037');
+    expect(formatNumber(0)).toBe('0');
+    expect(formatNumber(123456)).toBe('1.23e5');
+    expect(formatNumber(0.000123456)).toBe('1.23e-4');
+    expect(formatNumber(-2e-7)).toBe('-2e-7');
+    expect(formatNumber(1e30)).toBe('1e30');
+    expect(formatNumber(Number.NaN)).toBe('NaN');
+    expect(formatNumber(-Infinity)).toBe('-Infinity');
+    expect(formatNumber(null)).toBe('—');
+    expect(formatNumber(1.23456789, 6)).toBe('1.23457');
+  });
+  it('coefficients as people write them, factors with enough digits to differ from 1', () => {
+    expect(formatCoefficient(1e-3)).toBe('1e-3');
+    expect(formatCoefficient(0.1)).toBe('0.1');
+    expect(formatCoefficient(Infinity)).toBe('Infinity');
+    expect(formatFactor(1 - 2 * 0.1 * 1e-3)).toBe('0.9998');
+    expect(formatFactor(1 - 2e-7)).toBe('1');
+    expect(formatFactor(0.99999)).toBe('0.99999');
+  });
+  it('percentages, counts and shapes', () => {
+    expect(formatPercent(1, 16)).toBe('6.3%');
+    expect(formatPercent(1, 4000)).toBe('0.025%');
+    expect(formatPercent(1, 0)).toBe('');
+    expect(formatInt(1024000)).toBe('1,024,000');
+    expect(formatInt(-1234.4)).toBe('-1,234');
+    expect(formatShape([])).toBe('scalar');
+    expect(formatShape([3, 3, 16, 32])).toBe('3×3×16×32');
+  });
+});
