@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { exitCodeFor } from '../shared/analysis/report';
+import { displaySafe } from '../shared/format';
 import { toWireJson } from '../shared/protocol/wire-number';
 import { backendChoice, type BackendChoice } from '../shared/protocol/runner-protocol';
 import { runScript } from '../engine/run-session';
@@ -122,7 +123,7 @@ async function analyze(
       if (recording !== null) fs.writeSync(recording, toWireJson(event) + '\n');
       if (event.type === 'notice' && !saidNotices.has(event.message)) {
         saidNotices.add(event.message);
-        process.stderr.write(`loss-lens: ${event.message}\n`);
+        process.stderr.write(`loss-lens: ${displaySafe(event.message)}\n`);
       }
     },
     onProtocolError: (error) => process.stderr.write(`loss-lens: ignored a malformed runner message: ${error}\n`),

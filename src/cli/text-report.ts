@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Report } from '../shared/analysis/report';
 import { describeRegularizer } from '../shared/analysis/decay';
 import { RULES } from '../shared/analysis/finding';
-import { formatCoefficient, formatFactor, formatNumber, formatPercent } from '../shared/format';
+import { displaySafe, formatCoefficient, formatFactor, formatNumber, formatPercent } from '../shared/format';
 import type { SourcePosition } from '../shared/protocol/run-data';
 
 export interface Style {
@@ -106,7 +106,22 @@ const withShare = (part: number, whole: number) => {
   return s ? `${formatNumber(part)} (${s})` : formatNumber(part);
 };
 
-export function renderTextReport(report: Report, cwd: string, st: Style = plain): string {
+/** Every string of the report, with control and bidi characters made visible (only the error text keeps its lines). */
+function displaySafeReport(report: Report): Report {
+  const walk = (value: unknown, key: string): unknown => {
+    if (typeof value === 'string') return displaySafe(value, { keepNewlines: key === 'message' || key === 'stack' });
+    if (Array.isArray(value)) return value.map((v) => walk(v, key));
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [displaySafe(k), walk(v, k)]));
+    }
+    return value;
+  };
+  return walk(report, '') as Report;
+}
+
+export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = plain): string {
+  // Names, paths and messages come from the user's script: none of them may reach the terminal raw.
+  const report = displaySafeReport(unsafeReport);
   const out: string[] = [];
   const script = path.relative(cwd, report.script) || report.script;
   out.push(st.bold(`Loss Lens · ${script}`));

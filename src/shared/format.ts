@@ -54,3 +54,22 @@ export function formatInt(n: number): string {
 export function formatShape(shape: readonly number[]): string {
   return shape.length === 0 ? 'scalar' : shape.join('×');
 }
+
+// C0 and C1 control characters (a terminal acts on ESC sequences) and the bidi controls that make a name or
+// a path display as something else (U+202A–U+202E, U+2066–U+2069, and the LRM/RLM/ALM marks).
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROLS_AND_NEWLINES = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeChar = (c: string) => {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+};
+
+/**
+ * Text from the user's script (layer names, messages, paths) as it may be shown: control and bidi
+ * characters become visible escapes (`\x1b`, `\u202e`), so nothing the script names can drive a terminal
+ * or reorder what a reader sees. Newlines are kept only where asked (multi-line messages).
+ */
+export function displaySafe(text: string, options: { keepNewlines?: boolean } = {}): string {
+  return text.replace(options.keepNewlines ? CONTROLS : CONTROLS_AND_NEWLINES, escapeChar);
+}

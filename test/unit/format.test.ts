@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  displaySafe,
   formatCoefficient,
   formatFactor,
   formatInt,
@@ -38,5 +39,16 @@ describe('one formatter for each kind of number', () => {
     expect(formatInt(-1234.4)).toBe('-1,234');
     expect(formatShape([])).toBe('scalar');
     expect(formatShape([3, 3, 16, 32])).toBe('3×3×16×32');
+  });
+});
+
+describe('text from the script is shown, never obeyed', () => {
+  it('escapes terminal control and bidi characters, and keeps newlines only where asked', () => {
+    expect(displaySafe('dense\u001b[31mred')).toBe('dense\\x1b[31mred');
+    expect(displaySafe('evil\u202egnp.ts')).toBe('evil\\u202egnp.ts');
+    expect(displaySafe('a\u2066b\u2069c\u200fd')).toBe('a\\u2066b\\u2069c\\u200fd');
+    expect(displaySafe('two\nlines')).toBe('two\\x0alines');
+    expect(displaySafe('two\nlines\u0007', { keepNewlines: true })).toBe('two\nlines\\x07');
+    expect(displaySafe('conv2d_Conv2D1/kernel · ×0.9998 — ‖w‖')).toBe('conv2d_Conv2D1/kernel · ×0.9998 — ‖w‖');
   });
 });

@@ -75,3 +75,16 @@ describe('exit codes', () => {
     for (const e of events) expect(parseRunnerEvent(toWireJson(e)).ok).toBe(true);
   });
 });
+
+describe('the text report shows hostile names as escapes', () => {
+  it('an ESC in a layer name and a bidi override in a path never reach the terminal raw', () => {
+    const state = stateFrom(readStream('custom-loop-drops-penalty'), '/ws/evil\u202eexa.ts');
+    state.status = 'step-limit';
+    state.layers[0].name = 'dense\u001b[2J';
+    state.layers[0].source = { file: '/ws/evil\u202eexa.ts', line: 24, column: 11 };
+    const text = renderTextReport(buildReport(state, meta), '/ws');
+    expect(text).not.toMatch(/[\u001b\u202e]/);
+    expect(text).toContain('dense\\x1b[2J');
+    expect(text).toContain('evil\\u202eexa.ts:24:11');
+  });
+});
