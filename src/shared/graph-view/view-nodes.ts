@@ -218,7 +218,12 @@ export function blockTermsNode(ix: ViewIndex, unit: string, block: LayerBlock, r
     layer: null,
     termId: null,
     source: null,
-    details: [['penalties', String(termIds.length)], ['regularizers', regs.join(', ')], ['sum of values', sum], ['reach minimized loss', reaches ? 'yes' : 'no']],
+    details: [
+      ['penalties', String(termIds.length)],
+      ['regularizers', regs.join(', ')],
+      ['sum of values', sum],
+      ['reach minimized loss', reaches ? 'yes' : 'no'],
+    ],
     search: termIds.join(' ').toLowerCase(),
     isSink: false,
   };
