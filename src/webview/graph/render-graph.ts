@@ -2,37 +2,7 @@ import { curveBasis, line, select } from 'd3';
 import type { ViewEdge, ViewNode } from '../../shared/graph-view/graph-view';
 import { formatShape } from '../../shared/format';
 import type { Sel } from '../dom';
-import type { LaidOutEdge } from './dagre-layout';
-
-/** A node with its box: x/y are the centre, as dagre gives them. */
-export interface PlacedNode extends ViewNode {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface PlacedEdge extends ViewEdge {
-  path: LaidOutEdge | null;
-}
-
-export interface PlacedCluster {
-  id: string;
-  label: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface PlacedGraph {
-  nodes: PlacedNode[];
-  edges: PlacedEdge[];
-  clusters: PlacedCluster[];
-  /** y of the regularization bus under everything; null when no penalty reaches the loss. */
-  busY: number | null;
-  bounds: { x: number; y: number; width: number; height: number };
-}
+import type { PlacedCluster, PlacedEdge, PlacedGraph, PlacedNode } from './place-graph';
 
 export interface GraphHandlers {
   activate(node: PlacedNode, event: Event): void;
@@ -40,9 +10,6 @@ export interface GraphHandlers {
   hover(node: PlacedNode | null, anchor: Element | null): void;
 }
 
-export const NODE_HEIGHT = 40;
-/** Room under a node for its badge; part of the node's box for the layout, so badges never overlap. */
-export const BADGE_HEIGHT = 20;
 const CHAR = 6.6;
 
 export function nodeWidth(n: ViewNode): number {
