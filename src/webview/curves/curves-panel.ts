@@ -5,6 +5,8 @@ import { button, el, panelSection } from '../dom';
 import { formatInt } from '../../shared/format';
 import type { UiState } from '../ui-state';
 import { Chart, type ChartCurve } from './chart';
+import { renderCurveLegend } from './curve-legend';
+import { curveStyle, styleClass, type StyleContext } from './curve-style';
 
 export interface CurvesInput {
   objective: number | null;
@@ -21,9 +23,6 @@ export interface CurvesCallbacks {
   exportJson(): void;
 }
 
-const LOSS_COLORS: Record<string, string> = { totalLoss: 'c-total', dataLoss: 'c-data', regularizationLoss: 'c-reg' };
-const PALETTE = 6;
-const MANY_LAYERS = 12;
 
 /**
  * Training curves: total / data / regularization loss, and the per-layer weight norms, sharing one
@@ -241,56 +240,37 @@ export class CurvesPanel {
     this.normChart.setCrosshair(step);
   }
 
-  private chartCurves(curves: Curve[]): ChartCurve[] {
+  private styleContext(): StyleContext {
+    const norms = this.set?.curves.filter((c) => c.group === 'norm') ?? [];
+    const index = new Map(norms.map((c, i) => [c.id, i]));
+    return { decayOf: this.input!.decayOf, normIndex: (id) => index.get(id) ?? 0, normCount: norms.length };
+  }
+
+  private chartCurves(curves: Curve[], ctx: StyleContext): ChartCurve[] {
     const hidden = new Set(this.ui.hidden);
-    let palette = 0;
-    return curves
-      .filter((c) => !hidden.has(c.id))
-      .map((c) => {
-        if (c.group === 'loss') return { curve: c, colorClass: LOSS_COLORS[c.id] ?? 'c-total', dashed: false, markNonFinite: true };
-        const status = this.input!.decayOf(c.layer!);
-        return { curve: c, colorClass: this.normClass(status, palette++), dashed: status === 'dropped' || status === 'partial', markNonFinite: true };
-      });
+    return curves.filter((c) => !hidden.has(c.id)).map((c) => ({ curve: c, cls: styleClass(curveStyle(c, ctx)), markNonFinite: true }));
   }
 
-  /** Up to 12 layers get a colour each; beyond that the colour says the decay verdict. */
-  private normClass(status: DecayStatus, index: number): string {
-    const many = (this.set?.curves.filter((c) => c.group === 'norm').length ?? 0) > MANY_LAYERS;
-    return many ? `st-${status} many` : `pal-${index % PALETTE}`;
+  private toggleCurve(id: string): void {
+    const h = new Set(this.ui.hidden);
+    if (h.has(id)) h.delete(id);
+    else h.add(id);
+    this.ui.hidden = [...h];
+    this.requestDraw();
+    this.callbacks.stateChanged();
   }
 
-  private renderLegends(): void {
+  private renderLegends(ctx: StyleContext): void {
     const set = this.set;
     if (!set) return;
     const key = set.curves.map((c) => c.id).join('|') + '#' + this.ui.hidden.join('|');
     if (key === this.legendKey) return;
     this.legendKey = key;
     const hidden = new Set(this.ui.hidden);
-    const fill = (box: HTMLElement, curves: Curve[]) => {
-      box.replaceChildren();
-      let palette = 0;
-      for (const c of curves) {
-        const status = c.group === 'norm' ? this.input!.decayOf(c.layer!) : null;
-        const cls = c.group === 'loss' || !status ? LOSS_COLORS[c.id] : this.normClass(status, palette++);
-        const b = el(box, 'button', `ll-legend-toggle ${cls}${hidden.has(c.id) ? ' off' : ''}${status === 'dropped' || status === 'partial' ? ' dashed' : ''}`);
-        b.type = 'button';
-        b.setAttribute('aria-pressed', hidden.has(c.id) ? 'false' : 'true');
-        b.title = `Show or hide ${c.label}`;
-        el(b, 'span', 'll-swatch');
-        el(b, 'span', 'll-legend-text', c.label);
-        if (status) el(b, 'span', `ll-decay-tag decay-${status}`, status === 'decayed' ? 'decayed' : status === 'none' ? 'no decay' : status === 'dropped' ? 'decay dropped' : 'decay partly dropped');
-        b.addEventListener('click', () => {
-          const h = new Set(this.ui.hidden);
-          if (h.has(c.id)) h.delete(c.id);
-          else h.add(c.id);
-          this.ui.hidden = [...h];
-          this.requestDraw();
-          this.callbacks.stateChanged();
-        });
-      }
-    };
-    fill(this.lossLegend, set.curves.filter((c) => c.group === 'loss'));
-    fill(this.normLegend, set.curves.filter((c) => c.group === 'norm'));
+    const entries = (group: Curve['group']) =>
+      set.curves.filter((c) => c.group === group).map((curve) => ({ curve, style: curveStyle(curve, ctx), hidden: hidden.has(curve.id) }));
+    renderCurveLegend(this.lossLegend, entries('loss'), (id) => this.toggleCurve(id));
+    renderCurveLegend(this.normLegend, entries('norm'), (id) => this.toggleCurve(id));
   }
 
   draw(): void {
@@ -305,7 +285,8 @@ export class CurvesPanel {
     }
     this.draws++;
     set.sync();
-    this.renderLegends();
+    const ctx = this.styleContext();
+    this.renderLegends(ctx);
     const d = this.domain()!;
     const steps = set.series.step;
     const current = steps[steps.length - 1];
@@ -315,8 +296,8 @@ export class CurvesPanel {
     this.lossChart.resize(boxW, boxH);
     this.normChart.resize(boxW, boxH);
     const base = { steps, x0: d[0], x1: d[1], log: this.ui.logScale, smoothing: this.ui.smoothing, currentStep: current, crosshair: this.crosshair };
-    this.lossChart.draw({ ...base, curves: this.chartCurves(set.curves.filter((c) => c.group === 'loss')) });
-    this.normChart.draw({ ...base, curves: this.chartCurves(set.curves.filter((c) => c.group === 'norm')) });
+    this.lossChart.draw({ ...base, curves: this.chartCurves(set.curves.filter((c) => c.group === 'loss'), ctx) });
+    this.normChart.draw({ ...base, curves: this.chartCurves(set.curves.filter((c) => c.group === 'norm'), ctx) });
     this.root.setAttribute('data-steps', String(steps.length));
     this.root.setAttribute('aria-description', `${formatInt(steps.length)} steps`);
     this.lastDrawMs = performance.now() - t0;
