@@ -8,8 +8,8 @@ import {
   type HostToWebview,
 } from '../shared/protocol/webview-protocol';
 import { CurvesPanel } from './curves/curves-panel';
-import { el } from './dom';
-import { formatInt } from '../shared/format';
+import { el, message } from './dom';
+import { displaySafe, formatInt } from '../shared/format';
 import { seriesToCsv, seriesToJson, standaloneSvg, svgToPngBase64 } from './export';
 import { FindingsPanel } from './findings/findings-panel';
 import { GraphPanel } from './graph/graph-panel';
@@ -248,7 +248,7 @@ export class App {
     const line = this.statusLine;
     line.replaceChildren();
     if (!s) return;
-    el(line, 'span', 'll-script', s.script.split(/[\\/]/).pop() ?? s.script).title = s.script;
+    el(line, 'span', 'll-script', s.script.split(/[\\/]/).pop() ?? s.script).title = displaySafe(s.script);
     el(line, 'span', `ll-badge-status status-${s.status}`, s.status === 'running' && s.end ? 'ended' : s.status);
     const o = this.currentObjective();
     const series = o === null ? undefined : s.series[o];
@@ -262,7 +262,7 @@ export class App {
     if (s.error) {
       const e = el(this.notices, 'div', 'll-notice ll-notice-error');
       el(e, 'strong', '', `${s.error.name}: `);
-      el(e, 'span', '', s.error.message);
+      message(e, 'span', '', s.error.message);
     }
     for (const n of s.notices) el(this.notices, 'div', 'll-notice', n);
   }

@@ -1,4 +1,5 @@
 import type { Curve } from '../../shared/series/curve-set';
+import { displaySafe } from '../../shared/format';
 import { el } from '../dom';
 import { styleClass, type CurveStyle } from './curve-style';
 
@@ -15,7 +16,7 @@ export function renderCurveLegend(box: HTMLElement, entries: readonly LegendEntr
     const b = el(box, 'button', `ll-legend-toggle ${styleClass(style)}${hidden ? ' off' : ''}`);
     b.type = 'button';
     b.setAttribute('aria-pressed', hidden ? 'false' : 'true');
-    b.title = `Show or hide ${curve.label}`;
+    b.title = displaySafe(`Show or hide ${curve.label}`);
     el(b, 'span', 'll-swatch');
     el(b, 'span', 'll-legend-text', curve.label);
     if (style.tag) el(b, 'span', `ll-decay-tag ${style.tagClass ?? ''}`.trim(), style.tag);

@@ -1,6 +1,6 @@
 import { curveBasis, line, select } from 'd3';
 import type { ViewEdge, ViewNode } from '../../shared/graph-view/graph-view';
-import { formatShape } from '../../shared/format';
+import { displaySafe, formatShape } from '../../shared/format';
 import type { Sel } from '../dom';
 import type { PlacedCluster, PlacedEdge, PlacedGraph, PlacedNode } from './place-graph';
 
@@ -89,7 +89,7 @@ export function renderGraph(
         .select('text')
         .attr('x', (d) => d.x + 8)
         .attr('y', (d) => d.y + 13)
-        .text((d) => d.label),
+        .text((d) => displaySafe(d.label)),
     );
 
   const laid = graph.edges.filter((e) => !e.bus && e.path && e.path.points.length > 1);
@@ -201,14 +201,14 @@ export function renderGraph(
     })
     .attr('class', (d) => nodeClass(d, view.selected, view.matches))
     .attr('transform', (d) => `translate(${d.x - d.width / 2},${d.y - d.height / 2})`)
-    .attr('aria-label', ariaLabel)
+    .attr('aria-label', (d) => displaySafe(ariaLabel(d)))
     .attr('aria-pressed', (d) => (d.id === view.selected ? 'true' : 'false'))
     .each(function (d) {
       const g = select(this);
       g.select('rect.ll-node-box').attr('width', d.width).attr('height', d.height);
       g.select('rect.ll-node-stripe').attr('width', d.decay && d.decay !== 'none' ? 5 : 0).attr('height', d.height);
-      g.select('text.ll-node-label').attr('x', 11).attr('y', 16).text(fit(d.label, d.width - 12));
-      g.select('text.ll-node-detail').attr('x', 11).attr('y', 31).text(fit(d.detail, d.width - 4, 6));
+      g.select('text.ll-node-label').attr('x', 11).attr('y', 16).text(fit(displaySafe(d.label), d.width - 12));
+      g.select('text.ll-node-detail').attr('x', 11).attr('y', 31).text(fit(displaySafe(d.detail), d.width - 4, 6));
       const canToggle = d.expandable || d.parent !== null;
       g.select('text.ll-node-toggle')
         .attr('x', d.width - 13)
