@@ -76,6 +76,13 @@ class ScriptPanel implements vscode.Disposable {
       case 'export':
         await this.save(message);
         return;
+      case 'stop':
+        await this.owner.runs.stop(this.script);
+        return;
+      case 'rerun':
+        // The command's own path: it saves the file and shows this panel before it starts.
+        await vscode.commands.executeCommand('lossLens.visualize', vscode.Uri.file(this.script));
+        return;
       case 'log':
         this.owner.log[message.level === 'warning' ? 'warn' : message.level](`panel: ${message.message}`);
         return;

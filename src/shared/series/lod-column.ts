@@ -12,6 +12,7 @@
  */
 export type ValueAt = (index: number) => number | null;
 
+/** Rows per block of the index's lowest level; a power of two (sync masks with it). */
 export const BLOCK = 16;
 
 /** A growable typed column: float64 where exact extents matter (raw data), float32 for drawn-only copies. */
@@ -91,22 +92,32 @@ export class LodColumn {
 
   /** Index every row below `length` not indexed yet. Appends only: O(new rows) amortized. */
   sync(length: number): void {
+    const valueAt = this.valueAt;
+    // The open block's extent in locals: this loop is what a hydrate of a long run spends its time in.
+    let { min, max, minPositive } = this.block;
     for (let i = this.indexed; i < length; i++) {
-      const v = this.valueAt(i);
-      if (v !== null && !Number.isFinite(v)) {
+      const v = valueAt(i);
+      if (v !== null && v - v !== 0) {
         if (!this.openRun) {
           this.runs.push(i, i + 1);
           this.openRun = true;
         } else this.runs[this.runs.length - 1] = i + 1;
       } else {
         this.openRun = false;
-        if (v !== null) include(this.block, v);
+        if (v !== null) {
+          if (v < min) min = v;
+          if (v > max) max = v;
+          if (v > 0 && v < minPositive) minPositive = v;
+        }
       }
-      if ((i + 1) % BLOCK === 0) {
-        this.pushBlock(0, this.block.min, this.block.max, this.block.minPositive);
-        this.block = emptyExtent();
+      if (((i + 1) & (BLOCK - 1)) === 0) {
+        this.pushBlock(0, min, max, minPositive);
+        min = Infinity;
+        max = -Infinity;
+        minPositive = Infinity;
       }
     }
+    this.block = { min, max, minPositive };
     this.indexed = Math.max(this.indexed, length);
   }
 
