@@ -1,3 +1,5 @@
+import { displaySafe } from './format';
+
 /**
  * The Loss Lens panel's HTML, as a plain string: the VS Code host (asWebviewUri URIs, webview.cspSource)
  * and the standalone test harness both call this, so the page under test is the page that ships.
@@ -12,6 +14,11 @@ export interface WebviewHtmlOptions {
   /** A fresh random nonce per page load (base64 or hex, at least 128 bits). */
   nonce: string;
   title?: string;
+  /**
+   * The script the panel is for: its name and "Starting…" are in the markup itself, so the panel's first
+   * paint (before any script runs, in the theme's colours) already says what it is doing.
+   */
+  script?: string;
 }
 
 const ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;', "'": '&#39;' };
@@ -42,6 +49,8 @@ export function renderWebviewHtml(options: WebviewHtmlOptions): string {
   const { scriptUri, styleUri, cspSource, nonce } = options;
   if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(nonce)) throw new Error('nonce must be at least 16 base64/hex characters');
   const title = escapeHtml(options.title ?? 'Loss Lens');
+  const script = options.script ?? '';
+  const name = escapeHtml(displaySafe(script.split(/[\\/]/).pop() || script));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -52,7 +61,9 @@ export function renderWebviewHtml(options: WebviewHtmlOptions): string {
 <title>${title}</title>
 </head>
 <body>
-<div id="loss-lens-root" class="ll-root" aria-busy="true"><p class="ll-waiting">Waiting for the run…</p></div>
+<div id="loss-lens-root" class="ll-root" aria-busy="true" data-script="${escapeHtml(script)}">
+<header class="ll-header"><h1 class="ll-title">Loss Lens</h1><div class="ll-run"><span class="ll-script" title="${escapeHtml(displaySafe(script))}">${name}</span><span class="ll-phase phase-starting" role="status"><span class="ll-spinner" aria-hidden="true"></span><span class="ll-phase-text">Starting…</span></span></div><button type="button" class="ll-button ll-run-action" title="Stop this run" aria-label="Stop this run">Cancel</button></header>
+</div>
 <script nonce="${escapeHtml(nonce)}" src="${escapeHtml(scriptUri)}"></script>
 </body>
 </html>

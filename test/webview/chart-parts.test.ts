@@ -81,6 +81,7 @@ describe('pathOf and linePaths', () => {
   it('draws raw lines first and smoothed ones over them, in the curves order', () => {
     const set = curveSet([3, 2, 1]);
     set.setSmoothing(0.5);
+    set.sync();
     const curves = set.curves.map((curve) => ({ curve, cls: 'c' }));
     const frame = { steps: set.series.step, x0: 1, x1: 3, log: false, smoothing: 0.5 };
     const { rows, points } = linePaths(curves, frame, 100, (v) => v, (v) => v);
@@ -99,8 +100,8 @@ describe('curveStyle', () => {
     const set = curveSet([1, 2], ['a', 'b']);
     const ctx = { decayOf: (l: string) => (l === 'a' ? ('dropped' as const) : ('none' as const)), normIndex: (id: string) => (id === 'norm:a' ? 0 : 1), normCount: 2 };
     const style = (id: string) => curveStyle(set.curves.find((c) => c.id === id)!, ctx);
-    expect(style('totalLoss')).toMatchObject({ color: 'c-total', stroke: 'solid', tag: null });
-    expect(style('norm:a')).toEqual({ color: 'pal-0', stroke: 'dashed', tag: 'decay dropped', tagClass: 'decay-dropped' });
+    expect(style('totalLoss')).toMatchObject({ color: 'c-total', stroke: 'dashed', tag: null });
+    expect(style('norm:a')).toEqual({ color: 'pal-0', stroke: 'dashed', z: 0, tag: 'decay dropped', tagClass: 'decay-dropped' });
     expect(styleClass(style('norm:a'))).toBe('pal-0 dashed');
     expect(style('norm:b')).toMatchObject({ color: 'pal-1', stroke: 'solid', tag: 'no decay' });
     // Past MANY_LAYERS the colour tells the verdict, not the layer.

@@ -40,6 +40,7 @@ class ScriptPanel implements vscode.Disposable {
       cspSource: this.panel.webview.cspSource,
       nonce: randomBytes(18).toString('base64url'),
       title: `Loss Lens: ${path.basename(this.script)}`,
+      script: this.script,
     });
   }
 

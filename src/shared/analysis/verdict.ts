@@ -2,7 +2,6 @@ import { formatFactor, formatInt } from '../format';
 import { primaryObjective, type RunState } from '../model/run-state';
 import { ADAPTIVE_OPTIMIZERS, decayPerStep } from './decay';
 import type { Finding } from './finding';
-import { firstNonFinite } from './rules';
 import { collectTerms, type TermView } from './terms';
 
 /**
@@ -34,7 +33,14 @@ export interface VerdictOptions {
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
 
 /** Penalties a training step saw, by how often they reached the minimized loss. */
-export function penaltyCounts(terms: readonly TermView[]): { total: number; never: number; sometimes: number; always: number } {
+export interface PenaltyCounts {
+  total: number;
+  never: number;
+  sometimes: number;
+  always: number;
+}
+
+export function penaltyCounts(terms: readonly TermView[]): PenaltyCounts {
   const penalties = terms.filter((t) => t.collection === 'regularization' && t.objective !== null && t.stepsObserved > 0);
   const never = penalties.filter((t) => t.stepsInLoss === 0).length;
   const always = penalties.filter((t) => t.stepsInLoss === t.stepsObserved).length;
@@ -67,8 +73,9 @@ function headlineOf(state: RunState, terms: readonly TermView[], findings: reado
     if (running) return { headline: 'No verdict yet: it comes with the first optimizer step.', tone: 'pending' };
     return { headline: 'The script ran without a single optimizer step: there is no loss to check.', tone: 'error' };
   }
-  const nonFinite = firstNonFinite(state);
-  const nonFiniteText = nonFinite ? `The loss is non-finite from step ${formatInt(nonFinite.step)}: every step after it is meaningless.` : null;
+  // The finding already found the step (rules.ts); scanning a long run again on every update would not be cheap.
+  const nonFinite = findings.find((f) => f.ruleId === 'non-finite-loss' && f.step !== null);
+  const nonFiniteText = nonFinite ? `The loss is non-finite from step ${formatInt(nonFinite.step!)}: every step after it is meaningless.` : null;
   const c = penaltyCounts(terms);
   let first: string;
   let tone: VerdictTone;

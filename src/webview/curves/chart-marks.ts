@@ -93,3 +93,24 @@ export function crosshairMark(line: Sel<SVGLineElement>, px: number | null, heig
   if (px === null) line.attr('display', 'none');
   else line.attr('display', null).attr('x1', px).attr('x2', px).attr('y1', 0).attr('y2', height);
 }
+
+export interface ChartRule {
+  id: string;
+  y: number;
+  label: string;
+}
+
+/** Horizontal reference lines across the plot, each with its label at the left end. */
+export function rulesMark(g: Sel<SVGGElement>, rules: readonly ChartRule[], y: YScale, size: PlotSize): void {
+  g.selectAll<SVGGElement, ChartRule>('g.ll-rule')
+    .data(rules.filter((r) => Number.isFinite(y(r.y))), (d) => d.id)
+    .join((enter) => {
+      const r = enter.append('g').attr('class', 'll-rule');
+      r.append('line');
+      r.append('text').attr('x', 4).attr('dy', '-0.3em');
+      return r;
+    })
+    .attr('transform', (d) => `translate(0,${y(d.y)})`)
+    .call((r) => r.select('line').attr('x1', 0).attr('x2', size.width))
+    .call((r) => r.select('text').text((d) => d.label));
+}

@@ -1,9 +1,11 @@
 import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3';
-import { formatInt, formatNumber } from '../../shared/format';
+import { displaySafe, formatInt, formatNumber } from '../../shared/format';
 import type { CurvePoints } from '../../shared/series/downsample';
 import { el, sel, type Sel } from '../dom';
-import { curvesExtent, linePaths, nearestRow, nonFiniteBands, visibleRows, yDomain, type DrawnCurve } from './chart-data';
-import { axesMark, bandsMark, crosshairMark, gridMark, linesMark, nonFiniteMarkersMark, nowMark } from './chart-marks';
+import { curvesExtent, linePaths, nearestRow, nonFiniteBands, visibleRows, yDomain, type DrawnCurve, type LineRow } from './chart-data';
+import { axesMark, bandsMark, crosshairMark, gridMark, linesMark, nonFiniteMarkersMark, nowMark, rulesMark, type ChartRule } from './chart-marks';
+
+export type { ChartRule } from './chart-marks';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MARGIN = { top: 14, right: 16, bottom: 26, left: 58 };
@@ -27,6 +29,8 @@ export interface ChartFrame {
   currentStep: number | null;
   /** Step under the crosshair, shared by every chart. */
   crosshair: number | null;
+  /** Horizontal reference lines (a section's "no decay" level, say). */
+  rules?: ChartRule[];
 }
 
 export interface ChartHooks {
@@ -54,6 +58,9 @@ export class Chart {
   private y: ScaleContinuousNumeric<number, number> = scaleLinear();
   private frame: ChartFrame | null = null;
   private pointerStep: number | null = null;
+  private pointerY: number | null = null;
+  /** The curve under the pointer, highlighted and named beside it. */
+  hovered: string | null = null;
   /** Points drawn in the last frame, per curve id: what the tests compare with the data. */
   lastPoints = new Map<string, { raw: CurvePoints; smooth: CurvePoints | null }>();
 
@@ -74,11 +81,13 @@ export class Chart {
     this.plot.append('g').attr('class', 'll-axis ll-axis-y');
     const clipped = this.plot.append('g').attr('class', 'll-clipped').attr('clip-path', `url(#${clipId})`);
     clipped.append('g').attr('class', 'll-bands');
+    clipped.append('g').attr('class', 'll-rules');
     clipped.append('g').attr('class', 'll-lines');
     clipped.append('line').attr('class', 'll-now');
     clipped.append('line').attr('class', 'll-crosshair');
     clipped.append('g').attr('class', 'll-markers');
     this.plot.append('text').attr('class', 'll-now-label');
+    this.plot.append('text').attr('class', 'll-line-label').attr('display', 'none');
     const overlay = this.plot.append('rect').attr('class', 'll-overlay').attr('tabindex', 0).attr('role', 'slider');
     overlay.attr('aria-label', `${title}: arrow keys move the crosshair, + and − zoom, 0 resets`);
     this.readout = el(this.root, 'figcaption', 'll-readout');
@@ -86,11 +95,17 @@ export class Chart {
 
     const node = overlay.node()!;
     node.addEventListener('pointermove', (e) => {
-      const [px] = this.pointer(e);
+      const [px, py] = this.pointer(e);
       this.pointerStep = this.x.invert(px);
+      this.pointerY = py;
       this.hooks.crosshair(this.pointerStep);
+      this.updateHover();
     });
-    node.addEventListener('pointerleave', () => this.hooks.crosshair(null));
+    node.addEventListener('pointerleave', () => {
+      this.pointerY = null;
+      this.hooks.crosshair(null);
+      this.updateHover();
+    });
     node.addEventListener(
       'wheel',
       (e) => {
@@ -177,7 +192,9 @@ export class Chart {
     nonFiniteMarkersMark(this.plot.select('g.ll-markers'), bands);
     const now = frame.currentStep;
     nowMark(this.plot, now, now !== null && now >= frame.x0 && now <= frame.x1, this.x, size);
+    rulesMark(this.plot.select('g.ll-rules'), frame.rules ?? [], this.y, size);
     this.drawCrosshair();
+    this.updateHover();
   }
 
   private drawCrosshair(): void {
@@ -203,6 +220,36 @@ export class Chart {
       if (f.smoothing > 0 && c.curve.ema.synced > i) el(item, 'span', 'll-readout-smooth', `smoothed ${exact(c.curve.smooth.valueAt(i))}`);
     }
     if (rows.length > READOUT_ROWS) el(this.readout, 'span', 'll-more', `+${rows.length - READOUT_ROWS} more`);
+  }
+
+  /**
+   * Name the line nearest the pointer (within 24 px, at the crosshair's step): with hundreds of layers a
+   * legend cannot tell which line is which, the pointer can.
+   */
+  private updateHover(): void {
+    const f = this.frame;
+    let best: { id: string; label: string; x: number; y: number; d: number } | null = null;
+    if (f && this.pointerY !== null && f.crosshair !== null && f.steps.length) {
+      const i = nearestRow(f.steps, f.crosshair);
+      for (const c of f.curves) {
+        const v = f.smoothing > 0 && c.curve.ema.synced > i ? c.curve.smooth.valueAt(i) : c.curve.valueAt(i);
+        if (v === null || !Number.isFinite(v) || (f.log && v <= 0)) continue;
+        const y = this.y(v);
+        const d = Math.abs(y - this.pointerY);
+        if (d <= 24 && (!best || d < best.d)) best = { id: c.curve.id, label: c.curve.label, x: this.x(f.steps[i]), y, d };
+      }
+    }
+    this.hovered = best?.id ?? null;
+    this.plot.select('g.ll-lines').selectAll<SVGPathElement, LineRow>('path').classed('hovered', (d) => best !== null && d.id.startsWith(`${best.id}:`));
+    const label = this.plot.select('text.ll-line-label').attr('display', best ? null : 'none');
+    if (best) {
+      const right = best.x > this.plotWidth * 0.6;
+      label
+        .attr('x', best.x + (right ? -8 : 8))
+        .attr('y', best.y - 6)
+        .attr('text-anchor', right ? 'end' : 'start')
+        .text(displaySafe(best.label));
+    }
   }
 
   setCrosshair(step: number | null): void {

@@ -1,12 +1,15 @@
 import type { DecayStatus } from '../../shared/analysis/terms';
-import type { Series } from '../../shared/model/run-state';
-import { CurveSet, type Curve } from '../../shared/series/curve-set';
-import { button, el, panelSection } from '../dom';
+import type { PenaltyCounts } from '../../shared/analysis/verdict';
 import { formatInt } from '../../shared/format';
+import type { Series } from '../../shared/model/run-state';
+import { CurveSet } from '../../shared/series/curve-set';
+import { button, el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
-import { Chart, type ChartCurve } from './chart';
+import { Chart, type ChartHooks } from './chart';
 import { renderCurveLegend } from './curve-legend';
-import { curveStyle, styleClass, type StyleContext } from './curve-style';
+import { SECTIONS, type SectionContent, type SectionDef } from './curve-sections';
+import { drawOrder, styleClass } from './curve-style';
+import { clampDomain, fullRange, zoomDomain, type StepDomain } from './step-domain';
 
 export interface CurvesInput {
   objective: number | null;
@@ -14,6 +17,7 @@ export interface CurvesInput {
   series: Series | null;
   layerOf: (weightId: string) => string;
   decayOf: (layer: string) => DecayStatus;
+  penalties: PenaltyCounts;
 }
 
 export interface CurvesCallbacks {
@@ -23,28 +27,37 @@ export interface CurvesCallbacks {
   exportJson(): void;
 }
 
+/** One section on screen: its chart, its legend, and what it showed last. */
+interface SectionView {
+  def: SectionDef;
+  chart: Chart;
+  legend: HTMLElement;
+  notes: HTMLElement;
+  count: HTMLElement | null;
+  content: SectionContent | null;
+  legendKey: string;
+}
 
 /**
- * Training curves: total / data / regularization loss, and the per-layer weight norms, sharing one
- * step axis, one crosshair and one zoom. Appends only re-index the new rows and schedule one draw per
- * animation frame, however many steps arrived.
+ * Training curves: one chart per section (curve-sections.ts), sharing one step axis, one crosshair and one
+ * zoom. Appends only index the new rows of the curves on screen and schedule one draw per animation frame,
+ * however many steps arrived.
  */
 export class CurvesPanel {
   readonly root: HTMLElement;
-  readonly lossChart: Chart;
-  readonly normChart: Chart;
+  private readonly sections: SectionView[] = [];
   private readonly smoothInput: HTMLInputElement;
   private readonly smoothValue: HTMLElement;
   private readonly logBox: HTMLInputElement;
   private readonly objectiveSelect: HTMLSelectElement;
-  private readonly lossLegend: HTMLElement;
-  private readonly normLegend: HTMLElement;
   private readonly empty: HTMLElement;
   private input: CurvesInput | null = null;
   private set: CurveSet | null = null;
   private crosshair: number | null = null;
   private frameRequested = false;
-  private legendKey = '';
+  private forceNext = false;
+  private drawnRows = 0;
+  private drawnAt = 0;
   private chartWidth = 0;
   /** Duration of the last draw (sync + downsample + paths), for the benchmark. */
   lastDrawMs = 0;
@@ -79,8 +92,7 @@ export class CurvesPanel {
       this.ui.smoothing = Number(this.smoothInput.value);
       this.smoothValue.textContent = this.ui.smoothing.toFixed(2);
       this.set?.setSmoothing(this.ui.smoothing);
-      this.requestDraw();
-      this.callbacks.stateChanged();
+      this.changed();
     });
     const logLabel = el(tools, 'label', 'll-check');
     this.logBox = el(logLabel, 'input');
@@ -89,8 +101,7 @@ export class CurvesPanel {
     el(logLabel, 'span', '', 'Log scale');
     this.logBox.addEventListener('change', () => {
       this.ui.logScale = this.logBox.checked;
-      this.requestDraw();
-      this.callbacks.stateChanged();
+      this.changed();
     });
     button(tools, 'Reset zoom', 'Show every step and follow the run', () => this.setDomain(null));
     button(tools, 'CSV', 'Export the curves as CSV', () => this.callbacks.exportCsv());
@@ -98,20 +109,19 @@ export class CurvesPanel {
 
     this.empty = el(this.root, 'p', 'll-empty', 'No optimizer step yet: the curves start with the first one.');
     const charts = el(this.root, 'div', 'll-charts');
-    const hooks = {
-      crosshair: (step: number | null) => this.setCrosshair(step),
-      zoomBy: (factor: number, around: number) => this.zoomBy(factor, around),
-      panBy: (steps: number) => this.panBy(steps),
+    const hooks: ChartHooks = {
+      crosshair: (step) => this.setCrosshair(step),
+      zoomBy: (factor, around) => {
+        const d = this.domain();
+        if (d) this.setDomain(zoomDomain(d, factor, around));
+      },
+      panBy: (steps) => {
+        const d = this.domain();
+        if (d && this.ui.xDomain) this.setDomain([d[0] + steps, d[1] + steps]);
+      },
       resetZoom: () => this.setDomain(null),
     };
-    const lossBox = el(charts, 'div', 'll-chart-box');
-    el(lossBox, 'h3', 'll-chart-title', 'Loss');
-    this.lossLegend = el(lossBox, 'div', 'll-chart-legend');
-    this.lossChart = new Chart(lossBox, 'Loss', hooks);
-    const normBox = el(charts, 'div', 'll-chart-box');
-    el(normBox, 'h3', 'll-chart-title', 'Weight norm per layer ‖w‖');
-    this.normLegend = el(normBox, 'div', 'll-chart-legend');
-    this.normChart = new Chart(normBox, 'Weight norms', hooks);
+    for (const def of SECTIONS) this.sections.push(this.buildSection(charts, def, hooks));
     // Width comes from the observer: reading clientWidth while drawing would force a layout every frame.
     new ResizeObserver((entries) => {
       const box = entries[0]?.target.querySelector('.ll-chart-box');
@@ -121,6 +131,43 @@ export class CurvesPanel {
         this.requestDraw();
       }
     }).observe(charts);
+  }
+
+  private buildSection(parent: HTMLElement, def: SectionDef, hooks: ChartHooks): SectionView {
+    const box = el(parent, 'div', `ll-chart-box ll-section-${def.id}`);
+    el(box, 'h3', 'll-chart-title', def.title);
+    let count: HTMLElement | null = null;
+    if (def.filterable) {
+      const tools = el(box, 'div', 'll-section-tools');
+      const filter = el(tools, 'input', 'll-input ll-norm-filter');
+      filter.type = 'search';
+      filter.placeholder = 'Filter layers';
+      filter.setAttribute('aria-label', `Filter the ${def.chartLabel.toLowerCase()} by layer name`);
+      filter.value = this.ui.normFilter;
+      filter.addEventListener('input', () => {
+        this.ui.normFilter = filter.value;
+        this.changed();
+      });
+      const all = button(tools, '', 'Show every layer, not only those that changed most', () => {
+        this.ui.allNorms = !this.ui.allNorms;
+        this.changed();
+      });
+      all.classList.add('ll-show-all');
+      count = el(tools, 'span', 'll-section-count');
+      count.setAttribute('aria-live', 'polite');
+    }
+    const legend = el(box, 'div', 'll-chart-legend');
+    const notes = el(box, 'div', 'll-legend-notes');
+    return { def, chart: new Chart(box, def.chartLabel, hooks), legend, notes, count, content: null, legendKey: '' };
+  }
+
+  /** The loss chart and the weight-norm chart (the tests and the benchmark read their points). */
+  get lossChart(): Chart {
+    return this.sections[0].chart;
+  }
+
+  get normChart(): Chart {
+    return this.sections[1].chart;
   }
 
   whenDrawn(): Promise<void> {
@@ -134,19 +181,20 @@ export class CurvesPanel {
   setInput(input: CurvesInput): void {
     const seriesChanged = input.series !== this.input?.series;
     this.input = input;
-    if (seriesChanged) {
-      this.set = input.series ? new CurveSet(input.series, input.layerOf, this.ui.smoothing) : null;
-      this.legendKey = '';
-    }
+    if (seriesChanged) this.set = input.series ? new CurveSet(input.series, input.layerOf, this.ui.smoothing) : null;
     this.objectiveSelect.hidden = input.objectives.length < 2;
     if (input.objectives.length >= 2 && this.objectiveSelect.options.length !== input.objectives.length) {
       this.objectiveSelect.replaceChildren();
-      for (const o of input.objectives) {
-        const opt = el(this.objectiveSelect, 'option', '', `objective ${o}`);
-        opt.value = String(o);
-      }
+      for (const o of input.objectives) el(this.objectiveSelect, 'option', '', `objective ${o}`).value = String(o);
     }
     if (input.objective !== null) this.objectiveSelect.value = String(input.objective);
+    this.requestDraw();
+  }
+
+  /** The penalties' verdicts moved (new steps): the loss legend's notes may change. */
+  setPenalties(penalties: PenaltyCounts): void {
+    if (!this.input || JSON.stringify(penalties) === JSON.stringify(this.input.penalties)) return;
+    this.input = { ...this.input, penalties };
     this.requestDraw();
   }
 
@@ -160,9 +208,11 @@ export class CurvesPanel {
     this.schedule(true);
   }
 
-  private forceNext = false;
-  private drawnRows = 0;
-  private drawnAt = 0;
+  /** A view choice changed: draw it and remember it. */
+  private changed(): void {
+    this.requestDraw();
+    this.callbacks.stateChanged();
+  }
 
   private schedule(force: boolean): void {
     this.forceNext ||= force;
@@ -174,9 +224,16 @@ export class CurvesPanel {
       const force = this.forceNext;
       this.forceNext = false;
       if (force || this.worthDrawing()) this.draw();
-      else this.set?.sync();
+      else this.indexShown();
       this.lastFrameMs = performance.now() - t0;
     });
+  }
+
+  /** Index the appended rows of the curves on screen only (hidden ones catch up when they are shown). */
+  private indexShown(): void {
+    if (!this.set) return;
+    this.set.refresh();
+    for (const s of this.sections) if (s.content) this.set.syncCurves(s.content.curves.map((c) => c.curve));
   }
 
   /**
@@ -191,64 +248,19 @@ export class CurvesPanel {
     return rows - this.drawnRows >= perPixel || performance.now() - this.drawnAt > 250;
   }
 
-  private stepRange(): [number, number] | null {
-    const steps = this.set?.series.step;
-    if (!steps || steps.length === 0) return null;
-    const first = steps[0];
-    const last = steps[steps.length - 1];
-    return first === last ? [first - 0.5, last + 0.5] : [first, last];
+  private domain(): StepDomain | null {
+    const full = this.set ? fullRange(this.set.series.step) : null;
+    return full ? this.ui.xDomain ?? full : null;
   }
 
-  private domain(): [number, number] | null {
-    const full = this.stepRange();
-    if (!full) return null;
-    return this.ui.xDomain ?? full;
-  }
-
-  private setDomain(d: [number, number] | null): void {
-    const full = this.stepRange();
-    if (d && full) {
-      const span = Math.max(2, Math.min(d[1] - d[0], full[1] - full[0]));
-      let a = Math.max(full[0], d[0]);
-      let b = a + span;
-      if (b > full[1]) {
-        b = full[1];
-        a = b - span;
-      }
-      d = a <= full[0] && b >= full[1] ? null : [a, b];
-    }
-    this.ui.xDomain = d;
-    this.requestDraw();
-    this.callbacks.stateChanged();
-  }
-
-  private zoomBy(factor: number, around: number): void {
-    const d = this.domain();
-    if (!d) return;
-    this.setDomain([around + (d[0] - around) * factor, around + (d[1] - around) * factor]);
-  }
-
-  private panBy(steps: number): void {
-    const d = this.domain();
-    if (!d || !this.ui.xDomain) return;
-    this.setDomain([d[0] + steps, d[1] + steps]);
+  private setDomain(d: StepDomain | null): void {
+    this.ui.xDomain = clampDomain(d, this.set ? fullRange(this.set.series.step) : null);
+    this.changed();
   }
 
   private setCrosshair(step: number | null): void {
     this.crosshair = step;
-    this.lossChart.setCrosshair(step);
-    this.normChart.setCrosshair(step);
-  }
-
-  private styleContext(): StyleContext {
-    const norms = this.set?.curves.filter((c) => c.group === 'norm') ?? [];
-    const index = new Map(norms.map((c, i) => [c.id, i]));
-    return { decayOf: this.input!.decayOf, normIndex: (id) => index.get(id) ?? 0, normCount: norms.length };
-  }
-
-  private chartCurves(curves: Curve[], ctx: StyleContext): ChartCurve[] {
-    const hidden = new Set(this.ui.hidden);
-    return curves.filter((c) => !hidden.has(c.id)).map((c) => ({ curve: c, cls: styleClass(curveStyle(c, ctx)), markNonFinite: true }));
+    for (const s of this.sections) s.chart.setCrosshair(step);
   }
 
   private toggleCurve(id: string): void {
@@ -256,21 +268,26 @@ export class CurvesPanel {
     if (h.has(id)) h.delete(id);
     else h.add(id);
     this.ui.hidden = [...h];
-    this.requestDraw();
-    this.callbacks.stateChanged();
+    this.changed();
   }
 
-  private renderLegends(ctx: StyleContext): void {
-    const set = this.set;
-    if (!set) return;
-    const key = set.curves.map((c) => c.id).join('|') + '#' + this.ui.hidden.join('|');
-    if (key === this.legendKey) return;
-    this.legendKey = key;
+  private renderLegend(s: SectionView, content: SectionContent): void {
     const hidden = new Set(this.ui.hidden);
-    const entries = (group: Curve['group']) =>
-      set.curves.filter((c) => c.group === group).map((curve) => ({ curve, style: curveStyle(curve, ctx), hidden: hidden.has(curve.id) }));
-    renderCurveLegend(this.lossLegend, entries('loss'), (id) => this.toggleCurve(id));
-    renderCurveLegend(this.normLegend, entries('norm'), (id) => this.toggleCurve(id));
+    const key = JSON.stringify([content.curves.map((c) => [c.curve.id, c.curve.label, c.style]), this.ui.hidden, content.notes]);
+    if (s.count && content.selection) {
+      const sel = content.selection;
+      s.count.textContent = `${formatInt(sel.shown.length)} of ${formatInt(sel.total)} layers`;
+      const all = s.legend.parentElement!.querySelector<HTMLButtonElement>('.ll-show-all')!;
+      all.textContent = this.ui.allNorms ? 'Show fewer' : 'Show all';
+      all.setAttribute('aria-pressed', String(this.ui.allNorms));
+      all.hidden = sel.total <= sel.shown.length && !this.ui.allNorms;
+    }
+    if (key === s.legendKey) return;
+    s.legendKey = key;
+    const entries = content.curves.map((c) => ({ curve: c.curve, style: c.style, hidden: hidden.has(c.curve.id) }));
+    renderCurveLegend(s.legend, entries, (id) => this.toggleCurve(id));
+    s.notes.replaceChildren();
+    for (const n of content.notes) el(s.notes, 'span', 'll-legend-note', n);
   }
 
   draw(): void {
@@ -279,25 +296,28 @@ export class CurvesPanel {
     const hasData = !!set && set.length > 0;
     this.empty.hidden = hasData;
     this.root.classList.toggle('no-data', !hasData);
-    if (!set || !hasData) {
+    if (!set || !hasData || !this.input) {
       for (const r of this.drawnResolvers.splice(0)) r();
       return;
     }
     this.draws++;
-    set.sync();
-    const ctx = this.styleContext();
-    this.renderLegends(ctx);
+    set.refresh();
     const d = this.domain()!;
     const steps = set.series.step;
-    const current = steps[steps.length - 1];
     if (this.chartWidth === 0) this.chartWidth = this.lossChart.root.parentElement!.getBoundingClientRect().width || 600;
     const boxW = this.chartWidth - 2;
     const boxH = Math.max(160, Math.min(320, Math.round(boxW * 0.45)));
-    this.lossChart.resize(boxW, boxH);
-    this.normChart.resize(boxW, boxH);
-    const base = { steps, x0: d[0], x1: d[1], log: this.ui.logScale, smoothing: this.ui.smoothing, currentStep: current, crosshair: this.crosshair };
-    this.lossChart.draw({ ...base, curves: this.chartCurves(set.curves.filter((c) => c.group === 'loss'), ctx) });
-    this.normChart.draw({ ...base, curves: this.chartCurves(set.curves.filter((c) => c.group === 'norm'), ctx) });
+    const hidden = new Set(this.ui.hidden);
+    const base = { steps, x0: d[0], x1: d[1], log: this.ui.logScale, smoothing: this.ui.smoothing, currentStep: steps[steps.length - 1], crosshair: this.crosshair };
+    const ctx = { set, decayOf: this.input.decayOf, penalties: this.input.penalties, normFilter: this.ui.normFilter, allNorms: this.ui.allNorms };
+    for (const s of this.sections) {
+      const content = (s.content = s.def.content(ctx));
+      this.renderLegend(s, content);
+      const shown = drawOrder(content.curves.filter((c) => !hidden.has(c.curve.id)));
+      set.syncCurves(shown.map((c) => c.curve));
+      s.chart.resize(boxW, boxH);
+      s.chart.draw({ ...base, curves: shown.map((c) => ({ curve: c.curve, cls: styleClass(c.style), markNonFinite: true })) });
+    }
     this.root.setAttribute('data-steps', String(steps.length));
     this.root.setAttribute('aria-description', `${formatInt(steps.length)} steps`);
     this.lastDrawMs = performance.now() - t0;

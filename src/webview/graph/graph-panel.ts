@@ -6,16 +6,25 @@ import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
 import { el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
-import type { LayoutResult } from './dagre-layout';
+import { canvasMeasure } from './canvas-measure';
+import type { LayoutDirection, LayoutResult } from './dagre-layout';
+import { chooseDirection } from './direction';
 import { renderGraphLegend } from './graph-legend';
 import { findTarget, matchNodes, matchOrder } from './graph-search';
 import { buildGraphToolbar, type GraphToolbar } from './graph-toolbar';
 import { GraphViewport } from './graph-viewport';
 import { HoverCard } from './hover-card';
 import { LayoutClient } from './layout-client';
-import { layoutJob } from './layout-job';
+import { layoutJob, nodeSizes } from './layout-job';
+import { nodeWidth, type TextMeasure } from './node-size';
 import { placeGraph, type Bounds, type PlacedGraph, type PlacedNode } from './place-graph';
-import { nodeWidth, renderGraph } from './render-graph';
+import { renderGraph } from './render-graph';
+import { fitHeight } from './viewport-math';
+
+/** The drawing is at most this share of the window tall (and at least MIN_BODY px): the curves stay in reach. */
+const BODY_SHARE = 0.64;
+const MIN_BODY = 260;
+const MAX_BODY = 1000;
 
 export interface GraphInput {
   graph: LossGraph | null;
@@ -29,20 +38,24 @@ export interface GraphPanelCallbacks {
   stateChanged(): void;
   exportSvg(svg: SVGSVGElement, bounds: Bounds): void;
   exportPng(svg: SVGSVGElement, bounds: Bounds): void;
+  /** A layout was drawn (the first one with nodes is "first graph drawn" in the e2e's timings). */
+  rendered?(nodes: number): void;
 }
 
 /**
- * The loss-graph panel: what is shown (view graph, expansions, folding, selection, search) and when it is
- * laid out again. The drawing, toolbar, legend and hover card are their own modules.
+ * The loss-graph panel: what is shown (view graph, expansions, folding, direction, selection, search) and
+ * when it is laid out again. The drawing, toolbar, legend and hover card are their own modules.
  */
 export class GraphPanel {
   readonly root: HTMLElement;
   private readonly drawing: GraphViewport;
+  private readonly body: HTMLElement;
   private readonly legend: HTMLElement;
   private readonly status: HTMLElement;
   private readonly hoverCard: HoverCard;
   private readonly toolbar: GraphToolbar;
   private readonly layoutClient = new LayoutClient();
+  private measure: TextMeasure | null = null;
 
   private input: GraphInput | null = null;
   private groups: GraphGroups | null = null;
@@ -57,6 +70,8 @@ export class GraphPanel {
   private rebuildStarted = 0;
   private renderedResolvers: Array<() => void> = [];
   private fitAfterLayout = false;
+  /** The direction the last layout used. */
+  direction: LayoutDirection = 'LR';
   /** The host's default for folding repeated blocks, used until the user ticks the box. */
   foldSetting: 'auto' | 'always' | 'never' = 'auto';
 
@@ -67,7 +82,7 @@ export class GraphPanel {
   ) {
     const { root, tools } = panelSection(parent, 'll-graph', 'll-graph-title', 'Loss graph', 'Loss graph tools');
     this.root = root;
-    this.toolbar = buildGraphToolbar(tools, { search: ui.search, fold: ui.collapseRepeats ?? false }, {
+    this.toolbar = buildGraphToolbar(tools, { search: ui.search, fold: ui.collapseRepeats ?? false, direction: ui.direction }, {
       search: (q) => {
         this.ui.search = q;
         this.searchCursor = -1;
@@ -76,19 +91,22 @@ export class GraphPanel {
       },
       nextMatch: (dir) => this.nextMatch(dir),
       fit: () => this.fit(true),
+      zoom: (f) => this.drawing.zoomBy(f),
+      direction: (d) => {
+        this.ui.direction = d;
+        this.relayout();
+      },
       expandAll: () => this.setExpanded(this.allExpandable()),
       collapse: () => this.setExpanded([]),
       fold: (on) => {
         this.ui.collapseRepeats = on;
         this.ui.expanded = this.ui.expanded.filter((id) => !isBlockGroupId(id));
-        this.fitAfterLayout = true;
-        this.rebuild();
-        this.callbacks.stateChanged();
+        this.relayout();
       },
       exportSvg: () => this.placed && this.callbacks.exportSvg(this.drawing.node, this.placed.bounds),
       exportPng: () => this.placed && this.callbacks.exportPng(this.drawing.node, this.placed.bounds),
     });
-    const body = el(this.root, 'div', 'll-graph-body');
+    const body = (this.body = el(this.root, 'div', 'll-graph-body'));
     this.drawing = new GraphViewport(body, (t) => {
       this.ui.transform = t;
       this.callbacks.stateChanged();
@@ -99,6 +117,10 @@ export class GraphPanel {
     this.legend = el(this.root, 'div', 'll-legend');
     this.legend.setAttribute('aria-label', 'Legend');
     this.hoverCard = new HoverCard(body);
+    // A panel that changes shape may want the other direction ('auto' only; a layout is not cheap).
+    new ResizeObserver(() => {
+      if (this.ui.direction === 'auto' && this.view && this.placed && this.pickDirection(this.view) !== this.direction) this.relayout(false);
+    }).observe(body);
   }
 
   /** Resolves after the next completed render (tests and the benchmark wait on it). */
@@ -108,6 +130,10 @@ export class GraphPanel {
 
   private rendered(): void {
     for (const r of this.renderedResolvers.splice(0)) r();
+  }
+
+  private textMeasure(): TextMeasure {
+    return (this.measure ??= canvasMeasure(this.drawing.node));
   }
 
   setInput(input: GraphInput): void {
@@ -149,15 +175,32 @@ export class GraphPanel {
     return (this.groups?.layerOrder.length ?? 0) > 40;
   }
 
+  private maxBodyHeight(): number {
+    const win = this.root.ownerDocument.defaultView!;
+    return Math.round(Math.min(MAX_BODY, Math.max(MIN_BODY + 80, win.innerHeight * BODY_SHARE)));
+  }
+
+  /** Chosen for the tallest the drawing may be, not its current height, which fit() shrinks to the graph. */
+  private pickDirection(view: ViewGraph): LayoutDirection {
+    if (this.ui.direction !== 'auto') return this.ui.direction;
+    const box = { width: this.drawing.box().width, height: this.maxBodyHeight() };
+    return chooseDirection(view, nodeSizes(view, (n) => nodeWidth(n, this.textMeasure())), box);
+  }
+
   private allExpandable(): string[] {
     return this.groups ? expandableIds(this.groups, this.view?.blocks ?? []) : [];
   }
 
   private setExpanded(ids: string[]): void {
     this.ui.expanded = ids;
+    this.relayout();
+  }
+
+  /** The structure or the direction changed by the user's hand: lay out again and fit. */
+  private relayout(save = true): void {
     this.fitAfterLayout = true;
     this.rebuild();
-    this.callbacks.stateChanged();
+    if (save) this.callbacks.stateChanged();
   }
 
   private toggle(node: PlacedNode): void {
@@ -186,7 +229,9 @@ export class GraphPanel {
     this.view = view;
     this.toolbar.foldBox.checked = this.folding();
     this.lastTimings.viewMs = performance.now() - t0;
-    const job = layoutJob(view, nodeWidth);
+    const m = this.textMeasure();
+    const sizes = nodeSizes(view, (n) => nodeWidth(n, m));
+    const job = layoutJob(view, sizes, this.pickDirection(view), m);
     if (this.layoutCache?.key === job.key) {
       this.place(view, this.layoutCache.result, job.sizes, focusGroup);
       return;
@@ -213,15 +258,17 @@ export class GraphPanel {
 
   private place(view: ViewGraph, result: LayoutResult, sizes: Map<string, [number, number]>, focusGroup?: string): void {
     const t0 = performance.now();
-    this.placed = placeGraph(view, result, sizes, this.groups!);
-    const nodes = this.placed.nodes;
+    const placed = (this.placed = placeGraph(view, result, sizes, this.groups!));
+    this.direction = placed.direction;
+    this.drawing.bounds = placed.bounds;
+    this.root.setAttribute('data-direction', placed.direction);
     this.redraw();
     this.lastTimings.renderMs = performance.now() - t0;
     this.lastTimings.totalMs = performance.now() - this.rebuildStarted;
-    this.lastTimings.nodes = nodes.length;
+    this.lastTimings.nodes = placed.nodes.length;
     this.status.textContent = '';
     this.root.setAttribute('aria-busy', 'false');
-    this.drawing.svg.attr('aria-label', `Loss graph: ${nodes.length} nodes; Tab moves between them`);
+    this.drawing.svg.attr('aria-label', `Loss graph: ${placed.nodes.length} nodes; Tab moves between them`);
     this.renderLegend();
     if (!this.restoredTransform && this.ui.transform) {
       this.restoredTransform = true;
@@ -229,11 +276,12 @@ export class GraphPanel {
     } else if (!this.restoredTransform || this.fitAfterLayout) {
       this.restoredTransform = true;
       this.fitAfterLayout = false;
-      this.fit(false, true);
+      this.fit(false);
     } else if (focusGroup) {
-      const n = nodes.find((x) => x.id === focusGroup || x.group === focusGroup || x.parent === focusGroup);
+      const n = placed.nodes.find((x) => x.id === focusGroup || x.group === focusGroup || x.parent === focusGroup);
       if (n) this.centerOn(n, false);
     }
+    this.callbacks.rendered?.(placed.nodes.length);
     this.rendered();
   }
 
@@ -251,8 +299,11 @@ export class GraphPanel {
         activate: (n) => this.activate(n),
         toggle: (n) => this.toggle(n),
         hover: (n, anchor) => (n && anchor ? this.hoverCard.show(n, anchor) : this.hoverCard.hide()),
+        // Tab may land on a node out of view: pan to it (its badge included).
+        focused: (n) => this.drawing.reveal({ x: n.x - n.width / 2 - 6, y: n.y - n.height / 2 - 6, width: n.width + 12, height: n.height + 32 }),
       },
       { selected: this.ui.selected, matches, expanded: new Set(this.ui.expanded) },
+      this.textMeasure(),
     );
     this.toolbar.searchCount.textContent = matches ? `${matches.size} match${matches.size === 1 ? '' : 'es'}` : '';
   }
@@ -291,9 +342,13 @@ export class GraphPanel {
     if (focus) (this.drawing.viewport.select(`g.ll-node[data-id="${CSS.escape(n.id)}"]`).node() as SVGGElement | null)?.focus();
   }
 
-  /** Fit the whole graph; the automatic fit (`readable`) keeps labels readable (see fitTransform). */
-  fit(animate: boolean, readable = false): void {
-    if (this.placed) this.drawing.fit(this.placed.bounds, readable, animate);
+  /** Fit the graph at a readable scale; when it is larger than the view, show the minimized loss. */
+  fit(animate: boolean): void {
+    if (!this.placed) return;
+    const width = this.drawing.box().width;
+    if (width > 0) this.body.style.height = `${fitHeight(width, this.maxBodyHeight(), this.placed.bounds, MIN_BODY)}px`;
+    const sink = this.placed.nodes.find((n) => n.isSink) ?? null;
+    this.drawing.fit(this.placed.bounds, sink, animate);
   }
 
   private renderLegend(): void {

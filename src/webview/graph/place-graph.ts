@@ -1,6 +1,6 @@
 import type { GraphGroups } from '../../shared/graph-view/graph-groups';
 import type { ViewEdge, ViewGraph, ViewNode } from '../../shared/graph-view/graph-view';
-import type { LaidOutEdge, LayoutResult } from './dagre-layout';
+import type { LaidOutEdge, LayoutDirection, LayoutResult } from './dagre-layout';
 
 /** A node with its box: x/y are the centre, as dagre gives them. */
 export interface PlacedNode extends ViewNode {
@@ -34,8 +34,12 @@ export interface PlacedGraph {
   nodes: PlacedNode[];
   edges: PlacedEdge[];
   clusters: PlacedCluster[];
-  /** y of the regularization bus under everything; null when no penalty reaches the loss. */
-  busY: number | null;
+  direction: LayoutDirection;
+  /**
+   * Where the regularization bus runs (bus-path.ts): y under everything when the graph runs left to right,
+   * x right of everything when it runs top down; null when no penalty reaches the loss.
+   */
+  bus: number | null;
   bounds: Bounds;
 }
 
@@ -62,8 +66,20 @@ export function placeGraph(view: ViewGraph, result: LayoutResult, sizes: Readonl
     return { ...n, x: c.x, y: c.y - (height - NODE_HEIGHT) / 2, width, height: NODE_HEIGHT };
   });
   const clusters: PlacedCluster[] = Object.entries(result.clusters).map(([id, box]) => ({ id, label: clusterLabel(groups, id), ...box }));
-  const busY = view.edges.some((e) => e.bus) ? result.height + 8 : null;
+  const lr = result.direction === 'LR';
+  const bus = view.edges.some((e) => e.bus) ? (lr ? result.height : result.width) + 8 : null;
   const edges = view.edges.map((e) => ({ ...e, path: result.edges[e.id] ?? null }));
-  const bounds = { x: 0, y: 0, width: Math.max(result.width, 100), height: (busY ?? result.height) + 24 };
-  return { nodes, edges, clusters, busY, bounds };
+  // Room for the bus and its caption: beyond the bus along y (LR), or under the sink (TB).
+  const bounds = lr
+    ? { x: 0, y: 0, width: Math.max(result.width, 100), height: (bus ?? result.height) + 24 }
+    : { x: 0, y: 0, width: Math.max((bus ?? result.width) + 8, 100), height: result.height + 24 };
+  return { nodes, edges, clusters, direction: result.direction, bus, bounds };
+}
+
+/** The nodes in reading order: along the graph, then across it. Tab follows the DOM, so the DOM follows this. */
+export function readingOrder(nodes: readonly PlacedNode[], direction: LayoutDirection): PlacedNode[] {
+  // dagre centres each rank on one line, so the centre says which rank a node is in.
+  const along = (n: PlacedNode) => (direction === 'LR' ? n.x : n.y);
+  const across = (n: PlacedNode) => (direction === 'LR' ? n.y : n.x);
+  return [...nodes].sort((a, b) => Math.round(along(a) - along(b)) || across(a) - across(b));
 }

@@ -67,7 +67,7 @@ export async function openHarness(query = 'autoload=0', viewport = { width: 1400
 export type { Browser };
 
 export function panelFrame(page: Page) {
-  const frame = page.frames().find((f) => f.url().endsWith('/panel.html'));
+  const frame = page.frames().find((f) => f.url() !== 'about:blank' && new URL(f.url()).pathname === '/panel.html');
   if (!frame) throw new Error('panel frame not found');
   return frame;
 }
