@@ -117,7 +117,8 @@ function view<T extends Float64Array | Uint32Array>(bytes: Uint8Array, make: (b:
 
 /** The values of a packed column as a plain array (appends push onto it), or null when it is malformed. */
 export function unpackColumn(p: PackedColumn, length: number): Array<number | null> | null {
-  // Filled by index into a preallocated array: several times faster than Array.from on a typed array.
+  // Filled by index into a preallocated array: about twice as fast as push, and several times faster than
+  // Array.from on a typed array; reads from it are as fast as from a typed array.
   const out = new Array<number | null>(length);
   if ('seq' in p) {
     const [start, delta] = p.seq;
@@ -138,11 +139,12 @@ export function unpackColumn(p: PackedColumn, length: number): Array<number | nu
   }
   const f64 = view(b64.decode(p.f64), (b, o, n) => new Float64Array(b, o, n), 8);
   if (!f64 || f64.length !== length) return null;
-  for (let i = 0; i < length; i++) out[i] = f64[i];
-  if (p.nulls !== undefined) {
-    const nulls = b64.decode(p.nulls);
-    if (nulls.byteLength !== (length + 7) >> 3) return null;
-    for (let i = 0; i < length; i++) if (nulls[i >> 3] & (1 << (i & 7))) out[i] = null;
+  if (p.nulls === undefined) {
+    for (let i = 0; i < length; i++) out[i] = f64[i];
+    return out;
   }
+  const nulls = b64.decode(p.nulls);
+  if (nulls.byteLength !== (length + 7) >> 3) return null;
+  for (let i = 0; i < length; i++) out[i] = nulls[i >> 3] & (1 << (i & 7)) ? null : f64[i];
   return out;
 }

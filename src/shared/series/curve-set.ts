@@ -135,6 +135,21 @@ export class CurveSet {
     }
   }
 
+  /** Build up to `rows` more of the lazily built indexes of these curves; returns the rows still pending. */
+  indexMore(curves: readonly Curve[], rows: number): number {
+    let pending = 0;
+    for (const c of curves) {
+      for (const col of [c.raw, c.smooth]) {
+        if (col.pending > 0 && rows > 0) {
+          const before = col.pending;
+          rows -= before - col.indexMore(rows);
+        }
+        pending += col.pending;
+      }
+    }
+    return pending;
+  }
+
   /** Index rows appended since the last call, in every curve. */
   sync(): void {
     this.refresh();

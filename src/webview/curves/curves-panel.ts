@@ -27,6 +27,9 @@ export interface CurvesCallbacks {
   exportJson(): void;
 }
 
+/** Rows indexed per background slice: a few milliseconds. */
+const INDEX_SLICE_ROWS = 1 << 18;
+
 /** One section on screen: its chart, its legend, and what it showed last. */
 interface SectionView {
   def: SectionDef;
@@ -66,6 +69,7 @@ export class CurvesPanel {
   /** Frames drawn so far (the tests check appends are coalesced). */
   draws = 0;
   private drawnResolvers: Array<() => void> = [];
+  private indexTimer: number | null = null;
 
   constructor(
     parent: HTMLElement,
@@ -323,6 +327,21 @@ export class CurvesPanel {
     this.lastDrawMs = performance.now() - t0;
     this.drawnRows = set.length;
     this.drawnAt = performance.now();
+    this.scheduleIndexing();
     for (const r of this.drawnResolvers.splice(0)) r();
+  }
+
+  /**
+   * After a hydrate of a long run the curves on screen were drawn by scanning their rows; their indexes,
+   * which make zooming and later draws cheap, are built now in slices that keep every frame short.
+   */
+  private scheduleIndexing(): void {
+    if (this.indexTimer !== null || !this.set) return;
+    const shown = this.sections.flatMap((s) => s.content?.curves.map((c) => c.curve) ?? []);
+    if (this.set.indexMore(shown, 0) === 0) return;
+    this.indexTimer = window.setTimeout(() => {
+      this.indexTimer = null;
+      if (this.set && this.set.indexMore(shown, INDEX_SLICE_ROWS) > 0) this.scheduleIndexing();
+    }, 0);
   }
 }
