@@ -144,10 +144,16 @@ describe('search', () => {
 
 describe('hover card', () => {
   const box = { left: 100, top: 50, right: 700, width: 600, height: 400 };
-  it('goes right of the node, and stays inside the drawing', () => {
+  it('goes beside the node, never over it where there is room, and stays inside the drawing', () => {
+    // Right of it, top-aligned.
     expect(cardPosition(box, { left: 200, top: 100, right: 300, width: 100, height: 40 }, { width: 200, height: 100 })).toEqual({ left: 208, top: 50 });
-    // Near the right and bottom edges it is pushed back in, 4 px from them.
-    expect(cardPosition(box, { left: 600, top: 420, right: 690, width: 90, height: 40 }, { width: 200, height: 100 })).toEqual({ left: 396, top: 296 });
+    // No room on the right: left of it; near the bottom, pushed up to 4 px from it.
+    expect(cardPosition(box, { left: 600, top: 420, right: 690, width: 90, height: 40 }, { width: 200, height: 100 })).toEqual({ left: 292, top: 296 });
+    // A card wider than either side: under the node.
+    const wide = { width: 450, height: 100 };
+    const p = cardPosition(box, { left: 350, top: 100, right: 450, width: 100, height: 40 }, wide);
+    expect(p.top).toBe(100 - 50 + 40 + 8);
+    expect(p.left + wide.width).toBeLessThanOrEqual(box.width - 4);
   });
   it('says what a click and a double-click do', () => {
     const { graph } = placed('custom-loop-drops-penalty');

@@ -21,14 +21,18 @@ export interface HarnessSession {
   close(): Promise<void>;
 }
 
-/** A persistent context in a fresh user-data-dir, with the harness served by request interception. */
-export async function openHarness(query = 'autoload=0', viewport = { width: 1400, height: 1100 }): Promise<HarnessSession> {
+/**
+ * A persistent context in a fresh user-data-dir, with the harness served by request interception.
+ * `zoom` 2 is VS Code at 200%: the webview gets half the CSS pixels, drawn at twice the density.
+ */
+export async function openHarness(query = 'autoload=0', viewport = { width: 1400, height: 1100 }, zoom = 1): Promise<HarnessSession> {
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'loss-lens-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport,
+    viewport: { width: Math.round(viewport.width / zoom), height: Math.round(viewport.height / zoom) },
+    deviceScaleFactor: zoom,
   });
   const resolve = createHarnessResolver(ROOT);
   await context.route('**/*', async (route) => {
