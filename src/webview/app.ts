@@ -10,20 +10,12 @@ import { FindingsPanel } from './findings/findings-panel';
 import { GraphPanel } from './graph/graph-panel';
 import { RunHeader } from './header/run-header';
 import type { HostBridge } from './host-bridge';
+import { createMarks, epochNow, markRun, type PanelMarks } from './panel-marks';
 import { defaultUiState, parseUiState, type UiState } from './ui-state';
 import { VerdictPanel } from './verdict/verdict-panel';
 
 /** Refresh term values in the graph, and the verdict, at most this often while steps stream in. */
 const VALUE_REFRESH_MS = 500;
-
-/** When things first happened, as epoch milliseconds (performance.timeOrigin + now): the e2e reads them. */
-export interface PanelMarks {
-  firstContentfulPaint: number | null;
-  firstHydrate: number | null;
-  firstGraph: number | null;
-}
-
-const now = () => performance.timeOrigin + performance.now();
 
 /**
  * The webview application: receives checked host messages, folds runner events into its RunState
@@ -49,7 +41,7 @@ export class App {
   private saveTimer: number | null = null;
   /** Counters the tests and the benchmark read. */
   readonly stats = { messages: 0, rejected: 0, events: 0, hydrates: 0, appends: 0 };
-  readonly marks: PanelMarks = { firstContentfulPaint: null, firstHydrate: null, firstGraph: null };
+  readonly marks: PanelMarks = createMarks();
   /**
    * The last hydrate: check (zod + unpacking the columns), apply (views), the first draw of the curves (its
    * own work), and the total from the message to the drawn curves (the draw waits for an animation frame).
@@ -63,7 +55,6 @@ export class App {
     const saved = parseUiState(bridge.getState());
     this.hadSavedState = saved !== null;
     this.ui = saved ?? defaultUiState(0.6, false);
-    this.watchPaint();
     // The HTML already painted the script's name and "Starting…"; the header takes over the same markup.
     const script = rootEl.getAttribute('data-script') || null;
     rootEl.replaceChildren();
@@ -86,7 +77,7 @@ export class App {
         );
       },
       rendered: (nodes) => {
-        if (nodes > 0 && this.marks.firstGraph === null) this.marks.firstGraph = now();
+        if (nodes > 0 && this.marks.firstGraph === null) this.marks.firstGraph = epochNow();
       },
     });
     this.findingsPanel = new FindingsPanel(main, {
@@ -106,18 +97,6 @@ export class App {
     });
     bridge.onMessage((data) => this.receive(data));
     bridge.post({ type: 'ready', protocol: WEBVIEW_PROTOCOL_VERSION });
-  }
-
-  /** The first contentful paint of this page: the HTML's own markup, before this script ran. */
-  private watchPaint(): void {
-    const take = (entries: PerformanceEntryList) => {
-      const fcp = entries.find((e) => e.name === 'first-contentful-paint');
-      if (fcp && this.marks.firstContentfulPaint === null) this.marks.firstContentfulPaint = performance.timeOrigin + fcp.startTime;
-    };
-    take(performance.getEntriesByType('paint'));
-    if (this.marks.firstContentfulPaint === null && typeof PerformanceObserver === 'function') {
-      new PerformanceObserver((list) => take(list.getEntries())).observe({ type: 'paint', buffered: true });
-    }
   }
 
   private openFinding(f: Finding): void {
@@ -177,7 +156,7 @@ export class App {
     switch (msg.type) {
       case 'hydrate': {
         this.stats.hydrates++;
-        this.marks.firstHydrate ??= now();
+        this.marks.firstHydrate ??= epochNow();
         this.state = msg.run;
         this.findings = msg.findings;
         if (this.ui.script !== msg.run.script) {
@@ -192,6 +171,7 @@ export class App {
         this.objective = null;
         this.rootEl.setAttribute('aria-busy', 'false');
         this.pushAll();
+        markRun(this.marks, this.state);
         return;
       }
       case 'append': {
@@ -205,6 +185,7 @@ export class App {
           if (event.type === 'graph' || event.type === 'layers' || event.type === 'optimizer') structural = true;
           else if (event.type === 'step') steps = true;
         }
+        markRun(this.marks, this.state);
         if (structural) this.pushAll();
         else {
           if (steps) {

@@ -106,7 +106,12 @@ function headlineOf(state: RunState, terms: readonly TermView[], findings: reado
   return { headline: second ? `${first} ${second.text}` : first, tone };
 }
 
-export function verdictOf(state: RunState, findings: readonly Finding[], options: VerdictOptions = {}, terms: readonly TermView[] = collectTerms(state)): Verdict {
+export function verdictOf(
+  state: RunState,
+  findings: readonly Finding[],
+  options: VerdictOptions = {},
+  terms: readonly TermView[] = collectTerms(state),
+): Verdict {
   const { headline, tone } = headlineOf(state, terms, findings);
   const n = options.top ?? 3;
   return {

@@ -73,7 +73,10 @@ const NORMS: SectionDef = {
     const selection = selectNormCurves(all, { decayOf: ctx.decayOf, filter: ctx.normFilter, showAll: ctx.allNorms, length: ctx.set.length });
     const index = new Map(selection.shown.map((c, i) => [c.id, i]));
     const styleCtx: StyleContext = { decayOf: ctx.decayOf, normIndex: (id) => index.get(id) ?? 0, normCount: selection.shown.length };
-    const notes = selection.mode === 'top' ? [`the ${selection.shown.length} of ${selection.total} layers whose norm changed most, and the decayed ones that changed most`] : [];
+    const notes =
+      selection.mode === 'top'
+        ? [`the ${selection.shown.length} of ${selection.total} layers whose norm changed most, and the decayed ones that changed most`]
+        : [];
     return { curves: selection.shown.map((curve) => ({ curve, style: curveStyle(curve, styleCtx) })), notes, selection };
   },
 };

@@ -3,11 +3,12 @@ import type { PenaltyCounts } from '../../shared/analysis/verdict';
 import { formatInt } from '../../shared/format';
 import type { Series } from '../../shared/model/run-state';
 import { CurveSet } from '../../shared/series/curve-set';
-import { button, el, panelSection } from '../dom';
+import { el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
-import { Chart, type ChartHooks } from './chart';
-import { renderCurveLegend } from './curve-legend';
-import { SECTIONS, type SectionContent, type SectionDef } from './curve-sections';
+import type { Chart, ChartHooks } from './chart';
+import { SECTIONS } from './curve-sections';
+import { buildCurvesToolbar } from './curves-toolbar';
+import { SectionView } from './section-view';
 import { drawOrder, styleClass } from './curve-style';
 import { clampDomain, fullRange, zoomDomain, type StepDomain } from './step-domain';
 
@@ -30,17 +31,6 @@ export interface CurvesCallbacks {
 /** Rows indexed per background slice: a few milliseconds. */
 const INDEX_SLICE_ROWS = 1 << 18;
 
-/** One section on screen: its chart, its legend, and what it showed last. */
-interface SectionView {
-  def: SectionDef;
-  chart: Chart;
-  legend: HTMLElement;
-  notes: HTMLElement;
-  count: HTMLElement | null;
-  content: SectionContent | null;
-  legendKey: string;
-}
-
 /**
  * Training curves: one chart per section (curve-sections.ts), sharing one step axis, one crosshair and one
  * zoom. Appends only index the new rows of the curves on screen and schedule one draw per animation frame,
@@ -49,9 +39,6 @@ interface SectionView {
 export class CurvesPanel {
   readonly root: HTMLElement;
   private readonly sections: SectionView[] = [];
-  private readonly smoothInput: HTMLInputElement;
-  private readonly smoothValue: HTMLElement;
-  private readonly logBox: HTMLInputElement;
   private readonly objectiveSelect: HTMLSelectElement;
   private readonly empty: HTMLElement;
   private input: CurvesInput | null = null;
@@ -78,38 +65,21 @@ export class CurvesPanel {
   ) {
     const { root, tools } = panelSection(parent, 'll-curves', 'll-curves-title', 'Training curves', 'Curve tools');
     this.root = root;
-    this.objectiveSelect = el(tools, 'select', 'll-input');
-    this.objectiveSelect.setAttribute('aria-label', 'Objective (variable set) to plot');
-    this.objectiveSelect.hidden = true;
-    this.objectiveSelect.addEventListener('change', () => this.callbacks.objectiveChanged(Number(this.objectiveSelect.value)));
-    const smoothLabel = el(tools, 'label', 'll-slider');
-    el(smoothLabel, 'span', '', 'Smoothing');
-    this.smoothInput = el(smoothLabel, 'input');
-    this.smoothInput.type = 'range';
-    this.smoothInput.min = '0';
-    this.smoothInput.max = '0.99';
-    this.smoothInput.step = '0.01';
-    this.smoothInput.value = String(ui.smoothing);
-    this.smoothInput.setAttribute('aria-label', 'Smoothing weight (exponential moving average)');
-    this.smoothValue = el(smoothLabel, 'span', 'll-slider-value', ui.smoothing.toFixed(2));
-    this.smoothInput.addEventListener('input', () => {
-      this.ui.smoothing = Number(this.smoothInput.value);
-      this.smoothValue.textContent = this.ui.smoothing.toFixed(2);
-      this.set?.setSmoothing(this.ui.smoothing);
-      this.changed();
-    });
-    const logLabel = el(tools, 'label', 'll-check');
-    this.logBox = el(logLabel, 'input');
-    this.logBox.type = 'checkbox';
-    this.logBox.checked = ui.logScale;
-    el(logLabel, 'span', '', 'Log scale');
-    this.logBox.addEventListener('change', () => {
-      this.ui.logScale = this.logBox.checked;
-      this.changed();
-    });
-    button(tools, 'Reset zoom', 'Show every step and follow the run', () => this.setDomain(null));
-    button(tools, 'CSV', 'Export the curves as CSV', () => this.callbacks.exportCsv());
-    button(tools, 'JSON', 'Export the curves as JSON', () => this.callbacks.exportJson());
+    this.objectiveSelect = buildCurvesToolbar(tools, ui, {
+      objective: (o) => this.callbacks.objectiveChanged(o),
+      smoothing: (w) => {
+        this.ui.smoothing = w;
+        this.set?.setSmoothing(w);
+        this.changed();
+      },
+      logScale: (on) => {
+        this.ui.logScale = on;
+        this.changed();
+      },
+      resetZoom: () => this.setDomain(null),
+      exportCsv: () => this.callbacks.exportCsv(),
+      exportJson: () => this.callbacks.exportJson(),
+    }).objectiveSelect;
 
     this.empty = el(this.root, 'p', 'll-empty', 'No optimizer step yet: the curves start with the first one.');
     const charts = el(this.root, 'div', 'll-charts');
@@ -125,7 +95,8 @@ export class CurvesPanel {
       },
       resetZoom: () => this.setDomain(null),
     };
-    for (const def of SECTIONS) this.sections.push(this.buildSection(charts, def, hooks));
+    const actions = { changed: () => this.changed(), toggleCurve: (id: string) => this.toggleCurve(id) };
+    for (const def of SECTIONS) this.sections.push(new SectionView(charts, def, this.ui, hooks, actions));
     // Width comes from the observer: reading clientWidth while drawing would force a layout every frame.
     new ResizeObserver((entries) => {
       const box = entries[0]?.target.querySelector('.ll-chart-box');
@@ -135,34 +106,6 @@ export class CurvesPanel {
         this.requestDraw();
       }
     }).observe(charts);
-  }
-
-  private buildSection(parent: HTMLElement, def: SectionDef, hooks: ChartHooks): SectionView {
-    const box = el(parent, 'div', `ll-chart-box ll-section-${def.id}`);
-    el(box, 'h3', 'll-chart-title', def.title);
-    let count: HTMLElement | null = null;
-    if (def.filterable) {
-      const tools = el(box, 'div', 'll-section-tools');
-      const filter = el(tools, 'input', 'll-input ll-norm-filter');
-      filter.type = 'search';
-      filter.placeholder = 'Filter layers';
-      filter.setAttribute('aria-label', `Filter the ${def.chartLabel.toLowerCase()} by layer name`);
-      filter.value = this.ui.normFilter;
-      filter.addEventListener('input', () => {
-        this.ui.normFilter = filter.value;
-        this.changed();
-      });
-      const all = button(tools, '', 'Show every layer, not only those that changed most', () => {
-        this.ui.allNorms = !this.ui.allNorms;
-        this.changed();
-      });
-      all.classList.add('ll-show-all');
-      count = el(tools, 'span', 'll-section-count');
-      count.setAttribute('aria-live', 'polite');
-    }
-    const legend = el(box, 'div', 'll-chart-legend');
-    const notes = el(box, 'div', 'll-legend-notes');
-    return { def, chart: new Chart(box, def.chartLabel, hooks), legend, notes, count, content: null, legendKey: '' };
   }
 
   /** The loss chart and the weight-norm chart (the tests and the benchmark read their points). */
@@ -275,25 +218,6 @@ export class CurvesPanel {
     this.changed();
   }
 
-  private renderLegend(s: SectionView, content: SectionContent): void {
-    const hidden = new Set(this.ui.hidden);
-    const key = JSON.stringify([content.curves.map((c) => [c.curve.id, c.curve.label, c.style]), this.ui.hidden, content.notes]);
-    if (s.count && content.selection) {
-      const sel = content.selection;
-      s.count.textContent = `${formatInt(sel.shown.length)} of ${formatInt(sel.total)} layers`;
-      const all = s.legend.parentElement!.querySelector<HTMLButtonElement>('.ll-show-all')!;
-      all.textContent = this.ui.allNorms ? 'Show fewer' : 'Show all';
-      all.setAttribute('aria-pressed', String(this.ui.allNorms));
-      all.hidden = sel.total <= sel.shown.length && !this.ui.allNorms;
-    }
-    if (key === s.legendKey) return;
-    s.legendKey = key;
-    const entries = content.curves.map((c) => ({ curve: c.curve, style: c.style, hidden: hidden.has(c.curve.id) }));
-    renderCurveLegend(s.legend, entries, (id) => this.toggleCurve(id));
-    s.notes.replaceChildren();
-    for (const n of content.notes) el(s.notes, 'span', 'll-legend-note', n);
-  }
-
   draw(): void {
     const t0 = performance.now();
     const set = this.set;
@@ -315,8 +239,8 @@ export class CurvesPanel {
     const base = { steps, x0: d[0], x1: d[1], log: this.ui.logScale, smoothing: this.ui.smoothing, currentStep: steps[steps.length - 1], crosshair: this.crosshair };
     const ctx = { set, decayOf: this.input.decayOf, penalties: this.input.penalties, normFilter: this.ui.normFilter, allNorms: this.ui.allNorms };
     for (const s of this.sections) {
-      const content = (s.content = s.def.content(ctx));
-      this.renderLegend(s, content);
+      const content = s.def.content(ctx);
+      s.renderLegend(content);
       const shown = drawOrder(content.curves.filter((c) => !hidden.has(c.curve.id)));
       set.syncCurves(shown.map((c) => c.curve));
       s.chart.resize(boxW, boxH);

@@ -1,3 +1,8 @@
+// Over 300 lines, on purpose: this class is the one place that decides when the graph is rebuilt, laid out,
+// placed and fitted (new data, expansions, folding, direction, a resized panel), and those decisions stay
+// consistent only together. Everything it delegates is a module of its own: graph-viewport (zoom and pan),
+// graph-layouter and layout-job (layouts), place-graph, render-graph, graph-search, graph-toolbar,
+// graph-legend, hover-card.
 import type { TermView } from '../../shared/analysis/terms';
 import { formatInt } from '../../shared/format';
 import { groupGraph, isBlockGroupId, type GraphGroups } from '../../shared/graph-view/graph-groups';
@@ -14,6 +19,7 @@ import { findTarget, matchNodes, matchOrder } from './graph-search';
 import { buildGraphToolbar, type GraphToolbar } from './graph-toolbar';
 import { GraphViewport } from './graph-viewport';
 import { HoverCard } from './hover-card';
+import { GraphLayouter } from './graph-layouter';
 import { LayoutClient } from './layout-client';
 import { layoutJob, nodeSizes } from './layout-job';
 import { nodeWidth, type TextMeasure } from './node-size';
@@ -55,14 +61,13 @@ export class GraphPanel {
   private readonly hoverCard: HoverCard;
   private readonly toolbar: GraphToolbar;
   private readonly layoutClient = new LayoutClient();
+  private readonly layouter = new GraphLayouter(this.layoutClient);
   private measure: TextMeasure | null = null;
 
   private input: GraphInput | null = null;
   private groups: GraphGroups | null = null;
   private view: ViewGraph | null = null;
   private placed: PlacedGraph | null = null;
-  private layoutKey = '';
-  private layoutCache: { key: string; result: LayoutResult } | null = null;
   private restoredTransform = false;
   private searchCursor = -1;
   /** Times of the last finished layout and render, for the benchmark and the status line. */
@@ -230,30 +235,27 @@ export class GraphPanel {
     this.toolbar.foldBox.checked = this.folding();
     this.lastTimings.viewMs = performance.now() - t0;
     const m = this.textMeasure();
-    const sizes = nodeSizes(view, (n) => nodeWidth(n, m));
-    const job = layoutJob(view, sizes, this.pickDirection(view), m);
-    if (this.layoutCache?.key === job.key) {
-      this.place(view, this.layoutCache.result, job.sizes, focusGroup);
+    const job = layoutJob(view, nodeSizes(view, (n) => nodeWidth(n, m)), this.pickDirection(view), m);
+    const cached = this.layouter.cached(job);
+    if (cached) {
+      this.place(view, cached, job.sizes, focusGroup);
       return;
     }
-    const key = (this.layoutKey = job.key);
     this.status.textContent = `Laying out ${formatInt(view.nodes.length)} nodes…`;
     this.root.setAttribute('aria-busy', 'true');
-    const tLayout = performance.now();
-    this.layoutClient
-      .layout(job.request)
-      .then((result) => {
-        if (!result || key !== this.layoutKey || this.view !== view) return;
-        this.lastTimings.layoutMs = performance.now() - tLayout;
-        this.layoutCache = { key, result };
+    this.layouter.layout(job).then(
+      (result) => {
+        if (!result || this.view !== view) return;
+        this.lastTimings.layoutMs = this.layouter.lastMs;
         this.place(view, result, job.sizes, focusGroup);
-      })
-      .catch((err: Error) => {
-        if (key !== this.layoutKey) return;
+      },
+      (err: Error) => {
+        if (!this.layouter.isCurrent(job)) return;
         this.status.textContent = `Layout failed: ${err.message}`;
         this.root.setAttribute('aria-busy', 'false');
         this.rendered();
-      });
+      },
+    );
   }
 
   private place(view: ViewGraph, result: LayoutResult, sizes: Map<string, [number, number]>, focusGroup?: string): void {
