@@ -252,6 +252,13 @@ export class Chart {
     }
   }
 
+  /** Drop the last frame and its points: they hold the columns of a run that is gone. */
+  clear(): void {
+    this.frame = null;
+    this.lastPoints = new Map();
+    this.hovered = null;
+  }
+
   setCrosshair(step: number | null): void {
     if (!this.frame) return;
     this.frame.crosshair = step;

@@ -128,7 +128,11 @@ export class CurvesPanel {
   setInput(input: CurvesInput): void {
     const seriesChanged = input.series !== this.input?.series;
     this.input = input;
-    if (seriesChanged) this.set = input.series ? new CurveSet(input.series, input.layerOf, this.ui.smoothing) : null;
+    if (seriesChanged) {
+      this.set = input.series ? new CurveSet(input.series, input.layerOf, this.ui.smoothing) : null;
+      // A new run's curves: the old legends and frames go, or they keep the old run alive.
+      for (const sec of this.sections) sec.clear();
+    }
     this.objectiveSelect.hidden = input.objectives.length < 2;
     if (input.objectives.length >= 2 && this.objectiveSelect.options.length !== input.objectives.length) {
       this.objectiveSelect.replaceChildren();
@@ -225,6 +229,8 @@ export class CurvesPanel {
     this.empty.hidden = hasData;
     this.root.classList.toggle('no-data', !hasData);
     if (!set || !hasData || !this.input) {
+      // Nothing to draw: let go of the last run's curves too.
+      for (const s of this.sections) s.clear();
       for (const r of this.drawnResolvers.splice(0)) r();
       return;
     }
@@ -260,12 +266,16 @@ export class CurvesPanel {
    * which make zooming and later draws cheap, are built now in slices that keep every frame short.
    */
   private scheduleIndexing(): void {
-    if (this.indexTimer !== null || !this.set) return;
-    const shown = this.sections.flatMap((s) => s.content?.curves.map((c) => c.curve) ?? []);
-    if (this.set.indexMore(shown, 0) === 0) return;
+    if (this.indexTimer !== null || this.indexMore(0) === 0) return;
     this.indexTimer = window.setTimeout(() => {
       this.indexTimer = null;
-      if (this.set && this.set.indexMore(shown, INDEX_SLICE_ROWS) > 0) this.scheduleIndexing();
+      if (this.indexMore(INDEX_SLICE_ROWS) > 0) this.scheduleIndexing();
     }, 0);
+  }
+
+  /** The curves on screen now (not those of a run replaced meanwhile, which would keep it alive). */
+  private indexMore(rows: number): number {
+    const shown = this.sections.flatMap((s) => s.content?.curves.map((c) => c.curve) ?? []);
+    return this.set ? this.set.indexMore(shown, rows) : 0;
   }
 }

@@ -58,6 +58,16 @@ export class SectionView {
     this.chart = new Chart(box, def.chartLabel, hooks);
   }
 
+  /** Forget what was shown (a new run has no steps yet). */
+  clear(): void {
+    this.content = null;
+    this.chart.clear();
+    // The legend's buttons hold their curves (and so the run's columns) in their click handlers.
+    this.legend.replaceChildren();
+    this.notes.replaceChildren();
+    this.legendKey = '';
+  }
+
   /** The legend, notes and subset count for this content; the legend is rebuilt only when it changes. */
   renderLegend(content: SectionContent): void {
     this.content = content;
