@@ -274,6 +274,7 @@ export class GraphPanel {
     this.renderLegend();
     if (!this.restoredTransform && this.ui.transform) {
       this.restoredTransform = true;
+      this.sizeBody();
       this.drawing.apply(this.ui.transform);
     } else if (!this.restoredTransform || this.fitAfterLayout) {
       this.restoredTransform = true;
@@ -344,11 +345,16 @@ export class GraphPanel {
     if (focus) (this.drawing.viewport.select(`g.ll-node[data-id="${CSS.escape(n.id)}"]`).node() as SVGGElement | null)?.focus();
   }
 
+  /** The drawing as tall as the graph needs at its fit scale, up to its share of the window. */
+  private sizeBody(): void {
+    const width = this.drawing.box().width;
+    if (this.placed && width > 0) this.body.style.height = `${fitHeight(width, this.maxBodyHeight(), this.placed.bounds, MIN_BODY)}px`;
+  }
+
   /** Fit the graph at a readable scale; when it is larger than the view, show the minimized loss. */
   fit(animate: boolean): void {
     if (!this.placed) return;
-    const width = this.drawing.box().width;
-    if (width > 0) this.body.style.height = `${fitHeight(width, this.maxBodyHeight(), this.placed.bounds, MIN_BODY)}px`;
+    this.sizeBody();
     const sink = this.placed.nodes.find((n) => n.isSink) ?? null;
     this.drawing.fit(this.placed.bounds, sink, animate);
   }
