@@ -376,7 +376,7 @@ if (start >= 0) {
   const marker = doc.indexOf(MARKER, start);
   const next = doc.indexOf('\n## ', start + 1);
   const end = marker >= 0 && (next < 0 || marker < next) ? marker + MARKER.length + 1 : next >= 0 ? next + 1 : doc.length;
-  doc = doc.slice(0, start) + md + MARKER + '\n' + doc.slice(end);
-} else doc = `${doc.trimEnd()}\n\n${md}${MARKER}\n`;
+  doc = doc.slice(0, start) + md + '\n' + MARKER + '\n\n' + doc.slice(end).replace(/^\n+/, '');
+} else doc = `${doc.trimEnd()}\n\n${md}\n${MARKER}\n`;
 writeFileSync(resultsFile, doc);
 console.log(`written to ${path.relative(root, resultsFile)}`);
