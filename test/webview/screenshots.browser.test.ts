@@ -2,8 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THEMES, type ThemeName } from './harness/themes';
-import { auditContrast } from './helpers/contrast';
-import { RESULTS, loadStream, openHarness, panelFrame, resetPanel, type HarnessSession } from './helpers/browser';
+import { RESULTS, auditContrast, loadStream, openHarness, panelFrame, resetPanel, type HarnessSession } from './helpers/browser';
 
 /**
  * Screenshots of the whole panel in every theme, at 100% and 200% zoom, for people to look at
