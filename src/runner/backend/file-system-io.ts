@@ -56,7 +56,9 @@ export function fileSystemHandler(tf: Tf, url: string): TF.io.IOHandler {
 /** Registers the file:// routers on a tfjs that has none (tfjs-node registers its own). */
 export function registerFileSystemIo(tf: Tf): void {
   if (tf.io.getSaveHandlers(`${SCHEME}probe`).length > 0) return;
-  const router = (url: string | string[]) => (typeof url === 'string' && url.startsWith(SCHEME) ? fileSystemHandler(tf, url) : null);
+  // tfjs's IORouter type says IOHandler, but routers answer null for URLs that are not theirs.
+  const router = ((url: string | string[]) =>
+    typeof url === 'string' && url.startsWith(SCHEME) ? fileSystemHandler(tf, url) : null) as TF.io.IORouter;
   tf.io.registerSaveRouter(router);
   tf.io.registerLoadRouter(router);
 }
