@@ -58,7 +58,7 @@ export function registerFileSystemIo(tf: Tf): void {
   if (tf.io.getSaveHandlers(`${SCHEME}probe`).length > 0) return;
   // tfjs's IORouter type says IOHandler, but routers answer null for URLs that are not theirs.
   const router = ((url: string | string[]) =>
-    typeof url === 'string' && url.startsWith(SCHEME) ? fileSystemHandler(tf, url) : null) as TF.io.IORouter;
+    typeof url === 'string' && url.startsWith(SCHEME) ? fileSystemHandler(tf, url) : null) as Parameters<Tf["io"]["registerSaveRouter"]>[0];
   tf.io.registerSaveRouter(router);
   tf.io.registerLoadRouter(router);
 }
