@@ -24,13 +24,28 @@ interface Artifact {
   uriBaseId?: string;
 }
 
+/** The path flavour of the machine the report is for: win32 paths (drive letters, UNC) or POSIX ones. */
+type PathFlavour = typeof path.posix | typeof path.win32;
+const host: PathFlavour = process.platform === 'win32' ? path.win32 : path.posix;
+
+/** A file as a URI, in the flavour's rules (C:\a b\x.ts → file:///C:/a%20b/x.ts, \\server\share\x.ts → file://server/share/x.ts). */
+export function fileUri(file: string, p: PathFlavour = host): string {
+  return pathToFileURL(file, { windows: p === path.win32 }).href;
+}
+
 /** A path as SARIF wants it: relative to the root with forward slashes when inside it, else an absolute file URI. */
-export function artifactLocation(file: string, root: string): Artifact {
-  const rel = path.relative(root, file);
-  if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) {
-    return { uri: rel.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: ROOT_ID };
+export function artifactLocation(file: string, root: string, p: PathFlavour = host): Artifact {
+  const rel = p.relative(root, file);
+  if (rel && !rel.startsWith('..') && !p.isAbsolute(rel)) {
+    return { uri: rel.split(p.sep).map(encodeURIComponent).join('/'), uriBaseId: ROOT_ID };
   }
-  return { uri: pathToFileURL(file).href };
+  return { uri: fileUri(file, p) };
+}
+
+/** The root as a base URI: always ends with a slash, as SARIF's originalUriBaseIds require. */
+export function rootUri(root: string, p: PathFlavour = host): string {
+  const uri = fileUri(root, p);
+  return uri.endsWith('/') ? uri : `${uri}/`;
 }
 
 function location(f: Finding, report: Report, root: string) {
@@ -41,7 +56,6 @@ function location(f: Finding, report: Report, root: string) {
 
 export function renderSarif(report: Report, root: string): string {
   const ids = Object.keys(RULES) as RuleId[];
-  const rootUri = pathToFileURL(root.endsWith(path.sep) ? root : root + path.sep).href;
   const sarif = {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
@@ -63,7 +77,7 @@ export function renderSarif(report: Report, root: string): string {
             })),
           },
         },
-        originalUriBaseIds: { [ROOT_ID]: { uri: rootUri } },
+        originalUriBaseIds: { [ROOT_ID]: { uri: rootUri(root) } },
         invocations: [
           {
             // A run that could not be built or run is a failed execution, whatever the findings say.

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { artifactLocation, renderSarif } from '../../src/cli/sarif-report';
+import { artifactLocation, renderSarif, rootUri } from '../../src/cli/sarif-report';
 import { RULES } from '../../src/shared/analysis/finding';
 import { buildReport } from '../../src/shared/analysis/report';
 import { readStream, stateFrom } from '../helpers/events';
@@ -52,6 +52,16 @@ describe('SARIF output', () => {
   it('uses an absolute file URI outside the root, and percent-encodes spaces', () => {
     expect(artifactLocation('/elsewhere/a b.ts', '/ws')).toEqual({ uri: 'file:///elsewhere/a%20b.ts' });
     expect(artifactLocation(path.join('/ws', 'sub dir', 'x.ts'), '/ws')).toEqual({ uri: 'sub%20dir/x.ts', uriBaseId: '%SRCROOT%' });
+  });
+
+  it('Windows paths: drive letters, backslashes, spaces and UNC shares', () => {
+    const w = path.win32;
+    expect(artifactLocation('C:\\work\\my proj\\train.ts', 'C:\\work', w)).toEqual({ uri: 'my%20proj/train.ts', uriBaseId: '%SRCROOT%' });
+    expect(artifactLocation('D:\\elsewhere\\x.ts', 'C:\\work', w)).toEqual({ uri: 'file:///D:/elsewhere/x.ts' });
+    expect(artifactLocation('\\\\server\\share\\ml\\train.ts', '\\\\server\\share', w)).toEqual({ uri: 'ml/train.ts', uriBaseId: '%SRCROOT%' });
+    expect(rootUri('\\\\server\\share\\ml', w)).toBe('file://server/share/ml/');
+    expect(rootUri('C:\\work', w)).toBe('file:///C:/work/');
+    expect(rootUri('/ws', path.posix)).toBe('file:///ws/');
   });
 
   it('the schema check is real: a broken document fails it', () => {
