@@ -139,7 +139,8 @@ export function recognizeHandWritten(input: RecognitionInput): Recognition {
   if (!yNode || !(yFlags & D)) return result;
 
   const constant = (t: TapeTensor): number | null => {
-    if (producer.has(t.id) || flagOf(t) !== 0 || sizeOf(t) !== 1) return null;
+    // A scalar of constants only (a leaf, or tf.norm's cast of its exponent 2).
+    if (flagOf(t) !== 0 || sizeOf(t) !== 1) return null;
     const clone = cloneOf.get(t.id);
     return (clone ? input.constantValue(clone) : null) ?? input.constantValue(t);
   };
