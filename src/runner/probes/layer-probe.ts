@@ -66,6 +66,16 @@ function safeConfig(obj: { getConfig?(): Record<string, unknown> }): Record<stri
   }
 }
 
+/**
+ * A weight's name inside its listed layer: `kernel`, or for a wrapper's inner layers the part after the
+ * wrapper's name (`forward_gru_GRU1/recurrent_kernel`), so a Bidirectional's two kernels read apart.
+ */
+function shortWeightName(layerName: string, originalName: string): string {
+  const prefix = `${layerName}/`;
+  if (originalName.startsWith(prefix)) return originalName.slice(prefix.length);
+  return originalName.split('/').pop() ?? originalName;
+}
+
 export function weightRole(originalName: string): WeightRole {
   const leaf = originalName.split('/').pop() ?? originalName;
   if (/kernel$/.test(leaf)) return 'kernel';
@@ -271,7 +281,7 @@ export class LayerProbe {
         source,
         weights: weights.map((w) => ({
           id: w.name,
-          name: w.originalName.split('/').pop() ?? w.originalName,
+          name: shortWeightName(layer.name, w.originalName),
           shape: [...w.shape],
           trainable: w.trainable,
           role: weightRole(w.originalName),

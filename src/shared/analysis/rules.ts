@@ -2,9 +2,9 @@ import { formatCoefficient, formatNumber } from '../format';
 import type { RunState } from '../model/run-state';
 import type { NamedSite, SourcePosition } from '../protocol/run-data';
 import { DATA_TERM_ID } from '../protocol/term-ids';
-import { ADAPTIVE_OPTIMIZERS, describePiece, describePieces, describeRegularizer } from './decay';
+import { ADAPTIVE_OPTIMIZERS, describePieces, describeRegularizer } from './decay';
 import { makeFinding, sortFindings, type Finding } from './finding';
-import { collectTerms, weightViews, type TermView, type WeightView } from './terms';
+import { collectTerms, describeTerm, weightViews, type TermView, type WeightView } from './terms';
 
 export interface NonFinite {
   objective: number;
@@ -47,16 +47,6 @@ export function firstNonFinite(state: RunState): NonFinite | null {
 }
 
 const where = (t: TermView) => ({ layer: t.layer, weight: t.weight, source: t.source, termId: t.id });
-
-/** "L2 1e-3 on dense_Dense1/kernel", "hand-written L2 2e-3 on local3/weights, softmax_linear/weights". */
-export function describeTerm(t: TermView): string {
-  if (t.kind !== 'hand-written') return `${t.regularizer ? describeRegularizer(t.regularizer) : 'a penalty'} on ${t.weight ?? t.layer}`;
-  const byForm = new Map<string, string[]>();
-  for (const p of t.pieces) byForm.set(describePiece(p), [...(byForm.get(describePiece(p)) ?? []), p.weight]);
-  const list = (ws: string[]) => (ws.length > 3 ? `${ws.slice(0, 3).join(', ')} and ${ws.length - 3} more` : ws.join(', '));
-  if (byForm.size === 0) return 'a hand-written penalty';
-  return `hand-written ${[...byForm].map(([form, ws]) => `${form} on ${list([...new Set(ws)])}`).join(', ')}`;
-}
 
 /** "`totalLoss` (line 21)", "the value at line 21", with the file when it is not the one the finding is in. */
 function siteText(site: NamedSite | SourcePosition | null | undefined, inFile: string | null, fallback: string): string {
@@ -126,22 +116,40 @@ function ruleRegularizerNotInLoss(state: RunState, terms: TermView[], skip: (t: 
     );
   }
 
+  // An RNN's penalties sit on its cell(s), which no loss includes: one finding per layer, with every cell to add.
+  const rnn = new Map<string, Array<{ t: TermView; path: string }>>();
   for (const t of dropped) {
-    if (t.summedAt) continue;
+    const cell = t.summedAt ? null : rnnCellOf(t);
+    if (cell) rnn.set(t.layer ?? '', [...(rnn.get(t.layer ?? '') ?? []), { t, path: cell.path }]);
+  }
+  for (const [layer, list] of rnn) {
+    const paths = [...new Set(list.map((x) => x.path))];
+    const ref = layerRef(state, layer);
+    const exprs = paths.map((p) => `${ref}.${p}.calculateLosses()`);
+    const expr = exprs.length === 1 ? exprs[0] : `[${exprs.map((e) => `...${e}`).join(', ')}]`;
+    const t = list[0].t;
+    const what = list.map((x) => `${describeRegularizer(x.t.regularizer!)} on ${x.t.weightInfo?.name ?? x.t.weight}`).join(', ');
+    out.push(
+      makeFinding(
+        'regularizer-not-in-loss',
+        `${what} of ${layer} never ${list.length === 1 ? 'reaches' : 'reach'} the minimized loss: ${list.length === 1 ? 'it decays' : 'they decay'} ` +
+          `nothing (${steps(t.stepsObserved)}). tfjs keeps ${layer}'s regularizers on its ${paths.join(' and ')} and does not add an ` +
+          `RNN cell's regularizers to the loss, even in model.fit. Add tf.addN(${modelWord(expr)}) to the loss, or write the penalty by hand.`,
+        {
+          ...where(t),
+          ...(list.length > 1 ? { weight: null, termId: null } : {}),
+          related: list.length > 1 ? list.map((x) => ({ layer: x.t.layer, weight: x.t.weight, termId: x.t.id })) : [],
+          addToLoss: expr,
+        },
+      ),
+    );
+  }
+
+  for (const t of dropped) {
+    if (t.summedAt || rnnCellOf(t)) continue;
     const minimized = state.graphs[t.objective!]?.minimizedSource ?? null;
-    const cell = rnnCellOf(t);
     const head = `${capitalize(describeTerm(t))} never reaches the minimized loss: it decays nothing (${steps(t.stepsObserved)}).`;
-    if (cell) {
-      const expr = `${layerRef(state, t.layer)}.${cell.path}.calculateLosses()`;
-      out.push(
-        makeFinding(
-          'regularizer-not-in-loss',
-          `${head} tfjs keeps ${t.layer}'s regularizers on its ${cell.path} and does not add an RNN cell's regularizers ` +
-            `to the loss, even in model.fit. Add tf.addN(${modelWord(expr)}) to the loss, or write the penalty by hand.`,
-          { ...where(t), addToLoss: expr },
-        ),
-      );
-    } else if (t.kind === 'hand-written') {
+    if (t.kind === 'hand-written') {
       const named = t.sourceName ? ` (\`${t.sourceName}\`, line ${t.source?.line})` : '';
       out.push(
         makeFinding(

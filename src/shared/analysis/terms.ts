@@ -11,7 +11,7 @@ import type {
 } from '../protocol/run-data';
 import { DATA_TERM_ID, activityTermId, penaltyTermId } from '../protocol/term-ids';
 import { objectivesOf, primaryObjective, type RunState, type Series } from '../model/run-state';
-import { ADAPTIVE_OPTIMIZERS, weightDecayPerStep } from './decay';
+import { ADAPTIVE_OPTIMIZERS, describePiece, describeRegularizer, weightDecayPerStep } from './decay';
 
 /** One loss term as the whole run saw it: the captured graph's verdict plus every step's. */
 export interface TermView {
@@ -301,6 +301,19 @@ export function decayFactor(v: WeightView): number | undefined {
   const l2 = v.penalties.flatMap((t) =>
     t.pieces.filter((p) => p.weight === v.info.id && p.form === 'l2' && p.coefficient !== null).map((p) => ({ l2: p.coefficient!, reaches: t.reachesMinimizedLoss })),
   );
+  // A NaN or infinite coefficient has no decay factor (invalid-regularizer says why).
+  if (l2.some((p) => !Number.isFinite(p.l2))) return undefined;
   return weightDecayPerStep(v.optimizer, l2);
+}
+
+
+/** "L2 1e-3 on dense_Dense1/kernel", "hand-written L2 2e-3 on local3/weights, softmax_linear/weights". */
+export function describeTerm(t: TermView): string {
+  if (t.kind !== 'hand-written') return `${t.regularizer ? describeRegularizer(t.regularizer) : 'a penalty'} on ${t.weight ?? t.layer}`;
+  const byForm = new Map<string, string[]>();
+  for (const p of t.pieces) byForm.set(describePiece(p), [...(byForm.get(describePiece(p)) ?? []), p.weight]);
+  const list = (ws: string[]) => (ws.length > 3 ? `${ws.slice(0, 3).join(', ')} and ${ws.length - 3} more` : ws.join(', '));
+  if (byForm.size === 0) return 'a hand-written penalty';
+  return `hand-written ${[...byForm].map(([form, ws]) => `${form} on ${list([...new Set(ws)])}`).join(', ')}`;
 }
 
