@@ -68,8 +68,21 @@ function weightDecayText(w: ReportWeight, terms: Map<string, ReportTerm>, label:
     );
 }
 
-function reachesText(verdicts: Array<ReportTerm | undefined>, st: Style): string {
+/** Weights the run shows no optimizer updates (a frozen target network): their penalties decay nothing either way. */
+function untrainedWeights(report: Report): Set<string> {
+  if (report.optimizers.length === 0) return new Set();
+  return new Set([...report.layers.flatMap((l) => l.weights), ...report.variables].filter((w) => w.optimizer === null).map((w) => w.name));
+}
+
+/** A penalty only on weights nothing trains. */
+function onUntrainedOnly(t: ReportTerm, untrained: Set<string>): boolean {
+  const covered = new Set([...(t.weight ? [t.weight] : []), ...t.pieces.map((p) => p.weight)]);
+  return covered.size > 0 && [...covered].every((w) => untrained.has(w));
+}
+
+function reachesText(verdicts: Array<ReportTerm | undefined>, st: Style, untrained: Set<string> = new Set()): string {
   if (!verdicts.length) return '';
+  if (verdicts.every((t) => t && onUntrainedOnly(t, untrained))) return st.dim('not trained');
   if (verdicts.every((t) => t?.reachesMinimizedLoss)) return st.green('yes');
   if (verdicts.every((t) => t && t.stepsInLoss === 0 && t.stepsObserved > 0)) return st.red('NO');
   if (verdicts.some((t) => t && t.stepsInLoss > 0)) return st.yellow('partly');
@@ -78,11 +91,12 @@ function reachesText(verdicts: Array<ReportTerm | undefined>, st: Style): string
 
 function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
   const terms = new Map(report.terms.map((t) => [t.id, t]));
+  const untrained = untrainedWeights(report);
   return report.layers.map((l) => {
     const decayTexts = l.weights.flatMap((w) => weightDecayText(w, terms, w.shortName));
     const decay = decayTexts.length ? [...new Set(decayTexts)].join(', ') : l.weights.length ? st.dim('no decay') : st.dim('no weights');
     const ids = [...new Set(l.weights.flatMap((w) => w.penalties))].filter((id) => terms.get(id)?.kind !== 'activity-penalty');
-    let reaches = reachesText(ids.map((id) => terms.get(id)), st);
+    let reaches = reachesText(ids.map((id) => terms.get(id)), st, untrained);
     if (l.activityRegularizer) reaches = reaches ? `${reaches}, ${st.red('activity: NO')}` : st.red('activity: NO');
     const factors = l.weights.filter((w) => w.decayPerStep !== undefined).map((w) => `${w.shortName} ×${fmtFactor(w.decayPerStep!)}`);
     const source = relativeSource(l.source, cwd);
@@ -101,6 +115,7 @@ function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
 
 function variableRows(report: Report, cwd: string, st: Style): string[][] {
   const terms = new Map(report.terms.map((t) => [t.id, t]));
+  const untrained = untrainedWeights(report);
   return report.variables.map((v) => {
     const decay = weightDecayText(v, terms, 'it').map((d) => d.replace(/ on it$/, ''));
     return [
@@ -108,7 +123,7 @@ function variableRows(report: Report, cwd: string, st: Style): string[][] {
       v.shape.length ? v.shape.join('×') : 'scalar',
       relativeSource(v.source, cwd),
       decay.length ? decay.join(', ') : st.dim('no decay'),
-      reachesText(v.penalties.map((id) => terms.get(id)), st),
+      reachesText(v.penalties.map((id) => terms.get(id)), st, untrained),
       v.decayPerStep === undefined ? '' : `×${fmtFactor(v.decayPerStep)}`,
     ];
   });
@@ -247,7 +262,10 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
       ],
     ];
     out.push(...table(rows));
-    const missing = report.terms.filter((t) => t.collection === 'regularization' && !t.reachesMinimizedLoss && t.value !== null);
+    const untrained = untrainedWeights(report);
+    const missing = report.terms.filter(
+      (t) => t.collection === 'regularization' && !t.reachesMinimizedLoss && t.value !== null && !onUntrainedOnly(t, untrained),
+    );
     if (missing.length) {
       const sum = missing.reduce((s, t) => s + (t.value ?? 0), 0);
       const part = share(sum, first.totalLoss + sum);

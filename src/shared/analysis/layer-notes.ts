@@ -21,6 +21,8 @@ export interface WeightNote {
   heldBy: string | null;
   /** True when tfjs itself drops this penalty: it sits on an RNN cell, which no loss ever includes. */
   droppedByTfjs: boolean;
+  /** False when no optimizer updates the weight (a frozen target network): its penalty decays nothing either way. */
+  trained: boolean;
 }
 
 /** What the editor says at the end of one line that created layers. */
@@ -55,7 +57,7 @@ function weightNote(state: RunState, v: WeightView): WeightNote {
   const objective = penalties.find((t) => t.objective !== null)?.objective ?? 0;
   const series = state.series[objective] ?? state.series[0];
   const total = series ? latest(series.totalLoss) : null;
-  const reaches = verdictOf(penalties);
+  const reaches = v.updated === false ? null : verdictOf(penalties);
   const values = penalties.map((t) => latest(state.series[t.objective ?? 0]?.terms[t.id]));
   // A hand-written term over several weights counts once in the loss: its share is given on each of them.
   const value = values.some((x) => x !== null) ? values.reduce<number>((s, x) => s + (x ?? 0), 0) : null;
@@ -71,6 +73,7 @@ function weightNote(state: RunState, v: WeightView): WeightNote {
     share: value !== null && total ? reachingValue / total : null,
     value,
     heldBy: w.heldBy ? `${w.heldBy.className} ${w.heldBy.layer} (${w.heldBy.path})` : null,
+    trained: v.updated !== false,
     droppedByTfjs: !!w.heldBy && /(^|\.)cells?(\[\d+\])?$/.test(w.heldBy.path) && penalties.some((t) => t.kind === 'weight-penalty' && !t.reachesMinimizedLoss),
   };
 }
@@ -100,16 +103,18 @@ function noteFor(layers: NoteLayer[]): { text: string; tone: NoteTone } {
     return { text: `${many}${trainable ? 'no decay' : 'no weights'}`, tone: 'neutral' };
   }
   const summary = decaySummary(decayed);
-  const verdicts = decayed.map((w) => w.reaches);
+  if (decayed.every((w) => !w.trained)) return { text: `${many}${summary} · not trained`, tone: 'neutral' };
+  const verdicts = decayed.filter((w) => w.trained).map((w) => w.reaches);
   if (verdicts.every((v) => v === null)) return { text: `${many}${summary} · waiting for a step`, tone: 'pending' };
   const missing = verdicts.filter((v) => v === false).length;
   if (missing === 0) return { text: `${many}${summary} · reaches loss`, tone: 'reaches' };
   if (layers.length > 1) {
-    const none = missing === decayed.length ? 'none reach' : `${missing} of ${decayed.length} never reach`;
+    const trained = decayed.filter((w) => w.trained).length;
+    const none = missing === trained ? 'none reach' : `${missing} of ${trained} never reach`;
     return { text: `${many}${summary.replace(/ on [^,]+/g, '')} · ⚠ ${none} the loss`, tone: 'missing' };
   }
   const which = decayed.filter((w) => w.reaches === false);
-  const what = which.length === decayed.length ? summary.replace(/ on [^,]+/g, '') : decaySummary(which);
+  const what = which.length === decayed.filter((w) => w.trained).length ? summary.replace(/ on [^,]+/g, '') : decaySummary(which);
   const why = which.every((w) => w.droppedByTfjs) ? ' (RNN cell: tfjs never adds it)' : '';
   return { text: `⚠ ${what} never reaches the minimized loss${why}`, tone: 'missing' };
 }
