@@ -90,6 +90,14 @@ describe('hand-written penalties', () => {
     expect(renderTextReport(report, ROOT)).toContain('hand-written L1 1e-3 on kernel');
   });
 
+  it('a penalty that reaches the loss every other step, with the same ops each step: intermittent, counted where it reached', async () => {
+    const { report } = await analyze(fixtureScript('hand-written-intermittent.ts'), { steps: 4 });
+    const [t] = penalties(report);
+    expect(t).toMatchObject({ id: 'hand:w', stepsInLoss: 2, stepsObserved: 4, reachesMinimizedLoss: false });
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['regularizer-intermittent']);
+    expect(report.curves.regularizationLoss.map((v) => v > 0)).toEqual([true, false, true, false]);
+  });
+
   it('a weight norm logged in the step is not a penalty: clean, "no regularization terms"', async () => {
     const { report, output } = await analyze(fixtureScript('logged-weight-norm.ts'), { steps: 3 });
     expect(output).toContain('|w|');

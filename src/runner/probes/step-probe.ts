@@ -30,8 +30,18 @@ interface Objective {
   optimizerSignature: string;
   optimizer: OptimizerLike | null;
   optimizerLr: number | undefined;
-  /** The captured step had hand-written penalties: look for them on every step (else never, and pay nothing). */
-  handWritten: boolean;
+  /**
+   * The captured step's hand-written penalties, by tape position: a later step whose tape has the same ops in the
+   * same order reads them from the same positions; any other step is recognised afresh. Null: none were found,
+   * and later steps pay nothing.
+   */
+  handWritten: HandLayout | null;
+}
+
+interface HandLayout {
+  kernels: string[];
+  yIndex: number;
+  terms: Array<{ id: string; index: number; output: number; inLoss: boolean; scale: number | null }>;
 }
 
 /** A hand-written term of one step, with its stable id and what it counts this step. */
@@ -107,7 +117,7 @@ export class StepProbe {
         optimizerSignature: '',
         optimizer: null,
         optimizerLr: undefined,
-        handWritten: false,
+        handWritten: null,
       };
       this.objectives.set(signature, o);
     }
@@ -146,7 +156,14 @@ export class StepProbe {
       }
       let recognition: Recognition | null = null;
       let hand: HandTerm[] = [];
-      if (capture || objective.handWritten) {
+      const layout = objective.handWritten;
+      const known = !capture && layout !== null ? fromLayout(layout, tape, y) : null;
+      if (known) {
+        for (const h of known) {
+          if (!handValues.has(h.id)) handValues.set(h.id, h.value);
+          if (h.inLoss) inLoss.add(h.id);
+        }
+      } else if (capture || layout !== null) {
         recognition = recognizeHandWritten({
           tape,
           yTensorId: y.id,
@@ -160,7 +177,7 @@ export class StepProbe {
           if (!handValues.has(h.id)) handValues.set(h.id, h.value);
           if (h.term.inLoss) inLoss.add(h.id);
         }
-        if (capture) objective.handWritten = hand.length > 0;
+        if (capture) objective.handWritten = hand.length > 0 ? layoutOf(tape, y, hand) : null;
       }
       if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map());
       return y;
@@ -397,6 +414,33 @@ function penaltyFromStats(r: RegularizedWeight, stats: WeightSums): number | und
   if (r.info.className !== 'L1L2') return undefined;
   if ((r.info.l2 !== 0 && sumSq === undefined) || (r.info.l1 !== 0 && sumAbs === undefined)) return undefined;
   return r.info.l1 * (sumAbs ?? 0) + r.info.l2 * (sumSq ?? 0);
+}
+
+/** Where the captured step's hand-written terms sit on its tape. */
+function layoutOf(tape: readonly TapeNode[], y: Tensor, hand: HandTerm[]): HandLayout | null {
+  const indexOf = new Map(tape.map((n, i) => [n.id, i]));
+  const yIndex = tape.findIndex((n) => n.outputs.some((o) => o.id === y.id));
+  const terms: HandLayout['terms'] = [];
+  for (const h of hand) {
+    const index = indexOf.get(h.term.nodeId);
+    if (index === undefined) return null;
+    terms.push({ id: h.id, index, output: tape[index].outputs.findIndex((o) => o.id === h.term.tensor.id), inLoss: h.term.inLoss, scale: h.term.scale });
+  }
+  return { kernels: tape.map((n) => n.kernelName), yIndex, terms };
+}
+
+/**
+ * The hand-written terms of a step whose tape repeats the captured one (same ops, same order, the same op
+ * returning the loss): read from the same positions, in O(ops) string compares. Null when the tape differs.
+ */
+function fromLayout(layout: HandLayout, tape: readonly TapeNode[], y: Tensor): Array<{ id: string; inLoss: boolean; value: number }> | null {
+  if (tape.length !== layout.kernels.length) return null;
+  for (let i = 0; i < tape.length; i++) if (tape[i].kernelName !== layout.kernels[i]) return null;
+  if (!tape[layout.yIndex]?.outputs.some((o) => o.id === y.id)) return null;
+  return layout.terms.map((t) => {
+    const raw = readSum(tape[t.index].outputs[t.output] as unknown as Tensor);
+    return { id: t.id, inLoss: t.inLoss, value: t.inLoss && t.scale !== null ? raw * t.scale : raw };
+  });
 }
 
 /** Stable ids for a step's hand-written terms (named after the variables they cover), with what each counts. */
