@@ -116,8 +116,9 @@ describe('RNN cells and wrappers', () => {
     ['rnn-regularizers-loop.ts', 'a custom loop that adds model.calculateLosses()'],
   ] as const) {
     it(`LSTM, GRU and Bidirectional with regularizers under ${loop}: listed once, counted once, the cell advice`, async () => {
-      const { report } = await analyze(fixtureScript(script), { steps: 2 });
+      const { report, state } = await analyze(fixtureScript(script), { steps: 2 });
       expect(report.status).toBe('step-limit');
+      expect(layerNotes(state).find((n) => n.line === 7)?.text).toBe('⚠ L2 1e-3 never reaches the minimized loss (RNN cell: tfjs never adds it)');
       // The layers the user wrote, no cells, no inner layers; every weight once.
       expect(report.layers.map((l) => l.name)).toEqual(RNN_LAYERS);
       const names = weightsOf(report).map((w) => w.name);

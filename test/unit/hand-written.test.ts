@@ -180,6 +180,14 @@ describe('what is not a hand-written penalty', () => {
     expect(r.terms.map((t) => [t.weights, t.inLoss, t.pieces])).toEqual([[['v'], true, [{ weight: 'v', form: 'l1', coefficient: closeTo(0.1) }]]]);
   });
 
+  it('a data-free summand that is linear in the weights (a bias in a loss linear in the outputs, as a WGAN critic\'s) is not a penalty', () => {
+    const critic = () => tf.mean(tf.add(tf.matMul(x, w), tf.reshape(v, [1, 2])));
+    expect(recognize(() => critic()).r.terms).toEqual([]);
+    expect(recognize(() => tf.add(critic(), tf.mul(3, tf.sum(v)))).r.terms).toEqual([]);
+    // w·w is quadratic, not linear.
+    expect(recognize(() => tf.add(dataLoss(), tf.mul(1e-3, tf.sum(tf.mul(w, w))))).r.terms[0].pieces).toEqual([{ weight: 'w', form: 'l2', coefficient: closeTo(1e-3) }]);
+  });
+
   it('an unusual form is a term of unknown form (its value still counts)', () => {
     const { r, values } = recognize(() => tf.add(dataLoss(), tf.sum(tf.exp(w))));
     expect(r.terms[0].pieces).toEqual([{ weight: 'w', form: 'unknown', coefficient: null }]);

@@ -65,6 +65,13 @@ const PASS = new Set(['Reshape', 'Identity', 'Cast', 'ExpandDims', 'Squeeze']);
 const MUL = new Set(['Multiply', 'Mul']);
 const DIV = new Set(['RealDiv', 'Div']);
 
+/**
+ * Ops that keep a value linear in the variables. A data-free summand made of these alone (a layer's reshaped
+ * bias in a loss that is linear in the outputs, as a WGAN critic's is) shifts the loss without shrinking
+ * anything: it is not a penalty.
+ */
+const LINEAR = new Set([...ADD, ...SUB, ...PASS, ...MUL, ...DIV, 'Neg', 'Sum', 'Mean', 'Tile', 'Transpose', 'Slice', 'StridedSlice', 'GatherV2', 'Concat', 'Pack', 'Unpack', 'BroadcastTo']);
+
 const sizeOf = (t: TapeTensor) => t.shape.reduce((a, b) => a * b, 1);
 
 /**
@@ -157,7 +164,7 @@ export function recognizeHandWritten(input: RecognitionInput): Recognition {
     const f = flagOf(t);
     if (!(f & V)) return;
     if (!(f & D) && !(f & T)) {
-      if (producer.has(t.id) && !found.has(t.id)) found.set(t.id, { tensor: t, scale: s, inLoss: true, summedAt: null });
+      if (producer.has(t.id) && !found.has(t.id) && !linearOnly(t)) found.set(t.id, { tensor: t, scale: s, inLoss: true, summedAt: null });
       return;
     }
     const n = producer.get(t.id);
@@ -216,6 +223,7 @@ export function recognizeHandWritten(input: RecognitionInput): Recognition {
       // Not maximal: some op goes on computing a (non-penalty-tagged) data-free value from it.
       const continues = (consumers.get(o.id) ?? []).some((c) => c.outputs.some((x) => isDataFree(x) && !(flagOf(x) & T)));
       if (continues) continue;
+      if (linearOnly(o)) continue;
       const summedAt = firstDataSum(o);
       if (summedAt === null && !builtLikePenalty(o)) continue;
       found.set(o.id, { tensor: o, scale: 1, inLoss: false, summedAt });
@@ -243,6 +251,23 @@ export function recognizeHandWritten(input: RecognitionInput): Recognition {
     });
   }
   return result;
+
+  /** True when every op that computes `t` keeps it linear in the variables (see LINEAR). */
+  function linearOnly(t: TapeTensor): boolean {
+    const stack = [t.id];
+    const seen = new Set<number>();
+    while (stack.length) {
+      const n = producer.get(stack.pop()!);
+      if (!n || seen.has(n.id)) continue;
+      seen.add(n.id);
+      if (!LINEAR.has(n.kernelName)) return false;
+      const ins = inputsOf(n);
+      // w·w is quadratic: a product is linear only when one side is constant.
+      if ((MUL.has(n.kernelName) || DIV.has(n.kernelName)) && !ins.some((x) => flagOf(x) === 0)) return false;
+      for (const x of ins) stack.push(x.id);
+    }
+    return true;
+  }
 
   function builtLikePenalty(t: TapeTensor): boolean {
     const parsed = parseReduced(t);

@@ -211,9 +211,9 @@ export class LayerProbe {
   /** Variable tensor id → weight and the listed layer it belongs to, for the layers known so far. */
   weightsByTensorId(): Map<number, { weightId: string; layer: string }> {
     const out = new Map<number, { weightId: string; layer: string }>();
-    const { listed, owner } = this.structure();
+    const { listed, owner, extra } = this.structure();
     for (const layer of listed) {
-      for (const w of safeWeights(layer)) out.set(w.val.id, { weightId: w.name, layer: owner.get(w.name)?.name ?? layer.name });
+      for (const w of [...safeWeights(layer), ...(extra.get(layer) ?? [])]) out.set(w.val.id, { weightId: w.name, layer: owner.get(w.name)?.name ?? layer.name });
     }
     return out;
   }

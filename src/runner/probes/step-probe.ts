@@ -177,7 +177,7 @@ export class StepProbe {
           if (!handValues.has(h.id)) handValues.set(h.id, h.value);
           if (h.term.inLoss) inLoss.add(h.id);
         }
-        if (capture) objective.handWritten = hand.length > 0 ? layoutOf(tape, y, hand) : null;
+        if (capture && hand.length > 0) objective.handWritten = layoutOf(tape, y, hand);
       }
       if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map());
       return y;
@@ -193,7 +193,7 @@ export class StepProbe {
     // The optimizer running minimize() applies these gradients once we return; say so now, since a run that
     // stops at its step limit never gets there.
     const running = this.optimizers.running();
-    if (capture && running) this.optimizers.noteUpdates(running, xs.map((x) => x.name));
+    if (capture && running) this.optimizers.noteUpdates(running, (objective.tracked ?? xs).map((x) => x.name));
 
     objective.steps = stepNo;
     this.report(objective, stepNo, xs, total, inLoss, evaluatedValues, handValues);
@@ -416,14 +416,14 @@ function penaltyFromStats(r: RegularizedWeight, stats: WeightSums): number | und
   return r.info.l1 * (sumAbs ?? 0) + r.info.l2 * (sumSq ?? 0);
 }
 
-/** Where the captured step's hand-written terms sit on its tape. */
-function layoutOf(tape: readonly TapeNode[], y: Tensor, hand: HandTerm[]): HandLayout | null {
+/** Where the captured step's hand-written terms sit on its tape (an empty layout, matching nothing, if one is not on it). */
+function layoutOf(tape: readonly TapeNode[], y: Tensor, hand: HandTerm[]): HandLayout {
   const indexOf = new Map(tape.map((n, i) => [n.id, i]));
   const yIndex = tape.findIndex((n) => n.outputs.some((o) => o.id === y.id));
   const terms: HandLayout['terms'] = [];
   for (const h of hand) {
     const index = indexOf.get(h.term.nodeId);
-    if (index === undefined) return null;
+    if (index === undefined) return { kernels: [], yIndex: -1, terms: [] };
     terms.push({ id: h.id, index, output: tape[index].outputs.findIndex((o) => o.id === h.term.tensor.id), inLoss: h.term.inLoss, scale: h.term.scale });
   }
   return { kernels: tape.map((n) => n.kernelName), yIndex, terms };

@@ -296,7 +296,8 @@ function ruleAdaptiveOptimizer(weights: WeightView[]): Finding[] {
       {
         layer: w.layer,
         weight: list.length === 1 ? w.info.id : null,
-        source: w.layer ? w.source : reaching[0].source ?? w.source,
+        // A layer's line, or the line that created the raw tf.variable.
+        source: w.source ?? reaching[0].source,
         termId: one ? reaching[0].id : null,
         related: list.length > 1 || reaching.length > 1 ? list.flatMap((x) => x.reaching.map((t) => ({ layer: x.w.layer, weight: x.w.info.id, termId: t.id }))) : [],
       },
