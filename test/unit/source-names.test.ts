@@ -37,6 +37,20 @@ describe('the name the user gives a value at its line', () => {
     expect(nameAt('model.add(tf.layers.dense({ units: 2 }));', 'tf.layers')).toBeNull();
   });
 
+  it('strictly, for code a quick fix writes: only a direct assignment, with its member chain', () => {
+    const strict = (code: string, marker: string) => {
+      const lines = code.split('\n');
+      const line = lines.findIndex((l) => l.includes(marker));
+      return bindingAt(lines, line + 1, lines[line].indexOf(marker) + 1, true);
+    };
+    expect(strict('const lstm = tf.layers.lstm({ units: 4 });', 'tf.layers')).toBe('lstm');
+    expect(strict('    this.encoder = tf.layers.gru({', 'tf.layers')).toBe('this.encoder');
+    expect(strict('export const cell: tf.RNN = tf.layers.lstm({', 'tf.layers')).toBe('cell');
+    expect(strict('const model = tf.sequential({\n  layers: [\n    tf.layers.lstm({', 'tf.layers.lstm')).toBeNull();
+    expect(strict('model.add(tf.layers.lstm({ units: 2 }));', 'tf.layers')).toBeNull();
+    expect(strict('const layers = [tf.layers.lstm({ units: 2 })];', 'tf.layers')).toBeNull();
+  });
+
   it('a line outside the file has no name', () => {
     expect(bindingAt(['const a = 1;'], 5, 1)).toBeNull();
   });

@@ -289,7 +289,7 @@ export class LayerProbe {
           heldBy: this.heldBy(layer, w.name),
         })),
         activityRegularizer: layer.activityRegularizer ? regularizerInfo(layer.activityRegularizer) : null,
-        binding: this.names.nameAt(source),
+        binding: this.names.referenceAt(source),
       });
     }
     return out;

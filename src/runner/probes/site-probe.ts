@@ -11,6 +11,8 @@ import type { UserFrames } from '../user-frames';
 export class SiteProbe {
   private readonly variableSites = new WeakMap<object, SourcePosition | null>();
   private opSites: Map<number, SourcePosition | null> | null = null;
+  /** Time spent placing the ops of the step being recorded (part of its capture cost). */
+  private recordingMs = 0;
 
   constructor(
     private readonly engine: EngineInternals,
@@ -33,16 +35,24 @@ export class SiteProbe {
       addTapeNode.apply(this, args);
       const sites = probe.opSites;
       if (sites === null || probe.insideLayer()) return;
+      const started = performance.now();
       const tape = this.state.activeTape;
       const node = tape?.[tape.length - 1];
       if (node) sites.set(node.id, probe.frames.captureSite());
+      probe.recordingMs += performance.now() - started;
     } satisfies AddTapeNodeFn;
   }
 
   /** Start recording op sites (a captured step); returns the map that fills as ops run. */
   recordOps(): Map<number, SourcePosition | null> {
     this.opSites = new Map();
+    this.recordingMs = 0;
     return this.opSites;
+  }
+
+  /** Milliseconds the last recording spent capturing stacks. */
+  recordedMs(): number {
+    return this.recordingMs;
   }
 
   stopRecording(): void {

@@ -7,7 +7,7 @@ import type { NamedSite, SourcePosition } from '../../shared/protocol/run-data';
  * `lines` is the file's text split into lines; line and column are 1-based. Reads back over the lines of the
  * same statement. Null when the value is not named there (a `return`, an argument).
  */
-export function bindingAt(lines: readonly string[], line: number, column: number): string | null {
+export function bindingAt(lines: readonly string[], line: number, column: number, strict = false): string | null {
   const at = lines[line - 1];
   if (at === undefined) return null;
   let prefix = at.slice(0, Math.max(0, column - 1));
@@ -17,7 +17,17 @@ export function bindingAt(lines: readonly string[], line: number, column: number
     if (prev === '' || /[;{}]$/.test(prev) || /^\s*\/\//.test(prev)) break;
     prefix = `${prev}\n${prefix}`;
   }
-  return bindingOfPrefix(prefix);
+  return strict ? referenceOfPrefix(prefix) : bindingOfPrefix(prefix);
+}
+
+/**
+ * The strict form, for code we write (a quick fix's `lstm.cell.calculateLosses()`): only a value assigned
+ * directly, `const lstm = …` or `this.encoder = …`, gives its reference; an array element, an argument or a
+ * property of a literal gives none.
+ */
+function referenceOfPrefix(prefix: string): string | null {
+  const m = /(?:^|[;{}\n])\s*(?:(?:export\s+)?(?:const|let|var)\s+)?((?:this\.)?[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*(?::[^=;]+)?=\s*(?:new\s+)?$/.exec(prefix);
+  return m ? m[1] : null;
 }
 
 /** Calls whose callback's value is what the call returns (or collects): the name outside still names it. */
@@ -84,7 +94,10 @@ export class SourceNames {
     return { ...pos, name: lines ? bindingAt(lines, pos.line, pos.column) : null };
   }
 
-  nameAt(pos: SourcePosition | null | undefined): string | null {
-    return this.named(pos)?.name ?? null;
+  /** The reference code can use for the value at `pos` (`lstm`, `this.encoder`), only when it is assigned directly. */
+  referenceAt(pos: SourcePosition | null | undefined): string | null {
+    if (!pos) return null;
+    const lines = this.linesOf(pos.file);
+    return lines ? bindingAt(lines, pos.line, pos.column, true) : null;
   }
 }

@@ -140,6 +140,7 @@ export class StepProbe {
     const evaluatedValues = new Map<string, number>();
     const handValues = new Map<string, number>();
     const opSites = capture ? this.sites.recordOps() : null;
+    let recognitionMs = 0;
 
     this.layers.beginStep(capture);
     const wrapped = () => {
@@ -164,6 +165,7 @@ export class StepProbe {
           if (h.inLoss) inLoss.add(h.id);
         }
       } else if (capture || layout !== null) {
+        const recognitionStarted = performance.now();
         recognition = recognizeHandWritten({
           tape,
           yTensorId: y.id,
@@ -178,8 +180,9 @@ export class StepProbe {
           if (h.term.inLoss) inLoss.add(h.id);
         }
         if (capture && hand.length > 0) objective.handWritten = layoutOf(tape, y, hand);
+        recognitionMs = performance.now() - recognitionStarted;
       }
-      if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map());
+      if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map(), recognitionMs);
       return y;
     };
     let result: ReturnType<GradientsFn>;
@@ -212,7 +215,9 @@ export class StepProbe {
     recognition: Recognition | null,
     hand: HandTerm[],
     opSites: Map<number, SourcePosition | null>,
+    recognitionMs: number,
   ): void {
+    const started = performance.now();
     const layerWeights = this.layers.weightsByTensorId();
     const names = this.layers.names;
     const stepSource = this.frames.captureSite();
@@ -317,6 +322,8 @@ export class StepProbe {
       });
     }
     if (raw.length) graph.rawVariables = raw;
+    // The whole price of the captured step: placing its ops, recognising its terms, and building the graph.
+    graph.captureMs = this.sites.recordedMs() + recognitionMs + (performance.now() - started);
 
     const layers = this.layers.layersIfChanged();
     if (layers) this.options.emit({ type: 'layers', layers });
