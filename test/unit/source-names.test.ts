@@ -44,6 +44,9 @@ describe('the name the user gives a value at its line', () => {
       return bindingAt(lines, line + 1, lines[line].indexOf(marker) + 1, true);
     };
     expect(strict('const lstm = tf.layers.lstm({ units: 4 });', 'tf.layers')).toBe('lstm');
+    // V8 places a call at its property: the callee's chain comes before the position.
+    expect(strict('const lstm = tf.layers.lstm({ units: 4 });', 'lstm({')).toBe('lstm');
+    expect(strict('model.add(tf.layers.lstm({ units: 2 }));', 'lstm({')).toBeNull();
     expect(strict('    this.encoder = tf.layers.gru({', 'tf.layers')).toBe('this.encoder');
     expect(strict('export const cell: tf.RNN = tf.layers.lstm({', 'tf.layers')).toBe('cell');
     expect(strict('const model = tf.sequential({\n  layers: [\n    tf.layers.lstm({', 'tf.layers.lstm')).toBeNull();

@@ -26,7 +26,7 @@ export function bindingAt(lines: readonly string[], line: number, column: number
  * property of a literal gives none.
  */
 function referenceOfPrefix(prefix: string): string | null {
-  const m = /(?:^|[;{}\n])\s*(?:(?:export\s+)?(?:const|let|var)\s+)?((?:this\.)?[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*(?::[^=;]+)?=\s*(?:new\s+)?$/.exec(prefix);
+  const m = /(?:^|[;{}\n])\s*(?:(?:export\s+)?(?:const|let|var)\s+)?((?:this\.)?[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*(?::[^=;]+)?=\s*(?:await\s+)?(?:new\s+)?[\w$.]*$/.exec(prefix);
   return m ? m[1] : null;
 }
 
