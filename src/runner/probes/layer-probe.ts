@@ -9,6 +9,7 @@ import {
   type LayerLike,
   type LayerVariableLike,
   type RegularizerLike,
+  type Tensor,
   type Tf,
 } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
@@ -156,7 +157,14 @@ export class LayerProbe {
         probe.regularized.set(termId, { termId, layer: this.name, variable, regularizer, info });
         // Same penalty as tfjs computes, but its output tensor is tagged with the term it belongs to.
         this._losses[this._losses.length - 1] = () => {
-          const t = regularizer.apply(variable.read());
+          // A layer penalty's ops are the layer's: no per-op stack capture for them on a captured step.
+          probe.layerDepth++;
+          let t: Tensor;
+          try {
+            t = regularizer.apply(variable.read());
+          } finally {
+            probe.layerDepth--;
+          }
           probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t) });
           return t;
         };
