@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { artifactLocation, renderSarif, rootUri } from '../../src/cli/sarif-report';
-import { RULES } from '../../src/shared/analysis/finding';
+import { makeFinding, RULES } from '../../src/shared/analysis/finding';
 import { buildReport } from '../../src/shared/analysis/report';
 import { readStream, stateFrom } from '../helpers/events';
 import { sarifValidator } from '../helpers/sarif-schema';
@@ -38,7 +38,7 @@ describe('SARIF output', () => {
 
   it('maps info to note, warnings to warning, and a finding without a position to the script', () => {
     const report = reportOf('fit-cnn-with-decay', '/ws/train.ts');
-    report.findings.push({ ruleId: 'no-training-step', severity: 'error', message: 'no step', layer: null, weight: null, step: null, source: null, termId: null });
+    report.findings.push(makeFinding('no-training-step', 'no step'));
     const sarif = JSON.parse(renderSarif(report, '/ws'));
     expect(validate(sarif)).toEqual([]);
     const levels = new Set(sarif.runs[0].results.map((r: { level: string }) => r.level));
