@@ -23,6 +23,8 @@ export interface TapeNode {
   readonly kernelName: string;
   readonly inputs: Record<string, TapeTensor>;
   readonly outputs: TapeTensor[];
+  /** Clones of tensors the backward pass needs; tfjs records each clone as a tape node of its own. */
+  readonly saved?: readonly TapeTensor[];
 }
 
 export type GradientsFn = (
@@ -32,9 +34,16 @@ export type GradientsFn = (
   allowNoGradients?: boolean,
 ) => { value: Tensor; grads: Tensor[] };
 
+export type AddTapeNodeFn = (kernelName: string, inputs: Record<string, TapeTensor>, outputs: TapeTensor[], ...rest: unknown[]) => void;
+export type MakeVariableFn = (initialValue: Tensor, trainable?: boolean, name?: string, dtype?: string) => Variable;
+
 export interface EngineInternals {
   state: { gradientDepth: number; activeTape: TapeNode[] | null };
   gradients: GradientsFn;
+  /** Pushes one node onto `state.activeTape` (every kernel run while a tape records, and every saved clone). */
+  addTapeNode: AddTapeNodeFn;
+  /** Every `tf.variable`, a layer's weights included, is made here. */
+  makeVariable: MakeVariableFn;
   /** Backends that have been started, by name. */
   registry: Record<string, unknown>;
 }
@@ -79,6 +88,26 @@ export interface LayerLike {
   _losses: Array<() => Tensor>;
   /** Present on containers (Sequential, LayersModel). */
   layers?: unknown;
+}
+
+/**
+ * Layers tfjs keeps inside another layer: an RNN's `cell` (StackedRNNCells' `cells`), a wrapper's `layer`,
+ * Bidirectional's `forwardLayer` / `backwardLayer`. Their weights are the outer layer's weights too.
+ */
+export const NESTED_LAYER_KEYS = ['cell', 'layer', 'forwardLayer', 'backwardLayer'] as const;
+
+export function nestedLayers(layer: LayerLike): Array<{ path: string; layer: LayerLike }> {
+  const out: Array<{ path: string; layer: LayerLike }> = [];
+  const record = layer as unknown as Record<string, unknown>;
+  const isLayer = (x: unknown): x is LayerLike =>
+    typeof x === 'object' && x !== null && typeof (x as LayerLike).getClassName === 'function' && Array.isArray((x as LayerLike)._losses);
+  for (const key of NESTED_LAYER_KEYS) {
+    const inner = record[key];
+    if (isLayer(inner)) out.push({ path: key, layer: inner });
+  }
+  const cells = record.cells;
+  if (Array.isArray(cells)) cells.forEach((c, i) => isLayer(c) && out.push({ path: `cells[${i}]`, layer: c }));
+  return out;
 }
 
 export type AddWeightFn = (

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { BackendInfo } from '../../shared/protocol/run-data';
 import type { BackendChoice } from '../../shared/protocol/runner-protocol';
 import { cpuBackend, dataNamespace, type Tf } from '../tfjs-internals';
-
+import { registerFileSystemIo } from './file-system-io';
 import { preferThreadedWasm, wasmThreadCount } from './threaded-wasm-backend';
 import { installWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -140,6 +140,8 @@ function describeLoaded(
   if (backend === 'wasm') {
     ({ added: addedKernels, fallback: fallbackKernels } = installWasmTrainingKernels(tf, onFallbackUsed));
   }
+  // A script written for tfjs-node saves with file://; without tfjs-node, give it the same routers.
+  if (!pkg.startsWith('@tensorflow/tfjs-node')) registerFileSystemIo(tf);
   const modules = moduleMap(tf, req, pkg);
   return {
     tf,

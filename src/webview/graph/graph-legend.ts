@@ -1,5 +1,4 @@
-import { describeRegularizer } from '../../shared/analysis/decay';
-import type { TermView } from '../../shared/analysis/terms';
+import { describeTerm as termText, type TermView } from '../../shared/analysis/terms';
 import { formatNumber } from '../../shared/format';
 import { el } from '../dom';
 import type { PlacedNode } from './place-graph';
@@ -19,15 +18,15 @@ function row(parent: HTMLElement, cls: string, text: string): HTMLElement {
   return r;
 }
 
-export const describeTerm = (t: TermView) =>
-  `${t.regularizer ? describeRegularizer(t.regularizer) : 'penalty'} on ${t.weight ?? t.layer ?? t.id} = ${formatNumber(t.lastValue)}`;
+export const describeTerm = (t: TermView) => `${termText(t)} = ${formatNumber(t.lastValue)}`;
 
 function termColumn(legend: HTMLElement, cls: string, heading: string, terms: readonly TermView[]): void {
   if (!terms.length) return;
   const col = el(legend, 'div', 'll-legend-col');
   row(col, cls, `${heading} (${terms.length})`);
   const list = el(col, 'ul', 'll-legend-terms');
-  for (const t of terms.slice(0, MAX_LISTED)) el(list, 'li', cls, describeTerm(t));
+  // A hand-written penalty has its own look (styles.css: italic, with a pencil).
+  for (const t of terms.slice(0, MAX_LISTED)) el(list, 'li', `${cls}${t.kind === 'hand-written' ? ' hand-written' : ''}`, describeTerm(t));
   if (terms.length > MAX_LISTED) el(list, 'li', 'll-more', `… and ${terms.length - MAX_LISTED} more`);
 }
 
