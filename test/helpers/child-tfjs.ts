@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { SIMD_WASM_FILES } from '../../src/runner/backend/simd/simd-module';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -17,6 +18,8 @@ function bundleBackendSetup(dir: string): string {
   );
   const outfile = path.join(dir, 'backend-setup.cjs');
   buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
+  // The SIMD kernels are looked up next to the bundle, as in dist/.
+  for (const f of Object.values(SIMD_WASM_FILES)) copyFileSync(path.join(ROOT, 'src/runner/backend/simd', f), path.join(dir, f));
   return outfile;
 }
 

@@ -1,6 +1,6 @@
 import type { Tf } from '../tfjs-internals';
 import { installCpuFallbackKernels } from './cpu-fallback-kernels';
-import { conv2dBackpropFilterKernel } from './wasm-kernels/conv2d-backprop-filter-kernel';
+import { simdConv2dBackpropFilterKernel } from './simd/simd-conv2d-backprop-filter-kernel';
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
 import { depthwiseConv2dBackpropFilterKernel } from './wasm-kernels/depthwise-conv2d-backprop-filter-kernel';
 import { depthwiseConv2dBackpropInputKernel } from './wasm-kernels/depthwise-conv2d-backprop-input-kernel';
@@ -21,7 +21,7 @@ import {
 
 /** Registered on wasm in this order; a kernel wasm already has is replaced by ours. */
 export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
-  conv2dBackpropFilterKernel,
+  simdConv2dBackpropFilterKernel,
   conv2dBackpropInputKernel,
   depthwiseConv2dBackpropFilterKernel,
   depthwiseConv2dBackpropInputKernel,

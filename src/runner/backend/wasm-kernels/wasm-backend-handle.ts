@@ -14,6 +14,44 @@ export interface BackendWasmLike {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  /** Byte offset of a tensor's data on the heap. */
+  getMemoryOffset(dataId: object): number;
+  /** The emscripten module: the heap our SIMD kernels share, and the XNNPACK thread pool. */
+  readonly wasm: WasmModuleLike;
+}
+
+/** The emscripten module behind `BackendWasm` (`backend.wasm`), tfjs-backend-wasm 4.x. */
+export interface WasmModuleLike {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  HEAPU8: Uint8Array;
+  HEAPU32: Uint32Array;
+  /** The threaded build's (shared) memory; the single-threaded build exports its memory as `asm.memory`. */
+  wasmMemory?: WasmMemoryLike;
+  asm?: { memory?: WasmMemoryLike };
+  tfjs: { getThreadsCount(): number; initWithThreadsCount(threads: number): void };
+  /** Emscripten's pthread bookkeeping, in the threaded build only. */
+  PThread?: PThreadLike;
+}
+
+/** A `WebAssembly.Memory` (the runner's lib has no WebAssembly types). */
+export interface WasmMemoryLike {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+
+/** A pthread's Node worker, as emscripten 3.x keeps it. */
+export interface PThreadWorkerLike {
+  loaded?: boolean;
+  unref(): void;
+  ref(): void;
+}
+
+export interface PThreadLike {
+  unusedWorkers: PThreadWorkerLike[];
+  runningWorkers: PThreadWorkerLike[];
+  allocateUnusedWorker(): void;
+  loadWasmModuleToWorker(worker: PThreadWorkerLike, onFinishedLoading?: (worker: PThreadWorkerLike) => void): void;
 }
 
 export type KernelArgs = { inputs: Record<string, TensorInfo | null | undefined>; backend: unknown; attrs?: Attrs };

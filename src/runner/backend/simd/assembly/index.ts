@@ -1,0 +1,2 @@
+// The module's exports: one AssemblyScript entry, built to both binaries.
+export { conv2dFilterGrad, conv2dFilterGradScratchBytes } from './conv2d-filter-grad';
