@@ -45,6 +45,7 @@ export interface PThreadWorkerLike {
   loaded?: boolean;
   unref(): void;
   ref(): void;
+  postMessage(message: unknown): void;
 }
 
 export interface PThreadLike {
