@@ -1,3 +1,4 @@
+import { probeClock } from './probe-clock';
 import type { LayerInfo, RegularizerInfo, SourcePosition, WeightRole } from '../../shared/protocol/model';
 import { activityTermId, penaltyTermId } from '../../shared/protocol/term-ids';
 import type {
@@ -120,7 +121,9 @@ export class LayerProbe {
         // Same penalty as tfjs computes, but its output tensor is tagged with the term it belongs to.
         this._losses[this._losses.length - 1] = () => {
           const t = regularizer.apply(variable.read());
+          const started = performance.now();
           probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t) });
+          probeClock.add(started);
           return t;
         };
       }

@@ -5,6 +5,7 @@ import type { LayerProbe, RegularizedWeight } from './layer-probe';
 import { describeOptimizer, type OptimizerProbe } from './optimizer-probe';
 import { ancestorTensors, buildLossGraph, type TermSpec } from './tape-graph';
 import { NormSchedule, WeightStats, type WeightSums } from './weight-stats';
+import { probeClock } from './probe-clock';
 
 interface Objective {
   index: number;
@@ -94,6 +95,7 @@ export class StepProbe {
     dy: Tensor | undefined,
     allowNoGradients: boolean | undefined,
   ): ReturnType<GradientsFn> {
+    let started = performance.now();
     const objective = this.objectiveFor(xs);
     const stepNo = objective.steps + 1;
     const capture = objective.tracked === null;
@@ -104,6 +106,7 @@ export class StepProbe {
     this.layers.beginStep(capture);
     const wrapped = () => {
       const y = f();
+      const afterF = performance.now();
       const tape = self.state.activeTape ?? [];
       const { evaluated, opOwner } = this.layers.endStep();
       total = readFirst(y);
@@ -114,17 +117,21 @@ export class StepProbe {
         if (leadsToY.has(p.tensorId)) inLoss.add(p.termId);
       }
       if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map());
+      probeClock.add(afterF);
       return y;
     };
     let result: ReturnType<GradientsFn>;
+    probeClock.add(started);
     try {
       result = original.call(self, wrapped, xs, dy, allowNoGradients);
     } finally {
+      started = performance.now();
       this.layers.endStep();
     }
 
     objective.steps = stepNo;
     this.report(objective, stepNo, xs, total, inLoss, evaluatedValues);
+    probeClock.add(started);
     if (this.stepsTaken() >= this.options.stepLimit) this.options.onStepLimit();
     return result;
   }
