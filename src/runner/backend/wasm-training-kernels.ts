@@ -1,6 +1,7 @@
 import type { Tf } from '../tfjs-internals';
 import { installCpuFallbackKernels } from './cpu-fallback-kernels';
 import { simdConv2dBackpropFilterKernel } from './simd/simd-conv2d-backprop-filter-kernel';
+import { simdComparisonKernels, simdFusedBatchNormKernel, simdLogicalAndKernel, simdSelectKernel } from './simd/simd-elementwise-kernels';
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
 import { depthwiseConv2dBackpropFilterKernel } from './wasm-kernels/depthwise-conv2d-backprop-filter-kernel';
 import { depthwiseConv2dBackpropInputKernel } from './wasm-kernels/depthwise-conv2d-backprop-input-kernel';
@@ -34,6 +35,10 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   meanKernel,
   identityKernel,
   gatherKernel,
+  ...simdComparisonKernels,
+  simdLogicalAndKernel,
+  simdSelectKernel,
+  simdFusedBatchNormKernel,
 ];
 
 export interface WasmTrainingKernelsInstall {

@@ -28,6 +28,10 @@ export interface SimdKernels {
     kH: number, kW: number, strideH: number, strideW: number, dilH: number, dilW: number,
     padTop: number, padLeft: number, rowsPerChunk: number,
   ): void;
+  compareF32(op: number, a: number, aScalar: number, b: number, bScalar: number, out: number, n: number): void;
+  logicalAnd(a: number, aScalar: number, b: number, bScalar: number, out: number, n: number): void;
+  selectF32(cond: number, t: number, e: number, out: number, n: number): void;
+  batchNormChannels(x: number, mean: number, factor: number, offset: number, out: number, rows: number, channels: number): void;
 }
 
 const compiled = new Map<keyof typeof SIMD_WASM_FILES, object | null>();

@@ -1,2 +1,3 @@
 // The module's exports: one AssemblyScript entry, built to both binaries.
 export { conv2dFilterGrad, conv2dFilterGradScratchBytes } from './conv2d-filter-grad';
+export { batchNormChannels, compareF32, logicalAnd, selectF32 } from './elementwise';

@@ -1,0 +1,99 @@
+import { beforeAll, describe, it } from 'vitest';
+import { baseSeed, SeededRandom } from '../helpers/seeded-random';
+import { expectClose, loadWasmTfjs, onWasmAndCpu } from '../helpers/wasm-tfjs';
+import type { Tensor, Tf } from '../../src/runner/tfjs-internals';
+
+let tf: Tf;
+beforeAll(async () => {
+  ({ tf } = await loadWasmTfjs());
+});
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A random shape of rank 1–4 whose size runs past the kernels' 16-, 8- and 4-element blocks. */
+function randomShape(rng: SeededRandom): number[] {
+  const rank = rng.int(1, 4);
+  return Array.from({ length: rank }, () => rng.int(1, 9));
+}
+
+/** Values with exact ties against the comparison scalars (0 and 6, like relu6's gradient). */
+function values(rng: SeededRandom, n: number): Float32Array {
+  const v = rng.floats(n).map((x) => x * 8);
+  for (let i = 0; i < n; i += 5) v[i] = rng.pick([0, 6, -0]);
+  return v;
+}
+
+const COMPARE = ['greaterEqual', 'lessEqual', 'greater', 'less', 'equal', 'notEqual'] as const;
+
+describe('comparisons, LogicalAnd and Select on wasm match cpu', () => {
+  for (let n = 0; n < 36; n++) {
+    const seed = baseSeed() + 8000 + n;
+    const rng = new SeededRandom(seed);
+    const op = COMPARE[n % COMPARE.length];
+    const shape = randomShape(rng);
+    // Same shapes, a scalar on either side, or a broadcast the stock kernel keeps.
+    const form = rng.pick(['same', 'scalar-b', 'scalar-a', 'rank-0', 'broadcast'] as const);
+    const otherShape = form === 'same' ? shape : form === 'broadcast' ? shape.map((d, i) => (i === 0 ? 1 : d)) : form === 'rank-0' ? [] : [1];
+    const [aShape, bShape] = form === 'scalar-a' ? [otherShape, shape] : [shape, otherShape];
+    const av = values(rng, size(aShape));
+    const bv = values(rng, size(bShape));
+    const cv = values(rng, size(shape));
+    it(`seed ${seed}: ${op} ${JSON.stringify(aShape)} vs ${JSON.stringify(bShape)}, then logicalAnd and where`, async () => {
+      const { wasm, cpu } = await onWasmAndCpu(tf, () => {
+        const a = tf.tensor(av, aShape);
+        const b = tf.tensor(bv, bShape);
+        const mask = (tf[op] as (x: Tensor, y: Tensor) => Tensor)(a, b);
+        const other = tf.greaterEqual(tf.tensor(cv, shape), 0);
+        const both = tf.logicalAnd(mask, other);
+        const scalarAnd = tf.logicalAnd(both, tf.scalar(true, 'bool'));
+        const t = tf.tensor(cv, shape);
+        const e = tf.neg(t);
+        const picked = both.shape.length === t.shape.length && both.size === t.size ? tf.where(both, t, e) : tf.zeros(shape);
+        return [mask.cast('int32'), both.cast('int32'), scalarAnd.cast('int32'), picked];
+      });
+      for (let i = 0; i < cpu.length; i++) expectClose(wasm[i], cpu[i], `seed ${seed} output ${i}`, 0);
+    });
+  }
+});
+
+describe('relu6 (clipByValue 0..6) and its gradient on wasm match cpu', () => {
+  it('at ties and in between', async () => {
+    const rng = new SeededRandom(baseSeed() + 8100);
+    const shape = [7, 5, 5, 13];
+    const xv = values(rng, size(shape));
+    const dyv = rng.floats(size(shape));
+    const { wasm, cpu } = await onWasmAndCpu(tf, () => {
+      const x = tf.tensor(xv, shape);
+      const { value, grad } = tf.valueAndGrad((t: Tensor) => tf.clipByValue(t, 0, 6).mul(tf.tensor(dyv, shape)).sum())(x);
+      return [value, grad];
+    });
+    expectClose(wasm[0], cpu[0], 'value');
+    expectClose(wasm[1], cpu[1], 'gradient', 0);
+  });
+});
+
+describe('FusedBatchNorm on wasm matches cpu', () => {
+  for (let n = 0; n < 12; n++) {
+    const seed = baseSeed() + 8200 + n;
+    const rng = new SeededRandom(seed);
+    const channels = rng.int(1, 19);
+    const shape = [...randomShape(rng).slice(0, 3), channels];
+    const withScale = rng.next() < 0.7;
+    const withOffset = rng.next() < 0.7;
+    const perChannel = rng.next() < 0.8;
+    const xv = rng.floats(size(shape)).map((v) => 3 + 10 * v);
+    const stat = (k: number) => (perChannel ? rng.floats(channels).map((v) => k + v) : rng.floats(1).map((v) => k + v));
+    const mean = stat(3);
+    const variance = stat(2);
+    const scale = stat(1);
+    const shift = stat(0);
+    it(`seed ${seed}: x ${JSON.stringify(shape)}${withScale ? ' scale' : ''}${withOffset ? ' offset' : ''}${perChannel ? '' : ' scalar statistics'}`, async () => {
+      const { wasm, cpu } = await onWasmAndCpu(tf, () => {
+        const s = perChannel ? [channels] : [1];
+        return tf.batchNorm(tf.tensor(xv, shape), tf.tensor(mean, s), tf.tensor(variance, s),
+          withOffset ? tf.tensor(shift, s) : undefined, withScale ? tf.tensor(scale, s) : undefined, 1e-3);
+      });
+      expectClose(wasm[0], cpu[0], `seed ${seed}`);
+    });
+  }
+});
