@@ -168,3 +168,38 @@ describe('packaging', () => {
     for (const file of Object.values(SIMD_WASM_FILES)) expect(shipped).toContain(`dist/${file}`);
   });
 });
+
+/** Depthwise dW (multiplier 1); cpu has no dilation here either, so a dilated case is the wide filter's every dh-th tap. */
+function depthwiseFilterGrad(c: ConvCase, xv: Float32Array, dyv: Float32Array): Tensor {
+  const s = shapes({ ...c, outChannels: c.inChannels });
+  const x = tf.tensor4d(xv, s.x);
+  const dy = tf.tensor4d(dyv, s.dy);
+  const [kh, kw] = c.kernel;
+  const [dh, dw] = c.dilations;
+  if ((dh > 1 || dw > 1) && tf.getBackend() === 'cpu') {
+    const wide = [(kh - 1) * dh + 1, (kw - 1) * dw + 1, c.inChannels, 1];
+    const full = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
+      strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: wide, dilations: [1, 1],
+    } as never) as Tensor;
+    return tf.stridedSlice(full, [0, 0, 0, 0], wide, [dh, dw, 1, 1]);
+  }
+  return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
+    strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: [kh, kw, c.inChannels, 1], dilations: c.dilations,
+  } as never) as Tensor;
+}
+
+describe('DepthwiseConv2dNativeBackpropFilter in the SIMD kernel (multiplier 1, channels in fours) matches cpu', () => {
+  for (let n = 0; n < 24; n++) {
+    const seed = baseSeed() + 9000 + n;
+    const rng = new SeededRandom(seed);
+    const base = wideCase(rng);
+    const c: ConvCase = { ...base, inChannels: 4 * rng.int(1, 6), outChannels: 1 };
+    const s = shapes({ ...c, outChannels: c.inChannels });
+    const xv = rng.floats(size(s.x));
+    const dyv = rng.floats(size(s.dy));
+    it(describeCase(c, seed), async () => {
+      const { wasm, cpu } = await onWasmAndCpu(tf, () => depthwiseFilterGrad(c, xv, dyv));
+      expectClose(wasm[0], cpu[0], describeCase(c, seed));
+    });
+  }
+});

@@ -3,7 +3,7 @@ import { installCpuFallbackKernels } from './cpu-fallback-kernels';
 import { simdConv2dBackpropFilterKernel } from './simd/simd-conv2d-backprop-filter-kernel';
 import { simdComparisonKernels, simdFusedBatchNormKernel, simdLogicalAndKernel, simdSelectKernel } from './simd/simd-elementwise-kernels';
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
-import { depthwiseConv2dBackpropFilterKernel } from './wasm-kernels/depthwise-conv2d-backprop-filter-kernel';
+import { simdDepthwiseConv2dBackpropFilterKernel } from './simd/simd-depthwise-conv2d-backprop-filter-kernel';
 import { depthwiseConv2dBackpropInputKernel } from './wasm-kernels/depthwise-conv2d-backprop-input-kernel';
 import { gatherKernel } from './wasm-kernels/gather-kernel';
 import { identityKernel } from './wasm-kernels/identity-kernel';
@@ -24,7 +24,7 @@ import {
 export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   simdConv2dBackpropFilterKernel,
   conv2dBackpropInputKernel,
-  depthwiseConv2dBackpropFilterKernel,
+  simdDepthwiseConv2dBackpropFilterKernel,
   depthwiseConv2dBackpropInputKernel,
   unsortedSegmentSumKernel,
   batchMatMulKernel,

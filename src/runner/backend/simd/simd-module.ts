@@ -31,6 +31,11 @@ export interface SimdKernels {
   compareF32(op: number, a: number, aScalar: number, b: number, bScalar: number, out: number, n: number): void;
   logicalAnd(a: number, aScalar: number, b: number, bScalar: number, out: number, n: number): void;
   selectF32(cond: number, t: number, e: number, out: number, n: number): void;
+  depthwiseFilterGrad(
+    x: number, dy: number, dw: number, acc: number,
+    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
+    kH: number, kW: number, strideH: number, strideW: number, dilH: number, dilW: number, padTop: number, padLeft: number,
+  ): void;
   batchNormChannels(x: number, mean: number, factor: number, offset: number, out: number, rows: number, channels: number): void;
 }
 

@@ -1,3 +1,4 @@
 // The module's exports: one AssemblyScript entry, built to both binaries.
 export { conv2dFilterGrad, conv2dFilterGradScratchBytes } from './conv2d-filter-grad';
 export { batchNormChannels, compareF32, logicalAnd, selectF32 } from './elementwise';
+export { depthwiseFilterGrad } from './depthwise-filter-grad';
