@@ -2,3 +2,4 @@
 export { conv2dFilterGrad, conv2dFilterGradScratchBytes } from './conv2d-filter-grad';
 export { batchNormChannels, compareF32, logicalAnd, selectF32 } from './elementwise';
 export { depthwiseFilterGrad } from './depthwise-filter-grad';
+export { columnSums } from './reductions';
