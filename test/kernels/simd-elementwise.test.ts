@@ -97,3 +97,49 @@ describe('FusedBatchNorm on wasm matches cpu', () => {
     });
   }
 });
+
+const BINARY = ['add', 'sub', 'mul', 'div'] as const;
+
+describe('Add, Sub, Multiply and RealDiv on wasm match cpu', () => {
+  for (let n = 0; n < 40; n++) {
+    const seed = baseSeed() + 8300 + n;
+    const rng = new SeededRandom(seed);
+    const op = BINARY[n % BINARY.length];
+    const shape = randomShape(rng);
+    const channels = shape[shape.length - 1];
+    // Same shape, a scalar, a last-axis vector (with or without leading 1s), on either side, or
+    // a broadcast the stock kernel keeps; int32 goes to the stock kernel too.
+    const form = rng.pick(['same', 'scalar', 'rank-0', 'channels', 'channels-1s', 'other', 'leading-1s'] as const);
+    const other =
+      form === 'same' ? shape
+        : form === 'scalar' ? [1]
+        : form === 'rank-0' ? []
+        : form === 'channels' ? [channels]
+        : form === 'channels-1s' ? [...shape.slice(0, -1).map(() => 1), channels]
+        : form === 'leading-1s' ? [1, ...shape]
+        : shape.map((d, i) => (i === 0 ? 1 : d));
+    const flip = rng.next() < 0.5;
+    const [aShape, bShape] = flip ? [other, shape] : [shape, other];
+    const dtype = rng.next() < 0.1 ? 'int32' : 'float32';
+    // No zeros: a divisor of 0 gives Inf/NaN, compared elsewhere.
+    const nonZero = (k: number) => rng.floats(k).map((v) => (dtype === 'int32' ? Math.sign(v || 1) * (1 + Math.floor(Math.abs(v) * 9)) : v + Math.sign(v || 1) * 0.1));
+    const av = nonZero(size(aShape));
+    const bv = nonZero(size(bShape));
+    it(`seed ${seed}: ${op} ${dtype} ${JSON.stringify(aShape)} ∘ ${JSON.stringify(bShape)}`, async () => {
+      const { wasm, cpu } = await onWasmAndCpu(tf, () =>
+        (tf[op] as (x: Tensor, y: Tensor) => Tensor)(tf.tensor(av, aShape, dtype), tf.tensor(bv, bShape, dtype)));
+      expectClose(wasm[0], cpu[0], `seed ${seed}`, dtype === 'int32' ? 0 : 1e-6);
+    });
+  }
+
+  it('a cast to the same dtype shares the buffer and survives the original being disposed', async () => {
+    const { wasm, cpu } = await onWasmAndCpu(tf, () => {
+      const x = tf.tensor([1.5, -2, 3], [3]);
+      const y = tf.cast(x, 'float32');
+      x.dispose();
+      return [y.add(1), tf.cast(tf.tensor([1, 2], [2], 'int32'), 'float32')];
+    });
+    expectClose(wasm[0], cpu[0], 'same dtype');
+    expectClose(wasm[1], cpu[1], 'int32 → float32');
+  });
+});

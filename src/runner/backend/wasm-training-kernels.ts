@@ -1,6 +1,7 @@
 import type { Tf } from '../tfjs-internals';
 import { installCpuFallbackKernels } from './cpu-fallback-kernels';
 import { simdConv2dBackpropFilterKernel } from './simd/simd-conv2d-backprop-filter-kernel';
+import { sameDtypeCastKernel, simdBinaryKernels } from './simd/simd-binary-kernels';
 import { simdComparisonKernels, simdFusedBatchNormKernel, simdLogicalAndKernel, simdSelectKernel } from './simd/simd-elementwise-kernels';
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
 import { simdDepthwiseConv2dBackpropFilterKernel } from './simd/simd-depthwise-conv2d-backprop-filter-kernel';
@@ -39,6 +40,8 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   simdLogicalAndKernel,
   simdSelectKernel,
   simdFusedBatchNormKernel,
+  ...simdBinaryKernels,
+  sameDtypeCastKernel,
 ];
 
 export interface WasmTrainingKernelsInstall {
