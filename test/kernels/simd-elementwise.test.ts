@@ -100,7 +100,7 @@ describe('FusedBatchNorm on wasm matches cpu', () => {
 
 const BINARY = ['add', 'sub', 'mul', 'div'] as const;
 
-describe('Add, Sub, Multiply and RealDiv on wasm match cpu', () => {
+describe('Add, Sub, Multiply and RealDiv (stock XNNPACK: ours measured no faster) on every broadcast form, and same-dtype Cast, match cpu', () => {
   for (let n = 0; n < 40; n++) {
     const seed = baseSeed() + 8300 + n;
     const rng = new SeededRandom(seed);

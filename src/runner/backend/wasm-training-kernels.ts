@@ -1,7 +1,7 @@
 import type { Tf } from '../tfjs-internals';
 import { installCpuFallbackKernels } from './cpu-fallback-kernels';
 import { simdConv2dBackpropFilterKernel } from './simd/simd-conv2d-backprop-filter-kernel';
-import { sameDtypeCastKernel, simdBinaryKernels } from './simd/simd-binary-kernels';
+import { sameDtypeCastKernel } from './simd/same-dtype-cast-kernel';
 import { simdComparisonKernels, simdFusedBatchNormKernel, simdLogicalAndKernel, simdSelectKernel } from './simd/simd-elementwise-kernels';
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
 import { simdDepthwiseConv2dBackpropFilterKernel } from './simd/simd-depthwise-conv2d-backprop-filter-kernel';
@@ -40,7 +40,6 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   simdLogicalAndKernel,
   simdSelectKernel,
   simdFusedBatchNormKernel,
-  ...simdBinaryKernels,
   sameDtypeCastKernel,
 ];
 

@@ -36,7 +36,6 @@ export interface SimdKernels {
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
     kH: number, kW: number, strideH: number, strideW: number, dilH: number, dilW: number, padTop: number, padLeft: number,
   ): void;
-  binaryF32(op: number, a: number, aForm: number, b: number, bForm: number, out: number, n: number, channels: number): void;
   columnSums(x: number, rows: number, width: number, acc: number, out: number, scale: number): void;
   batchNormChannels(x: number, mean: number, factor: number, offset: number, out: number, rows: number, channels: number): void;
 }
