@@ -40,6 +40,7 @@ const CASES = [
   ['LogicalAnd 64×16×16×64', () => ({ a: tf.greaterEqual(t([64, 16, 16, 64], 1), 0), b: tf.lessEqual(t([64, 16, 16, 64], 2), 0.5) }), 'LogicalAnd', {}],
   ['Select 64×16×16×64', () => ({ condition: tf.greaterEqual(t([64, 16, 16, 64], 1), 0), t: t([64, 16, 16, 64], 2), e: tf.zeros([64, 16, 16, 64]) }), 'Select', {}],
   ['FusedBatchNorm 64×16×16×64', () => ({ x: t([64, 16, 16, 64], 1), mean: t([64], 2), variance: t([64], 3, 0.5, 2), offset: t([64], 4), scale: t([64], 5) }), 'FusedBatchNorm', { varianceEpsilon: 1e-3 }],
+  ['MaxPoolGrad 64×32×32×32, 2×2 s2 (CNN pool 1)', () => ({ input: t([64, 32, 32, 32], 1), dy: t([64, 16, 16, 32], 2) }), 'MaxPoolGrad', { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }],
   ['Sum over [0,1,2] of 64×8×8×128', () => ({ x: t([64, 8, 8, 128], 1) }), 'Sum', { axis: [0, 1, 2], keepDims: false }],
 ];
 

@@ -203,3 +203,28 @@ describe('DepthwiseConv2dNativeBackpropFilter in the SIMD kernel (multiplier 1, 
     });
   }
 });
+
+describe('MaxPoolGrad in the SIMD kernel (channels in fours) matches cpu, ties and -Infinity included', () => {
+  for (let n = 0; n < 24; n++) {
+    const seed = baseSeed() + 9500 + n;
+    const rng = new SeededRandom(seed);
+    const shape: [number, number, number, number] = [rng.int(1, 3), rng.int(2, 12), rng.int(2, 12), 4 * rng.int(1, 5)];
+    const pool: [number, number] = [rng.int(1, Math.min(3, shape[1])), rng.int(1, Math.min(3, shape[2]))];
+    const strides: [number, number] = [rng.int(1, 3), rng.int(1, 3)];
+    const pad = rng.pick(['same', 'valid'] as const);
+    const ties = rng.next() < 0.5;
+    const xv = Array.from(rng.floats(size(shape)), (v) => (ties ? Math.round(v * 2) : v));
+    for (let i = 0; i < xv.length; i += 7) if (rng.next() < 0.3) xv[i] = -Infinity;
+    const label = `seed ${seed}: maxPool x [${shape}] window ${pool} strides ${strides} ${pad}${ties ? ' with ties' : ''}`;
+    it(label, async () => {
+      const { wasm, cpu } = await onWasmAndCpu(tf, () => {
+        const loss = (x: Tensor) => {
+          const y = tf.maxPool(x as import('@tensorflow/tfjs').Tensor4D, pool, strides, pad);
+          return y.mul(tf.range(1, 1 + size(y.shape)).reshape(y.shape)).sum();
+        };
+        return tf.grad(loss)(tf.tensor4d(xv, shape));
+      });
+      expectClose(wasm[0], cpu[0], label);
+    });
+  }
+});

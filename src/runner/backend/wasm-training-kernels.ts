@@ -10,7 +10,7 @@ import { gatherKernel } from './wasm-kernels/gather-kernel';
 import { identityKernel } from './wasm-kernels/identity-kernel';
 import { meanKernel, sumKernel } from './wasm-kernels/leading-axes-reduction-kernels';
 import { batchMatMulKernel, fusedMatMulKernel } from './wasm-kernels/mat-mul-kernels';
-import { maxPoolGradKernel } from './wasm-kernels/max-pool-grad-kernel';
+import { simdMaxPoolGradKernel } from './simd/simd-max-pool-grad-kernel';
 import { tileKernel } from './wasm-kernels/tile-kernel';
 import { unsortedSegmentSumKernel } from './wasm-kernels/unsorted-segment-sum-kernel';
 import {
@@ -30,7 +30,7 @@ export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
   unsortedSegmentSumKernel,
   batchMatMulKernel,
   fusedMatMulKernel,
-  maxPoolGradKernel,
+  simdMaxPoolGradKernel,
   tileKernel,
   sumKernel,
   meanKernel,

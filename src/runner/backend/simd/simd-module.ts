@@ -36,6 +36,10 @@ export interface SimdKernels {
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
     kH: number, kW: number, strideH: number, strideW: number, dilH: number, dilW: number, padTop: number, padLeft: number,
   ): void;
+  maxPoolGrad(
+    x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
+    strideH: number, strideW: number, effH: number, effW: number, padTop: number, padLeft: number,
+  ): void;
   columnSums(x: number, rows: number, width: number, acc: number, out: number, scale: number): void;
   batchNormChannels(x: number, mean: number, factor: number, offset: number, out: number, rows: number, channels: number): void;
 }

@@ -3,3 +3,4 @@ export { conv2dFilterGrad, conv2dFilterGradScratchBytes } from './conv2d-filter-
 export { batchNormChannels, compareF32, logicalAnd, selectF32 } from './elementwise';
 export { depthwiseFilterGrad } from './depthwise-filter-grad';
 export { columnSums } from './reductions';
+export { maxPoolGrad } from './max-pool-grad';
