@@ -166,6 +166,10 @@ describe('packaging', () => {
     expect(ls.status, ls.stderr).toBe(0);
     const shipped = ls.stdout.split('\n').map((l) => l.trim());
     for (const file of Object.values(SIMD_WASM_FILES)) expect(shipped).toContain(`dist/${file}`);
+    // The threaded build (adaptive threads): its glue and worker from wasm-out/, its binary from dist/.
+    for (const file of ['wasm-out/tfjs-backend-wasm-threaded-simd.js', 'wasm-out/tfjs-backend-wasm-threaded-simd.worker.js', 'dist/tfjs-backend-wasm-threaded-simd.wasm']) {
+      expect(shipped).toContain(`node_modules/@tensorflow/tfjs-backend-wasm/${file}`);
+    }
   });
 });
 

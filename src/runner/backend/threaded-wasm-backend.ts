@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Tf } from '../tfjs-internals';
@@ -97,13 +97,24 @@ export function preferThreadedWasm(
 }
 
 /**
+ * A file of the package's wasm build: next to the factory in wasm-out/, or in dist/ (the packaged
+ * extension keeps only dist/'s copies of the .wasm binaries).
+ */
+function packageFile(factoryPath: string, file: string): string {
+  const beside = path.join(path.dirname(factoryPath), file);
+  if (existsSync(beside)) return beside;
+  const inDist = path.join(path.dirname(factoryPath), '..', 'dist', file);
+  return existsSync(inDist) ? inDist : beside;
+}
+
+/**
  * The threaded factory, patched to start at once: stock, it spawns 8 pool workers and waits until
  * each has loaded the module (0.2–0.35 s here) before anything runs. Patched, it spawns
  * `threads − 1` and lets them load in the background while the script starts on a pool of one.
  * Null when this build's glue is not the one we know, or its pool pointer cannot be found.
  */
 function lazyPoolFactory(factoryPath: string, threads: number): { path: string; address: number } | null {
-  const wasmFile = path.join(path.dirname(factoryPath), 'tfjs-backend-wasm-threaded-simd.wasm');
+  const wasmFile = packageFile(factoryPath, 'tfjs-backend-wasm-threaded-simd.wasm');
   let address: number | null;
   let source: string;
   try {
@@ -148,7 +159,6 @@ async function startThreadedModule(
   // Lazily started pools need to know, without the main thread's event loop, when a worker has
   // loaded the module: each worker answers a message posted after `load` in a shared cell.
   writeFileSync(workerFile, (startWithOneThread ? LOADED_SIGNAL : '') + workerSource.replace(/\n/g, '\\n'));
-  const dir = path.dirname(factoryPath);
   // The C++ sizes its pool as min(requested, cpus / 2) once, while the module starts; the
   // emscripten glue reads cpus from the os module object itself (not this file's import of it).
   const nodeOs = req('node:os') as { cpus: typeof os.cpus };
@@ -157,7 +167,7 @@ async function startThreadedModule(
   nodeOs.cpus = () => Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length]);
   let module: EmscriptenModule;
   try {
-    module = await factory({ locateFile: (file) => (file.endsWith('.worker.js') ? workerFile : path.join(dir, file)) });
+    module = await factory({ locateFile: (file) => (file.endsWith('.worker.js') ? workerFile : packageFile(factoryPath, file)) });
   } finally {
     nodeOs.cpus = realCpus;
   }
