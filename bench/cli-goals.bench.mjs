@@ -4,7 +4,8 @@
 // steps/s = (N_long − N_short) / (T_long − T_short), so start-up (bundling, tfjs and wasm start,
 // first-step warm-up, tape capture) cancels out. Median over pairs with a bootstrap 95% interval.
 //
-//   node bench/cli-goals.bench.mjs [cnn|mobilenet|text ...]
+//   node bench/cli-goals.bench.mjs [cnn|mobilenet|text|examples ...]
+//   (examples: whole-CLI wall time of each examples/ script, 20 steps, paired against the first configuration)
 //   BENCH_CONFIGS=default,one,old   (default: adaptive threads; one: LOSS_LENS_WASM_THREADS=1;
 //                                    old: one thread and LOSS_LENS_SIMD_KERNELS=0, i.e. before issue 14)
 //   BENCH_PAIRS=5   BENCH_PIN=1 (run everything under taskset -c 0)
@@ -24,6 +25,7 @@ const CONFIGS = {
   two: { LOSS_LENS_WASM_THREADS: '2' },
 };
 const models = process.argv.slice(2).filter((m) => LENGTHS[m]);
+const examples = process.argv.includes('examples');
 const configs = (process.env.BENCH_CONFIGS ?? 'default,one,old').split(',');
 const pairs = Number(process.env.BENCH_PAIRS ?? 5);
 const pin = process.env.BENCH_PIN === '1';
@@ -40,7 +42,34 @@ function wall(model, steps, env) {
 }
 
 console.log(`CLI goals: ${pairs} pairs per model and configuration${pin ? ', pinned to one core (taskset -c 0)' : ''}; load average ${loadAverage()}; ${new Date().toISOString()}`);
-for (const model of models.length ? models : Object.keys(LENGTHS)) {
+
+if (examples) {
+  const scripts = ['custom-loop-drops-penalty.ts', 'custom-loop-with-penalty.ts', 'fit-cnn-with-decay.ts'];
+  const runs = Number(process.env.BENCH_EXAMPLE_PAIRS ?? 15);
+  for (const script of scripts) {
+    const walls = Object.fromEntries(configs.map((c) => [c, []]));
+    for (let p = 0; p < runs; p++) {
+      for (let i = 0; i < configs.length; i++) {
+        const c = configs[(i + p) % configs.length];
+        const args = [path.join(root, 'bin/loss-lens.js'), 'analyze', `examples/${script}`, '--json'];
+        const [cmd, argv] = pin ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
+        const t0 = performance.now();
+        const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, ...CONFIGS[c] } });
+        walls[c].push(performance.now() - t0);
+        if (!r.stdout.includes('"schemaVersion"')) throw new Error(r.stderr.slice(-400));
+      }
+    }
+    const line = configs.map((c) => `${c} ${median(walls[c]).toFixed(0)} ms`).join(', ');
+    const paired = configs.slice(1).map((c) => {
+      const ratios = walls[configs[0]].map((w, i) => w / walls[c][i]);
+      const [lo, hi] = bootstrapMedianCI(ratios);
+      return `${configs[0]}/${c} ×${median(ratios).toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}]`;
+    });
+    console.log(`examples/${script}: ${line} (n=${runs}); ${paired.join('; ')}`);
+  }
+}
+
+for (const model of models.length || examples ? models : Object.keys(LENGTHS)) {
   const [short, long] = LENGTHS[model];
   const rates = Object.fromEntries(configs.map((c) => [c, []]));
   for (let p = 0; p < pairs; p++) {

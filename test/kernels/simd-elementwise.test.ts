@@ -1,4 +1,4 @@
-import { beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { baseSeed, SeededRandom } from '../helpers/seeded-random';
 import { expectClose, loadWasmTfjs, onWasmAndCpu } from '../helpers/wasm-tfjs';
 import type { Tensor, Tf } from '../../src/runner/tfjs-internals';
@@ -141,5 +141,59 @@ describe('Add, Sub, Multiply and RealDiv (stock XNNPACK: ours measured no faster
     });
     expectClose(wasm[0], cpu[0], 'same dtype');
     expectClose(wasm[1], cpu[1], 'int32 → float32');
+  });
+});
+
+describe('batch norm gradients on wasm (our one-pass kernel) match cpu (tfjs\'s composite gradient)', () => {
+  for (let n = 0; n < 14; n++) {
+    const seed = baseSeed() + 8400 + n;
+    const rng = new SeededRandom(seed);
+    // Channels in fours take our kernel; the others, and rank-4 statistics, take tfjs's gradient.
+    const channels = n % 5 === 4 ? rng.int(1, 7) : 4 * rng.int(1, 5);
+    const shape = [...randomShape(rng).slice(0, 3), channels];
+    const xv = rng.floats(size(shape)).map((v) => 2 + 3 * v);
+    const dyv = rng.floats(size(shape));
+    const mean = rng.floats(channels).map((v) => 2 + v);
+    const variance = rng.floats(channels).map((v) => 1.5 + v);
+    const scale = rng.floats(channels).map((v) => 1 + v / 2);
+    const shift = rng.floats(channels);
+    // Always with a scale: tfjs 4.22 cannot differentiate batchNorm without one on any backend.
+    it(`seed ${seed}: x ${JSON.stringify(shape)}`, async () => {
+      const { wasm, cpu } = await onWasmAndCpu(tf, () => {
+        const f = (x: Tensor, m: Tensor, v: Tensor, o: Tensor, s: Tensor) =>
+          tf.batchNorm(x, m, v, o, s, 1e-3).mul(tf.tensor(dyv, shape)).sum();
+        return tf.grads(f)([tf.tensor(xv, shape), tf.tensor(mean, [channels]), tf.tensor(variance, [channels]), tf.tensor(shift, [channels]), tf.tensor(scale, [channels])]);
+      });
+      for (let i = 0; i < 5; i++) expectClose(wasm[i], cpu[i], `seed ${seed} gradient ${['x', 'mean', 'variance', 'offset', 'scale'][i]}`);
+    });
+  }
+
+  it('trains tf.layers.batchNormalization the same on wasm and cpu (moments, moving statistics, gamma and beta)', async () => {
+    const rng = new SeededRandom(baseSeed() + 8500);
+    const xv = rng.floats(6 * 5 * 5 * 8);
+    const { wasm, cpu } = await onWasmAndCpu(tf, () => {
+      const layer = tf.layers.batchNormalization({ gammaInitializer: 'ones', betaInitializer: 'zeros' });
+      const x = tf.tensor(xv, [6, 5, 5, 8]);
+      const weights = () => layer.trainableWeights.map((w) => w.read());
+      layer.build([6, 5, 5, 8]);
+      const { grads } = tf.variableGrads(() => (layer.apply(x, { training: true }) as Tensor).square().mul(tf.range(0, 1200).reshape([6, 5, 5, 8]).div(1200)).sum(), weights() as never);
+      return Object.values(grads);
+    });
+    for (let i = 0; i < cpu.length; i++) expectClose(wasm[i], cpu[i], `weight ${i}`);
+  });
+});
+
+describe('which batch norm gradient runs', () => {
+  it('ours on wasm when the channels come in fours, tfjs\'s composite otherwise', async () => {
+    const kernelsFor = async (channels: number) => {
+      const x = tf.randomNormal([3, 5, channels]);
+      const stats = [tf.zeros([channels]), tf.ones([channels]), tf.zeros([channels]), tf.ones([channels])];
+      const info = await tf.profile(() => {
+        tf.grads((a: Tensor, m: Tensor, v: Tensor, o: Tensor, s: Tensor) => tf.batchNorm(a, m, v, o, s, 1e-3).sum())([x, ...stats]);
+      });
+      return info.kernelNames;
+    };
+    expect(await kernelsFor(8)).toContain('LossLensFusedBatchNormGrad');
+    expect(await kernelsFor(6)).not.toContain('LossLensFusedBatchNormGrad');
   });
 });

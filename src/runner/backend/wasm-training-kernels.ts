@@ -1,6 +1,7 @@
 import type { Tf } from '../tfjs-internals';
 import { installCpuFallbackKernels } from './cpu-fallback-kernels';
 import { simdConv2dBackpropFilterKernel } from './simd/simd-conv2d-backprop-filter-kernel';
+import { installBatchNormGradient } from './simd/batch-norm-gradient';
 import { sameDtypeCastKernel } from './simd/same-dtype-cast-kernel';
 import { simdComparisonKernels, simdFusedBatchNormKernel, simdLogicalAndKernel, simdSelectKernel } from './simd/simd-elementwise-kernels';
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
@@ -93,6 +94,7 @@ export function installWasmTrainingKernels(
     });
     added.push(kernel.kernelName);
   }
+  installBatchNormGradient(tf, stock);
   const fallback = installCpuFallbackKernels(tf, 'wasm', onFallbackUsed);
   const result = { added, fallback, replaced };
   installed.set(tf, result);

@@ -40,6 +40,7 @@ export interface SimdKernels {
     x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
     strideH: number, strideW: number, effH: number, effW: number, padTop: number, padLeft: number,
   ): void;
+  batchNormGrad(x: number, dy: number, stats: number, dx: number, acc: number, out: number, rows: number, channels: number): void;
   columnSums(x: number, rows: number, width: number, acc: number, out: number, scale: number): void;
   batchNormChannels(x: number, mean: number, factor: number, offset: number, out: number, rows: number, channels: number): void;
 }

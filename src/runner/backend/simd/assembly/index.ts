@@ -4,3 +4,4 @@ export { batchNormChannels, compareF32, logicalAnd, selectF32 } from './elementw
 export { depthwiseFilterGrad } from './depthwise-filter-grad';
 export { columnSums } from './reductions';
 export { maxPoolGrad } from './max-pool-grad';
+export { batchNormGrad } from './batch-norm-grad';
