@@ -10,6 +10,8 @@
 //                                    old: one thread and LOSS_LENS_SIMD_KERNELS=0, i.e. before issue 14)
 //   BENCH_PAIRS=5   BENCH_PIN=1 (run everything under taskset -c 0)
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootstrapMedianCI, loadAverage, median } from './stats.mjs';
@@ -30,14 +32,26 @@ const configs = (process.env.BENCH_CONFIGS ?? 'default,one,old').split(',');
 const pairs = Number(process.env.BENCH_PAIRS ?? 5);
 const pin = process.env.BENCH_PIN === '1';
 
+const eventsDir = mkdtempSync(path.join(os.tmpdir(), 'loss-lens-goals-'));
+process.on('exit', () => rmSync(eventsDir, { recursive: true, force: true }));
+/** Median wall time of a run's steps after the first three, from its recorded step events (robust to short load spikes). */
+function medianStepMs(eventsFile) {
+  const walls = readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((e) => e.type === 'step').map((e) => e.record.wallMs);
+  return median(walls.slice(3));
+}
+
+let lastStepMs = Number.NaN;
 function wall(model, steps, env) {
-  const args = [path.join(root, 'bin/loss-lens.js'), 'analyze', 'bench/scripts/goal-models.ts', '--steps', String(steps), '--timeout', '600', '--json'];
+  const events = path.join(eventsDir, 'events.ndjson');
+  const args = [path.join(root, 'bin/loss-lens.js'), 'analyze', 'bench/scripts/goal-models.ts', '--steps', String(steps), '--timeout', '600', '--json', '--events', events];
   const [cmd, argv] = pin ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, BENCH_MODEL: model }, maxBuffer: 64 << 20 });
   const ms = performance.now() - t0;
   const report = JSON.parse(r.stdout);
   if (report.steps !== steps) throw new Error(`${model} ${JSON.stringify(env)}: ${report.steps} steps (${report.status}) ${r.stderr.slice(-400)}`);
+  lastStepMs = medianStepMs(events);
   return ms;
 }
 
@@ -72,24 +86,34 @@ if (examples) {
 for (const model of models.length || examples ? models : Object.keys(LENGTHS)) {
   const [short, long] = LENGTHS[model];
   const rates = Object.fromEntries(configs.map((c) => [c, []]));
+  const stepRates = Object.fromEntries(configs.map((c) => [c, []]));
   for (let p = 0; p < pairs; p++) {
     // Configurations in a rotating order, short and long alternating, so drift hits all alike.
     const order = configs.map((_, i) => configs[(i + p) % configs.length]);
     for (const c of order) {
       const lengths = p % 2 ? [long, short] : [short, long];
       const t = {};
-      for (const steps of lengths) t[steps] = wall(model, steps, CONFIGS[c]);
+      for (const steps of lengths) {
+        t[steps] = wall(model, steps, CONFIGS[c]);
+        if (steps === long) stepRates[c].push(1000 / lastStepMs);
+      }
       rates[c].push((1000 * (long - short)) / (t[long] - t[short]));
     }
   }
   for (const c of configs) {
     const [lo, hi] = bootstrapMedianCI(rates[c]);
-    console.log(`${model.padEnd(9)} ${c.padEnd(8)} ${median(rates[c]).toFixed(2)} steps/s [${lo.toFixed(2)}, ${hi.toFixed(2)}] (n=${rates[c].length}; ${rates[c].map((r) => r.toFixed(2)).join(' ')})`);
+    const [slo, shi] = bootstrapMedianCI(stepRates[c]);
+    console.log(
+      `${model.padEnd(9)} ${c.padEnd(8)} two lengths: ${median(rates[c]).toFixed(2)} steps/s [${lo.toFixed(2)}, ${hi.toFixed(2)}] (n=${rates[c].length}; ${rates[c].map((r) => r.toFixed(2)).join(' ')}); ` +
+        `median step of the long runs: ${median(stepRates[c]).toFixed(2)} steps/s [${slo.toFixed(2)}, ${shi.toFixed(2)}]`,
+    );
   }
   for (const c of configs.slice(1)) {
     const ratios = rates[configs[0]].map((r, i) => r / rates[c][i]);
     const [lo, hi] = bootstrapMedianCI(ratios);
-    console.log(`${model.padEnd(9)} ${configs[0]}/${c} paired ×${median(ratios).toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}]`);
+    const stepRatios = stepRates[configs[0]].map((r, i) => r / stepRates[c][i]);
+    const [slo, shi] = bootstrapMedianCI(stepRatios);
+    console.log(`${model.padEnd(9)} ${configs[0]}/${c} paired speed-up: two lengths ×${median(ratios).toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}]; median step ×${median(stepRatios).toFixed(3)} [${slo.toFixed(3)}, ${shi.toFixed(3)}]`);
   }
 }
 console.log(`load average after: ${loadAverage()}`);

@@ -42,6 +42,18 @@ describe('choosing a side per kernel shape', () => {
     return sides;
   };
 
+  it('stays on one thread while the pool is not ready, and starts its trials once it is', () => {
+    const c = new SideChooser();
+    c.poolReady = false;
+    const before = drive(c, { one: 10, many: 1 }, 20);
+    expect(before.filter((s) => s === 'many')).toEqual([]);
+    expect(c.decided).toBeNull();
+    c.poolReady = true;
+    const after = drive(c, { one: 10, many: 1 }, 2 * ADAPTIVE.trials);
+    expect(after.filter((s) => s === 'many').length).toBe(ADAPTIVE.trials);
+    expect(c.decided).toBe('many');
+  });
+
   it('keeps a small kernel on one thread without trying the pool', () => {
     const c = new SideChooser();
     const sides = drive(c, { one: ADAPTIVE.minMs / 2, many: ADAPTIVE.minMs / 10 }, 100);
@@ -85,6 +97,8 @@ const POOL_STEP = `
     tf.maxPool(tf.relu(tf.conv2d(x, w1, 1, 'same')), 2, 2, 'valid').reshape([8, -1]).matMul(w2).square().mean()).grads)
     .map((g) => Array.from(g.dataSync()));
   const startedOn = tf.backend().wasm.tfjs.getThreadsCount();
+  const spawnedAtStart = pools.spawned;
+  pools.spawn();
   const t0 = Date.now();
   while (!pools.ready()) {
     if (Date.now() - t0 > 30000) throw new Error('the pool workers never loaded');
@@ -98,15 +112,34 @@ const POOL_STEP = `
   const many = step();
   pools.useMany(false);
   for (let i = 0; i < 6; i++) step();
-  console.log(JSON.stringify({ startedOn, onOne, onMany, one, many, stats: setup.adaptiveThreadsStats(tf) }));
+  console.log(JSON.stringify({ startedOn, spawnedAtStart, onOne, onMany, one, many, stats: setup.adaptiveThreadsStats(tf) }));
+`;
+
+// Many steps of a small dense model: no kernel is large enough to try the pool.
+const SMALL_MODEL = `
+  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [32], units: 16, activation: 'relu' }), tf.layers.dense({ units: 4 })] });
+  model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+  const x = tf.randomNormal([64, 32]);
+  const y = tf.randomNormal([64, 4]);
+  for (let i = 0; i < 60; i++) await model.trainOnBatch(x, y);
+  console.log(JSON.stringify(setup.adaptiveThreadsStats(tf)));
 `;
 
 describe('adaptive threads in a real process', () => {
+  it('never starts a thread for a small model', async () => {
+    const run = await runInChild(SMALL_MODEL, 2, 90_000, true);
+    expect(run.code, run.stderr).toBe(0);
+    const stats = JSON.parse(run.stdout) as { spawned: boolean; onPool: number };
+    expect(stats.spawned).toBe(false);
+    expect(stats.onPool).toBe(0);
+  });
+
   it('starts on one thread, makes the pool once its workers load (in a loop that never yields), gives the same gradients on it, and exits by itself', async () => {
     const run = await runInChild(POOL_STEP, 2, 90_000, true);
     expect(run.code, run.stderr).toBe(0);
-    const r = JSON.parse(run.stdout) as { startedOn: number; onOne: number; onMany: number; one: number[][]; many: number[][]; stats: { threads: number } };
+    const r = JSON.parse(run.stdout) as { startedOn: number; spawnedAtStart: boolean; onOne: number; onMany: number; one: number[][]; many: number[][]; stats: { threads: number } };
     expect(r.startedOn).toBe(1);
+    expect(r.spawnedAtStart).toBe(false);
     expect(r.onOne).toBe(1);
     expect(r.onMany).toBe(2);
     expect(r.stats.threads).toBe(2);

@@ -109,8 +109,9 @@ function packageFile(factoryPath: string, file: string): string {
 
 /**
  * The threaded factory, patched to start at once: stock, it spawns 8 pool workers and waits until
- * each has loaded the module (0.2–0.35 s here) before anything runs. Patched, it spawns
- * `threads − 1` and lets them load in the background while the script starts on a pool of one.
+ * each has loaded the module (0.2–0.35 s here) before anything runs. Patched, it spawns none; the
+ * `threads − 1` workers are spawned later, and only if some kernel may gain from them
+ * (wasm-threads/thread-pools.ts), and load in the background while the run goes on.
  * Null when this build's glue is not the one we know, or its pool pointer cannot be found.
  */
 function lazyPoolFactory(factoryPath: string, threads: number): { path: string; address: number } | null {
@@ -128,7 +129,7 @@ function lazyPoolFactory(factoryPath: string, threads: number): { path: string; 
     'var numWorkersToLoad=PThread.unusedWorkers.length;PThread.unusedWorkers.forEach(function(w){PThread.loadWasmModuleToWorker(w,function(){if(!--numWorkersToLoad)removeRunDependency("wasm-instantiate")})})';
   if (address === null || source.split(poolSize).length !== 2 || source.split(waitForWorkers).length !== 2) return null;
   const patched = source
-    .replace(poolSize, `var pthreadPoolSize=${threads - 1};`)
+    .replace(poolSize, 'var pthreadPoolSize=0;')
     .replace(waitForWorkers, 'PThread.unusedWorkers.forEach(function(w){PThread.loadWasmModuleToWorker(w)});removeRunDependency("wasm-instantiate")');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loss-lens-wasm-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));

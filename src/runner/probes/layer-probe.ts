@@ -123,7 +123,7 @@ export class LayerProbe {
           const t = regularizer.apply(variable.read());
           const started = performance.now();
           probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t) });
-          probeClock.add(started);
+          probeClock.add(started, 'penalties');
           return t;
         };
       }

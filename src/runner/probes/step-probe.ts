@@ -117,11 +117,11 @@ export class StepProbe {
         if (leadsToY.has(p.tensorId)) inLoss.add(p.termId);
       }
       if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map());
-      probeClock.add(afterF);
+      probeClock.add(afterF, 'afterLoss');
       return y;
     };
     let result: ReturnType<GradientsFn>;
-    probeClock.add(started);
+    probeClock.add(started, 'before');
     try {
       result = original.call(self, wrapped, xs, dy, allowNoGradients);
     } finally {
@@ -131,7 +131,7 @@ export class StepProbe {
 
     objective.steps = stepNo;
     this.report(objective, stepNo, xs, total, inLoss, evaluatedValues);
-    probeClock.add(started);
+    probeClock.add(started, 'afterStep');
     if (this.stepsTaken() >= this.options.stepLimit) this.options.onStepLimit();
     return result;
   }

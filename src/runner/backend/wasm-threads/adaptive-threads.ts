@@ -17,6 +17,11 @@ export const ADAPTIVE = {
   warmup: 2,
   /** A shape whose last warm-up call took less than this stays on one thread for good. */
   minMs: 1.5,
+  /**
+   * The pool workers are spawned only once the shapes above minMs have taken this long in all
+   * (on one thread): short runs and small models never start a thread.
+   */
+  spawnAfterMs: 250,
   /** Timed calls per side before the first choice. */
   trials: 3,
   /** The pool must take at most this fraction of one thread's time. */
@@ -41,17 +46,26 @@ export class SideChooser {
     this.calls++;
     if (this.small || this.calls < ADAPTIVE.warmup) return null;
     if (this.calls === ADAPTIVE.warmup) return 'one';
+    if (!this.poolReady) {
+      // Nothing to compare with yet: one thread, timed towards spawning the pool.
+      this.calls--;
+      return 'one';
+    }
     const { one, many } = this.samples;
     if (one.length < ADAPTIVE.trials || many.length < ADAPTIVE.trials) return many.length <= one.length ? 'many' : 'one';
     if (this.calls % ADAPTIVE.recheckEvery === 0) return this.choice === 'one' ? 'many' : 'one';
     return this.choice;
   }
 
+  /** Set by the caller: whether the pool can be used yet. */
+  poolReady = true;
+
   record(side: Side, ms: number): void {
     if (this.calls === ADAPTIVE.warmup) {
       this.small = ms < ADAPTIVE.minMs;
       return;
     }
+    if (!this.poolReady) return;
     const s = this.samples[side];
     s.push(ms);
     if (s.length > ADAPTIVE.window) s.shift();
@@ -93,6 +107,8 @@ function shapeKey(name: string, inputs: KernelArgs['inputs']): string {
 
 export interface AdaptiveThreadsStats {
   threads: number;
+  /** Whether the pool workers were started at all. */
+  spawned: boolean;
   /** Shapes decided so far, and how many of them run on the pool. */
   decided: number;
   onPool: number;
@@ -111,15 +127,18 @@ export function installAdaptiveThreads(tf: Tf): boolean {
   const choosers = new Map<string, SideChooser>();
   installed.set(tf, { choosers, pools });
   let depth = 0;
+  // Time spent on one thread in shapes large enough to try the pool, until it is spawned.
+  let candidateMs = 0;
   for (const kernel of tf.getKernelsForBackend('wasm')) {
     const inner = kernel.kernelFunc as unknown as KernelFunc;
     const name = kernel.kernelName;
     (kernel as { kernelFunc: unknown }).kernelFunc = (args: KernelArgs) => {
       // Nested calls (a cpu-bridged kernel running others) keep the outer kernel's side.
-      if (depth > 0 || inputElements(args.inputs) < ADAPTIVE.minElements || !pools.ready()) return inner(args);
+      if (depth > 0 || inputElements(args.inputs) < ADAPTIVE.minElements) return inner(args);
       const key = shapeKey(name, args.inputs);
       let chooser = choosers.get(key);
       if (!chooser) choosers.set(key, (chooser = new SideChooser()));
+      chooser.poolReady = pools.ready();
       const side = chooser.next();
       if (side === null) return inner(args);
       depth++;
@@ -128,9 +147,11 @@ export function installAdaptiveThreads(tf: Tf): boolean {
       try {
         return inner(args);
       } finally {
-        chooser.record(side, performance.now() - started);
+        const ms = performance.now() - started;
+        chooser.record(side, ms);
         pools.useMany(false);
         depth--;
+        if (!pools.spawned && chooser.decided !== 'one' && (candidateMs += ms) >= ADAPTIVE.spawnAfterMs) pools.spawn();
       }
     };
   }
@@ -147,5 +168,5 @@ export function adaptiveThreadsStats(tf: Tf): AdaptiveThreadsStats | null {
     decided++;
     if (c.decided === 'many') onPool++;
   }
-  return { threads: s.pools.threads, decided, onPool };
+  return { threads: s.pools.threads, spawned: s.pools.spawned, decided, onPool };
 }

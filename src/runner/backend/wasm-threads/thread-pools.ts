@@ -9,24 +9,46 @@ import type { PThreadWorkerLike, WasmModuleLike } from '../wasm-kernels/wasm-bac
 export class ThreadPools {
   private one = 0;
   private many = 0;
-  private state: 'loading' | 'ready' | 'failed' = 'loading';
-  private readonly loaded: Int32Array;
-  private readonly workers: PThreadWorkerLike[];
+  private state: 'idle' | 'loading' | 'ready' | 'failed' = 'idle';
+  private loaded: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private workers: PThreadWorkerLike[] = [];
 
   constructor(
     private readonly module: WasmModuleLike,
     readonly threads: number,
     private readonly address: number,
-  ) {
-    // The workers were spawned without waiting for them; each sets its cell once it has loaded
-    // the module (see LOADED_SIGNAL), which a training loop that never yields can still see.
-    this.workers = [...(module.PThread?.unusedWorkers ?? [])];
-    this.loaded = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, this.workers.length)));
-    this.workers.forEach((w, i) => {
-      w.unref();
-      w.postMessage({ lossLensLoadedCell: this.loaded.buffer, lossLensIndex: i });
-    });
-    if (this.workers.length < threads - 1) this.state = 'failed';
+  ) {}
+
+  /** Whether the pool workers were ever asked for. */
+  get spawned(): boolean {
+    return this.state !== 'idle';
+  }
+
+  /**
+   * Spawns the `threads − 1` pool workers (once). They load the module in the background; each
+   * sets its cell once it has (see LOADED_SIGNAL), which a training loop that never yields to the
+   * event loop can still see.
+   */
+  spawn(): void {
+    if (this.state !== 'idle') return;
+    const pthread = this.module.PThread;
+    this.state = 'loading';
+    try {
+      if (!pthread) throw new Error('no pthreads');
+      for (let i = 0; i < this.threads - 1; i++) {
+        pthread.allocateUnusedWorker();
+        const w = pthread.unusedWorkers[pthread.unusedWorkers.length - 1];
+        pthread.loadWasmModuleToWorker(w);
+        this.workers.push(w);
+      }
+      this.loaded = new Int32Array(new SharedArrayBuffer(4 * this.workers.length));
+      this.workers.forEach((w, i) => {
+        w.unref();
+        w.postMessage({ lossLensLoadedCell: this.loaded.buffer, lossLensIndex: i });
+      });
+    } catch {
+      this.state = 'failed';
+    }
   }
 
   /** True once both pools exist; makes the large one the first time every worker has loaded. */
