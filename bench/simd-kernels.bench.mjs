@@ -41,6 +41,8 @@ const CASES = [
   ['Select 64×16×16×64', () => ({ condition: tf.greaterEqual(t([64, 16, 16, 64], 1), 0), t: t([64, 16, 16, 64], 2), e: tf.zeros([64, 16, 16, 64]) }), 'Select', {}],
   ['FusedBatchNorm 64×16×16×64', () => ({ x: t([64, 16, 16, 64], 1), mean: t([64], 2), variance: t([64], 3, 0.5, 2), offset: t([64], 4), scale: t([64], 5) }), 'FusedBatchNorm', { varianceEpsilon: 1e-3 }],
   ['MaxPoolGrad 64×32×32×32, 2×2 s2 (CNN pool 1)', () => ({ input: t([64, 32, 32, 32], 1), dy: t([64, 16, 16, 32], 2) }), 'MaxPoolGrad', { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }],
+  ['batch norm gradient (all five) 64×16×16×64', () => ({ x: t([64, 16, 16, 64], 1), mean: t([64], 2), variance: t([64], 3, 0.5, 2), offset: t([64], 4), scale: t([64], 5) }),
+    (i) => tf.grads((x, m, v, o, s) => tf.batchNorm(x, m, v, o, s, 1e-3).sum())([i.x, i.mean, i.variance, i.offset, i.scale]), {}],
   ['Sum over [0,1,2] of 64×8×8×128', () => ({ x: t([64, 8, 8, 128], 1) }), 'Sum', { axis: [0, 1, 2], keepDims: false }],
 ];
 
@@ -53,9 +55,9 @@ for (const [name, make, kernel, attrs] of CASES) {
     for (const mode of r % 2 ? ['0', '1'] : ['1', '0']) {
       process.env.LOSS_LENS_SIMD_KERNELS = mode;
       const t0 = performance.now();
-      const out = tf.engine().runKernel(kernel, inputs, attrs);
+      const out = typeof kernel === 'function' ? kernel(inputs) : tf.engine().runKernel(kernel, inputs, attrs);
       const ms = performance.now() - t0;
-      out.dispose();
+      tf.dispose(out);
       if (r >= 2) times[mode].push(ms);
     }
   }
