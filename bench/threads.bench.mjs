@@ -28,7 +28,7 @@ async function bundle() {
   const esbuild = await import(req.resolve('esbuild'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'll-exp-'));
   const entry = path.join(dir, 'entry.ts');
-  writeFileSync(entry, `export { installAdaptiveThreads, adaptiveThreadsStats } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-threads/adaptive-threads'))};\nexport { preferThreadedWasm } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/threaded-wasm-backend'))};\nexport { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-training-kernels'))};\nexport { cpuBackend } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/cpu-fallback-kernels'))};\n`);
+  writeFileSync(entry, `export { installAdaptiveThreads, adaptiveThreadsStats, adaptiveThreadsDetail } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-threads/adaptive-threads'))};\nexport { preferThreadedWasm } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/threaded-wasm-backend'))};\nexport { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-training-kernels'))};\nexport { cpuBackend } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/cpu-fallback-kernels'))};\n`);
   const outfile = path.join(dir, 'setup.cjs');
   await esbuild.build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
   for (const f of ['loss-lens-simd.wasm', 'loss-lens-simd-shared.wasm']) (await import('node:fs')).copyFileSync(path.join(ROOT, 'src/runner/backend/simd', f), path.join(dir, f));
@@ -65,6 +65,7 @@ async function child(config, modelName, setupPath) {
   for (let i = 0; i < 3; i++) await m.trainOnBatch(xs, ys);
   const times = [];
   for (let i = 0; i < model.steps; i++) { const t0 = performance.now(); await m.trainOnBatch(xs, ys); times.push(performance.now() - t0); }
+  if (process.env.DETAIL) for (const d of setup.adaptiveThreadsDetail(tf)) process.stderr.write(`${d.decided} one ${d.one.toFixed(2)} many ${d.many.toFixed(2)} ${d.key}\n`);
   process.stdout.write(JSON.stringify({ threads, times, stats: setup.adaptiveThreadsStats(tf) }) + '\n');
 }
 import { bootstrapMedianCI, median } from './stats.mjs';
@@ -81,6 +82,7 @@ else {
       for (const c of order) {
         const cmd = [...prefix, process.execPath, fileURLToPath(import.meta.url), '--child', c, model, setup];
         const p = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+        if (process.env.DETAIL) process.stderr.write(p.stderr);
         const line = p.stdout.trim().split('\n').pop();
         if (p.status !== 0) { console.log(c, 'failed', p.stderr.slice(-800)); continue; }
         const j = JSON.parse(line); res[c].push(median(j.times)); if (j.stats && r === 0) console.log(model, c, JSON.stringify(j.stats));

@@ -49,8 +49,8 @@ describe('choosing a side per kernel shape', () => {
     expect(before.filter((s) => s === 'many')).toEqual([]);
     expect(c.decided).toBeNull();
     c.poolReady = true;
-    const after = drive(c, { one: 10, many: 1 }, 2 * ADAPTIVE.trials);
-    expect(after.filter((s) => s === 'many').length).toBe(ADAPTIVE.trials);
+    const after = drive(c, { one: 10, many: 1 }, 2 * ADAPTIVE.trials + 2);
+    expect(after.filter((s) => s === 'many').length).toBe(ADAPTIVE.trials + 1);
     expect(c.decided).toBe('many');
   });
 
@@ -61,28 +61,29 @@ describe('choosing a side per kernel shape', () => {
     expect(c.decided).toBe('one');
   });
 
-  it('tries both sides, then runs on the pool when it is clearly faster, and rechecks one thread now and then', () => {
+  it('tries both sides in blocks, then runs on the pool when it is clearly faster, and rechecks one thread now and then', () => {
     const c = new SideChooser();
-    const sides = drive(c, { one: 10, many: 6 }, 200);
+    const sides = drive(c, { one: 10, many: 6 }, 400);
     expect(sides.slice(0, ADAPTIVE.warmup)).toEqual([...Array(ADAPTIVE.warmup - 1).fill(null), 'one']);
-    const trials = sides.slice(ADAPTIVE.warmup, ADAPTIVE.warmup + 2 * ADAPTIVE.trials);
-    expect(trials.filter((s) => s === 'many').length).toBe(ADAPTIVE.trials);
+    // One block per side: an untimed call, then the timed trials.
+    const trials = sides.slice(ADAPTIVE.warmup, ADAPTIVE.warmup + 2 * (ADAPTIVE.trials + 1));
+    expect(trials).toEqual([...Array(ADAPTIVE.trials + 1).fill('many'), ...Array(ADAPTIVE.trials + 1).fill('one')]);
     expect(c.decided).toBe('many');
-    const after = sides.slice(ADAPTIVE.warmup + 2 * ADAPTIVE.trials);
+    const after = sides.slice(ADAPTIVE.warmup + trials.length);
     const ones = after.filter((s) => s === 'one').length;
     expect(ones).toBeGreaterThan(0);
-    expect(ones).toBeLessThanOrEqual(Math.ceil(after.length / ADAPTIVE.recheckEvery));
+    expect(ones).toBeLessThanOrEqual(3 * Math.ceil(after.length / ADAPTIVE.recheckEvery));
   });
 
   it('stays on one thread when the pool is not faster by the margin, and moves when the machine changes', () => {
     const c = new SideChooser();
-    drive(c, { one: 10, many: 9.5 }, 60);
+    drive(c, { one: 10, many: 9 }, 60);
     expect(c.decided).toBe('one');
     // The other cores free up: the rechecks see the pool win and the choice follows.
-    drive(c, { one: 10, many: 4 }, 400);
+    drive(c, { one: 10, many: 4 }, 600);
     expect(c.decided).toBe('many');
     // And back, when the pool gets slow (another process took the second core).
-    drive(c, { one: 10, many: 30 }, 400);
+    drive(c, { one: 10, many: 30 }, 600);
     expect(c.decided).toBe('one');
   });
 });

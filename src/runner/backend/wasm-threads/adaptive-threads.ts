@@ -15,8 +15,12 @@ export const ADAPTIVE = {
   minElements: 16_384,
   /** First calls of a shape on one thread; XNNPACK creates and caches its operator in the first. */
   warmup: 2,
-  /** A shape whose last warm-up call took less than this stays on one thread for good. */
-  minMs: 1.5,
+  /**
+   * A shape whose last warm-up call took less than this stays on one thread for good: below it the
+   * pool's gain is small and its worker's spinning after each call competes with the main thread
+   * (measured: the text model, 18 ms steps, lost 25% when its 1–3 ms shapes could use the pool).
+   */
+  minMs: 4,
   /**
    * The pool workers are spawned only once the shapes above minMs have taken this long in all
    * (on one thread): short runs and small models never start a thread.
@@ -25,14 +29,24 @@ export const ADAPTIVE = {
   /** Timed calls per side before the first choice. */
   trials: 3,
   /** The pool must take at most this fraction of one thread's time. */
-  margin: 0.9,
-  /** After the choice, one call in this many runs on the other side. */
-  recheckEvery: 32,
+  margin: 0.85,
+  /** After the choice, every this many calls a block (1 untimed + 2 timed) runs on the other side. */
+  recheckEvery: 48,
   /** Samples kept per side (the median of these decides). */
   window: 5,
 } as const;
 
 type Side = 'one' | 'many';
+
+/**
+ * Kernels of ours that never run an XNNPACK operator (our SIMD and JS kernels): the pool cannot
+ * speed them up, so they neither try it nor count towards starting it.
+ */
+export const NO_POOL_KERNELS: ReadonlySet<string> = new Set([
+  'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'MaxPoolGrad', 'Sum', 'Mean', 'UnsortedSegmentSum',
+  'Tile', 'GatherV2', 'Identity', 'Cast', 'Reshape', 'GreaterEqual', 'LessEqual', 'Greater', 'Less', 'Equal', 'NotEqual',
+  'LogicalAnd', 'Select', 'FusedBatchNorm', 'LossLensFusedBatchNormGrad',
+]);
 
 /** The decision for one (kernel, shapes): pure bookkeeping, so tests can drive it. */
 export class SideChooser {
@@ -40,32 +54,51 @@ export class SideChooser {
   private readonly samples: Record<Side, number[]> = { one: [], many: [] };
   private choice: Side = 'one';
   private small = false;
-
-  /** Which side the next call runs on; null: run it on one thread, untimed (warm-up, or too small). */
-  next(): Side | null {
-    this.calls++;
-    if (this.small || this.calls < ADAPTIVE.warmup) return null;
-    if (this.calls === ADAPTIVE.warmup) return 'one';
-    if (!this.poolReady) {
-      // Nothing to compare with yet: one thread, timed towards spawning the pool.
-      this.calls--;
-      return 'one';
-    }
-    const { one, many } = this.samples;
-    if (one.length < ADAPTIVE.trials || many.length < ADAPTIVE.trials) return many.length <= one.length ? 'many' : 'one';
-    if (this.calls % ADAPTIVE.recheckEvery === 0) return this.choice === 'one' ? 'many' : 'one';
-    return this.choice;
-  }
+  /** Calls planned ahead: a side, and whether its time counts. */
+  private plan: Array<{ side: Side; timed: boolean }> = [];
+  private current: { side: Side; timed: boolean } | null = null;
+  private started = false;
 
   /** Set by the caller: whether the pool can be used yet. */
   poolReady = true;
 
+  /**
+   * Which side the next call runs on; null: one thread, untimed (warm-up, or too small). Trials
+   * come in blocks (a pool that is used only now and then measures slow: its worker's first call
+   * after idling costs up to a whole kernel), each block led by one untimed call on that side.
+   */
+  next(): Side | null {
+    this.current = null;
+    if (this.small) return null;
+    if (this.calls < ADAPTIVE.warmup) {
+      this.calls++;
+      if (this.calls < ADAPTIVE.warmup) return null;
+      this.current = { side: 'one', timed: true };
+      return 'one';
+    }
+    // Nothing to compare with yet: one thread, timed towards spawning the pool.
+    if (!this.poolReady) return 'one';
+    this.calls++;
+    if (!this.started) {
+      this.started = true;
+      this.plan = [...block('many', ADAPTIVE.trials), ...block('one', ADAPTIVE.trials)];
+    } else if (this.plan.length === 0 && this.calls % ADAPTIVE.recheckEvery === 0) {
+      this.plan = block(this.choice === 'one' ? 'many' : 'one', 2);
+    }
+    // Calls on the chosen side are timed too, so its window follows the machine's load.
+    this.current = this.plan.shift() ?? { side: this.choice, timed: true };
+    return this.current.side;
+  }
+
   record(side: Side, ms: number): void {
-    if (this.calls === ADAPTIVE.warmup) {
+    const current = this.current;
+    this.current = null;
+    if (this.calls === ADAPTIVE.warmup && !this.started && current?.timed) {
+      // The last warm-up call: is this shape worth trying the pool on at all?
       this.small = ms < ADAPTIVE.minMs;
       return;
     }
-    if (!this.poolReady) return;
+    if (!current?.timed || current.side !== side) return;
     const s = this.samples[side];
     s.push(ms);
     if (s.length > ADAPTIVE.window) s.shift();
@@ -75,11 +108,21 @@ export class SideChooser {
     }
   }
 
+  /** Median ms per side so far (NaN where none). */
+  medians(): Record<Side, number> {
+    return { one: this.samples.one.length ? median(this.samples.one) : Number.NaN, many: this.samples.many.length ? median(this.samples.many) : Number.NaN };
+  }
+
   get decided(): Side | null {
     if (this.small) return 'one';
     const { one, many } = this.samples;
     return one.length >= ADAPTIVE.trials && many.length >= ADAPTIVE.trials ? this.choice : null;
   }
+}
+
+/** One untimed call on `side`, then `timed` timed ones. */
+function block(side: Side, timed: number): Array<{ side: Side; timed: boolean }> {
+  return [{ side, timed: false }, ...Array.from({ length: timed }, () => ({ side, timed: true }))];
 }
 
 function median(xs: number[]): number {
@@ -130,6 +173,7 @@ export function installAdaptiveThreads(tf: Tf): boolean {
   // Time spent on one thread in shapes large enough to try the pool, until it is spawned.
   let candidateMs = 0;
   for (const kernel of tf.getKernelsForBackend('wasm')) {
+    if (NO_POOL_KERNELS.has(kernel.kernelName)) continue;
     const inner = kernel.kernelFunc as unknown as KernelFunc;
     const name = kernel.kernelName;
     (kernel as { kernelFunc: unknown }).kernelFunc = (args: KernelArgs) => {
@@ -156,6 +200,13 @@ export function installAdaptiveThreads(tf: Tf): boolean {
     };
   }
   return true;
+}
+
+/** Per shape: its decision and median times (for debugging and the threads bench). */
+export function adaptiveThreadsDetail(tf: Tf): Array<{ key: string; decided: Side | null } & Record<Side, number>> {
+  const s = installed.get(tf);
+  if (!s) return [];
+  return [...s.choosers.entries()].filter(([, c]) => c.decided !== 'one' || Number.isFinite(c.medians().many)).map(([key, c]) => ({ key, decided: c.decided, ...c.medians() }));
 }
 
 export function adaptiveThreadsStats(tf: Tf): AdaptiveThreadsStats | null {
