@@ -16,6 +16,7 @@ import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
+import { PERF_ENV, perfReportLine } from './perf-report';
 import { Telemetry } from './telemetry';
 import { engineOf, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
@@ -26,6 +27,8 @@ let telemetry: Telemetry | null = null;
 let layerProbe: LayerProbe | null = null;
 let frames: UserFrames | null = null;
 let exitCall: { code: number; source: SourcePosition | null } | null = null;
+let loadedTf: Tf | null = null;
+let stepProbe: StepProbe | null = null;
 
 function emit(event: RunnerEventInput): void {
   telemetry?.send(event);
@@ -40,6 +43,7 @@ function end(reason: EndReason, exitCode: number | null, exitSource: SourcePosit
   if (ended) return;
   ended = true;
   flushLayers();
+  if (process.env[PERF_ENV] === '1') process.stderr.write(perfReportLine(loadedTf, stepProbe?.stepsTaken() ?? 0));
   emit({ type: 'end', reason, exitCode, exitSource });
 }
 
@@ -104,6 +108,7 @@ async function start(init: InitCommand): Promise<void> {
     }
     return failAndExit(err);
   }
+  loadedTf = loaded.tf;
   emit({ type: 'backend', backend: loaded.info });
   for (const message of loaded.notices) emit({ type: 'notice', level: 'info', message });
 
@@ -122,7 +127,7 @@ function installProbes(tf: Tf, stepLimit: number, userFrames: UserFrames): void 
   layerProbe.install();
   const optimizerProbe = new OptimizerProbe(tf);
   optimizerProbe.install();
-  new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
+  stepProbe = new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
     stepLimit,
     emit,
     startedAt: performance.now(),
@@ -130,7 +135,8 @@ function installProbes(tf: Tf, stepLimit: number, userFrames: UserFrames): void 
       end('step-limit', 0);
       realExit(0);
     },
-  }).install();
+  });
+  stepProbe.install();
 }
 
 function main(): void {

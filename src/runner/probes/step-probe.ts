@@ -3,6 +3,7 @@ import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
 import { handWrittenTermId } from '../../shared/protocol/term-ids';
 import {
   readScalar,
+  tapeTensor,
   type EngineInternals,
   type GradientsFn,
   type OptimizerLike,
@@ -19,6 +20,7 @@ import { optimizerInfo, type OptimizerProbe } from './optimizer-probe';
 import { SiteProbe } from './site-probe';
 import { ancestorTensors, buildLossGraph, type TermSpec } from './tape-graph';
 import { NormSchedule, WeightStats, type WeightSums } from './weight-stats';
+import { probeClock } from './probe-clock';
 
 interface Objective {
   index: number;
@@ -132,6 +134,7 @@ export class StepProbe {
     dy: Tensor | undefined,
     allowNoGradients: boolean | undefined,
   ): ReturnType<GradientsFn> {
+    let started = performance.now();
     const objective = this.objectiveFor(xs);
     const stepNo = objective.steps + 1;
     const capture = objective.tracked === null;
@@ -146,6 +149,7 @@ export class StepProbe {
     const wrapped = () => {
       const y = f();
       this.sites.stopRecording();
+      const afterF = performance.now();
       const tape = self.state.activeTape ?? [];
       const { evaluated, opOwner } = this.layers.endStep();
       total = readScalar(y);
@@ -183,12 +187,15 @@ export class StepProbe {
         recognitionMs = performance.now() - recognitionStarted;
       }
       if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map(), recognitionMs);
+      probeClock.add(afterF, 'afterLoss');
       return y;
     };
     let result: ReturnType<GradientsFn>;
+    probeClock.add(started, 'before');
     try {
       result = original.call(self, wrapped, xs, dy, allowNoGradients);
     } finally {
+      started = performance.now();
       this.layers.endStep();
       this.sites.stopRecording();
     }
@@ -200,6 +207,7 @@ export class StepProbe {
 
     objective.steps = stepNo;
     this.report(objective, stepNo, xs, total, inLoss, evaluatedValues, handValues);
+    probeClock.add(started, 'afterStep');
     if (this.stepsTaken() >= this.options.stepLimit) this.options.onStepLimit();
     return result;
   }
@@ -445,7 +453,7 @@ function fromLayout(layout: HandLayout, tape: readonly TapeNode[], y: Tensor): A
   for (let i = 0; i < tape.length; i++) if (tape[i].kernelName !== layout.kernels[i]) return null;
   if (!tape[layout.yIndex]?.outputs.some((o) => o.id === y.id)) return null;
   return layout.terms.map((t) => {
-    const raw = readSum(tape[t.index].outputs[t.output] as unknown as Tensor);
+    const raw = readSum(tapeTensor(tape[t.index].outputs[t.output]));
     return { id: t.id, inLoss: t.inLoss, value: t.inLoss && t.scale !== null ? raw * t.scale : raw };
   });
 }
@@ -457,7 +465,7 @@ function handTerms(recognition: Recognition): HandTerm[] {
     const base = handWrittenTermId(term.weights);
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
-    const raw = readSum(term.tensor as unknown as Tensor);
+    const raw = readSum(tapeTensor(term.tensor));
     return { id: handWrittenTermId(term.weights, n), term, value: term.inLoss && term.scale !== null ? raw * term.scale : raw };
   });
 }
@@ -477,7 +485,7 @@ function readSum(t: Tensor): number {
 /** A scalar constant's value; null when it cannot be read (a failed read must not look like a NaN coefficient). */
 function readConstant(t: TapeTensor): number | null {
   try {
-    return (t as unknown as Tensor).dataSync()[0] as number;
+    return tapeTensor(t).dataSync()[0] as number;
   } catch {
     return null;
   }
