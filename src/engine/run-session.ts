@@ -22,6 +22,8 @@ export interface RunOptions extends RunnerLaunch {
   signal?: AbortSignal;
   /** A state to fill in place (a host that shows it live); a fresh one by default. */
   state?: RunState;
+  /** Where the run's private folder is made (default: the system's temp folder). */
+  tempRoot?: string;
 }
 
 /** A finished run: its state (which owns the status), the findings and the report made from it. */
@@ -45,7 +47,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
   state.script = scriptPath;
   state.args = args;
   // mkdtemp makes it 0700: the channel, init.json and the transpiled files are the run's alone.
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-'));
+  const workDir = fs.mkdtempSync(path.join(options.tempRoot ?? os.tmpdir(), 'loss-lens-'));
   const finish = (status: FinishedStatus): RunOutcome => {
     state.status = status;
     const findings = analyzeRun(state);

@@ -19,7 +19,7 @@ import {
   type RunnerEventInput,
 } from '../shared/protocol/runner-protocol';
 import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
-import type { WatchdogData } from './host-watchdog';
+import { hostGone, reapRun, type HostWatch } from './host-gone';
 import { installModuleHooks } from './module-hooks';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
@@ -27,7 +27,7 @@ import { StepProbe } from './probes/step-probe';
 import { Telemetry } from './telemetry';
 import { engineOf, layerPrototype, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
-import { describeWasmOutOfMemory } from './wasm-memory';
+import { describeWasmMemoryFailure } from './wasm-memory';
 
 /** Enough frames that an error thrown deep inside model.fit still shows the user's line that called it. */
 const STACK_TRACE_LIMIT = 100;
@@ -41,6 +41,7 @@ let frames: UserFrames | null = null;
 let tfjs: Tf | null = null;
 let exitSource: SourcePosition | null = null;
 let fatalError = false;
+let watch: HostWatch | null = null;
 
 function emit(event: RunnerEventInput): void {
   telemetry?.send(event);
@@ -53,18 +54,22 @@ function flushLayers(): void {
 
 /**
  * Layers reach the host as they are built, not at the first step, so a script that hangs or spins before
- * training still shows what it built. Every change is sent at once while that is cheap; for a big model at
- * most one flush per 20× the last flush's cost (≤ 5% of the build time), the rest by the trailing timer.
+ * training still shows what it built. Each event carries the whole list, so each costs O(layers): every change
+ * is sent at once while the flushes so far took under 5 ms plus 5% of the time since the first change (a
+ * small model: always); past that, the rest goes with the next change in budget, the trailing timer or the
+ * first step.
  */
-let lastFlushAt = 0;
-let lastFlushCost = 0;
+const FLUSH_ALLOWANCE_MS = 5;
+const FLUSH_SHARE = 0.05;
+let firstChangeAt = -1;
+let flushSpent = 0;
 let trailing: NodeJS.Timeout | null = null;
 function layersChanged(): void {
   const now = performance.now();
-  if (now - lastFlushAt >= 20 * lastFlushCost) {
+  if (firstChangeAt < 0) firstChangeAt = now;
+  if (flushSpent <= FLUSH_ALLOWANCE_MS + FLUSH_SHARE * (now - firstChangeAt)) {
     flushLayers();
-    lastFlushAt = performance.now();
-    lastFlushCost = lastFlushAt - now;
+    flushSpent += performance.now() - now;
   } else {
     trailing ??= setTimeout(() => {
       trailing = null;
@@ -84,11 +89,8 @@ function reportError(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
   const stack = typeof e.stack === 'string' ? (frames?.withoutOwnFrames(e.stack) ?? e.stack) : null;
   const source = frames?.firstUserFrame(stack) ?? null;
-  const oom = tfjs ? describeWasmOutOfMemory(tfjs, e) : null;
-  emit({
-    type: 'error',
-    error: oom ? { name: 'WasmOutOfMemory', message: oom, stack, source } : { name: e.name || 'Error', message: e.message, stack, source },
-  });
+  const wasm = tfjs ? describeWasmMemoryFailure(tfjs, e) : null;
+  emit({ type: 'error', error: { name: wasm?.name ?? (e.name || 'Error'), message: wasm?.message ?? e.message, stack, source } });
 }
 
 function installProcessHooks(): void {
@@ -100,6 +102,8 @@ function installProcessHooks(): void {
   process.on('exit', (code) => {
     if (fatalError) end('error', code);
     else end(code === 0 ? 'completed' : 'exit', code, exitSource);
+    // The script ended on its own after the host died (say, on EPIPE writing to it): take its children along.
+    if (watch && hostGone(watch)) reapRun(watch);
   });
   // A monitor sees an uncaught error without changing what happens: Node prints it and exits 1, unless the
   // script has its own 'uncaughtException' handler, which then decides (as under plain node).
@@ -134,19 +138,26 @@ function removeListenersAddedSince(before: ErrorListeners): void {
 }
 
 function startWatchdog(init: InitCommand): void {
-  const data: WatchdogData = {
+  const mark = process.env[RUN_MARK_ENV];
+  if (!mark) return;
+  watch = {
     hostPid: init.hostPid,
     parentPid: process.ppid,
     reaperPath: path.join(__dirname, 'reaper.js'),
-    mark: process.env[RUN_MARK_ENV] ?? '',
+    mark,
     markEnv: RUN_MARK_ENV,
     workDir: init.workDir,
     pollMs: WATCHDOG_POLL_MS,
   };
-  if (!data.mark) return;
-  const worker = new Worker(path.join(__dirname, 'host-watchdog.js'), { workerData: data, stdout: true, stderr: true, env: process.env });
+  const worker = new Worker(path.join(__dirname, 'host-watchdog.js'), { workerData: watch, stdout: true, stderr: true, env: process.env });
   worker.unref();
   worker.on('error', () => {});
+}
+
+/** Nobody reads the channel any more: if the host is gone, the whole run goes (as the watchdog would do). */
+function channelLost(): never {
+  if (watch && hostGone(watch)) reapRun(watch);
+  return realExit(70);
 }
 
 function readInit(): InitCommand {
@@ -169,7 +180,7 @@ function readInit(): InitCommand {
 async function main(): Promise<void> {
   const init = readInit();
   startWatchdog(init);
-  telemetry = new Telemetry(init.channel.path, init.channel.token, () => realExit(70));
+  telemetry = new Telemetry(init.channel.path, init.channel.token, channelLost);
   emit({ type: 'hello', protocol: RUNNER_PROTOCOL_VERSION, pid: process.pid, node: process.version });
   installProcessHooks();
   frames = new UserFrames(init.scriptPath, [__dirname, init.workDir]);

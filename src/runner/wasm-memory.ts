@@ -11,10 +11,11 @@ function size(bytes: number): string {
 /**
  * When the wasm backend dies for lack of memory, emscripten's release build only says
  * "RuntimeError: Aborted(). Build with -sASSERTIONS for more info." (or an out-of-bounds access when a failed
- * allocation returned 0). With a heap near its 4 GiB limit that is what it was: say so, and how much was held.
+ * allocation returned 0). Say what it was, and how much was held; the caller adds the user's line.
  */
-export function describeWasmOutOfMemory(tf: Tf, err: Error): string | null {
-  if (err.name !== 'RuntimeError' || !/^Aborted\(|memory access out of bounds/.test(err.message)) return null;
+export function describeWasmMemoryFailure(tf: Tf, err: Error): { name: string; message: string } | null {
+  const aborted = /^Aborted\(/.test(err.message);
+  if (err.name !== 'RuntimeError' || (!aborted && !/memory access out of bounds/.test(err.message))) return null;
   let heap = 0;
   let held = { numBytes: 0, numTensors: 0 };
   try {
@@ -24,11 +25,19 @@ export function describeWasmOutOfMemory(tf: Tf, err: Error): string | null {
   } catch {
     return null;
   }
-  if (heap < 0.75 * WASM_MAX_HEAP) return null;
-  return (
-    `The wasm backend ran out of memory: its heap had grown to ${size(heap)} of the ${size(WASM_MAX_HEAP)} it can address, ` +
-    `with ${size(held.numBytes)} in ${held.numTensors} live tensors, when an allocation failed. Dispose of tensors you no ` +
-    `longer need (tf.tidy, tensor.dispose()), train on smaller batches, or install @tensorflow/tfjs-node. ` +
-    `(wasm said: ${err.message.split('\n')[0]})`
-  );
+  const holding = `with ${size(held.numBytes)} in ${held.numTensors} live tensors`;
+  const advice =
+    'Dispose of tensors you no longer need (tf.tidy, tensor.dispose()), train on smaller batches, or install @tensorflow/tfjs-node.';
+  const said = `(wasm said: ${err.message.split('\n')[0]})`;
+  if (heap >= 0.75 * WASM_MAX_HEAP) {
+    return {
+      name: 'WasmOutOfMemory',
+      message: `The wasm backend ran out of memory: its heap had grown to ${size(heap)} of the ${size(WASM_MAX_HEAP)} it can address, ${holding}, when an allocation failed. ${advice} ${said}`,
+    };
+  }
+  if (!aborted) return null;
+  return {
+    name: 'WasmAborted',
+    message: `The wasm backend aborted, most likely on an allocation its ${size(WASM_MAX_HEAP)} heap could not hold (it had ${size(heap)}, ${holding}). ${advice} ${said}`,
+  };
 }
