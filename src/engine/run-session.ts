@@ -73,6 +73,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
       };
       return finish('failed');
     }
+    for (const message of scan.notices) if (!state.notices.includes(message)) state.notices.push(message);
     if (options.signal?.aborted) {
       state.end = { reason: 'stopped-by-user', exitCode: null, exitSource: null };
       return finish('cancelled');

@@ -14,8 +14,10 @@ export interface ScanOk {
   tfjsImports: string[];
   /** The user's own files the script reaches statically (not node_modules). */
   userFiles: string[];
-  /** Every TypeScript file among them, transpiled to JavaScript in the run's folder. */
+  /** Every TypeScript file among them (and JavaScript written for Babel), transpiled in the run's folder. */
   transpiled: Record<string, TranspiledModule>;
+  /** Said once in the report: what Loss Lens ran differently from plain node, and why. */
+  notices: string[];
   scanMs: number;
 }
 
@@ -50,15 +52,82 @@ export async function scanScript(scriptPath: string, outDir: string): Promise<Sc
     if (deep.ok) tfjsImports = deep.tfjsImports;
   }
   const userFiles = shallow.metafile ? userInputs(shallow.metafile, scriptDir) : [entry];
-  const transpiled = await transpileTypeScript(userFiles.filter((f) => TS_FILE.test(f)), shallow.metafile, scriptDir, path.join(outDir, 'ts'));
+  const types = new PackageTypes();
+  const babel = shallow.metafile ? await babelStyleFiles(userFiles, shallow.metafile, scriptDir, types) : new Map<string, string>();
+  const transpiled = await transpileTypeScript(userFiles.filter((f) => TS_FILE.test(f)), babel, shallow.metafile, scriptDir, path.join(outDir, 'ts'), types);
   if (!transpiled.ok) return transpiled;
+  const notices: string[] = [];
+  if (babel.size > 0) {
+    const names = [...babel.keys()].map((f) => path.relative(scriptDir, f) || path.basename(f)).sort();
+    notices.push(
+      `Ran ${names.join(', ')} as CommonJS, the way Babel or ts-node run it: ${names.length === 1 ? 'it mixes' : 'they mix'} ES import syntax ` +
+        'with require/module/__dirname or with imports that leave out the file extension, which plain node cannot run.',
+    );
+  }
   return {
     ok: true,
     tfjsImports: [...tfjsImports].sort(),
     userFiles,
     transpiled: transpiled.modules,
+    notices,
     scanMs: performance.now() - started,
   };
+}
+
+const FREE_CJS = ['require', 'module', 'exports', '__dirname', '__filename'] as const;
+
+/**
+ * JavaScript written for Babel (tfjs-examples' `babel-node train.js`): ES import syntax in a package that is not
+ * `"type": "module"`, together with CommonJS bindings (`require.main === module`, `require(…)`) or relative imports
+ * without their extension. Plain node runs such a file as an ES module and stops at the first of those; Babel
+ * compiles its imports to require(), and so do we (esbuild, one file, inline source map), unless it needs ESM
+ * (top-level await, import.meta): then Node decides. Returns file → its CommonJS code.
+ */
+async function babelStyleFiles(files: string[], metafile: Metafile, scriptDir: string, types: PackageTypes): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const inputOf = (f: string) => metafile.inputs[path.relative(scriptDir, f)];
+  // ES import syntax: an import statement (esbuild's own '<runtime>' aside), or esbuild calls the file ESM.
+  const importSyntax = (f: string) => inputOf(f)?.format === 'esm' || (inputOf(f)?.imports ?? []).some((i) => i.kind === 'import-statement' && i.path !== '<runtime>');
+  const candidates = files.filter((f) => /\.jsx?$/.test(f) && types.of(f) !== 'module' && importSyntax(f));
+  await Promise.all(
+    candidates.map(async (file) => {
+      const input = inputOf(file);
+      const extensionless = input.imports.some(
+        (imp) => !imp.external && imp.original !== undefined && /^\.\.?\//.test(imp.original) && path.resolve(path.dirname(file), imp.original) !== path.resolve(scriptDir, imp.path),
+      );
+      // esbuild calls a file with import statements CommonJS when it also uses require/module/exports.
+      if (!extensionless && input.format !== 'cjs' && !(await usesCommonJsBindings(file))) return;
+      const r = await transpile(file, 'commonjs');
+      if (r.ok) out.set(file, r.code);
+    }),
+  );
+  if (out.size === 0) return out;
+  // A Babel project: babel-node compiles every file it loads, so its ES-syntax helpers become CommonJS too
+  // (they are require()d now; and on Node < 22.15 a required ES module would not see the tfjs mapping).
+  await Promise.all(
+    candidates
+      .filter((f) => !out.has(f))
+      .map(async (file) => {
+        const r = await transpile(file, 'commonjs');
+        if (r.ok) out.set(file, r.code);
+      }),
+  );
+  return out;
+}
+
+/** Does the file refer to require/module/exports/__dirname/__filename without declaring them? */
+async function usesCommonJsBindings(file: string): Promise<boolean> {
+  try {
+    const r = await esbuild.transform(fs.readFileSync(file, 'utf8'), {
+      loader: file.endsWith('x') ? 'jsx' : 'js',
+      format: 'esm',
+      logLevel: 'silent',
+      define: Object.fromEntries(FREE_CJS.map((name) => [name, `__lossLensFree_${name}`])),
+    });
+    return r.code.includes('__lossLensFree_');
+  } catch {
+    return false;
+  }
 }
 
 interface ScanResult {
@@ -161,16 +230,24 @@ type Transpiled = { ok: true; modules: Record<string, TranspiledModule> } | Scan
  * unless it needs ESM: top-level await or `import.meta`, or an ES module imports it. ESM TypeScript keeps
  * `__dirname`, `__filename` and `require` pointing at its own file, as Loss Lens's bundle always did.
  */
-async function transpileTypeScript(files: string[], metafile: Metafile | null, scriptDir: string, outDir: string): Promise<Transpiled> {
-  if (files.length === 0) return { ok: true, modules: {} };
+async function transpileTypeScript(
+  files: string[],
+  babel: Map<string, string>,
+  metafile: Metafile | null,
+  scriptDir: string,
+  outDir: string,
+  types: PackageTypes,
+): Promise<Transpiled> {
+  if (files.length === 0 && babel.size === 0) return { ok: true, modules: {} };
   fs.mkdirSync(outDir, { recursive: true });
-  const types = new PackageTypes();
   const kind = new Map<string, 'module' | 'commonjs' | 'either'>();
+  for (const f of babel.keys()) kind.set(f, 'commonjs');
   for (const f of files) {
     kind.set(f, f.endsWith('.mts') ? 'module' : f.endsWith('.cts') ? 'commonjs' : types.of(f) === 'module' ? 'module' : 'either');
   }
   const cjs = new Map<string, string>();
   const failures: ScanFailure['errors'] = [];
+  for (const [f, code] of babel) cjs.set(f, code);
   await Promise.all(
     files
       .filter((f) => kind.get(f) !== 'module')
@@ -187,12 +264,12 @@ async function transpileTypeScript(files: string[], metafile: Metafile | null, s
   const modules: Record<string, TranspiledModule> = {};
   let n = 0;
   const write = (source: string, code: string, format: TranspiledModule['format']) => {
-    const file = path.join(outDir, `${n++}-${path.basename(source).replace(/\.[cm]?tsx?$/, '')}.js`);
+    const file = path.join(outDir, `${n++}-${path.basename(source).replace(/\.[cm]?[jt]sx?$/, '')}.js`);
     fs.writeFileSync(file, code);
     modules[source] = { file, format };
   };
   await Promise.all(
-    files.map(async (f) => {
+    [...babel.keys(), ...files].map(async (f) => {
       if (kind.get(f) !== 'module') return write(f, cjs.get(f)!, 'commonjs');
       const r = await transpile(f, 'module');
       if (r.ok) write(f, r.code, 'module');

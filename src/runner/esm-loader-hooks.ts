@@ -4,7 +4,7 @@
  * (module-hooks.ts), which covers require() too.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isTypeScript, typeScriptRetry, typeScriptSource, type HooksData } from './module-map';
+import { mappedSource, typeScriptRetry, type HooksData } from './module-map';
 
 let data: HooksData = { tfjs: {}, transpiled: {}, esbuildFrom: '' };
 
@@ -48,11 +48,11 @@ export async function load(
   context: { format?: string | null },
   next: (url: string, context: { format?: string | null }) => Promise<LoadResult>,
 ): Promise<LoadResult> {
-  if (url.startsWith('file:') && isTypeScript(url)) {
-    const { format, source } = typeScriptSource(fileURLToPath(url), 'module', data);
+  const mapped = url.startsWith('file:') ? mappedSource(fileURLToPath(url), 'module', data) : null;
+  if (mapped) {
     // CommonJS without a source: Node's own CommonJS loader runs it (Module._extensions), with the usual require.
-    if (format === 'commonjs') return { format: 'commonjs', source: null, shortCircuit: true };
-    return { format: 'module', source, shortCircuit: true };
+    if (mapped.format === 'commonjs') return { format: 'commonjs', source: null, shortCircuit: true };
+    return { format: 'module', source: mapped.source, shortCircuit: true };
   }
   return next(url, context);
 }

@@ -6,10 +6,10 @@ import { MODULES_GLOBAL, type TranspiledModule } from '../shared/protocol/runner
 import {
   isRelativeOrAbsolute,
   isTypeScript,
+  mappedSource,
   TS_EXTENSIONS,
   typeScriptCandidates,
   typeScriptRetry,
-  typeScriptSource,
   type HooksData,
   type TfjsStandIns,
 } from './module-map';
@@ -106,11 +106,9 @@ function syncHooks(data: HooksData): SyncHooks {
       }
     },
     load(url, context, next) {
-      if (url.startsWith('file:') && isTypeScript(url)) {
-        const wanted = context.conditions?.includes('require') ? 'commonjs' : 'module';
-        const { format, source } = typeScriptSource(fileURLToPath(url), wanted, data);
-        return { format, source, shortCircuit: true };
-      }
+      const wanted = context.conditions?.includes('require') ? 'commonjs' : 'module';
+      const mapped = url.startsWith('file:') ? mappedSource(fileURLToPath(url), wanted, data) : null;
+      if (mapped) return { format: mapped.format, source: mapped.source, shortCircuit: true };
       return next(url, context);
     },
   };
@@ -149,9 +147,17 @@ function installCommonJsHooks(data: HooksData): void {
   };
   for (const ext of TS_EXTENSIONS) {
     Module._extensions[ext] = (module, filename) => {
-      const { format, source } = typeScriptSource(filename, 'commonjs', data);
+      const { format, source } = mappedSource(filename, 'commonjs', data)!;
       // 'module' goes through Node's require(esm), which hands the file to the ES module loader (and our hooks).
       module._compile(source, filename, format);
     };
   }
+  // JavaScript written for Babel, which the host compiled to CommonJS; every other .js file as Node loads it.
+  if (!Object.keys(data.transpiled).some((f) => !isTypeScript(f))) return;
+  const loadJs = Module._extensions['.js'];
+  Module._extensions['.js'] = (module, filename) => {
+    const mapped = data.transpiled[filename] ? mappedSource(filename, 'commonjs', data) : null;
+    if (mapped) module._compile(mapped.source, filename, mapped.format);
+    else loadJs(module, filename);
+  };
 }

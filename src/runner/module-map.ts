@@ -65,14 +65,15 @@ export function isFile(pathOrUrl: string): boolean {
 type Format = TranspiledModule['format'];
 
 /**
- * The JavaScript for a TypeScript file: the host's transpilation when it saw the file, else a transpilation
- * now (a file reached by a computed import, or inside a package). `wanted` is how it is being loaded: a
- * TypeScript file that is not `.mts`/`.cts` follows its importer (required: CommonJS; imported: ESM),
- * unless it needs ESM (top-level await, import.meta).
+ * The JavaScript the host transpiled for a file (TypeScript, or JavaScript written for Babel), else for a
+ * TypeScript file the host did not see (a computed import, a file inside a package) a transpilation now; null
+ * for any other file: Node loads it itself. `wanted` is how it is being loaded: such a TypeScript file follows
+ * its importer (required: CommonJS; imported: ESM), unless it needs ESM (top-level await, import.meta).
  */
-export function typeScriptSource(file: string, wanted: Format, data: Pick<HooksData, 'transpiled' | 'esbuildFrom'>): { format: Format; source: string } {
+export function mappedSource(file: string, wanted: Format, data: Pick<HooksData, 'transpiled' | 'esbuildFrom'>): { format: Format; source: string } | null {
   const known = data.transpiled[file];
   if (known) return { format: known.format, source: fs.readFileSync(known.file, 'utf8') };
+  if (!isTypeScript(file)) return null;
   const format: Format = file.endsWith('.mts') ? 'module' : file.endsWith('.cts') ? 'commonjs' : wanted;
   return transpileNow(file, format, data.esbuildFrom);
 }

@@ -136,12 +136,15 @@ export class UserFrames {
   }
 }
 
-const FRAME = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+|file:\/\/\/[A-Za-z]:\/[^():]+):(\d+):(\d+)\)?\s*$/;
+/** `<file>:<line>:<column>` where the file is an absolute path or a file: URL (not node:internal/…). */
+const LOCATION = /^((?:file:\/\/)?\/.+|[A-Za-z]:\\.+|file:\/\/\/[A-Za-z]:\/.+):(\d+):(\d+)$/;
 
+/** The position of one `    at fn (file:line:col)` / `    at file:line:col` line of a V8 stack. */
 function frameOf(raw: string): SourcePosition | null {
   const line = raw.trim();
   if (!line.startsWith('at ')) return null;
-  const m = FRAME.exec(line);
+  const location = line.endsWith(')') ? line.slice(line.lastIndexOf('(') + 1, -1) : line.slice(3).replace(/^async /, '');
+  const m = LOCATION.exec(location);
   if (!m) return null;
   return { file: toPath(m[1]), line: Number(m[2]), column: Number(m[3]) };
 }

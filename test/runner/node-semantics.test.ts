@@ -93,6 +93,23 @@ describe.each(runtimes())('on %s', (_name, node) => {
     expect(report.steps).toBe(8);
   });
 
+  it('JavaScript written for babel-node (import syntax with require.main and extensionless imports) runs as CommonJS, and says so', async () => {
+    const { report, output } = await analyze(fixtureScript('babel-style.js'), { nodePath: node });
+    expect(output).toContain('babel-style trained in scripts');
+    expect(report.steps).toBe(3);
+    expect(report.layers.map((l) => [l.source?.file, l.source?.line])).toEqual([
+      [fixtureScript('helpers/babel-helper.js'), 4],
+      [fixtureScript('helpers/babel-helper.js'), 5],
+    ]);
+    expect(report.notices[0]).toBe(
+      'Ran babel-style.js as CommonJS, the way Babel or ts-node run it: it mixes ES import syntax with require/module/__dirname ' +
+        'or with imports that leave out the file extension, which plain node cannot run.',
+    );
+    // A genuine ES module is left to Node: no such notice.
+    const esm = await analyze(fixtureScript('esm-main-guard.mjs'), { nodePath: node });
+    expect(esm.report.notices.some((n) => n.startsWith('Ran '))).toBe(false);
+  });
+
   it('an argparse-style script gets its arguments', async () => {
     const args = ['--epochs', '3', '--units', '4', '--label', 'two words'];
     const { report, output, state } = await analyze(fixtureScript('argparse-style.js'), { nodePath: node, args });
