@@ -102,7 +102,8 @@ describe.each(runtimes())('on %s', (_name, node) => {
       [fixtureScript('helpers/babel-helper.js'), 5],
     ]);
     expect(report.notices[0]).toBe(
-      'Ran babel-style.js as CommonJS, the way Babel or ts-node run it: it mixes ES import syntax with require/module/__dirname ' +
+      // The helper is plain ES module syntax, but babel-node compiles every file of the project: so do we.
+      'Ran babel-style.js, helpers/babel-helper.js as CommonJS, the way Babel or ts-node run it: they mix ES import syntax with require/module/__dirname ' +
         'or with imports that leave out the file extension, which plain node cannot run.',
     );
     // A genuine ES module is left to Node: no such notice.
