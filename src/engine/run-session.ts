@@ -85,6 +85,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
       args,
       workDir,
       transpiled: scan.transpiled,
+      requiredEsm: scan.requiredEsm,
       onEvent: (event) => {
         applyRunnerEvent(state, event);
         options.onEvent?.(event, state);

@@ -20,6 +20,7 @@ export interface RunnerProcessOptions extends RunnerLaunch {
   /** The run's private folder (mode 0700): the channel and init.json go here. */
   workDir: string;
   transpiled: Record<string, TranspiledModule>;
+  requiredEsm?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
   onEvent: (event: RunnerEvent) => void;
   /** For tests of each platform's branch. */
@@ -78,6 +79,7 @@ export class RunnerProcess {
       channel: { path: channel.path, token: channel.token },
       hostPid: process.pid,
       transpiled: o.transpiled,
+      requiredEsm: o.requiredEsm ?? {},
       steps: o.steps,
       backend: o.backend,
       instrument: o.instrument ?? true,

@@ -16,6 +16,8 @@ export interface ScanOk {
   userFiles: string[];
   /** Every TypeScript file among them (and JavaScript written for Babel), transpiled in the run's folder. */
   transpiled: Record<string, TranspiledModule>;
+  /** User ES modules only ever require()d, by path → a CommonJS version of each (see InitCommand.requiredEsm). */
+  requiredEsm: Record<string, string>;
   /** Said once in the report: what Loss Lens ran differently from plain node, and why. */
   notices: string[];
   scanMs: number;
@@ -56,6 +58,7 @@ export async function scanScript(scriptPath: string, outDir: string): Promise<Sc
   const babel = shallow.metafile ? await babelStyleFiles(userFiles, shallow.metafile, scriptDir, types) : new Map<string, string>();
   const transpiled = await transpileTypeScript(userFiles.filter((f) => TS_FILE.test(f)), babel, shallow.metafile, scriptDir, path.join(outDir, 'ts'), types);
   if (!transpiled.ok) return transpiled;
+  const requiredEsm = shallow.metafile ? await requiredEsModules(shallow.metafile, scriptDir, transpiled.modules, path.join(outDir, 'required-esm'), types) : {};
   const notices: string[] = [];
   if (babel.size > 0) {
     const names = [...babel.keys()].map((f) => path.relative(scriptDir, f) || path.basename(f)).sort();
@@ -69,9 +72,54 @@ export async function scanScript(scriptPath: string, outDir: string): Promise<Sc
     tfjsImports: [...tfjsImports].sort(),
     userFiles,
     transpiled: transpiled.modules,
+    requiredEsm,
     notices,
     scanMs: performance.now() - started,
   };
+}
+
+/**
+ * ES modules of the user's that user code only ever require()s (Node ≥ 20.19 allows that), each with a CommonJS
+ * version. Node < 22.15 loads such a module without the module hooks, so `import '@tensorflow/tfjs'` in it would
+ * load another tfjs (or none); the runner there loads the CommonJS version, whose require() is mapped.
+ */
+async function requiredEsModules(
+  metafile: Metafile,
+  scriptDir: string,
+  transpiled: Record<string, TranspiledModule>,
+  outDir: string,
+  types: PackageTypes,
+): Promise<Record<string, string>> {
+  const abs = (p: string) => path.resolve(scriptDir, p);
+  const isEsm = (file: string) => {
+    const t = transpiled[file];
+    if (t) return t.format === 'module';
+    if (file.endsWith('.mjs')) return true;
+    if (file.endsWith('.cjs') || !/\.jsx?$/.test(file)) return false;
+    return types.of(file) === 'module' || metafile.inputs[path.relative(scriptDir, file)]?.format === 'esm';
+  };
+  const required = new Set<string>();
+  const imported = new Set<string>();
+  for (const input of Object.values(metafile.inputs)) {
+    for (const imp of input.imports) {
+      if (imp.external) continue;
+      (imp.kind === 'require-call' ? required : imported).add(abs(imp.path));
+    }
+  }
+  const targets = [...required].filter((f) => !imported.has(f) && !f.split(path.sep).includes('node_modules') && isEsm(f));
+  const out: Record<string, string> = {};
+  if (targets.length === 0) return out;
+  fs.mkdirSync(outDir, { recursive: true });
+  await Promise.all(
+    targets.map(async (file, i) => {
+      const r = await transpile(file, 'commonjs');
+      if (!r.ok) return; // top-level await: Node refuses to require it anyway
+      const to = path.join(outDir, `${i}-${path.basename(file)}.cjs`);
+      fs.writeFileSync(to, r.code);
+      out[file] = to;
+    }),
+  );
+  return out;
 }
 
 const FREE_CJS = ['require', 'module', 'exports', '__dirname', '__filename'] as const;

@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   for (const message of loaded.notices) emit({ type: 'notice', level: 'info', message });
   if (init.instrument) installProbes(loaded.tf, init.steps, frames);
 
-  installModuleHooks({ modules: loaded.modules, transpiled: init.transpiled, workDir: init.workDir, distDir: __dirname });
+  installModuleHooks({ modules: loaded.modules, transpiled: init.transpiled, requiredEsm: init.requiredEsm, workDir: init.workDir, distDir: __dirname });
   // After tfjs: parsing tfjs's own source maps would cost ~150 ms, and its frames are never the user's.
   process.setSourceMapsEnabled(true);
   Error.stackTraceLimit = Math.max(Error.stackTraceLimit, STACK_TRACE_LIMIT);

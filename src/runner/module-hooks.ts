@@ -18,6 +18,8 @@ export interface ModuleHooksOptions {
   /** Every @tensorflow specifier the script may load → the one instrumented instance it gets. */
   modules: Record<string, unknown>;
   transpiled: Record<string, TranspiledModule>;
+  /** User ES modules only ever required → a CommonJS version, for Node < 22.15 (see InitCommand.requiredEsm). */
+  requiredEsm: Record<string, string>;
   /** The run's private folder: the tfjs stand-in modules are written there. */
   workDir: string;
   /** dist/ (esm-loader-hooks.mjs and esbuild's package are found from here). */
@@ -44,7 +46,7 @@ export function installModuleHooks(o: ModuleHooksOptions): HooksKind {
     registerHooks(syncHooks(data));
     return 'registerHooks';
   }
-  installCommonJsHooks(data);
+  installCommonJsHooks(data, o.requiredEsm);
   nodeModule.register(pathToFileURL(path.join(o.distDir, 'esm-loader-hooks.mjs')).href, { data });
   return 'register';
 }
@@ -124,7 +126,7 @@ interface CompilableModule {
   _compile(content: string, filename: string, format?: 'module' | 'commonjs'): unknown;
 }
 
-function installCommonJsHooks(data: HooksData): void {
+function installCommonJsHooks(data: HooksData, requiredEsm: Record<string, string>): void {
   const Module = nodeModule.Module as unknown as ModuleInternals;
   const resolveFilename = Module._resolveFilename;
   Module._resolveFilename = function (request, parent, isMain, options) {
@@ -152,11 +154,22 @@ function installCommonJsHooks(data: HooksData): void {
       module._compile(source, filename, format);
     };
   }
+  // A required ES module is loaded here without the ES module hooks: its CommonJS version, so tfjs stays mapped.
+  for (const ext of ['.mjs', ...TS_EXTENSIONS]) {
+    const load = Module._extensions[ext];
+    if (!load || Object.keys(requiredEsm).length === 0) continue;
+    Module._extensions[ext] = (module, filename) => {
+      const cjs = requiredEsm[filename];
+      if (cjs) module._compile(fs.readFileSync(cjs, 'utf8'), filename, 'commonjs');
+      else load(module, filename);
+    };
+  }
   // JavaScript written for Babel, which the host compiled to CommonJS; every other .js file as Node loads it.
-  if (!Object.keys(data.transpiled).some((f) => !isTypeScript(f))) return;
+  if (!Object.keys(data.transpiled).some((f) => !isTypeScript(f)) && Object.keys(requiredEsm).length === 0) return;
   const loadJs = Module._extensions['.js'];
   Module._extensions['.js'] = (module, filename) => {
-    const mapped = data.transpiled[filename] ? mappedSource(filename, 'commonjs', data) : null;
+    const cjs = requiredEsm[filename];
+    const mapped = cjs ? { source: fs.readFileSync(cjs, 'utf8'), format: 'commonjs' as const } : data.transpiled[filename] ? mappedSource(filename, 'commonjs', data) : null;
     if (mapped) module._compile(mapped.source, filename, mapped.format);
     else loadJs(module, filename);
   };

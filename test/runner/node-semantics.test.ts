@@ -41,12 +41,12 @@ const ARGS = ['positional', '--epochs', '3', '--flag', '--', 'after-dashes'];
 describe.each(runtimes())('on %s', (_name, node) => {
   const run = (entry: string, args = ARGS) => analyze(path.join(project, entry), { nodePath: node, cwd: project, args, steps: 5 });
 
-  it('a CommonJS entry: require.main, argv, __dirname, JSON, createRequire, import(), sloppy `this`, one tfjs', async () => {
+  it('a CommonJS entry: require.main, argv, __dirname, JSON, createRequire, import(), require(esm), sloppy `this`, one tfjs', async () => {
     const { report, output } = await run('cjs-entry.js');
     expect(report.status).toBe('completed');
     const facts = factsOf(output);
     expect(facts).toEqual(plainNode(node, 'cjs-entry.js', ARGS));
-    expect(facts).toMatchObject({ isMain: true, mainIsMe: true, argv1: true, args: ARGS, execArgv: [], sameTf: true, fromPackage: true, dynamicTf: true, esmSeesSameTf: true });
+    expect(facts).toMatchObject({ isMain: true, mainIsMe: true, argv1: true, args: ARGS, execArgv: [], sameTf: true, fromPackage: true, dynamicTf: true, esmSeesSameTf: true, requiredEsm: true });
   });
 
   it('an ES module entry: the argv[1] guard, import.meta, JSON imports, createRequire, a CommonJS helper, one tfjs', async () => {

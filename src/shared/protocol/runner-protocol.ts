@@ -47,6 +47,12 @@ export const initCommand = z.object({
   hostPid: z.number().int(),
   /** The user's TypeScript files the host transpiled, by absolute path. */
   transpiled: z.record(z.string(), transpiledModule).default({}),
+  /**
+   * User ES modules that user code require()s (and nothing imports), by absolute path → a CommonJS version.
+   * Node < 22.15 loads a required ES module without the module hooks, so its tfjs import would escape the
+   * mapping; there the runner loads this version instead.
+   */
+  requiredEsm: z.record(z.string(), z.string()).default({}),
   steps: z.number().int().positive(),
   backend: backendChoice,
   /** False only for benchmarks: the same process, backend and kernels, without the probes. */
