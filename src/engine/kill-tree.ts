@@ -37,8 +37,10 @@ export interface ProcessSystem {
 export interface KillTarget {
   /** The run's mark (the value of LOSS_LENS_RUN). */
   mark: string;
-  /** The runner's pid: its descendants and its process group go too (it leads its group on POSIX). */
+  /** The runner's pid, while it lives: it and its descendants go (Windows: the tree taskkill walks). */
   rootPid?: number;
+  /** The runner's process group (POSIX; it leads it): its members go too, even after the runner exited. */
+  groupId?: number;
   /** Never killed, with its ancestors: the host (or reaper) doing the killing. */
   selfPid?: number;
 }
@@ -107,7 +109,7 @@ export function runMembers(all: ProcessEntry[], target: KillTarget): number[] {
   }
   const members = new Set<number>();
   for (const p of all) {
-    if (p.marked || (target.rootPid !== undefined && (p.pid === target.rootPid || p.pgid === target.rootPid))) members.add(p.pid);
+    if (p.marked || p.pid === target.rootPid || (target.groupId !== undefined && p.pgid === target.groupId && p.pid !== target.groupId)) members.add(p.pid);
   }
   const children = new Map<number, number[]>();
   for (const p of all) {

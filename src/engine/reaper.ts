@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  await killTree({ mark, rootPid: Number(runnerPid), selfPid: process.pid }, { graceMs: 0, deadlineMs: 10_000 });
+  await killTree({ mark, rootPid: Number(runnerPid), groupId: Number(runnerPid), selfPid: process.pid }, { graceMs: 0, deadlineMs: 10_000 });
   if (workDir && /loss-lens-/.test(workDir)) fs.rmSync(workDir, { recursive: true, force: true });
 }
 

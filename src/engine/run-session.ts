@@ -46,14 +46,20 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
   const state = options.state ?? emptyRunState(scriptPath, args);
   state.script = scriptPath;
   state.args = args;
-  // mkdtemp makes it 0700: the channel, init.json and the transpiled files are the run's alone.
-  const workDir = fs.mkdtempSync(path.join(options.tempRoot ?? os.tmpdir(), 'loss-lens-'));
   const finish = (status: FinishedStatus): RunOutcome => {
     state.status = status;
     const findings = analyzeRun(state);
     const report = buildReport(state, { toolVersion: options.toolVersion, durationMs: performance.now() - started }, findings);
     return { state, findings, report };
   };
+  let workDir: string;
+  try {
+    // mkdtemp makes it 0700: the channel, init.json and the transpiled files are the run's alone.
+    workDir = fs.mkdtempSync(path.join(options.tempRoot ?? os.tmpdir(), 'loss-lens-'));
+  } catch (err) {
+    state.error = { phase: 'build', name: 'RunnerDied', message: `Loss Lens could not make its private folder: ${(err as Error).message}`, stack: null, source: null };
+    return finish('failed');
+  }
   try {
     const scan = await scanScript(scriptPath, workDir);
     if (!scan.ok) {
@@ -96,7 +102,11 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
       },
       onSpawn: (pid, mark) => options.onStarted?.({ stop: async () => void (await runner.stop('stop')), pid, mark }),
     });
-    const exited = runner.start();
+    // Starting can fail before any process exists (no mkfifo, an unwritable temp folder): a failed run, not a throw.
+    const exited = runner.start().catch((err: Error) => {
+      state.error = { phase: 'run', name: 'RunnerDied', message: `Loss Lens could not start the script: ${err.message}`, stack: null, source: null };
+      return null;
+    });
     const timer = setTimeout(() => void runner.stop('timeout'), Math.min(options.timeoutSeconds, MAX_TIMEOUT_SECONDS) * 1000);
     const onAbort = () => void runner.stop('stop');
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -104,6 +114,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
     const exit = await exited;
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
+    if (!exit) return finish('failed');
 
     const notice = (message: string) => {
       if (!state.notices.includes(message)) state.notices.push(message);

@@ -133,8 +133,9 @@ export class RunnerProcess {
   private async finish(channel: PrivateChannel, code: number | null, signal: NodeJS.Signals | null, spawnError: string | null): Promise<void> {
     if (this.finishing) return;
     this.finishing = true;
-    // Whatever the script left running goes with it: detached helpers, setsid daemons, background jobs.
-    const { survivors } = await this.killRun(200);
+    // Whatever the script left running goes with it: detached helpers, setsid daemons, background jobs. The
+    // runner's pid is no longer its own (it may be reused): only its group and the mark count now.
+    const { survivors } = await this.killRun(200, false);
     await channel.drain(DRAIN_MS);
     const s = channel.stats();
     let channelError = s.readError;
@@ -155,8 +156,10 @@ export class RunnerProcess {
     });
   }
 
-  private killRun(graceMs: number) {
-    return killTree({ mark: this.mark, rootPid: this.child?.pid, selfPid: process.pid }, { graceMs, ...this.options.killOptions });
+  private killRun(graceMs: number, runnerAlive = true) {
+    const pid = this.child?.pid;
+    const group = process.platform === 'win32' ? undefined : pid;
+    return killTree({ mark: this.mark, rootPid: runnerAlive || process.platform === 'win32' ? pid : undefined, groupId: group, selfPid: process.pid }, { graceMs, ...this.options.killOptions });
   }
 
   /** Ask politely (the runner writes its end event), then SIGKILL every process of the run. */

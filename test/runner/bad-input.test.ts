@@ -229,5 +229,9 @@ describe('bad input gets a clear error and keeps what was captured', () => {
     } finally {
       fs.rmSync(tempRoot, { recursive: true, force: true });
     }
+    // No folder to be had: a failed report that says why, not a throw.
+    const { report } = await analyze(fixtureScript('throws.ts'), { tempRoot: path.join(tempRoot, 'gone', 'too') });
+    expect(report.status).toBe('failed');
+    expect(report.error?.message).toMatch(/^Loss Lens could not make its private folder: ENOENT/);
   });
 });

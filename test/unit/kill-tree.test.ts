@@ -47,16 +47,19 @@ describe('killTree', () => {
       p(400, 1, 200), // a shell's background job left in the group, environment cleared
       p(500, 1, 500), // someone else's process
     ];
-    expect(runMembers(table, { mark: MARK, rootPid: 200, selfPid: 100 })).toEqual([200, 201, 300, 301, 400]);
+    expect(runMembers(table, { mark: MARK, rootPid: 200, groupId: 200, selfPid: 100 })).toEqual([200, 201, 300, 301, 400]);
+    // After the runner exited its pid may belong to someone else: only the group and the mark count.
+    const reused = [...table.filter((x) => x.pid !== 200), p(200, 1, 200)];
+    expect(runMembers(reused, { mark: MARK, groupId: 200, selfPid: 100 })).toEqual([201, 300, 301, 400]);
     // The host is never a member, even when it carries the mark of an outer run.
-    expect(runMembers([...table.slice(0, 1), p(100, 1, 100, true), ...table.slice(2)], { mark: MARK, rootPid: 200, selfPid: 100 })).not.toContain(100);
+    expect(runMembers([...table.slice(0, 1), p(100, 1, 100, true), ...table.slice(2)], { mark: MARK, rootPid: 200, groupId: 200, selfPid: 100 })).not.toContain(100);
   });
 
   it('Linux/macOS: SIGTERM, a grace period, SIGKILL for what ignored it, and again for what forked meanwhile', async () => {
     const table = [p(100, 1, 100), p(200, 100, 200, true), p(300, 1, 300, true), p(301, 300, 300, true)];
     for (const platform of ['linux', 'darwin'] as const) {
       const f = fakeSystem(platform, table, { ignoresTerm: [300], forksOnKill: { 300: p(302, 300, 300, true) } });
-      const result = await killTree({ mark: MARK, rootPid: 200, selfPid: 100 }, { graceMs: 100, system: f.sys });
+      const result = await killTree({ mark: MARK, rootPid: 200, groupId: 200, selfPid: 100 }, { graceMs: 100, system: f.sys });
       expect(result.survivors).toEqual([]);
       expect([...f.live.keys()]).toEqual([100]);
       expect(f.signals.filter(([, s]) => s === 'SIGTERM').map(([pid]) => pid)).toEqual([200, 300, 301]);
