@@ -16,7 +16,7 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
  */
 export class Telemetry {
   private fd: number;
-  private identity: { dev: number; ino: number };
+  private identity: { dev: bigint; ino: bigint };
   private closed = false;
 
   constructor(
@@ -74,9 +74,12 @@ export class Telemetry {
   }
 }
 
-function identityOf(fd: number): { dev: number; ino: number } | null {
+function identityOf(fd: number): { dev: bigint; ino: bigint } | null {
   try {
-    const s = fs.fstatSync(fd);
+    // BigInt stats on purpose: a plain fstat of a FIFO leaves Node's shared stat buffer saying "FIFO", and Node's
+    // cached realpath reads that stale buffer and stops early, so require() of a symlinked package would load it
+    // from the link's path (a second copy) instead of its real path.
+    const s = fs.fstatSync(fd, { bigint: true });
     return { dev: s.dev, ino: s.ino };
   } catch {
     return null;

@@ -20,6 +20,9 @@ beforeAll(() => {
   fs.mkdirSync(path.join(project, 'node_modules', 'll-fixture-pkg'), { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules', '@tensorflow'), path.join(project, 'node_modules', '@tensorflow'));
   fs.writeFileSync(path.join(project, 'node_modules', 'll-fixture-pkg', 'index.js'), "module.exports = { tf: require('@tensorflow/tfjs') };\n");
+  fs.mkdirSync(path.join(project, 'linked-target'));
+  fs.writeFileSync(path.join(project, 'linked-target', 'index.js'), 'module.exports = 1;\n');
+  fs.symlinkSync(path.join(project, 'linked-target'), path.join(project, 'node_modules', 'll-linked'));
 });
 
 afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
@@ -46,7 +49,7 @@ describe.each(runtimes())('on %s', (_name, node) => {
     expect(report.status).toBe('completed');
     const facts = factsOf(output);
     expect(facts).toEqual(plainNode(node, 'cjs-entry.js', ARGS));
-    expect(facts).toMatchObject({ isMain: true, mainIsMe: true, argv1: true, args: ARGS, execArgv: [], sameTf: true, fromPackage: true, dynamicTf: true, esmSeesSameTf: true, requiredEsm: true });
+    expect(facts).toMatchObject({ isMain: true, mainIsMe: true, argv1: true, args: ARGS, execArgv: [], sameTf: true, fromPackage: true, linked: 'linked-target', dynamicTf: true, esmSeesSameTf: true, requiredEsm: true });
   });
 
   it('an ES module entry: the argv[1] guard, import.meta, JSON imports, createRequire, a CommonJS helper, one tfjs', async () => {
