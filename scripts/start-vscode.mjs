@@ -14,7 +14,7 @@ const step = (m) => process.stderr.write(`loss-lens: ${m}\n`);
 
 execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'ensure-system-deps.mjs'), '--only', 'libkrb5-dev'], { stdio: 'inherit' });
 step('building and packaging the extension…');
-const vsix = packageVsix();
+const [vsix] = packageVsix();
 ensureCodeServer();
 rmSync(extensionsDir, { recursive: true, force: true });
 installVsix(vsix, extensionsDir);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Report } from '../shared/analysis/report';
-import { describeRegularizer } from '../shared/analysis/decay';
+import { describePieces, describeRegularizer } from '../shared/analysis/decay';
 import { RULES } from '../shared/analysis/finding';
 import { displaySafe, formatCoefficient, formatFactor, formatNumber, formatPercent } from '../shared/format';
 import type { SourcePosition } from '../shared/protocol/run-data';
@@ -31,10 +31,15 @@ function table(rows: string[][], indent = '  '): string[] {
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]))).join('  ').trimEnd());
 }
 
+/** A path as every part of the report shows it: relative to cwd when inside it, else absolute. */
+export function displayPath(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
+
 export function relativeSource(src: SourcePosition | null, cwd: string): string {
   if (!src) return '';
-  const rel = path.relative(cwd, src.file);
-  return `${rel.startsWith('..') ? src.file : rel}:${src.line}:${src.column}`;
+  return `${displayPath(src.file, cwd)}:${src.line}:${src.column}`;
 }
 
 interface LayerRow {
@@ -48,35 +53,79 @@ interface LayerRow {
   key: string;
 }
 
+type ReportWeight = Report['layers'][number]['weights'][number];
+type ReportTerm = Report['terms'][number];
+
+/** Each penalty on a weight, by its own regularizer: "L2 1e-3 on kernel", "hand-written L2 2e-3 on weights". */
+function weightDecayText(w: ReportWeight, terms: Map<string, ReportTerm>, label: string): string[] {
+  return w.penalties
+    .map((id) => terms.get(id))
+    .filter((t): t is ReportTerm => t !== undefined && t.kind !== 'activity-penalty')
+    .map((t) =>
+      t.kind === 'hand-written'
+        ? `hand-written ${describePieces(t.pieces.filter((p) => p.weight === w.name))} on ${label}`
+        : `${t.regularizer ? describeRegularizer(t.regularizer) : 'penalty'} on ${label}`,
+    );
+}
+
+/** Weights the run shows no optimizer updates (a frozen target network): their penalties decay nothing either way. */
+function untrainedWeights(report: Report): Set<string> {
+  if (report.optimizers.length === 0) return new Set();
+  return new Set([...report.layers.flatMap((l) => l.weights), ...report.variables].filter((w) => w.optimizer === null).map((w) => w.name));
+}
+
+/** A penalty only on weights nothing trains. */
+function onUntrainedOnly(t: ReportTerm, untrained: Set<string>): boolean {
+  const covered = new Set([...(t.weight ? [t.weight] : []), ...t.pieces.map((p) => p.weight)]);
+  return covered.size > 0 && [...covered].every((w) => untrained.has(w));
+}
+
+function reachesText(verdicts: Array<ReportTerm | undefined>, st: Style, untrained: Set<string> = new Set()): string {
+  if (!verdicts.length) return '';
+  if (verdicts.every((t) => t && onUntrainedOnly(t, untrained))) return st.dim('not trained');
+  if (verdicts.every((t) => t?.reachesMinimizedLoss)) return st.green('yes');
+  if (verdicts.every((t) => t && t.stepsInLoss === 0 && t.stepsObserved > 0)) return st.red('NO');
+  if (verdicts.some((t) => t && t.stepsInLoss > 0)) return st.yellow('partly');
+  return st.dim('not trained');
+}
+
 function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
   const terms = new Map(report.terms.map((t) => [t.id, t]));
+  const untrained = untrainedWeights(report);
   return report.layers.map((l) => {
-    const decayed = l.weights.filter((w) => w.regularizer);
-    const decay = decayed.length
-      ? decayed.map((w) => `${describeRegularizer(w.regularizer!)} on ${w.shortName}`).join(', ')
-      : l.weights.length
-        ? st.dim('no decay')
-        : st.dim('no weights');
-    const verdicts = decayed.map((w) => terms.get(`penalty:${w.name}`));
-    let reaches = '';
-    if (verdicts.length) {
-      if (verdicts.every((t) => t?.reachesMinimizedLoss)) reaches = st.green('yes');
-      else if (verdicts.every((t) => t && t.stepsInLoss === 0 && t.stepsObserved > 0)) reaches = st.red('NO');
-      else if (verdicts.some((t) => t && t.stepsInLoss > 0)) reaches = st.yellow('partly');
-      else reaches = st.dim('not trained');
-    }
+    const decayTexts = l.weights.flatMap((w) => weightDecayText(w, terms, w.shortName));
+    const decay = decayTexts.length ? [...new Set(decayTexts)].join(', ') : l.weights.length ? st.dim('no decay') : st.dim('no weights');
+    const ids = [...new Set(l.weights.flatMap((w) => w.penalties))].filter((id) => terms.get(id)?.kind !== 'activity-penalty');
+    let reaches = reachesText(ids.map((id) => terms.get(id)), st, untrained);
     if (l.activityRegularizer) reaches = reaches ? `${reaches}, ${st.red('activity: NO')}` : st.red('activity: NO');
     const factors = l.weights.filter((w) => w.decayPerStep !== undefined).map((w) => `${w.shortName} ×${fmtFactor(w.decayPerStep!)}`);
     const source = relativeSource(l.source, cwd);
+    const cells = l.weights.filter((w) => w.heldBy).map((w) => w.heldBy!.path);
     return {
       name: l.name,
-      className: l.className,
+      className: cells.length ? `${l.className} (weights on ${[...new Set(cells)].join(', ')})` : l.className,
       source,
       decay,
       reaches,
       decayPerStep: factors.join(', '),
       key: [l.className, source, decay, reaches, factors.join()].join('|'),
     };
+  });
+}
+
+function variableRows(report: Report, cwd: string, st: Style): string[][] {
+  const terms = new Map(report.terms.map((t) => [t.id, t]));
+  const untrained = untrainedWeights(report);
+  return report.variables.map((v) => {
+    const decay = weightDecayText(v, terms, 'it').map((d) => d.replace(/ on it$/, ''));
+    return [
+      v.name,
+      v.shape.length ? v.shape.join('×') : 'scalar',
+      relativeSource(v.source, cwd),
+      decay.length ? decay.join(', ') : st.dim('no decay'),
+      reachesText(v.penalties.map((id) => terms.get(id)), st, untrained),
+      v.decayPerStep === undefined ? '' : `×${fmtFactor(v.decayPerStep)}`,
+    ];
   });
 }
 
@@ -123,7 +172,7 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   // Names, paths and messages come from the user's script: none of them may reach the terminal raw.
   const report = displaySafeReport(unsafeReport);
   const out: string[] = [];
-  const script = path.relative(cwd, report.script) || report.script;
+  const script = displayPath(report.script, cwd);
   out.push(st.bold(`Loss Lens · ${script}`));
   const statusText: Record<Report['status'], string> = {
     completed: 'the script ran to its end',
@@ -136,12 +185,16 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   if (report.backend) {
     facts.push(`backend ${report.backend.name} (tfjs ${report.backend.tfjsVersion}, ${report.backend.tfjsSource === 'user' ? "the workspace's" : 'bundled'})`);
   }
-  if (report.optimizer) {
-    const c = report.optimizer.config;
-    const params = Object.entries(c)
+  const describeOptimizer = (o: { className: string; config: Record<string, unknown> }) => {
+    const params = Object.entries(o.config)
       .filter(([, v]) => typeof v === 'number')
       .map(([k, v]) => `${k === 'learningRate' ? 'lr' : k}=${formatCoefficient(v as number)}`);
-    facts.push(`optimizer ${report.optimizer.className}${params.length ? ` ${params.join(' ')}` : ''}`);
+    return `${o.className}${params.length ? ` ${params.join(' ')}` : ''}`;
+  };
+  if (report.optimizers.length > 1) {
+    facts.push(`optimizers ${report.optimizers.map((o) => `${describeOptimizer(o)} (${o.weights.length} weight${o.weights.length === 1 ? '' : 's'})`).join(', ')}`);
+  } else if (report.optimizer) {
+    facts.push(`optimizer ${describeOptimizer(report.optimizer)}`);
   }
   out.push(st.dim(facts.join(' · ')));
 
@@ -174,6 +227,28 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
     );
   }
 
+  if (report.variables.length) {
+    out.push('', st.bold('Variables') + st.dim('  (tf.variable, no layer)'));
+    const rows = variableRows(report, cwd, st);
+    const header = ['variable', 'shape', 'created at', 'decay', 'reaches loss', 'decay/step (SGD)'].map((h) => st.dim(h));
+    const hasFactors = rows.some((r) => r[5]);
+    out.push(...table([hasFactors ? header : header.slice(0, 5), ...rows.map((r) => (hasFactors ? r : r.slice(0, 5)))]));
+  }
+
+  const handWritten = report.terms.filter((t) => t.kind === 'hand-written');
+  if (handWritten.length) {
+    out.push('', st.bold('Hand-written penalties'));
+    const header = ['term', 'built at', 'penalty', 'reaches loss'].map((h) => st.dim(h));
+    const rows = handWritten.map((t) => {
+      const byForm = new Map<string, string[]>();
+      for (const p of t.pieces) byForm.set(describePieces([p]), [...(byForm.get(describePieces([p])) ?? []), p.weight]);
+      const what = [...byForm].map(([form, ws]) => `${form} on ${ws.length > 3 ? `${ws.slice(0, 3).join(', ')} +${ws.length - 3}` : ws.join(', ')}`).join(', ');
+      const at = relativeSource(t.source, cwd);
+      return [t.id, t.source?.name ? `${at} (${t.source.name})` : at, what, reachesText([t], st)];
+    });
+    out.push(...table([header, ...rows]));
+  }
+
   const { first, last } = report.lossSplit;
   if (first && last) {
     out.push('', st.bold('Loss split') + st.dim('  (what the optimizer minimized)'));
@@ -188,7 +263,10 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
       ],
     ];
     out.push(...table(rows));
-    const missing = report.terms.filter((t) => t.collection === 'regularization' && !t.reachesMinimizedLoss && t.value !== null);
+    const untrained = untrainedWeights(report);
+    const missing = report.terms.filter(
+      (t) => t.collection === 'regularization' && !t.reachesMinimizedLoss && t.value !== null && !onUntrainedOnly(t, untrained),
+    );
     if (missing.length) {
       const sum = missing.reduce((s, t) => s + (t.value ?? 0), 0);
       const part = share(sum, first.totalLoss + sum);
@@ -203,7 +281,8 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
 
   out.push('', st.bold('Findings'));
   if (report.findings.length === 0) {
-    out.push(st.green('  none: every penalty reaches the minimized loss.'));
+    const penalties = report.terms.filter((t) => t.collection === 'regularization').length;
+    out.push(st.green(penalties ? '  none: every penalty reaches the minimized loss.' : '  none: no regularization terms.'));
   } else {
     // Position and severity line up; the message runs on, with the rule id last, as linters print it.
     const rows = report.findings.map((f) => {

@@ -61,6 +61,11 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
       const parsed = selectTarget.safeParse(target);
       if (typeof script === 'string' && parsed.success && runs.get(script)) await panels.showInGraph(script, parsed.data);
     }),
+    vscode.commands.registerCommand('lossLens.openExample', async () => {
+      // The walkthrough's first step: an example that ships with the extension, opened in an editor.
+      const example = vscode.Uri.joinPath(context.extensionUri, 'examples', 'custom-loop-drops-penalty.ts');
+      await vscode.window.showTextDocument(example, { preview: false });
+    }),
     vscode.commands.registerCommand('lossLens.showPanel', () => {
       const script = runs.latestScript();
       if (script) panels.show(script);

@@ -24,6 +24,7 @@ import { installModuleHooks } from './module-hooks';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
+import { PERF_ENV, perfReportLine } from './perf-report';
 import { Telemetry } from './telemetry';
 import { engineOf, layerPrototype, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
@@ -42,6 +43,7 @@ let tfjs: Tf | null = null;
 let exitSource: SourcePosition | null = null;
 let fatalError = false;
 let watch: HostWatch | null = null;
+let stepProbe: StepProbe | null = null;
 
 function emit(event: RunnerEventInput): void {
   telemetry?.send(event);
@@ -82,6 +84,7 @@ function end(reason: EndReason, exitCode: number | null, source: SourcePosition 
   if (ended) return;
   ended = true;
   flushLayers();
+  if (process.env[PERF_ENV] === '1') process.stderr.write(perfReportLine(tfjs, stepProbe?.stepsTaken() ?? 0));
   emit({ type: 'end', reason, exitCode, exitSource: source });
 }
 
@@ -240,7 +243,7 @@ function installProbes(tf: Tf, stepLimit: number, userFrames: UserFrames): void 
   };
   const optimizerProbe = new OptimizerProbe(tf);
   optimizerProbe.install();
-  new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
+  stepProbe = new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
     stepLimit,
     emit,
     startedAt: performance.now(),
@@ -248,7 +251,8 @@ function installProbes(tf: Tf, stepLimit: number, userFrames: UserFrames): void 
       end('step-limit', 0);
       realExit(0);
     },
-  }).install();
+  });
+  stepProbe.install();
 }
 
 void main();

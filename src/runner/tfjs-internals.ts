@@ -23,6 +23,8 @@ export interface TapeNode {
   readonly kernelName: string;
   readonly inputs: Record<string, TapeTensor>;
   readonly outputs: TapeTensor[];
+  /** Clones of tensors the backward pass needs; tfjs records each clone as a tape node of its own. */
+  readonly saved?: readonly TapeTensor[];
 }
 
 export type GradientsFn = (
@@ -32,15 +34,27 @@ export type GradientsFn = (
   allowNoGradients?: boolean,
 ) => { value: Tensor; grads: Tensor[] };
 
+export type AddTapeNodeFn = (kernelName: string, inputs: Record<string, TapeTensor>, outputs: TapeTensor[], ...rest: unknown[]) => void;
+export type MakeVariableFn = (initialValue: Tensor, trainable?: boolean, name?: string, dtype?: string) => Variable;
+
 export interface EngineInternals {
   state: { gradientDepth: number; activeTape: TapeNode[] | null };
   gradients: GradientsFn;
+  /** Pushes one node onto `state.activeTape` (every kernel run while a tape records, and every saved clone). */
+  addTapeNode: AddTapeNodeFn;
+  /** Every `tf.variable`, a layer's weights included, is made here. */
+  makeVariable: MakeVariableFn;
   /** Backends that have been started, by name. */
   registry: Record<string, unknown>;
 }
 
 export function engineOf(tf: Tf): EngineInternals {
   return tf.engine() as unknown as EngineInternals;
+}
+
+/** A tape entry as the tensor it is (the engine records the Tensor objects themselves). */
+export function tapeTensor(t: TapeTensor): Tensor {
+  return t as unknown as Tensor;
 }
 
 /** The first value of a tensor, or NaN if it cannot be read (disposed, or on a backend that failed). */
@@ -79,6 +93,26 @@ export interface LayerLike {
   _losses: Array<() => Tensor>;
   /** Present on containers (Sequential, LayersModel). */
   layers?: unknown;
+}
+
+/**
+ * Layers tfjs keeps inside another layer: an RNN's `cell` (StackedRNNCells' `cells`), a wrapper's `layer`,
+ * Bidirectional's `forwardLayer` / `backwardLayer`. Their weights are the outer layer's weights too.
+ */
+export const NESTED_LAYER_KEYS = ['cell', 'layer', 'forwardLayer', 'backwardLayer'] as const;
+
+export function nestedLayers(layer: LayerLike): Array<{ path: string; layer: LayerLike }> {
+  const out: Array<{ path: string; layer: LayerLike }> = [];
+  const record = layer as unknown as Record<string, unknown>;
+  const isLayer = (x: unknown): x is LayerLike =>
+    typeof x === 'object' && x !== null && typeof (x as LayerLike).getClassName === 'function' && Array.isArray((x as LayerLike)._losses);
+  for (const key of NESTED_LAYER_KEYS) {
+    const inner = record[key];
+    if (isLayer(inner)) out.push({ path: key, layer: inner });
+  }
+  const cells = record.cells;
+  if (Array.isArray(cells)) cells.forEach((c, i) => isLayer(c) && out.push({ path: `cells[${i}]`, layer: c }));
+  return out;
 }
 
 export type AddWeightFn = (
@@ -151,7 +185,47 @@ export interface BackendWasmLike {
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   /** Shares a buffer between tensors, as the cpu backend's Identity does. */
   incRef(dataId: object): void;
+  /** Byte offset of a tensor's data on the heap. */
+  getMemoryOffset(dataId: object): number;
+  /** The emscripten module: the heap our SIMD kernels share, and the XNNPACK thread pool. */
+  readonly wasm: WasmModuleLike;
 }
+
+/** The emscripten module behind `BackendWasm` (`backend.wasm`), tfjs-backend-wasm 4.x. */
+export interface WasmModuleLike {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  HEAPU8: Uint8Array;
+  HEAPU32: Uint32Array;
+  /** The threaded build's (shared) memory; the single-threaded build exports its memory as `asm.memory`. */
+  wasmMemory?: WasmMemoryLike;
+  asm?: { memory?: WasmMemoryLike };
+  tfjs: { getThreadsCount(): number; initWithThreadsCount(threads: number): void };
+  /** Emscripten's pthread bookkeeping, in the threaded build only. */
+  PThread?: PThreadLike;
+}
+
+/** A `WebAssembly.Memory` (the runner's lib has no WebAssembly types). */
+export interface WasmMemoryLike {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+
+/** A pthread's Node worker, as emscripten 3.x keeps it. */
+export interface PThreadWorkerLike {
+  loaded?: boolean;
+  unref(): void;
+  ref(): void;
+  postMessage(message: unknown): void;
+}
+
+export interface PThreadLike {
+  unusedWorkers: PThreadWorkerLike[];
+  runningWorkers: PThreadWorkerLike[];
+  allocateUnusedWorker(): void;
+  loadWasmModuleToWorker(worker: PThreadWorkerLike, onFinishedLoading?: (worker: PThreadWorkerLike) => void): void;
+}
+
 
 /** A copy of a tensor's bytes straight from the wasm heap (wasm's readSync knows no complex64); null on other backends. */
 export function wasmHeapCopy(backend: BackendLike, dataId: object, byteLength: number): ArrayBuffer | null {
@@ -162,6 +236,28 @@ export function wasmHeapCopy(backend: BackendLike, dataId: object, byteLength: n
   if (!heapBacked.dataIdMap || !heapBacked.wasm) return null;
   const start = heapBacked.dataIdMap.get(dataId).memoryOffset;
   return heapBacked.wasm.HEAPU8.buffer.slice(start, start + byteLength) as ArrayBuffer;
+}
+
+/** The emscripten module of a started wasm backend (`backend.wasm`), or undefined on other backends. */
+export function wasmModuleOf(backend: unknown): WasmModuleLike | undefined {
+  return (backend as { wasm?: WasmModuleLike } | null | undefined)?.wasm;
+}
+
+/** A registered gradient, as `registerGradient` takes it. */
+export interface GradientConfigLike {
+  kernelName: string;
+  inputsToSave?: string[];
+  gradFunc: (dy: Tensor, saved: Tensor[], attrs: Record<string, unknown>) => Record<string, () => Tensor>;
+}
+
+export function gradientOf(tf: Tf, kernelName: string): GradientConfigLike | undefined {
+  return tf.getGradient(kernelName) as unknown as GradientConfigLike | undefined;
+}
+
+/** Runs a kernel through the engine (on the tape) and returns its outputs as tensors. */
+export function runKernelOutputs(tf: Tf, kernelName: string, inputs: Record<string, Tensor>, attrs: Record<string, unknown>): Tensor[] {
+  const out = tf.engine().runKernel(kernelName, inputs as never, attrs as never) as unknown as Tensor | Tensor[];
+  return Array.isArray(out) ? out : [out];
 }
 
 export function kernelsOf(tf: Tf, backendName: string): KernelConfigLike[] {

@@ -1,7 +1,8 @@
 /**
  * Random training scripts for the ground-truth test: random architectures, random regularizers on
- * random weights, and every kind of training loop. Each script can also compute the empirical truth
- * itself: does raising one regularizer's coefficient change the step's update?
+ * random weights, random hand-written penalties (in the loss or computed and dropped), and every kind of
+ * training loop. Each script can also compute the empirical truth itself: does raising one penalty's
+ * coefficient change the step's update?
  */
 export type LoopKind = 'fit' | 'trainOnBatch' | 'minimize-none' | 'minimize-all' | 'minimize-subset' | 'variableGrads-all';
 
@@ -19,6 +20,16 @@ export interface LayerSpec {
   beta?: RegSpec;
 }
 
+/** A penalty written by hand on one layer weight, in one of the forms people write. */
+export interface HandSpec {
+  layer: number;
+  weight: 'kernel' | 'bias';
+  form: 'l2' | 'l2-half' | 'l1' | 'norm';
+  c: number;
+  /** Added to the returned loss, or computed in the step and left out. */
+  included: boolean;
+}
+
 export interface ModelSpec {
   seed: number;
   conv: boolean;
@@ -26,6 +37,10 @@ export interface ModelSpec {
   loop: LoopKind;
   /** For minimize-subset: which of model.calculateLosses() (in order) are added. */
   subset: number[];
+  /** Hand-written penalties (custom loops only). */
+  hand: HandSpec[];
+  /** How the dropped hand-written penalties are left out: summed into a total that is not returned, or never summed. */
+  handDrop: 'sum' | 'bare';
 }
 
 /** mulberry32: a tiny seeded PRNG so a failing case can be replayed from its seed. */
@@ -64,7 +79,32 @@ export function randomSpec(seed: number): ModelSpec {
   if (!layers.some((l) => l.kernel || l.bias || l.gamma || l.beta)) layers[layers.length - 1].kernel = { l1: 0, l2: 1e-2 };
   const regCount = layers.reduce((n, l) => n + [l.kernel, l.bias, l.gamma, l.beta].filter(Boolean).length, 0);
   const subset = [...Array(regCount).keys()].filter(() => r() < 0.5);
-  return { seed, conv, layers, loop: pick(LOOPS), subset };
+  const loop = pick(LOOPS);
+  // A PRNG of its own, so the hand-written penalties do not change the models earlier seeds made.
+  const h = prng(seed + 7919);
+  const hand: HandSpec[] = [];
+  if (loop !== 'fit' && loop !== 'trainOnBatch') {
+    const forms: HandSpec['form'][] = ['l2', 'l2-half', 'l1', 'norm'];
+    layers.forEach((l, i) => {
+      if (l.kind !== 'dense' && l.kind !== 'conv2d') return;
+      for (const weight of ['kernel', 'bias'] as const) {
+        if (h() < (weight === 'kernel' ? 0.45 : 0.15)) {
+          hand.push({ layer: i, weight, form: forms[Math.floor(h() * forms.length)], c: [1e-2, 3e-3, 0.1][Math.floor(h() * 3)], included: h() < 0.55 });
+        }
+      }
+    });
+  }
+  return { seed, conv, layers, loop, subset, hand, handDrop: h() < 0.5 ? 'sum' : 'bare' };
+}
+
+/** The weight id of a hand-written penalty's variable (layers are named l0, l1, …). */
+export function handWeight(h: HandSpec): string {
+  return `l${h.layer}/${h.weight}`;
+}
+
+/** The coefficient Loss Lens should read, in tfjs's convention (L2 c·Σw², L1 c·Σ|w|, norm c·‖w‖). */
+export function handCoefficient(h: HandSpec): number {
+  return h.form === 'l2-half' ? h.c / 2 : h.c;
 }
 
 /** The regularized weights of a spec, in the order tfjs creates them (which is calculateLosses order). */
@@ -123,10 +163,35 @@ function build(scales) {
 }
 
 const x = tf.randomNormal(SPEC.conv ? [N, 5, 5, 2] : [N, 6], 0, 1, 'float32', SPEC.seed);
+
+/** The hand-written penalties of the spec, each scaled; [kept, dropped]. */
+function handPenalties(model, handScales) {
+  const kept = [];
+  const dropped = [];
+  SPEC.hand.forEach((h, i) => {
+    const w = model.getLayer('l' + h.layer).trainableWeights.find((v) => v.originalName.endsWith('/' + h.weight)).read();
+    const c = h.c * handScales[i];
+    let p;
+    if (h.form === 'l2') p = tf.mul(c, tf.sum(tf.square(w)));
+    else if (h.form === 'l2-half') p = tf.mul(tf.sum(tf.square(w)), c / 2);
+    else if (h.form === 'l1') p = tf.mul(c, tf.sum(tf.abs(w)));
+    else p = tf.mul(c, tf.norm(w));
+    (h.included ? kept : dropped).push(p);
+  });
+  return { kept, dropped };
+}
+
+/** The data loss plus the kept hand-written penalties; the dropped ones are computed and left out. */
+function withHand(model, loss, handScales) {
+  if (SPEC.hand.length === 0) return loss;
+  const { kept, dropped } = handPenalties(model, handScales);
+  if (dropped.length && SPEC.handDrop === 'sum') tf.addN([loss, ...dropped]);
+  return kept.length ? tf.add(loss, tf.addN(kept)) : loss;
+}
 const y = tf.randomNormal([N, 2], 0, 1, 'float32', SPEC.seed + 1);
 const dataLoss = (model) => tf.losses.meanSquaredError(y, model.apply(x, { training: true }));
 
-async function step(model) {
+async function step(model, handScales) {
   const opt = tf.train.sgd(0.1);
   switch (SPEC.loop) {
     case 'fit':
@@ -138,20 +203,20 @@ async function step(model) {
       await model.trainOnBatch(x, y);
       return;
     case 'minimize-none':
-      opt.minimize(() => dataLoss(model));
+      opt.minimize(() => withHand(model, dataLoss(model), handScales));
       return;
     case 'minimize-all':
-      opt.minimize(() => tf.add(dataLoss(model), tf.addN(model.calculateLosses())));
+      opt.minimize(() => withHand(model, tf.add(dataLoss(model), tf.addN(model.calculateLosses())), handScales));
       return;
     case 'minimize-subset':
       opt.minimize(() => {
         const penalties = model.calculateLosses();
         const kept = penalties.filter((_, i) => SPEC.subset.includes(i));
-        return kept.length ? tf.add(dataLoss(model), tf.addN(kept)) : dataLoss(model);
+        return withHand(model, kept.length ? tf.add(dataLoss(model), tf.addN(kept)) : dataLoss(model), handScales);
       });
       return;
     case 'variableGrads-all': {
-      const { value, grads } = tf.variableGrads(() => tf.add(dataLoss(model), tf.addN(model.calculateLosses())));
+      const { value, grads } = tf.variableGrads(() => withHand(model, tf.add(dataLoss(model), tf.addN(model.calculateLosses())), handScales));
       opt.applyGradients(grads);
       value.dispose();
       tf.dispose(grads);
@@ -160,9 +225,9 @@ async function step(model) {
   }
 }
 
-async function weightsAfterOneStep(scales) {
+async function weightsAfterOneStep(scales, handScales) {
   const model = build(scales);
-  await step(model);
+  await step(model, handScales);
   const values = model.trainableWeights.map((w) => Array.from(w.read().dataSync()));
   model.dispose();
   return values;
@@ -171,23 +236,33 @@ async function weightsAfterOneStep(scales) {
 async function groundTruth() {
   const count = SPEC.layers.reduce((n, l) => n + ['kernel', 'bias', 'gamma', 'beta'].filter((w) => l[w]).length, 0);
   const ones = new Array(count).fill(1);
-  const base = await weightsAfterOneStep(ones);
+  const handOnes = new Array(SPEC.hand.length).fill(1);
+  const base = await weightsAfterOneStep(ones, handOnes);
+  const changes = async (scales, handScales) => {
+    const raised = await weightsAfterOneStep(scales, handScales);
+    let diff = 0;
+    raised.forEach((w, j) => w.forEach((v, k) => (diff = Math.max(diff, Math.abs(v - base[j][k])))));
+    return diff > 1e-6;
+  };
   const verdicts = [];
   for (let i = 0; i < count; i++) {
     const scales = ones.slice();
     scales[i] = 11;
-    const raised = await weightsAfterOneStep(scales);
-    let diff = 0;
-    raised.forEach((w, j) => w.forEach((v, k) => (diff = Math.max(diff, Math.abs(v - base[j][k])))));
-    verdicts.push(diff > 1e-6);
+    verdicts.push(await changes(scales, handOnes));
   }
-  console.log('GROUND_TRUTH ' + JSON.stringify(verdicts));
+  const hand = [];
+  for (let i = 0; i < SPEC.hand.length; i++) {
+    const handScales = handOnes.slice();
+    handScales[i] = 11;
+    hand.push(await changes(ones, handScales));
+  }
+  console.log('GROUND_TRUTH ' + JSON.stringify({ layers: verdicts, hand }));
 }
 
 (async () => {
   if (process.env.GROUND_TRUTH === '1') return groundTruth();
   const model = build(new Array(64).fill(1));
-  for (let i = 0; i < 3; i++) await step(model);
+  for (let i = 0; i < 3; i++) await step(model, new Array(SPEC.hand.length).fill(1));
 })();
 `;
 }

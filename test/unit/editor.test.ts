@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LineTracker, moveLine } from '../../src/host/editor/line-tracker';
-import { minimizeFix } from '../../src/host/editor/minimize-fix';
+import { compileLossFix, minimizeFix } from '../../src/host/editor/minimize-fix';
 
 const apply = (text: string, typescript = true) => {
   const offset = text.indexOf('minimize');
@@ -48,6 +48,43 @@ describe('the minimize quick fix', () => {
   it('offers nothing when the callback already adds calculateLosses, or is not a function literal', () => {
     expect(apply('opt.minimize(() => tf.add(l, tf.addN(model.calculateLosses())));')).toBeNull();
     expect(apply('opt.minimize(lossFunction);')).toBeNull();
+  });
+
+  it("adds an RNN cell's penalties a finding names, even where model.calculateLosses() is already added", () => {
+    const text = 'opt.minimize(() => tf.add(mse(), tf.addN(model.calculateLosses())));';
+    const fix = minimizeFix(text, 0, false, 'lstm.cell.calculateLosses()');
+    expect(fix?.penalties).toBe('lstm.cell.calculateLosses()');
+    expect(text.slice(0, fix!.start) + fix!.newText + text.slice(fix!.end)).toBe(
+      'opt.minimize(() => tf.add(tf.add(mse(), tf.addN(model.calculateLosses())), tf.addN(lstm.cell.calculateLosses())));',
+    );
+    const byName = minimizeFix('const net = tf.sequential();\nopt.minimize(() => net.apply(x));', 30, false, "$model.getLayer('gru_GRU1').cell.calculateLosses()");
+    expect(byName?.newText).toBe("tf.add(net.apply(x), tf.addN(net.getLayer('gru_GRU1').cell.calculateLosses()))");
+    expect(minimizeFix('opt.minimize(() => tf.add(l, tf.addN(lstm.cell.calculateLosses())));', 0, false, 'lstm.cell.calculateLosses()')).toBeNull();
+  });
+});
+
+describe('the compile quick fix (model.fit, an RNN cell’s penalties)', () => {
+  const apply = (text: string, typescript = false, penalties = 'lstm.cell.calculateLosses()') => {
+    const fix = compileLossFix(text, text.indexOf('.fit('), typescript, penalties);
+    return fix ? text.slice(0, fix.start) + fix.newText + text.slice(fix.end) : null;
+  };
+
+  it("replaces a named loss with the per-example loss of tf.metrics plus the cell's penalties", () => {
+    const text = "model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });\nawait model.fit(xs, ys);";
+    expect(apply(text)).toBe(
+      "model.compile({ optimizer: 'sgd', loss: (yTrue, yPred) => tf.add(tf.metrics.meanSquaredError(yTrue, yPred), tf.addN(lstm.cell.calculateLosses())) });\nawait model.fit(xs, ys);",
+    );
+    expect(apply("m.compile({ loss: 'categoricalCrossentropy', optimizer: 'adam' });\nm.fit(x, y);", true, "$model.getLayer('g').cell.calculateLosses()")).toBe(
+      "m.compile({ loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.add(tf.metrics.categoricalCrossentropy(yTrue, yPred), tf.addN(m.getLayer('g').cell.calculateLosses())), optimizer: 'adam' });\nm.fit(x, y);",
+    );
+  });
+
+  it('wraps a loss function reference, picks the compile before the fit, and offers nothing it cannot rewrite', () => {
+    const text = "a.compile({ loss: 'mse' });\nmodel.compile({ loss: myLoss });\nmodel.fit(x, y);\nlater.compile({ loss: 'mae' });";
+    expect(apply(text)).toContain('model.compile({ loss: (yTrue, yPred) => tf.add(myLoss(yTrue, yPred), tf.addN(lstm.cell.calculateLosses())) });');
+    expect(apply("model.compile({ loss: 'hinge' });\nmodel.fit(x, y);")).toBeNull();
+    expect(apply("model.compile({ optimizer: 'sgd' });\nmodel.fit(x, y);")).toBeNull();
+    expect(apply('model.fit(x, y);')).toBeNull();
   });
 });
 

@@ -12,7 +12,7 @@ import { packageVsix } from '../../scripts/package-vsix.mjs';
 
 const results = path.join(ROOT, 'test-results');
 mkdirSync(results, { recursive: true });
-const vsix = packageVsix();
+const [vsix] = packageVsix();
 const extensionsDir = mkdtempSync(path.join(os.tmpdir(), 'll-ext-'));
 installVsix(vsix, extensionsDir);
 

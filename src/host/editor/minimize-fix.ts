@@ -9,7 +9,12 @@ export interface TextFix {
   end: number;
   newText: string;
   model: string;
+  /** The list of penalties the fix adds, as inserted (`model.calculateLosses()`, `lstm.cell.calculateLosses()`). */
+  penalties: string;
 }
+
+/** The penalties a fix adds unless a finding names others; `$model` is replaced by the model's name. */
+export const MODEL_PENALTIES = '$model.calculateLosses()';
 
 const OPEN: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
@@ -129,10 +134,11 @@ function modelOf(callback: string, text: string): string {
 
 /**
  * Finds the `minimize(…)` (or `computeGradients(…)`) call at or after `offset` on its line and returns the edit
- * that adds `tf.addN(model.calculateLosses())` to what its callback returns. Null when the callback is not
- * recognizable, or already adds the penalties.
+ * that adds `tf.addN(model.calculateLosses())` (or the `penalties` a finding names, such as an RNN's
+ * `lstm.cell.calculateLosses()`) to what its callback returns. Null when the callback is not recognizable, or
+ * already adds those penalties.
  */
-export function minimizeFix(text: string, offset: number, typescript: boolean): TextFix | null {
+export function minimizeFix(text: string, offset: number, typescript: boolean, penalties: string = MODEL_PENALTIES): TextFix | null {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
   const call = /\b(?:minimize|computeGradients|variableGrads)\s*\(/g;
   call.lastIndex = lineStart;
@@ -142,7 +148,7 @@ export function minimizeFix(text: string, offset: number, typescript: boolean): 
   const argEnd = expressionEnd(text, open + 1, ',');
   const [argStart] = trimRange(text, open + 1, argEnd);
   const arg = text.slice(argStart, argEnd);
-  if (arg.includes('calculateLosses')) return null;
+  if (penalties === MODEL_PENALTIES && arg.includes('calculateLosses')) return null;
 
   const arrow = /^(?:async\s*)?(?:\([^)]*\)|[\w$]+)\s*=>\s*/.exec(arg);
   const fn = /^(?:async\s+)?function\b[^(]*\([^)]*\)\s*/.exec(arg);
@@ -161,9 +167,65 @@ export function minimizeFix(text: string, offset: number, typescript: boolean): 
 
   const tf = namespaceOf(text);
   const model = modelOf(arg, text);
+  const list = penalties.replace(/\$model/g, model);
+  if (arg.includes(list)) return null;
   let expr = text.slice(range[0], range[1]);
   // An expression body that is an object literal or a cast needs no extra parentheses inside tf.add(…).
   if (expr.startsWith('(') && matchClose(expr, 0) === expr.length - 1) expr = expr.slice(1, -1).trim();
-  const sum = `${tf}.add(${expr}, ${tf}.addN(${model}.calculateLosses()))`;
-  return { start: range[0], end: range[1], newText: typescript ? `${sum} as ${tf}.Scalar` : sum, model };
+  const sum = `${tf}.add(${expr}, ${tf}.addN(${list}))`;
+  return { start: range[0], end: range[1], newText: typescript ? `${sum} as ${tf}.Scalar` : sum, model, penalties: list };
+}
+
+/** Loss names model.compile accepts, and the per-example function of tf.metrics that computes each. */
+const COMPILE_LOSSES: Record<string, string> = {
+  meanSquaredError: 'meanSquaredError',
+  mse: 'meanSquaredError',
+  MSE: 'meanSquaredError',
+  meanAbsoluteError: 'meanAbsoluteError',
+  mae: 'meanAbsoluteError',
+  meanAbsolutePercentageError: 'meanAbsolutePercentageError',
+  mape: 'meanAbsolutePercentageError',
+  categoricalCrossentropy: 'categoricalCrossentropy',
+  binaryCrossentropy: 'binaryCrossentropy',
+};
+
+/**
+ * For a model trained with model.fit, where tfjs builds the loss from `compile({ loss })`: replaces that loss with
+ * a function that adds the penalties tfjs leaves out (an RNN cell's). Picks the last `.compile(` before `offset`
+ * (the fit call), else the first in the file. Null when the loss is not a known name or a function reference.
+ */
+export function compileLossFix(text: string, offset: number, typescript: boolean, penalties: string): TextFix | null {
+  const call = /([\w$]+)\s*\.\s*compile\s*\(/g;
+  let chosen: RegExpExecArray | null = null;
+  for (let m = call.exec(text); m; m = call.exec(text)) {
+    if (chosen === null || m.index < offset) chosen = m;
+    if (m.index >= offset) break;
+  }
+  if (!chosen) return null;
+  const open = chosen.index + chosen[0].length - 1;
+  const close = matchClose(text, open);
+  const args = text.slice(open + 1, close);
+  const key = /\bloss\s*:\s*/.exec(args);
+  if (!key) return null;
+  const valueStart = open + 1 + key.index + key[0].length;
+  const valueEnd = expressionEnd(text, valueStart, ',');
+  const [start, end] = trimRange(text, valueStart, valueEnd);
+  const value = text.slice(start, end);
+  const tf = namespaceOf(text);
+  const model = chosen[1];
+  const list = penalties.replace(/\$model/g, model);
+  if (value.includes(list)) return null;
+  const name = /^(['"`])(\w+)\1$/.exec(value)?.[2];
+  let data: string;
+  if (name !== undefined) {
+    const fn = COMPILE_LOSSES[name];
+    if (!fn) return null;
+    data = `${tf}.metrics.${fn}(yTrue, yPred)`;
+  } else if (/^[\w$.]+$/.test(value)) {
+    data = `${value}(yTrue, yPred)`;
+  } else {
+    return null;
+  }
+  const params = typescript ? `(yTrue: ${tf}.Tensor, yPred: ${tf}.Tensor)` : '(yTrue, yPred)';
+  return { start, end, newText: `${params} => ${tf}.add(${data}, ${tf}.addN(${list}))`, model, penalties: list };
 }

@@ -1,12 +1,14 @@
 import * as vscode from 'vscode';
-import { minimizeFix } from '../editor/minimize-fix';
+import type { Finding } from '../../shared/analysis/finding';
+import { compileLossFix, minimizeFix, MODEL_PENALTIES } from '../editor/minimize-fix';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import type { RunController } from './run-controller';
 
 /**
- * For `regularizer-not-in-loss` in a recognizable `optimizer.minimize(() => …)` loop: add the model's penalties
- * to the returned loss. The call's position comes from the run (where the step was taken), not from guessing,
- * so the fix also works when the layers live in a helper file and the loop in the script.
+ * For `regularizer-not-in-loss`: add the penalties the finding names to the loss where it is built, in a
+ * recognizable `optimizer.minimize(() => …)` loop (the model's penalties, or an RNN cell's), or for model.fit in
+ * `compile({ loss })` (an RNN cell's, which fit never adds). The call's position comes from the run (where the step
+ * was taken), not from guessing, so the fix also works when the layers live in a helper file and the loop in the script.
  */
 export class AddPenaltiesQuickFix implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
@@ -26,14 +28,23 @@ export class AddPenaltiesQuickFix implements vscode.CodeActionProvider {
     if (diagnostics.length === 0) return [];
     for (const run of this.runs.all()) {
       if (!run.files.has(document.uri.fsPath)) continue;
+      const finding = run.findings.find(
+        (f: Finding) =>
+          f.ruleId === 'regularizer-not-in-loss' &&
+          f.source?.file === document.uri.fsPath &&
+          diagnostics.some((d) => d.range.start.line === (f.source?.line ?? 0) - 1 && d.message === f.message),
+      );
+      const penalties = finding?.addToLoss ?? MODEL_PENALTIES;
       for (const graph of Object.values(run.state.graphs)) {
         const at = graph.source;
         if (!at) continue;
         const target = await vscode.workspace.openTextDocument(vscode.Uri.file(at.file));
         const offset = target.offsetAt(new vscode.Position(at.line - 1, at.column - 1));
-        const fix = minimizeFix(target.getText(), offset, /\.(ts|tsx|mts|cts)$/.test(target.fileName));
+        const typescript = /\.(ts|tsx|mts|cts)$/.test(target.fileName);
+        // model.fit builds its loss from compile(): only an RNN cell's penalties are missing there.
+        const fix = minimizeFix(target.getText(), offset, typescript, penalties) ?? (penalties !== MODEL_PENALTIES ? compileLossFix(target.getText(), offset, typescript, penalties) : null);
         if (!fix) continue;
-        const action = new vscode.CodeAction(`Add ${fix.model}.calculateLosses() to the minimized loss`, vscode.CodeActionKind.QuickFix);
+        const action = new vscode.CodeAction(`Add ${fix.penalties} to the minimized loss`, vscode.CodeActionKind.QuickFix);
         action.edit = new vscode.WorkspaceEdit();
         action.edit.replace(target.uri, new vscode.Range(target.positionAt(fix.start), target.positionAt(fix.end)), fix.newText);
         action.diagnostics = diagnostics;

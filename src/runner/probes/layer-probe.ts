@@ -1,16 +1,20 @@
-import type { LayerInfo, RegularizerInfo, SourcePosition, WeightRole } from '../../shared/protocol/run-data';
+import { probeClock } from './probe-clock';
+import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo, WeightRole } from '../../shared/protocol/run-data';
 import { activityTermId, penaltyTermId } from '../../shared/protocol/term-ids';
 import {
   layerPrototype,
+  nestedLayers,
   readScalar,
   type AddWeightFn,
   type EngineInternals,
   type LayerLike,
   type LayerVariableLike,
   type RegularizerLike,
+  type Tensor,
   type Tf,
 } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
+import { SourceNames } from './source-names';
 
 /** A penalty the step computed: which term, which tensor, and its value read while it was alive. */
 export interface EvaluatedPenalty {
@@ -32,10 +36,23 @@ interface LayerRecord {
   source: SourcePosition | null;
 }
 
-/** What the report says of a regularizer: its class and its L1/L2 coefficients (0 where it has none). */
+interface LayerStructure {
+  listedRecords: LayerRecord[];
+  listed: LayerLike[];
+  owner: Map<string, LayerLike>;
+  /** Weights an outer layer owns but does not report itself. */
+  extra: Map<LayerLike, LayerVariableLike[]>;
+  /** Any layer's name → the name of the listed layer it belongs to. */
+  rootName: Map<string, string>;
+}
+
+/**
+ * What the report says of a regularizer: its class and its L1/L2 coefficients as written (0 where it has none).
+ * NaN, ±Infinity and negative coefficients are kept: the invalid-regularizer rule reports them.
+ */
 export function regularizerInfo(reg: RegularizerLike): RegularizerInfo {
   const config = safeConfig(reg);
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const num = (v: unknown) => (typeof v === 'number' ? v : 0);
   return {
     className: reg.getClassName?.() ?? reg.constructor?.name ?? 'Regularizer',
     l1: num(reg.l1 ?? config.l1),
@@ -49,6 +66,16 @@ function safeConfig(obj: { getConfig?(): Record<string, unknown> }): Record<stri
   } catch {
     return {};
   }
+}
+
+/**
+ * A weight's name inside its listed layer: `kernel`, or for a wrapper's inner layers the part after the
+ * wrapper's name (`forward_gru_GRU1/recurrent_kernel`), so a Bidirectional's two kernels read apart.
+ */
+function shortWeightName(layerName: string, originalName: string): string {
+  const prefix = `${layerName}/`;
+  if (originalName.startsWith(prefix)) return originalName.slice(prefix.length);
+  return originalName.split('/').pop() ?? originalName;
 }
 
 export function weightRole(originalName: string): WeightRole {
@@ -73,11 +100,17 @@ function isContainerOrInput(layer: LayerLike): boolean {
  * - `apply`, to attribute the ops of a captured step to the innermost layer that ran them.
  */
 export class LayerProbe {
+  /** Names the values at the user's lines: shared with the step probe, one read per file. */
+  readonly names = new SourceNames();
   private readonly records: LayerRecord[] = [];
   private readonly regularized = new Map<string, RegularizedWeight>();
+  /** Weight id → the layer whose addWeight made it (an RNN's cell, not the RNN). */
+  private readonly creators = new Map<string, LayerLike>();
   private evaluated: EvaluatedPenalty[] | null = null;
   private opOwner: Map<number, string> | null = null;
   private lastSignature = '';
+  private layerDepth = 0;
+  private structureCache: { records: number; weights: number; value: LayerStructure } | null = null;
 
   constructor(
     private readonly tf: Tf,
@@ -110,7 +143,14 @@ export class LayerProbe {
     const probe = this;
     const original = proto.addWeight as AddWeightFn;
     proto.addWeight = function addWeight(this: LayerLike, ...args: Parameters<AddWeightFn>) {
-      const variable = original.apply(this, args);
+      probe.layerDepth++;
+      let variable: LayerVariableLike;
+      try {
+        variable = original.apply(this, args);
+      } finally {
+        probe.layerDepth--;
+      }
+      probe.creators.set(variable.name, this);
       const regularizer = args[4];
       if (regularizer != null && this._losses.length > 0) {
         const termId = penaltyTermId(variable.name);
@@ -118,8 +158,17 @@ export class LayerProbe {
         probe.regularized.set(termId, { termId, layer: this.name, variable, regularizer, info });
         // Same penalty as tfjs computes, but its output tensor is tagged with the term it belongs to.
         this._losses[this._losses.length - 1] = () => {
-          const t = regularizer.apply(variable.read());
+          // A layer penalty's ops are the layer's: no per-op stack capture for them on a captured step.
+          probe.layerDepth++;
+          let t: Tensor;
+          try {
+            t = regularizer.apply(variable.read());
+          } finally {
+            probe.layerDepth--;
+          }
+          const started = performance.now();
           probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t) });
+          probeClock.add(started, 'penalties');
           return t;
         };
       }
@@ -135,15 +184,22 @@ export class LayerProbe {
       const tape = probe.engine.state.activeTape;
       if (owner === null || tape === null) return original.apply(this, args);
       const start = tape.length;
+      probe.layerDepth++;
       try {
         return original.apply(this, args);
       } finally {
+        probe.layerDepth--;
         // Inner layers return first and claim their ops; the enclosing model gets the rest.
         for (let i = start; i < tape.length; i++) {
           if (!owner.has(tape[i].id)) owner.set(tape[i].id, this.name);
         }
       }
     };
+  }
+
+  /** True while a layer makes its weights, or (on a captured step) runs its ops. */
+  insideLayer(): boolean {
+    return this.layerDepth > 0;
   }
 
   /** Start collecting penalties (every step) and op owners (only on a captured step). */
@@ -163,40 +219,114 @@ export class LayerProbe {
     return [...this.regularized.values()];
   }
 
-  /** Variable tensor id → weight, for the layers known so far. */
+  /** Variable tensor id → weight and the listed layer it belongs to, for the layers known so far. */
   weightsByTensorId(): Map<number, { weightId: string; layer: string }> {
     const out = new Map<number, { weightId: string; layer: string }>();
-    for (const { layer } of this.records) {
-      for (const w of safeWeights(layer)) out.set(w.val.id, { weightId: w.name, layer: layer.name });
+    const { listed, owner, extra } = this.structure();
+    for (const layer of listed) {
+      for (const w of [...safeWeights(layer), ...(extra.get(layer) ?? [])]) out.set(w.val.id, { weightId: w.name, layer: owner.get(w.name)?.name ?? layer.name });
     }
     return out;
   }
 
+  /** The listed layer a layer's ops and weights belong to (an RNN cell's are its RNN's). */
+  listedName(layerName: string): string {
+    return this.structure().rootName.get(layerName) ?? layerName;
+  }
+
+  /** The listed layer that holds a weight, by weight id. */
+  ownerOf(weightId: string): string | null {
+    return this.structure().owner.get(weightId)?.name ?? null;
+  }
+
+  /**
+   * Which layers to list and which listed layer owns each weight. tfjs keeps an RNN's weights on its cell and a
+   * wrapper's on its inner layer(s), and every one of them reports the same weights: each weight is listed once,
+   * under the outermost layer (the one the user wrote), with the inner layer that made it as a detail.
+   */
+  private structure(): LayerStructure {
+    const weightCount = this.creators.size;
+    if (this.structureCache?.records === this.records.length && this.structureCache.weights === weightCount) return this.structureCache.value;
+    const candidates = this.records.filter((r) => !isContainerOrInput(r.layer));
+    const parent = new Map<LayerLike, LayerLike>();
+    for (const r of candidates) for (const n of nestedLayers(r.layer)) if (n.layer !== r.layer && !parent.has(n.layer)) parent.set(n.layer, r.layer);
+    const root = (l: LayerLike): LayerLike => {
+      const seen = new Set<LayerLike>();
+      let x = l;
+      while (parent.has(x) && !seen.has(x)) {
+        seen.add(x);
+        x = parent.get(x)!;
+      }
+      return x;
+    };
+    const listedRecords = candidates.filter((r) => !parent.has(r.layer));
+    const listed = listedRecords.map((r) => r.layer);
+    const owner = new Map<string, LayerLike>();
+    const extra = new Map<LayerLike, LayerVariableLike[]>();
+    for (const layer of listed) for (const w of safeWeights(layer)) if (!owner.has(w.name)) owner.set(w.name, layer);
+    // A weight an inner layer made that its outer layer does not report (yet): still the outer layer's.
+    for (const r of candidates) {
+      if (!parent.has(r.layer)) continue;
+      const top = root(r.layer);
+      for (const w of safeWeights(r.layer)) {
+        if (owner.has(w.name)) continue;
+        owner.set(w.name, top);
+        extra.set(top, [...(extra.get(top) ?? []), w]);
+      }
+    }
+    const rootName = new Map<string, string>();
+    for (const r of candidates) rootName.set(r.layer.name, root(r.layer).name);
+    const value: LayerStructure = { listedRecords, listed, owner, extra, rootName };
+    this.structureCache = { records: this.records.length, weights: weightCount, value };
+    return value;
+  }
+
   layers(): LayerInfo[] {
     const out: LayerInfo[] = [];
-    for (const { layer, source } of this.records) {
-      if (isContainerOrInput(layer)) continue;
+    const { listedRecords, owner, extra } = this.structure();
+    for (const { layer, source } of listedRecords) {
+      const weights = [...safeWeights(layer), ...(extra.get(layer) ?? [])].filter((w) => owner.get(w.name) === layer);
       out.push({
         name: layer.name,
         className: layer.getClassName(),
         source,
-        weights: safeWeights(layer).map((w) => ({
+        weights: weights.map((w) => ({
           id: w.name,
-          name: w.originalName.split('/').pop() ?? w.originalName,
+          name: shortWeightName(layer.name, w.originalName),
           shape: [...w.shape],
           trainable: w.trainable,
           role: weightRole(w.originalName),
           regularizer: this.regularized.get(penaltyTermId(w.name))?.info ?? null,
+          heldBy: this.heldBy(layer, w.name),
         })),
         activityRegularizer: layer.activityRegularizer ? regularizerInfo(layer.activityRegularizer) : null,
+        binding: this.names.referenceAt(source),
       });
     }
     return out;
   }
 
+  /** The inner layer that made a weight, and the path to it from the listed layer (`cell`, `forwardLayer.cell`). */
+  private heldBy(outer: LayerLike, weightId: string): WeightInfo['heldBy'] {
+    const creator = this.creators.get(weightId);
+    if (!creator || creator === outer) return null;
+    const search = (from: LayerLike, path: string, depth: number): string | null => {
+      if (depth > 4) return null;
+      for (const n of nestedLayers(from)) {
+        const p = path ? `${path}.${n.path}` : n.path;
+        if (n.layer === creator) return p;
+        const deeper = search(n.layer, p, depth + 1);
+        if (deeper) return deeper;
+      }
+      return null;
+    };
+    const path = search(outer, '', 0);
+    return path === null ? null : { layer: creator.name, className: creator.getClassName(), path };
+  }
+
   activityTerms(): Array<{ termId: string; layer: string; info: RegularizerInfo }> {
-    return this.records
-      .filter((r) => r.layer.activityRegularizer != null)
+    return this.structure()
+      .listedRecords.filter((r) => r.layer.activityRegularizer != null)
       .map((r) => ({
         termId: activityTermId(r.layer.name),
         layer: r.layer.name,

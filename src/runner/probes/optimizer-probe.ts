@@ -1,4 +1,4 @@
-import type { OptimizerInfo } from '../../shared/protocol/run-data';
+import type { OptimizerInfo, OptimizerWeights } from '../../shared/protocol/run-data';
 import { optimizerPrototype, type OptimizerLike, type Tf } from '../tfjs-internals';
 
 const OPTIMIZER_CLASSES = [
@@ -35,8 +35,44 @@ export function optimizerInfo(opt: OptimizerLike): OptimizerInfo {
 export class OptimizerProbe {
   private current: OptimizerLike | null = null;
   private last: OptimizerLike | null = null;
+  /** Each optimizer instance that trained something, and the weights it updates. */
+  private readonly trainers = new Map<OptimizerLike, { index: number; weights: Set<string>; lr: number | undefined }>();
+  private emit: ((update: OptimizerWeights) => void) | null = null;
 
   constructor(private readonly tf: Tf) {}
+
+  /** Where weight-to-optimizer updates go (the step probe wires its telemetry here). */
+  onUpdate(emit: (update: OptimizerWeights) => void): void {
+    this.emit = emit;
+  }
+
+  /**
+   * Records that `opt` updates these weights (variable names). Says so when its weight set grows or its
+   * configuration changes; the weight list travels only when it changed.
+   */
+  noteUpdates(opt: OptimizerLike, names: Iterable<string>): void {
+    let t = this.trainers.get(opt);
+    if (!t) {
+      t = { index: this.trainers.size, weights: new Set(), lr: undefined };
+      this.trainers.set(opt, t);
+    }
+    let grew = false;
+    for (const n of names) {
+      if (!t.weights.has(n)) {
+        t.weights.add(n);
+        grew = true;
+      }
+    }
+    // Cheap on every step: only a new weight or a new learning rate is news.
+    if (!this.emit || (!grew && opt.learningRate === t.lr)) return;
+    t.lr = opt.learningRate;
+    this.emit({ index: t.index, optimizer: optimizerInfo(opt), ...(grew ? { weights: [...t.weights] } : {}) });
+  }
+
+  /** The optimizer running `minimize` / `computeGradients` right now, if any (it will apply this step's gradients). */
+  running(): OptimizerLike | null {
+    return this.current;
+  }
 
   install(): void {
     const probe = this;
@@ -60,6 +96,7 @@ export class OptimizerProbe {
       const original = proto.applyGradients as (this: OptimizerLike, ...a: unknown[]) => unknown;
       proto.applyGradients = function applyGradients(this: OptimizerLike, ...args: unknown[]) {
         probe.last = this;
+        probe.noteUpdates(this, gradientNames(args[0]));
         return original.apply(this, args);
       };
     }
@@ -69,4 +106,11 @@ export class OptimizerProbe {
   active(): OptimizerLike | null {
     return this.current ?? this.last;
   }
+}
+
+/** Variable names of what applyGradients received: a NamedTensorMap, or a list of `{ name, tensor }`. */
+function gradientNames(grads: unknown): string[] {
+  if (Array.isArray(grads)) return grads.map((g) => (g as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string');
+  if (grads && typeof grads === 'object') return Object.keys(grads).filter((k) => (grads as Record<string, unknown>)[k] != null);
+  return [];
 }

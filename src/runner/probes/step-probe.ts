@@ -1,10 +1,26 @@
+import type { NamedSite, PenaltyPiece, RawVariableInfo, RegularizerInfo, SourcePosition } from '../../shared/protocol/run-data';
 import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
-import { readScalar, type EngineInternals, type GradientsFn, type OptimizerLike, type Tensor, type Tf, type Variable } from '../tfjs-internals';
+import { handWrittenTermId } from '../../shared/protocol/term-ids';
+import {
+  readScalar,
+  tapeTensor,
+  type EngineInternals,
+  type GradientsFn,
+  type OptimizerLike,
+  type TapeNode,
+  type TapeTensor,
+  type Tensor,
+  type Tf,
+  type Variable,
+} from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
-import type { LayerProbe, RegularizedWeight } from './layer-probe';
+import { recognizeHandWritten, type Recognition, type RecognizedTerm } from './hand-written';
+import { weightRole, type LayerProbe, type RegularizedWeight } from './layer-probe';
 import { optimizerInfo, type OptimizerProbe } from './optimizer-probe';
+import { SiteProbe } from './site-probe';
 import { ancestorTensors, buildLossGraph, type TermSpec } from './tape-graph';
 import { NormSchedule, WeightStats, type WeightSums } from './weight-stats';
+import { probeClock } from './probe-clock';
 
 interface Objective {
   index: number;
@@ -16,6 +32,25 @@ interface Objective {
   optimizerSignature: string;
   optimizer: OptimizerLike | null;
   optimizerLr: number | undefined;
+  /**
+   * The captured step's hand-written penalties, by tape position: a later step whose tape has the same ops in the
+   * same order reads them from the same positions; any other step is recognised afresh. Null: none were found,
+   * and later steps pay nothing.
+   */
+  handWritten: HandLayout | null;
+}
+
+interface HandLayout {
+  kernels: string[];
+  yIndex: number;
+  terms: Array<{ id: string; index: number; output: number; inLoss: boolean; scale: number | null }>;
+}
+
+/** A hand-written term of one step, with its stable id and what it counts this step. */
+interface HandTerm {
+  id: string;
+  term: RecognizedTerm;
+  value: number;
 }
 
 export interface StepProbeOptions {
@@ -34,6 +69,7 @@ export interface StepProbeOptions {
 export class StepProbe {
   private readonly objectives = new Map<string, Objective>();
   private readonly weightStats: WeightStats;
+  private readonly sites: SiteProbe;
 
   constructor(
     private readonly tf: Tf,
@@ -44,9 +80,12 @@ export class StepProbe {
     private readonly options: StepProbeOptions,
   ) {
     this.weightStats = new WeightStats(tf);
+    this.sites = new SiteProbe(engine, frames, () => layers.insideLayer());
   }
 
   install(): void {
+    this.sites.install();
+    this.optimizers.onUpdate((update) => this.options.emit({ type: 'optimizer-weights', update }));
     const probe = this;
     const original = this.engine.gradients;
     const engine = this.engine;
@@ -80,6 +119,7 @@ export class StepProbe {
         optimizerSignature: '',
         optimizer: null,
         optimizerLr: undefined,
+        handWritten: null,
       };
       this.objectives.set(signature, o);
     }
@@ -94,16 +134,22 @@ export class StepProbe {
     dy: Tensor | undefined,
     allowNoGradients: boolean | undefined,
   ): ReturnType<GradientsFn> {
+    let started = performance.now();
     const objective = this.objectiveFor(xs);
     const stepNo = objective.steps + 1;
     const capture = objective.tracked === null;
     let total = Number.NaN;
     let inLoss = new Set<string>();
     const evaluatedValues = new Map<string, number>();
+    const handValues = new Map<string, number>();
+    const opSites = capture ? this.sites.recordOps() : null;
+    let recognitionMs = 0;
 
     this.layers.beginStep(capture);
     const wrapped = () => {
       const y = f();
+      this.sites.stopRecording();
+      const afterF = performance.now();
       const tape = self.state.activeTape ?? [];
       const { evaluated, opOwner } = this.layers.endStep();
       total = readScalar(y);
@@ -113,18 +159,55 @@ export class StepProbe {
         if (!evaluatedValues.has(p.termId)) evaluatedValues.set(p.termId, p.value);
         if (leadsToY.has(p.tensorId)) inLoss.add(p.termId);
       }
-      if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map());
+      let recognition: Recognition | null = null;
+      let hand: HandTerm[] = [];
+      const layout = objective.handWritten;
+      const known = !capture && layout !== null ? fromLayout(layout, tape, y) : null;
+      if (known) {
+        for (const h of known) {
+          if (!handValues.has(h.id)) handValues.set(h.id, h.value);
+          if (h.inLoss) inLoss.add(h.id);
+        }
+      } else if (capture || layout !== null) {
+        const recognitionStarted = performance.now();
+        recognition = recognizeHandWritten({
+          tape,
+          yTensorId: y.id,
+          variableOf: (t) => (t instanceof this.tf.Variable && t.trainable ? t.name : null),
+          tagged: new Set(evaluated.map((p) => p.tensorId)),
+          constantValue: readConstant,
+          parseForms: capture,
+        });
+        hand = handTerms(recognition);
+        for (const h of hand) {
+          if (!handValues.has(h.id)) handValues.set(h.id, h.value);
+          if (h.term.inLoss) inLoss.add(h.id);
+        }
+        if (capture && hand.length > 0) objective.handWritten = layoutOf(tape, y, hand);
+        recognitionMs = performance.now() - recognitionStarted;
+      }
+      if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map(), recognitionMs);
+      probeClock.add(afterF, 'afterLoss');
       return y;
     };
     let result: ReturnType<GradientsFn>;
+    probeClock.add(started, 'before');
     try {
       result = original.call(self, wrapped, xs, dy, allowNoGradients);
     } finally {
+      started = performance.now();
       this.layers.endStep();
+      this.sites.stopRecording();
     }
 
+    // The optimizer running minimize() applies these gradients once we return; say so now, since a run that
+    // stops at its step limit never gets there.
+    const running = this.optimizers.running();
+    if (capture && running) this.optimizers.noteUpdates(running, (objective.tracked ?? xs).map((x) => x.name));
+
     objective.steps = stepNo;
-    this.report(objective, stepNo, xs, total, inLoss, evaluatedValues);
+    this.report(objective, stepNo, xs, total, inLoss, evaluatedValues, handValues);
+    probeClock.add(started, 'afterStep');
     if (this.stepsTaken() >= this.options.stepLimit) this.options.onStepLimit();
     return result;
   }
@@ -132,13 +215,24 @@ export class StepProbe {
   private capture(
     objective: Objective,
     stepNo: number,
-    tape: Parameters<typeof buildLossGraph>[0]['tape'],
+    tape: readonly TapeNode[],
     xs: Variable[],
     y: Tensor,
     evaluated: ReturnType<LayerProbe['endStep']>['evaluated'],
     opOwner: Map<number, string>,
+    recognition: Recognition | null,
+    hand: HandTerm[],
+    opSites: Map<number, SourcePosition | null>,
+    recognitionMs: number,
   ): void {
-    const weights = this.layers.weightsByTensorId();
+    const started = performance.now();
+    const layerWeights = this.layers.weightsByTensorId();
+    const names = this.layers.names;
+    const stepSource = this.frames.captureSite();
+    const siteOf = (nodeId: number | null | undefined): NamedSite | null => {
+      const pos = nodeId == null ? null : opSites.get(nodeId);
+      return pos ? names.named(pos) : null;
+    };
     const evaluatedTensor = new Map<string, number>();
     for (const p of evaluated) if (!evaluatedTensor.has(p.termId)) evaluatedTensor.set(p.termId, p.tensorId);
     const xIds = new Set(xs.map((x) => x.id));
@@ -147,15 +241,17 @@ export class StepProbe {
       const tensorId = evaluatedTensor.get(r.termId) ?? null;
       // Penalties of weights this objective does not train belong to another objective (or none).
       if (tensorId === null && !xIds.has(r.variable.val.id)) continue;
+      const summedAt = tensorId === null ? undefined : recognition?.taggedSummedAt.get(tensorId);
       terms.push({
         termId: r.termId,
         kind: 'weight-penalty',
-        layer: r.layer,
+        layer: this.layers.ownerOf(r.variable.name) ?? r.layer,
         weight: r.variable.name,
         regularizer: r.info,
         tensorId,
         weightTensorId: r.variable.val.id,
         weightShape: [...r.variable.shape],
+        ...(summedAt !== undefined ? { summedAt: siteOf(summedAt) } : {}),
       });
     }
     for (const a of this.layers.activityTerms()) {
@@ -170,6 +266,41 @@ export class StepProbe {
         weightShape: [],
       });
     }
+
+    // Every variable the graph may show: the layers' weights, then raw tf.variables (no layer).
+    const weights = new Map<number, { weightId: string; layer: string | null }>(layerWeights);
+    const rawVariables = new Map<number, Variable>();
+    const noteRaw = (v: TapeTensor) => {
+      if (weights.has(v.id) || !(v instanceof this.tf.Variable)) return;
+      rawVariables.set(v.id, v as Variable);
+      weights.set(v.id, { weightId: (v as Variable).name, layer: null });
+    };
+    for (const x of xs) noteRaw(x);
+    for (const h of hand) {
+      h.term.weightTensors.forEach(noteRaw);
+      const owners = new Set(h.term.weightTensors.map((t) => weights.get(t.id)?.layer ?? null));
+      const layer = owners.size === 1 ? [...owners][0] : null;
+      terms.push({
+        termId: h.id,
+        kind: 'hand-written',
+        layer,
+        weight: h.term.weights.length === 1 ? h.term.weights[0] : null,
+        regularizer: summaryOf(h.term.pieces ?? []),
+        tensorId: h.term.tensor.id,
+        weightTensorId: null,
+        weightShape: [],
+        coveredTensorIds: h.term.weightTensors.map((t) => t.id),
+        pieces: h.term.pieces ?? [],
+        source: siteOf(h.term.nodeId),
+        summedAt: siteOf(h.term.summedAtNodeId),
+      });
+    }
+
+    const minimized = siteOf(recognition?.yNodeId);
+    // Inside model.fit (or a one-line minimize) the scalar is built at the call itself: no name of the user's.
+    const minimizedSource = minimized && stepSource && minimized.line === stepSource.line && minimized.file === stepSource.file ? { ...minimized, name: null } : minimized;
+    const owners = new Map<number, string>();
+    for (const [id, layer] of opOwner) owners.set(id, this.layers.listedName(layer));
     const graph = buildLossGraph({
       objective: objective.index,
       step: stepNo,
@@ -177,12 +308,30 @@ export class StepProbe {
       xs: xs.map((x) => ({ tensorId: x.id, weightId: weights.get(x.id)?.weightId ?? x.name })),
       yTensorId: y.id,
       terms,
-      opOwner,
+      opOwner: owners,
       weights,
-      source: this.frames.captureSite(),
+      source: stepSource,
+      minimizedSource,
     });
     const keep = new Set(graph.variables);
     objective.tracked = xs.filter((x) => keep.has(weights.get(x.id)?.weightId ?? x.name));
+    const covered = new Set(hand.flatMap((h) => h.term.weights));
+    const raw: RawVariableInfo[] = [];
+    for (const v of rawVariables.values()) {
+      if (!keep.has(v.name) && !covered.has(v.name)) continue;
+      raw.push({
+        id: v.name,
+        name: v.name,
+        shape: [...v.shape],
+        trainable: v.trainable,
+        role: rawVariableRole(v.name),
+        regularizer: null,
+        source: this.sites.variableSource(v),
+      });
+    }
+    if (raw.length) graph.rawVariables = raw;
+    // The whole price of the captured step: placing its ops, recognising its terms, and building the graph.
+    graph.captureMs = this.sites.recordedMs() + recognitionMs + (performance.now() - started);
 
     const layers = this.layers.layersIfChanged();
     if (layers) this.options.emit({ type: 'layers', layers });
@@ -196,6 +345,7 @@ export class StepProbe {
     total: number,
     inLoss: Set<string>,
     evaluatedValues: Map<string, number>,
+    handValues: Map<string, number>,
   ): void {
     const opt = this.optimizers.active();
     // Describing the optimizer is cheap but not free: redo it only when it, or its learning rate, changed.
@@ -227,6 +377,10 @@ export class StepProbe {
       if (value === undefined) continue;
       terms[r.termId] = value;
       if (inLoss.has(r.termId)) regularizationLoss += value;
+    }
+    for (const [id, value] of handValues) {
+      terms[id] = value;
+      if (inLoss.has(id)) regularizationLoss += value;
     }
     const weightNorms: Record<string, number> = {};
     if (stats) {
@@ -275,4 +429,81 @@ function penaltyFromStats(r: RegularizedWeight, stats: WeightSums): number | und
   if (r.info.className !== 'L1L2') return undefined;
   if ((r.info.l2 !== 0 && sumSq === undefined) || (r.info.l1 !== 0 && sumAbs === undefined)) return undefined;
   return r.info.l1 * (sumAbs ?? 0) + r.info.l2 * (sumSq ?? 0);
+}
+
+/** Where the captured step's hand-written terms sit on its tape (an empty layout, matching nothing, if one is not on it). */
+function layoutOf(tape: readonly TapeNode[], y: Tensor, hand: HandTerm[]): HandLayout {
+  const indexOf = new Map(tape.map((n, i) => [n.id, i]));
+  const yIndex = tape.findIndex((n) => n.outputs.some((o) => o.id === y.id));
+  const terms: HandLayout['terms'] = [];
+  for (const h of hand) {
+    const index = indexOf.get(h.term.nodeId);
+    if (index === undefined) return { kernels: [], yIndex: -1, terms: [] };
+    terms.push({ id: h.id, index, output: tape[index].outputs.findIndex((o) => o.id === h.term.tensor.id), inLoss: h.term.inLoss, scale: h.term.scale });
+  }
+  return { kernels: tape.map((n) => n.kernelName), yIndex, terms };
+}
+
+/**
+ * The hand-written terms of a step whose tape repeats the captured one (same ops, same order, the same op
+ * returning the loss): read from the same positions, in O(ops) string compares. Null when the tape differs.
+ */
+function fromLayout(layout: HandLayout, tape: readonly TapeNode[], y: Tensor): Array<{ id: string; inLoss: boolean; value: number }> | null {
+  if (tape.length !== layout.kernels.length) return null;
+  for (let i = 0; i < tape.length; i++) if (tape[i].kernelName !== layout.kernels[i]) return null;
+  if (!tape[layout.yIndex]?.outputs.some((o) => o.id === y.id)) return null;
+  return layout.terms.map((t) => {
+    const raw = readSum(tapeTensor(tape[t.index].outputs[t.output]));
+    return { id: t.id, inLoss: t.inLoss, value: t.inLoss && t.scale !== null ? raw * t.scale : raw };
+  });
+}
+
+/** Stable ids for a step's hand-written terms (named after the variables they cover), with what each counts. */
+function handTerms(recognition: Recognition): HandTerm[] {
+  const seen = new Map<string, number>();
+  return recognition.terms.map((term) => {
+    const base = handWrittenTermId(term.weights);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    const raw = readSum(tapeTensor(term.tensor));
+    return { id: handWrittenTermId(term.weights, n), term, value: term.inLoss && term.scale !== null ? raw * term.scale : raw };
+  });
+}
+
+/** Σ of a tensor's values (a scalar's value), NaN when it cannot be read. */
+function readSum(t: Tensor): number {
+  try {
+    if (t.size === 1) return t.dataSync()[0] as number;
+    let sum = 0;
+    for (const v of t.dataSync() as Float32Array) sum += v;
+    return sum;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** A scalar constant's value; null when it cannot be read (a failed read must not look like a NaN coefficient). */
+function readConstant(t: TapeTensor): number | null {
+  try {
+    return tapeTensor(t).dataSync()[0] as number;
+  } catch {
+    return null;
+  }
+}
+
+/** The L1/L2 summary of a hand-written term when every piece has one plain coefficient per form; else null. */
+function summaryOf(pieces: readonly PenaltyPiece[]): RegularizerInfo | null {
+  if (pieces.length === 0 || pieces.some((p) => (p.form !== 'l1' && p.form !== 'l2') || p.coefficient === null)) return null;
+  const l1 = [...new Set(pieces.filter((p) => p.form === 'l1').map((p) => p.coefficient))];
+  const l2 = [...new Set(pieces.filter((p) => p.form === 'l2').map((p) => p.coefficient))];
+  if (l1.length > 1 || l2.length > 1) return null;
+  return { className: 'HandWritten', l1: l1[0] ?? 0, l2: l2[0] ?? 0 };
+}
+
+/** A raw variable's role from its name, as people name them (`conv1/weights`, `biases`, `W`, `b`). */
+function rawVariableRole(name: string): RawVariableInfo['role'] {
+  const leaf = (name.split('/').pop() ?? name).toLowerCase();
+  if (/^(b|bias|biases)(_?\d+)?$/.test(leaf)) return 'bias';
+  if (/^(w|weight|weights|kernel)(_?\d+)?$/.test(leaf)) return 'kernel';
+  return weightRole(name);
 }

@@ -1,19 +1,25 @@
-import type { GraphEdge, GraphNode, LossGraph, RegularizerInfo, TermInfo } from '../../shared/protocol/run-data';
+import type { GraphEdge, GraphNode, LossGraph, NamedSite, PenaltyPiece, RegularizerInfo, TermInfo } from '../../shared/protocol/run-data';
 import { DATA_TERM_ID } from '../../shared/protocol/term-ids';
 import type { TapeNode } from '../tfjs-internals';
 
 /** Everything a term needs to be placed in the graph, evaluated or not. */
 export interface TermSpec {
   termId: string;
-  kind: 'weight-penalty' | 'activity-penalty';
-  layer: string;
+  kind: 'weight-penalty' | 'activity-penalty' | 'hand-written';
+  layer: string | null;
   weight: string | null;
-  regularizer: RegularizerInfo;
+  regularizer: RegularizerInfo | null;
   /** The penalty's output tensor, when the step computed it. */
   tensorId: number | null;
   /** The penalized variable's tensor id and shape, when known. */
   weightTensorId: number | null;
   weightShape: number[];
+  /** Hand-written terms: the variables' tensor ids, their pieces and where the code built the term. */
+  coveredTensorIds?: number[];
+  pieces?: PenaltyPiece[];
+  source?: NamedSite | null;
+  /** A penalty that does not reach the minimized scalar but is summed with data there. */
+  summedAt?: NamedSite | null;
 }
 
 export interface TapeGraphInput {
@@ -26,9 +32,11 @@ export interface TapeGraphInput {
   terms: readonly TermSpec[];
   /** Tape node id → innermost layer whose apply() ran it. */
   opOwner: ReadonlyMap<number, string>;
-  /** Variable tensor id → weight and layer, for every layer known. */
-  weights: ReadonlyMap<number, { weightId: string; layer: string }>;
+  /** Variable tensor id → weight and layer (null for a raw tf.variable), for every variable known. */
+  weights: ReadonlyMap<number, { weightId: string; layer: string | null }>;
   source: LossGraph['source'];
+  minimizedSource?: LossGraph['minimizedSource'];
+  rawVariables?: LossGraph['rawVariables'];
 }
 
 /** Tensor ids that are ancestors of (or are) the targets on this tape. */
@@ -57,7 +65,10 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
 
   // Forward: which tensors are functions of the variables (or of a penalized weight).
   const fromX = new Set<number>(xs.map((x) => x.tensorId));
-  for (const t of terms) if (t.weightTensorId !== null) fromX.add(t.weightTensorId);
+  for (const t of terms) {
+    if (t.weightTensorId !== null) fromX.add(t.weightTensorId);
+    for (const id of t.coveredTensorIds ?? []) fromX.add(id);
+  }
   const nodeFromX = new Set<number>();
   for (const node of tape) {
     for (const name in node.inputs) {
@@ -192,7 +203,7 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
       nodes.push({
         id: nodeId,
         kind: 'unevaluated-term',
-        label: `${t.regularizer.className} penalty`,
+        label: `${t.regularizer?.className ?? 'hand-written'} penalty`,
         layer: t.layer,
         shape: [],
         role: 'regularization',
@@ -215,6 +226,9 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
       nodeId,
       evaluated: t.tensorId !== null,
       reachesMinimizedLoss: t.tensorId !== null && toY.has(t.tensorId),
+      ...(t.pieces ? { pieces: t.pieces } : {}),
+      ...(t.source !== undefined ? { source: t.source } : {}),
+      ...(t.summedAt !== undefined ? { summedAt: t.summedAt } : {}),
     });
   }
 
@@ -242,6 +256,8 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
     terms: termInfos,
     variables,
     source: input.source,
+    ...(input.minimizedSource !== undefined ? { minimizedSource: input.minimizedSource } : {}),
+    ...(input.rawVariables ? { rawVariables: input.rawVariables } : {}),
     captureMs: performance.now() - started,
   };
 }

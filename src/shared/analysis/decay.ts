@@ -1,9 +1,11 @@
 import { formatCoefficient } from '../format';
-import type { OptimizerInfo, RegularizerInfo } from '../protocol/run-data';
+import type { OptimizerInfo, PenaltyPiece, RegularizerInfo } from '../protocol/run-data';
 
 /** tfjs class names (getClassName) of optimizers that rescale each gradient by its own history. */
 export const ADAPTIVE_OPTIMIZERS = new Set(['Adam', 'Adamax', 'RMSProp', 'Adagrad', 'Adadelta']);
 export const PLAIN_SGD = 'SGD';
+/** The className of a hand-written penalty's L1/L2 summary. */
+export const HAND_WRITTEN = 'HandWritten';
 
 export function learningRateOf(optimizer: OptimizerInfo | undefined): number | null {
   const lr = optimizer?.config.learningRate;
@@ -21,18 +23,41 @@ export function decayPerStep(
   regularizer: RegularizerInfo | null,
   reachesMinimizedLoss: boolean,
 ): number | undefined {
-  if (!regularizer || regularizer.className !== 'L1L2' || regularizer.l2 === 0) return undefined;
-  if (optimizer?.className !== PLAIN_SGD) return undefined;
-  const lr = learningRateOf(optimizer);
-  if (lr === null) return undefined;
-  return reachesMinimizedLoss ? 1 - 2 * lr * regularizer.l2 : 1;
+  if (!regularizer || (regularizer.className !== 'L1L2' && regularizer.className !== HAND_WRITTEN) || regularizer.l2 === 0) return undefined;
+  return weightDecayPerStep(optimizer, [{ l2: regularizer.l2, reaches: reachesMinimizedLoss }]);
 }
 
-/** "L2 1e-3", "L1 1e-4 + L2 1e-3", or the class name of a custom regularizer. */
+/**
+ * The same factor for a weight with several L2 penalties (its layer's regularizer, hand-written terms): their
+ * coefficients add up where they reach the loss. Undefined when the weight has no L2 penalty, or when its
+ * optimizer is not plain SGD.
+ */
+export function weightDecayPerStep(optimizer: OptimizerInfo | undefined, l2: ReadonlyArray<{ l2: number; reaches: boolean }>): number | undefined {
+  if (l2.length === 0 || optimizer?.className !== PLAIN_SGD) return undefined;
+  const lr = learningRateOf(optimizer);
+  if (lr === null) return undefined;
+  const c = l2.filter((p) => p.reaches).reduce((s, p) => s + p.l2, 0);
+  return 1 - 2 * lr * c;
+}
+
+/** "L2 1e-3", "L1 1e-4 + L2 1e-3", "hand-written L2 2e-3", or the class name of a custom regularizer. */
 export function describeRegularizer(r: RegularizerInfo): string {
-  if (r.className !== 'L1L2') return r.className;
+  if (r.className !== 'L1L2' && r.className !== HAND_WRITTEN) return r.className;
   const parts: string[] = [];
   if (r.l1 !== 0) parts.push(`L1 ${formatCoefficient(r.l1)}`);
   if (r.l2 !== 0) parts.push(`L2 ${formatCoefficient(r.l2)}`);
-  return parts.length ? parts.join(' + ') : 'L1L2 0';
+  const text = parts.length ? parts.join(' + ') : r.className === HAND_WRITTEN ? 'penalty' : 'L1L2 0';
+  return r.className === HAND_WRITTEN ? `hand-written ${text}` : text;
+}
+
+/** One piece of a penalty: "L2 2e-3", "L1 1e-4", "0.01·‖w‖", "a penalty of unrecognised form". */
+export function describePiece(p: PenaltyPiece): string {
+  if (p.form === 'unknown' || p.coefficient === null) return 'a penalty of unrecognised form';
+  if (p.form === 'norm') return `${formatCoefficient(p.coefficient)}·‖w‖`;
+  return `${p.form === 'l2' ? 'L2' : 'L1'} ${formatCoefficient(p.coefficient)}`;
+}
+
+/** The pieces that fall on one weight, joined: "L1 1e-4 + L2 1e-3". */
+export function describePieces(pieces: readonly PenaltyPiece[]): string {
+  return [...new Set(pieces.map(describePiece))].join(' + ');
 }

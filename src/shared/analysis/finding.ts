@@ -10,9 +10,11 @@ export const RULES = {
     severity: 'error',
     summary: 'A regularization penalty never reaches the loss the optimizer minimizes.',
     help:
-      'The optimizer only sees the scalar its step returns. model.fit adds every layer\'s penalty to that scalar; a ' +
-      'hand-written optimizer.minimize(() => …) loop returns whatever it computes, usually the data loss alone, so ' +
-      'kernelRegularizer does nothing. Return tf.add(dataLoss, tf.addN(model.calculateLosses())) instead.',
+      'The optimizer only sees the scalar its step returns. model.fit adds the penalties of the model\'s layers to ' +
+      'that scalar (not an RNN cell\'s: tfjs keeps those on layer.cell and never adds them); a hand-written ' +
+      'optimizer.minimize(() => …) loop returns whatever it computes, usually the data loss alone, so ' +
+      'kernelRegularizer, or a penalty computed by hand and left out of the sum, does nothing. Add the penalties ' +
+      'to the value the step returns: tf.add(dataLoss, tf.addN(model.calculateLosses())).',
   },
   'regularizer-intermittent': {
     severity: 'warning',
@@ -25,6 +27,13 @@ export const RULES = {
     help:
       'tfjs 4.x throws NotImplementedError when a layer with an activityRegularizer is called. Remove it, or add a ' +
       'penalty on the activations to your loss yourself.',
+  },
+  'invalid-regularizer': {
+    severity: 'error',
+    summary: 'A regularization coefficient is NaN, infinite (error) or negative (warning).',
+    help:
+      'A NaN or infinite coefficient makes the loss NaN or infinite from the first step. A negative L2 or L1 ' +
+      'coefficient rewards large weights: it grows them instead of decaying them.',
   },
   'no-decay': {
     severity: 'info',
@@ -76,6 +85,10 @@ export const RULES = {
 export type RuleId = keyof typeof RULES;
 export const ruleId = z.enum(Object.keys(RULES) as [RuleId, ...RuleId[]]);
 
+/** One thing a finding is about: a finding folded from several (a helper's 900 layers) lists them all. */
+export const relatedItem = z.object({ layer: z.string().nullable(), weight: z.string().nullable(), termId: z.string().nullable() });
+export type RelatedItem = z.output<typeof relatedItem>;
+
 export const finding = z.object({
   ruleId,
   severity,
@@ -86,23 +99,32 @@ export const finding = z.object({
   source: sourcePosition.nullable(),
   /** The term the finding is about, when there is one (lets a view select its node). */
   termId: z.string().nullable(),
+  /** Everything the finding covers, when it covers more than one layer, weight or term. */
+  related: z.array(relatedItem).default([]),
+  /**
+   * For `regularizer-not-in-loss`: the penalties to add to the minimized loss, as a JavaScript expression for a
+   * list of scalars (`model.calculateLosses()`, `lstm.cell.calculateLosses()`); `$model` stands for the model.
+   */
+  addToLoss: z.string().nullable().default(null),
 });
 export type Finding = z.output<typeof finding>;
 
 export function makeFinding(
   id: RuleId,
   message: string,
-  where: Partial<Pick<Finding, 'layer' | 'weight' | 'step' | 'source' | 'termId'>> = {},
+  where: Partial<Pick<Finding, 'layer' | 'weight' | 'step' | 'source' | 'termId' | 'related' | 'severity' | 'addToLoss'>> = {},
 ): Finding {
   return {
     ruleId: id,
-    severity: RULES[id].severity,
+    severity: where.severity ?? RULES[id].severity,
     message,
     layer: where.layer ?? null,
     weight: where.weight ?? null,
     step: where.step ?? null,
     source: where.source ?? null,
     termId: where.termId ?? null,
+    related: where.related ?? [],
+    addToLoss: where.addToLoss ?? null,
   };
 }
 

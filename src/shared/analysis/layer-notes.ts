@@ -1,8 +1,7 @@
 import type { RunState } from '../model/run-state';
-import type { LayerInfo, SourcePosition } from '../protocol/run-data';
-import { penaltyTermId } from '../protocol/term-ids';
-import { decayPerStep, describeRegularizer } from './decay';
-import { collectTerms, type TermView } from './terms';
+import type { SourcePosition, WeightInfo } from '../protocol/run-data';
+import { describePieces, describeRegularizer } from './decay';
+import { collectTerms, decayFactor, weightViews, type TermView, type WeightView } from './terms';
 
 export type NoteTone = 'reaches' | 'missing' | 'neutral' | 'pending';
 
@@ -10,6 +9,7 @@ export interface WeightNote {
   weight: string;
   shortName: string;
   shape: number[];
+  /** Every penalty on the weight, each as its own regularizer says ("L2 1e-3", "hand-written L2 2e-3"). */
   regularizer: string | null;
   reaches: boolean | null;
   decayPerStep: number | undefined;
@@ -17,6 +17,12 @@ export interface WeightNote {
   /** The term's share of the minimized loss at the latest step (0 when it does not reach it). */
   share: number | null;
   value: number | null;
+  /** The inner layer that holds the weight (an RNN's cell), as a detail for the hover. */
+  heldBy: string | null;
+  /** True when tfjs itself drops this penalty: it sits on an RNN cell, which no loss ever includes. */
+  droppedByTfjs: boolean;
+  /** False when no optimizer updates the weight (a frozen target network): its penalty decays nothing either way. */
+  trained: boolean;
 }
 
 /** What the editor says at the end of one line that created layers. */
@@ -34,31 +40,42 @@ function latest(values: Array<number | null> | undefined): number | null {
   return null;
 }
 
-function verdictOf(t: TermView | undefined): boolean | null {
-  if (!t || t.stepsObserved === 0) return null;
-  return t.reachesMinimizedLoss;
+/** All penalties on a weight reach the loss (true), some never do (false), or no step has decided yet (null). */
+function verdictOf(penalties: readonly TermView[]): boolean | null {
+  if (penalties.length === 0 || penalties.some((t) => t.stepsObserved === 0)) return null;
+  return penalties.every((t) => t.reachesMinimizedLoss);
 }
 
-function weightNotes(state: RunState, layer: LayerInfo, terms: Map<string, TermView>): WeightNote[] {
-  const series = state.series[0];
+function penaltyText(t: TermView, weightId: string): string {
+  if (t.kind === 'hand-written') return `hand-written ${describePieces(t.pieces.filter((p) => p.weight === weightId))}`;
+  return t.regularizer ? describeRegularizer(t.regularizer) : 'penalty';
+}
+
+function weightNote(state: RunState, v: WeightView): WeightNote {
+  const w: WeightInfo = v.info;
+  const penalties = v.penalties.filter((t) => t.kind !== 'activity-penalty');
+  const objective = penalties.find((t) => t.objective !== null)?.objective ?? 0;
+  const series = state.series[objective] ?? state.series[0];
   const total = series ? latest(series.totalLoss) : null;
-  return layer.weights.map((w) => {
-    const term = terms.get(penaltyTermId(w.id));
-    const reaches = w.regularizer ? verdictOf(term) : null;
-    const value = term ? latest(state.series[term.objective ?? 0]?.terms[term.id]) : null;
-    const optimizer = state.optimizers[term?.objective ?? 0];
-    return {
-      weight: w.id,
-      shortName: w.name,
-      shape: w.shape,
-      regularizer: w.regularizer ? describeRegularizer(w.regularizer) : null,
-      reaches,
-      decayPerStep: w.regularizer && reaches !== null ? decayPerStep(optimizer, w.regularizer, reaches) : undefined,
-      norm: latest(series?.weightNorms[w.id]),
-      share: value !== null && total ? (reaches ? value / total : 0) : null,
-      value,
-    };
-  });
+  const reaches = v.updated === false ? null : verdictOf(penalties);
+  const values = penalties.map((t) => latest(state.series[t.objective ?? 0]?.terms[t.id]));
+  // A hand-written term over several weights counts once in the loss: its share is given on each of them.
+  const value = values.some((x) => x !== null) ? values.reduce<number>((s, x) => s + (x ?? 0), 0) : null;
+  const reachingValue = penalties.reduce((s, t, i) => s + (t.reachesMinimizedLoss ? values[i] ?? 0 : 0), 0);
+  return {
+    weight: w.id,
+    shortName: v.layer ? w.name : w.id,
+    shape: w.shape,
+    regularizer: penalties.length ? penalties.map((t) => penaltyText(t, w.id)).join(', ') : null,
+    reaches,
+    decayPerStep: reaches === null ? undefined : decayFactor(v),
+    norm: latest(series?.weightNorms[w.id]),
+    share: value !== null && total ? reachingValue / total : null,
+    value,
+    heldBy: w.heldBy ? `${w.heldBy.className} ${w.heldBy.layer} (${w.heldBy.path})` : null,
+    trained: v.updated !== false,
+    droppedByTfjs: !!w.heldBy && /(^|\.)cells?(\[\d+\])?$/.test(w.heldBy.path) && penalties.some((t) => t.kind === 'weight-penalty' && !t.reachesMinimizedLoss),
+  };
 }
 
 /** "L2 1e-3 on kernel", or "L2 1e-3 on kernel, L2 1e-4 on bias". */
@@ -71,42 +88,70 @@ function decaySummary(weights: WeightNote[]): string {
   return [...byReg].map(([reg, names]) => `${reg} on ${[...new Set(names)].join(', ')}`).join(', ');
 }
 
-function noteFor(layers: Array<{ layer: LayerInfo; weights: WeightNote[] }>): { text: string; tone: NoteTone } {
+interface NoteLayer {
+  name: string;
+  className: string;
+  weights: WeightNote[];
+  trainable: boolean;
+}
+
+function noteFor(layers: NoteLayer[]): { text: string; tone: NoteTone } {
   const decayed = layers.flatMap((l) => l.weights.filter((w) => w.regularizer));
-  const many = layers.length > 1 ? `${layers.length} layers · ` : '';
+  const many = layers.length > 1 ? `${layers.length} ${layers.every((l) => l.className === VARIABLE) ? 'variables' : 'layers'} · ` : '';
   if (decayed.length === 0) {
-    const trainable = layers.some((l) => l.layer.weights.some((w) => w.trainable));
+    const trainable = layers.some((l) => l.trainable);
     return { text: `${many}${trainable ? 'no decay' : 'no weights'}`, tone: 'neutral' };
   }
   const summary = decaySummary(decayed);
-  const verdicts = decayed.map((w) => w.reaches);
+  if (decayed.every((w) => !w.trained)) return { text: `${many}${summary} · not trained`, tone: 'neutral' };
+  const verdicts = decayed.filter((w) => w.trained).map((w) => w.reaches);
   if (verdicts.every((v) => v === null)) return { text: `${many}${summary} · waiting for a step`, tone: 'pending' };
   const missing = verdicts.filter((v) => v === false).length;
   if (missing === 0) return { text: `${many}${summary} · reaches loss`, tone: 'reaches' };
   if (layers.length > 1) {
-    const none = missing === decayed.length ? 'none reach' : `${missing} of ${decayed.length} never reach`;
+    const trained = decayed.filter((w) => w.trained).length;
+    const none = missing === trained ? 'none reach' : `${missing} of ${trained} never reach`;
     return { text: `${many}${summary.replace(/ on [^,]+/g, '')} · ⚠ ${none} the loss`, tone: 'missing' };
   }
   const which = decayed.filter((w) => w.reaches === false);
-  const what = which.length === decayed.length ? summary.replace(/ on [^,]+/g, '') : decaySummary(which);
-  return { text: `⚠ ${what} never reaches the minimized loss`, tone: 'missing' };
+  const what = which.length === decayed.filter((w) => w.trained).length ? summary.replace(/ on [^,]+/g, '') : decaySummary(which);
+  const why = which.every((w) => w.droppedByTfjs) ? ' (RNN cell: tfjs never adds it)' : '';
+  return { text: `⚠ ${what} never reaches the minimized loss${why}`, tone: 'missing' };
 }
 
-/** One note per source line that created layers, for inline decorations and their hovers. */
+/** The class shown for a raw tf.variable in notes and hovers. */
+const VARIABLE = 'tf.variable';
+
+/** One note per source line that created layers or raw tf.variables, for inline decorations and their hovers. */
 export function layerNotes(state: RunState): LineNote[] {
-  const terms = new Map(collectTerms(state).map((t) => [t.id, t]));
-  const byLine = new Map<string, { source: SourcePosition; layers: Array<{ layer: LayerInfo; weights: WeightNote[] }> }>();
-  for (const layer of state.layers) {
-    if (!layer.source) continue;
-    const key = `${layer.source.file}:${layer.source.line}`;
-    const entry = byLine.get(key) ?? { source: layer.source, layers: [] };
-    entry.layers.push({ layer, weights: weightNotes(state, layer, terms) });
+  const terms = collectTerms(state);
+  const views = weightViews(state, terms);
+  const byWeight = new Map(views.map((v) => [v.info.id, v]));
+  const byLine = new Map<string, { source: SourcePosition; layers: NoteLayer[] }>();
+  const add = (source: SourcePosition | null, layer: NoteLayer) => {
+    if (!source) return;
+    const key = `${source.file}:${source.line}`;
+    const entry = byLine.get(key) ?? { source, layers: [] };
+    entry.layers.push(layer);
     byLine.set(key, entry);
+  };
+  for (const layer of state.layers) {
+    const weights = layer.weights.map((w) => byWeight.get(w.id)).filter((v): v is WeightView => v !== undefined);
+    add(layer.source, {
+      name: layer.name,
+      className: layer.className,
+      weights: weights.map((v) => weightNote(state, v)),
+      trainable: layer.weights.some((w) => w.trainable),
+    });
+  }
+  for (const v of views) {
+    if (v.layer !== null) continue;
+    add(v.source, { name: v.info.id, className: VARIABLE, weights: [weightNote(state, v)], trainable: v.info.trainable });
   }
   return [...byLine.values()].map(({ source, layers }) => ({
     file: source.file,
     line: source.line,
     ...noteFor(layers),
-    layers: layers.map((l) => ({ name: l.layer.name, className: l.layer.className, weights: l.weights })),
+    layers: layers.map((l) => ({ name: l.name, className: l.className, weights: l.weights })),
   }));
 }

@@ -3,17 +3,18 @@ import { finishedStatus, primaryObjective, type RunState } from '../model/run-st
 import {
   backendInfo,
   lossGraph,
+  namedSite,
   optimizerInfo,
+  penaltyPiece,
   regularizerInfo,
   sourcePosition,
   termInfo,
   weightRole,
 } from '../protocol/run-data';
 import { wireNumber } from '../protocol/wire-number';
-import { decayPerStep } from './decay';
 import { finding, type Finding } from './finding';
 import { analyzeRun, firstNonFinite } from './rules';
-import { collectTerms } from './terms';
+import { collectTerms, decayFactor, weightViews, type WeightView } from './terms';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -24,6 +25,22 @@ const lossSplit = z.object({
   totalLoss: wireNumber,
   dataLoss: wireNumber,
   regularizationLoss: wireNumber,
+});
+
+const reportWeight = z.object({
+  name: z.string(),
+  shortName: z.string(),
+  shape: z.array(z.number().int()),
+  trainable: z.boolean(),
+  role: weightRole,
+  regularizer: regularizerInfo.nullable(),
+  /** The inner layer that holds the weight (an RNN's cell), when it is not the listed layer. */
+  heldBy: z.object({ layer: z.string(), className: z.string(), path: z.string() }).nullable(),
+  /** Ids of every term that penalizes this weight: its layer's regularizer, hand-written terms. */
+  penalties: z.array(z.string()),
+  /** Index into `optimizers` of the optimizer that updates it; null when none is known to. */
+  optimizer: z.number().int().nullable(),
+  decayPerStep: z.number().optional(),
 });
 
 /**
@@ -49,30 +66,27 @@ export const reportSchema = z.object({
     })
     .nullable(),
   optimizer: optimizerInfo.nullable(),
+  /** Every optimizer instance that trained something, and the weights it updates (a weight's own optimizer). */
+  optimizers: z.array(optimizerInfo.extend({ index: z.number().int(), weights: z.array(z.string()) })),
   layers: z.array(
     z.object({
       name: z.string(),
       className: z.string(),
       source: sourcePosition.nullable(),
       activityRegularizer: regularizerInfo.nullable(),
-      weights: z.array(
-        z.object({
-          name: z.string(),
-          shortName: z.string(),
-          shape: z.array(z.number().int()),
-          trainable: z.boolean(),
-          role: weightRole,
-          regularizer: regularizerInfo.nullable(),
-          decayPerStep: z.number().optional(),
-        }),
-      ),
+      weights: z.array(reportWeight),
     }),
   ),
+  /** Trainable tf.variables that belong to no layer. */
+  variables: z.array(reportWeight.extend({ source: sourcePosition.nullable() })),
   terms: z.array(
-    termInfo.omit({ nodeId: true }).extend({
+    termInfo.omit({ nodeId: true, pieces: true, source: true, summedAt: true }).extend({
       value: nullableNumber,
       stepsInLoss: z.number().int(),
       stepsObserved: z.number().int(),
+      pieces: z.array(penaltyPiece),
+      source: namedSite.nullable(),
+      summedAt: namedSite.nullable(),
     }),
   ),
   lossSplit: z.object({ first: lossSplit.nullable(), last: lossSplit.nullable() }),
@@ -106,7 +120,8 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
   const primaryKey = primaryObjective(state);
   const s = primaryKey === null ? undefined : state.series[primaryKey];
   const optimizer = primaryKey === null ? undefined : state.optimizers[primaryKey];
-  const termById = new Map(terms.map((t) => [t.id, t]));
+  const views = weightViews(state, terms);
+  const weightById = new Map(views.map((v) => [v.info.id, v]));
   const split = (i: number) =>
     s && s.step.length > 0
       ? { step: s.step[i], totalLoss: s.totalLoss[i], dataLoss: s.dataLoss[i], regularizationLoss: s.regularizationLoss[i] }
@@ -135,29 +150,17 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
       ? { phase: error.phase, name: error.name, message: error.message, source: error.source, stack: error.stack }
       : null,
     optimizer: optimizer ?? null,
+    optimizers: Object.values(state.optimizerWeights ?? {})
+      .sort((a, b) => a.index - b.index)
+      .map((o) => ({ ...o.optimizer, index: o.index, weights: o.weights })),
     layers: state.layers.map((l) => ({
       name: l.name,
       className: l.className,
       source: l.source,
       activityRegularizer: l.activityRegularizer,
-      weights: l.weights.map((w) => {
-        const term = termById.get(`penalty:${w.id}`);
-        const decay = decayPerStep(
-          term?.objective != null ? state.optimizers[term.objective] : optimizer,
-          w.regularizer,
-          term?.reachesMinimizedLoss ?? false,
-        );
-        return {
-          name: w.id,
-          shortName: w.name,
-          shape: w.shape,
-          trainable: w.trainable,
-          role: w.role,
-          regularizer: w.regularizer,
-          ...(decay === undefined ? {} : { decayPerStep: decay }),
-        };
-      }),
+      weights: l.weights.filter((w) => weightById.has(w.id)).map((w) => reportWeightOf(weightById.get(w.id)!)),
     })),
+    variables: views.filter((v) => v.layer === null).map((v) => ({ ...reportWeightOf(v), source: v.source })),
     terms: terms.map((t) => ({
       id: t.id,
       collection: t.collection,
@@ -170,6 +173,9 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
       evaluated: t.evaluated,
       stepsInLoss: t.stepsInLoss,
       stepsObserved: t.stepsObserved,
+      pieces: t.pieces,
+      source: t.source ? { ...t.source, name: t.sourceName } : null,
+      summedAt: t.summedAt,
     })),
     lossSplit: { first: split(0), last: s ? split(s.step.length - 1) : null },
     curves: {
@@ -185,6 +191,23 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
     objectives: Object.keys(state.series).length,
     graph: primaryKey === null ? null : (state.graphs[primaryKey] ?? null),
     findings,
+  };
+}
+
+/** A weight as the report lists it, with every penalty on it and its own optimizer's decay factor. */
+function reportWeightOf(v: WeightView): z.output<typeof reportWeight> {
+  const decay = decayFactor(v);
+  return {
+    name: v.info.id,
+    shortName: v.info.name,
+    shape: v.info.shape,
+    trainable: v.info.trainable,
+    role: v.info.role,
+    regularizer: v.info.regularizer,
+    heldBy: v.info.heldBy ?? null,
+    penalties: v.penalties.map((t) => t.id),
+    optimizer: v.optimizerIndex,
+    ...(decay === undefined ? {} : { decayPerStep: decay }),
   };
 }
 

@@ -1,6 +1,17 @@
-import type { LayerInfo, RegularizerInfo, SourcePosition, TermInfo, WeightInfo } from '../protocol/run-data';
+import type {
+  LayerInfo,
+  NamedSite,
+  OptimizerInfo,
+  PenaltyPiece,
+  RawVariableInfo,
+  RegularizerInfo,
+  SourcePosition,
+  TermInfo,
+  WeightInfo,
+} from '../protocol/run-data';
 import { DATA_TERM_ID, activityTermId, penaltyTermId } from '../protocol/term-ids';
-import { primaryObjective, type RunState, type Series } from '../model/run-state';
+import { objectivesOf, primaryObjective, type RunState, type Series } from '../model/run-state';
+import { ADAPTIVE_OPTIMIZERS, describePiece, describeRegularizer, weightDecayPerStep } from './decay';
 
 /** One loss term as the whole run saw it: the captured graph's verdict plus every step's. */
 export interface TermView {
@@ -20,8 +31,15 @@ export interface TermView {
   reachesMinimizedLoss: boolean;
   firstValue: number | null;
   lastValue: number | null;
+  /** Where the user's code made the term: the layer's line, or for a hand-written term the line that built it. */
   source: SourcePosition | null;
   nodeId: string | null;
+  /** Every weight the term penalizes, with its form and coefficient (one piece for a layer penalty). */
+  pieces: PenaltyPiece[];
+  /** Hand-written terms: the user's name for the value at `source` (`penalties`), when there is one. */
+  sourceName: string | null;
+  /** A penalty that does not reach the minimized loss but is summed with the data loss there. */
+  summedAt: NamedSite | null;
 }
 
 function seriesOf(state: RunState, objective: number | null): Series | undefined {
@@ -35,59 +53,90 @@ function firstNonNull(values: Array<number | null> | undefined, fromEnd = false)
   return null;
 }
 
-/** Every term: the data loss of each objective, and one per regularized weight or activity regularizer. */
+/** The pieces of a layer's L1L2 regularizer on one weight, in tfjs's convention. */
+function layerPieces(weight: string, r: RegularizerInfo): PenaltyPiece[] {
+  if (r.className !== 'L1L2') return [{ weight, form: 'unknown', coefficient: null }];
+  const out: PenaltyPiece[] = [];
+  if (r.l1 !== 0) out.push({ weight, form: 'l1', coefficient: r.l1 });
+  if (r.l2 !== 0) out.push({ weight, form: 'l2', coefficient: r.l2 });
+  return out;
+}
+
+/** Raw tf.variables of the run (no layer), from every captured graph, once each. */
+export function rawVariablesOf(state: RunState): RawVariableInfo[] {
+  const out = new Map<string, RawVariableInfo>();
+  for (const o of objectivesOf(state)) for (const v of state.graphs[o]?.rawVariables ?? []) if (!out.has(v.id)) out.set(v.id, v);
+  return [...out.values()];
+}
+
+/**
+ * Every term: the data loss (when a step was taken), one per regularized layer weight or activity regularizer,
+ * and every hand-written penalty the captured steps found. Each term id appears once.
+ */
 export function collectTerms(state: RunState): TermView[] {
+  const objectives = objectivesOf(state).filter((o) => state.graphs[o]);
+  // A penalty belongs to the objective that trains its weight; else to the first whose step computed it.
   const graphTerm = new Map<string, { objective: number; term: TermInfo }>();
-  const objectives = Object.keys(state.graphs)
-    .map(Number)
-    .sort((a, b) => a - b);
+  const trains = (o: number, weight: string | null) => weight !== null && state.graphs[o].variables.includes(weight);
   for (const o of objectives) {
     for (const term of state.graphs[o].terms) {
-      if (term.id === DATA_TERM_ID || graphTerm.has(term.id)) continue;
-      graphTerm.set(term.id, { objective: o, term });
+      if (term.id === DATA_TERM_ID) continue;
+      const prev = graphTerm.get(term.id);
+      if (!prev || (!trains(prev.objective, term.weight) && trains(o, term.weight))) graphTerm.set(term.id, { objective: o, term });
     }
   }
 
   const views: TermView[] = [];
   const primary = primaryObjective(state);
   const primarySeries = seriesOf(state, primary);
-  views.push({
-    id: DATA_TERM_ID,
-    collection: 'data',
-    kind: 'data',
-    layer: null,
-    weight: null,
-    weightInfo: null,
-    regularizer: null,
-    objective: primary,
-    evaluated: primarySeries !== undefined,
-    stepsObserved: primarySeries?.step.length ?? 0,
-    stepsInLoss: primarySeries?.step.length ?? 0,
-    reachesMinimizedLoss: true,
-    firstValue: primarySeries?.dataLoss[0] ?? null,
-    lastValue: primarySeries?.dataLoss.at(-1) ?? null,
-    source: null,
-    nodeId: primary === null ? null : state.graphs[primary]?.terms.find((t) => t.id === DATA_TERM_ID)?.nodeId ?? null,
-  });
+  if (primary !== null) {
+    views.push({
+      id: DATA_TERM_ID,
+      collection: 'data',
+      kind: 'data',
+      layer: null,
+      weight: null,
+      weightInfo: null,
+      regularizer: null,
+      objective: primary,
+      evaluated: primarySeries !== undefined,
+      stepsObserved: primarySeries?.step.length ?? 0,
+      stepsInLoss: primarySeries?.step.length ?? 0,
+      reachesMinimizedLoss: true,
+      firstValue: primarySeries?.dataLoss[0] ?? null,
+      lastValue: primarySeries?.dataLoss.at(-1) ?? null,
+      source: null,
+      nodeId: state.graphs[primary]?.terms.find((t) => t.id === DATA_TERM_ID)?.nodeId ?? null,
+      pieces: [],
+      sourceName: null,
+      summedAt: null,
+    });
+  }
 
+  const seen = new Set<string>();
   const view = (
     id: string,
     kind: TermView['kind'],
-    layer: LayerInfo,
+    layer: string | null,
     weight: WeightInfo | null,
-    regularizer: RegularizerInfo,
+    weightId: string | null,
+    regularizer: RegularizerInfo | null,
+    source: SourcePosition | null,
+    pieces: PenaltyPiece[],
   ): TermView => {
+    seen.add(id);
     const g = graphTerm.get(id);
     const objective = g?.objective ?? null;
     const series = seriesOf(state, objective);
     const stepsObserved = series?.step.length ?? 0;
     const stepsInLoss = series?.termInLossSteps[id] ?? 0;
+    const handSource = g?.term.source ?? null;
     return {
       id,
       collection: 'regularization',
       kind,
-      layer: layer.name,
-      weight: weight?.id ?? null,
+      layer,
+      weight: weightId,
       weightInfo: weight,
       regularizer,
       objective,
@@ -97,18 +146,33 @@ export function collectTerms(state: RunState): TermView[] {
       reachesMinimizedLoss: stepsObserved > 0 && stepsInLoss === stepsObserved,
       firstValue: firstNonNull(series?.terms[id]),
       lastValue: firstNonNull(series?.terms[id], true),
-      source: layer.source,
+      source: handSource ? { file: handSource.file, line: handSource.line, column: handSource.column } : source,
       nodeId: g?.term.nodeId ?? null,
+      pieces,
+      sourceName: handSource?.name ?? null,
+      summedAt: g?.term.summedAt ?? null,
     };
   };
 
   for (const layer of state.layers) {
     for (const w of layer.weights) {
-      if (w.regularizer) views.push(view(penaltyTermId(w.id), 'weight-penalty', layer, w, w.regularizer));
+      const id = penaltyTermId(w.id);
+      if (w.regularizer && !seen.has(id)) views.push(view(id, 'weight-penalty', layer.name, w, w.id, w.regularizer, layer.source, layerPieces(w.id, w.regularizer)));
     }
-    if (layer.activityRegularizer) {
-      views.push(view(activityTermId(layer.name), 'activity-penalty', layer, null, layer.activityRegularizer));
+    const activity = activityTermId(layer.name);
+    if (layer.activityRegularizer && !seen.has(activity)) {
+      views.push(view(activity, 'activity-penalty', layer.name, null, null, layer.activityRegularizer, layer.source, []));
     }
+  }
+
+  const weightInfo = new Map<string, WeightInfo>();
+  for (const l of state.layers) for (const w of l.weights) weightInfo.set(w.id, w);
+  for (const v of rawVariablesOf(state)) if (!weightInfo.has(v.id)) weightInfo.set(v.id, v);
+  for (const [id, { term }] of graphTerm) {
+    if (term.kind !== 'hand-written' || seen.has(id)) continue;
+    views.push(
+      view(id, 'hand-written', term.layer, term.weight ? weightInfo.get(term.weight) ?? null : null, term.weight, term.regularizer, null, term.pieces ?? []),
+    );
   }
   return views;
 }
@@ -147,7 +211,7 @@ export function layerDecay(penalties: readonly TermView[]): DecayStatus {
   return 'partial';
 }
 
-/** Each layer's penalty terms, looked up once instead of filtered per layer. */
+/** Each layer's penalty terms (its own regularizers and hand-written terms on its weights), looked up once. */
 export function penaltiesByLayer(terms: readonly TermView[]): Map<string, TermView[]> {
   const out = new Map<string, TermView[]>();
   for (const t of terms) {
@@ -158,3 +222,98 @@ export function penaltiesByLayer(terms: readonly TermView[]): Map<string, TermVi
   }
   return out;
 }
+
+/** Every term that penalizes a weight, by weight id (a layer penalty, hand-written terms that cover it). */
+export function penaltiesByWeight(terms: readonly TermView[]): Map<string, TermView[]> {
+  const out = new Map<string, TermView[]>();
+  for (const t of terms) {
+    if (t.collection !== 'regularization') continue;
+    const weights = new Set(t.pieces.map((p) => p.weight));
+    if (t.weight) weights.add(t.weight);
+    for (const w of weights) out.set(w, [...(out.get(w) ?? []), t]);
+  }
+  return out;
+}
+
+/**
+ * The optimizer that trains a weight: the instance whose applyGradients (or minimize) updated it. When the run
+ * saw some optimizer update weights but none updated this one, nothing trains it (`updated: false`, a frozen
+ * target network); with no such record at all, the weight's objective's optimizer stands in.
+ */
+export function weightOptimizer(
+  state: RunState,
+  weightId: string,
+  objective: number | null,
+): { optimizer: OptimizerInfo | undefined; index: number | null; updated: boolean | null } {
+  const mappings = Object.values(state.optimizerWeights ?? {});
+  for (const m of mappings) if (m.weights.includes(weightId)) return { optimizer: m.optimizer, index: m.index, updated: true };
+  if (mappings.length > 0) return { optimizer: undefined, index: null, updated: false };
+  return { optimizer: objective === null ? undefined : state.optimizers[objective], index: null, updated: null };
+}
+
+/** What a weight is in the report and the notes: its layer's (or its raw variable's) facts and every penalty on it. */
+export interface WeightView {
+  info: WeightInfo;
+  /** The listed layer, or null for a raw tf.variable. */
+  layer: string | null;
+  source: SourcePosition | null;
+  penalties: TermView[];
+  optimizer: OptimizerInfo | undefined;
+  optimizerIndex: number | null;
+  /** False when the run shows that no optimizer updates it. */
+  updated: boolean | null;
+}
+
+export function weightViews(state: RunState, terms: readonly TermView[]): WeightView[] {
+  const byWeight = penaltiesByWeight(terms);
+  const objectiveOf = (weightId: string, penalties: TermView[]): number | null => {
+    for (const o of objectivesOf(state)) if (state.graphs[o]?.variables.includes(weightId)) return o;
+    return penalties.find((t) => t.objective !== null)?.objective ?? null;
+  };
+  const make = (info: WeightInfo, layer: string | null, source: SourcePosition | null): WeightView => {
+    const penalties = byWeight.get(info.id) ?? [];
+    const o = weightOptimizer(state, info.id, objectiveOf(info.id, penalties));
+    return { info, layer, source, penalties, optimizer: o.optimizer, optimizerIndex: o.index, updated: o.updated };
+  };
+  const out: WeightView[] = [];
+  const seen = new Set<string>();
+  for (const l of state.layers) {
+    for (const w of l.weights) {
+      if (seen.has(w.id)) continue;
+      seen.add(w.id);
+      out.push(make(w, l.name, l.source));
+    }
+  }
+  for (const v of rawVariablesOf(state)) {
+    if (seen.has(v.id)) continue;
+    seen.add(v.id);
+    out.push(make(v, null, v.source));
+  }
+  return out;
+}
+
+/**
+ * 1 − 2·lr·Σc over the weight's L2 penalties that reach the loss, under its own optimizer when that is plain SGD;
+ * absent for adaptive optimizers, for weights no optimizer updates, and for weights without an L2 penalty.
+ */
+export function decayFactor(v: WeightView): number | undefined {
+  if (v.updated === false || (v.optimizer && ADAPTIVE_OPTIMIZERS.has(v.optimizer.className))) return undefined;
+  const l2 = v.penalties.flatMap((t) =>
+    t.pieces.filter((p) => p.weight === v.info.id && p.form === 'l2' && p.coefficient !== null).map((p) => ({ l2: p.coefficient!, reaches: t.reachesMinimizedLoss })),
+  );
+  // A NaN or infinite coefficient has no decay factor (invalid-regularizer says why).
+  if (l2.some((p) => !Number.isFinite(p.l2))) return undefined;
+  return weightDecayPerStep(v.optimizer, l2);
+}
+
+
+/** "L2 1e-3 on dense_Dense1/kernel", "hand-written L2 2e-3 on local3/weights, softmax_linear/weights". */
+export function describeTerm(t: TermView): string {
+  if (t.kind !== 'hand-written') return `${t.regularizer ? describeRegularizer(t.regularizer) : 'a penalty'} on ${t.weight ?? t.layer}`;
+  const byForm = new Map<string, string[]>();
+  for (const p of t.pieces) byForm.set(describePiece(p), [...(byForm.get(describePiece(p)) ?? []), p.weight]);
+  const list = (ws: string[]) => (ws.length > 3 ? `${ws.slice(0, 3).join(', ')} and ${ws.length - 3} more` : ws.join(', '));
+  if (byForm.size === 0) return 'a hand-written penalty';
+  return `hand-written ${[...byForm].map(([form, ws]) => `${form} on ${list([...new Set(ws)])}`).join(', ')}`;
+}
+

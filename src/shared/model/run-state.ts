@@ -4,6 +4,7 @@ import {
   layerInfo,
   lossGraph,
   optimizerInfo,
+  optimizerWeights,
   scriptError,
   sourcePosition,
   type ScriptError,
@@ -63,6 +64,8 @@ export const runState = z.object({
   layers: z.array(layerInfo),
   /** Keyed by objective (JSON object keys are strings). */
   optimizers: z.record(z.string(), optimizerInfo),
+  /** Each optimizer instance and the weights it updates, by instance index (a weight's own optimizer). */
+  optimizerWeights: z.record(z.string(), optimizerWeights.required({ weights: true })).default({}),
   graphs: z.record(z.string(), lossGraph),
   series: z.record(z.string(), series),
   error: scriptError.extend({ phase: z.enum(['build', 'run']) }).nullable(),
@@ -95,6 +98,7 @@ export function emptyRunState(script: string, args: string[] = []): RunState {
     notices: [],
     layers: [],
     optimizers: {},
+    optimizerWeights: {},
     graphs: {},
     series: {},
     error: null,
@@ -142,6 +146,11 @@ export function applyRunnerEvent(state: RunState, event: RunnerEvent): void {
     case 'optimizer':
       state.optimizers[event.objective] = event.optimizer;
       return;
+    case 'optimizer-weights': {
+      const u = event.update;
+      state.optimizerWeights[u.index] = { index: u.index, optimizer: u.optimizer, weights: u.weights ?? state.optimizerWeights[u.index]?.weights ?? [] };
+      return;
+    }
     case 'graph':
       state.graphs[event.graph.objective] = event.graph;
       return;

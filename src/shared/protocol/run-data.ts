@@ -12,11 +12,19 @@ export type SourcePosition = z.output<typeof sourcePosition>;
 export const weightRole = z.enum(['kernel', 'bias', 'gamma', 'beta', 'embedding', 'other']);
 export type WeightRole = z.output<typeof weightRole>;
 
-/** A regularizer as tfjs configured it. For tfjs's L1L2 the penalty is l1·Σ|w| + l2·Σw² (no ½). */
+/** A position in the user's code, with the identifier the code there assigns its value to (`totalLoss`), when it has one. */
+export const namedSite = sourcePosition.extend({ name: z.string().nullable() });
+export type NamedSite = z.output<typeof namedSite>;
+
+/**
+ * A regularizer as tfjs configured it. For tfjs's L1L2 the penalty is l1·Σ|w| + l2·Σw² (no ½). Coefficients
+ * are kept as written, NaN, ±Infinity and negative values included (they travel as "NaN"/"Infinity" strings).
+ * A hand-written penalty's summary uses className `HandWritten`.
+ */
 export const regularizerInfo = z.object({
   className: z.string(),
-  l1: z.number(),
-  l2: z.number(),
+  l1: wireNumber,
+  l2: wireNumber,
 });
 export type RegularizerInfo = z.output<typeof regularizerInfo>;
 
@@ -29,8 +37,17 @@ export const weightInfo = z.object({
   trainable: z.boolean(),
   role: weightRole,
   regularizer: regularizerInfo.nullable(),
+  /**
+   * The inner layer that holds the weight when it is not the listed layer itself: an RNN's cell, a wrapper's
+   * layer. `path` is how to reach it from the listed layer (`cell`, `forwardLayer.cell`).
+   */
+  heldBy: z.object({ layer: z.string(), className: z.string(), path: z.string() }).nullable().optional(),
 });
 export type WeightInfo = z.output<typeof weightInfo>;
+
+/** A trainable `tf.variable` that belongs to no layer: a weight fields plus where the user's code created it. */
+export const rawVariableInfo = weightInfo.extend({ source: sourcePosition.nullable() });
+export type RawVariableInfo = z.output<typeof rawVariableInfo>;
 
 export const layerInfo = z.object({
   name: z.string(),
@@ -39,6 +56,8 @@ export const layerInfo = z.object({
   source: sourcePosition.nullable(),
   weights: z.array(weightInfo),
   activityRegularizer: regularizerInfo.nullable(),
+  /** The identifier the user's code assigns the layer to at its creation line (`const lstm = …`), when there is one. */
+  binding: z.string().nullable().optional(),
 });
 export type LayerInfo = z.output<typeof layerInfo>;
 
@@ -52,8 +71,20 @@ export type OptimizerInfo = z.output<typeof optimizerInfo>;
 export const termCollection = z.enum(['data', 'regularization']);
 export type TermCollection = z.output<typeof termCollection>;
 
-export const termKind = z.enum(['data', 'weight-penalty', 'activity-penalty']);
+export const termKind = z.enum(['data', 'weight-penalty', 'activity-penalty', 'hand-written']);
 export type TermKind = z.output<typeof termKind>;
+
+/** The shape of a hand-written penalty on one variable, in tfjs's convention: L2 `c·Σw²`, L1 `c·Σ|w|`, norm `c·‖w‖`. */
+export const penaltyForm = z.enum(['l2', 'l1', 'norm', 'unknown']);
+export type PenaltyForm = z.output<typeof penaltyForm>;
+
+/** One variable a hand-written penalty covers, with its coefficient there (null when the form is unknown). */
+export const penaltyPiece = z.object({
+  weight: z.string(),
+  form: penaltyForm,
+  coefficient: wireNumber.nullable(),
+});
+export type PenaltyPiece = z.output<typeof penaltyPiece>;
 
 /** One additive part of the loss: the data loss, or one regularization penalty. */
 export const termInfo = z.object({
@@ -68,6 +99,12 @@ export const termInfo = z.object({
   /** False when the step never even computed the penalty (a minimize loop that never calls calculateLosses). */
   evaluated: z.boolean(),
   reachesMinimizedLoss: z.boolean(),
+  /** Hand-written terms: every variable the term covers, with its form and coefficient (as it counts in the minimized loss). */
+  pieces: z.array(penaltyPiece).optional(),
+  /** Hand-written terms: the user's line that built the term. */
+  source: namedSite.nullable().optional(),
+  /** A penalty that does not reach the minimized loss but is summed with the data loss: the sum that adds it. */
+  summedAt: namedSite.nullable().optional(),
 });
 export type TermInfo = z.output<typeof termInfo>;
 
@@ -115,9 +152,25 @@ export const lossGraph = z.object({
   variables: z.array(z.string()),
   /** Where the user's code ran the step (the model.fit or optimizer.minimize call), when it is on the stack. */
   source: sourcePosition.nullable().default(null),
+  /** Where the user's code built the minimized scalar, with its name there (`crossEntropy`); null inside model.fit. */
+  minimizedSource: namedSite.nullable().optional(),
+  /** Trainable tf.variables of no layer that this step trains or penalizes. */
+  rawVariables: z.array(rawVariableInfo).optional(),
   captureMs: z.number(),
 });
 export type LossGraph = z.output<typeof lossGraph>;
+
+/**
+ * Which weights one optimizer instance updates (the variables its applyGradients received, or those of the
+ * minimize call it ran). `index` numbers optimizer instances in the order they first trained something.
+ * `weights` is omitted when only the optimizer's configuration changed.
+ */
+export const optimizerWeights = z.object({
+  index: z.number().int(),
+  optimizer: optimizerInfo,
+  weights: z.array(z.string()).optional(),
+});
+export type OptimizerWeights = z.output<typeof optimizerWeights>;
 
 export const stepRecord = z.object({
   objective: z.number().int(),

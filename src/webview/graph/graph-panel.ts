@@ -1,6 +1,5 @@
 import { select, zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3';
-import { describeRegularizer } from '../../shared/analysis/decay';
-import type { TermView } from '../../shared/analysis/terms';
+import { describeTerm, type TermView } from '../../shared/analysis/terms';
 import { groupGraph, isBlockGroupId, type GraphGroups } from '../../shared/graph-view/graph-groups';
 import { buildViewGraph, expandableIds, type ViewGraph, type ViewNode } from '../../shared/graph-view/graph-view';
 import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../shared/protocol/run-data';
@@ -452,20 +451,20 @@ export class GraphPanel {
     const reached = penalties.filter((t) => t.reachesMinimizedLoss);
     const dropped = penalties.filter((t) => !t.reachesMinimizedLoss);
     const describe = (t: TermView) =>
-      `${t.regularizer ? describeRegularizer(t.regularizer) : 'penalty'} on ${t.weight ?? t.layer ?? t.id} = ${formatNumber(t.lastValue)}`;
+      `${describeTerm(t)} = ${formatNumber(t.lastValue)}`;
     const MAX = 4;
     if (reached.length) {
       const col = el(legend, 'div', 'll-legend-col');
       item('role-regularization', `regularization terms in the loss (${reached.length})`, col);
       const list = el(col, 'ul', 'll-legend-terms');
-      for (const t of reached.slice(0, MAX)) el(list, 'li', 'role-regularization', describe(t));
+      for (const t of reached.slice(0, MAX)) el(list, 'li', `role-regularization${t.kind === 'hand-written' ? ' hand-written' : ''}`, describe(t));
       if (reached.length > MAX) el(list, 'li', 'll-more', `… and ${reached.length - MAX} more`);
     }
     if (dropped.length) {
       const col = el(legend, 'div', 'll-legend-col');
       item('unreached', `terms NOT in the minimized loss (${dropped.length})`, col);
       const list = el(col, 'ul', 'll-legend-terms');
-      for (const t of dropped.slice(0, MAX)) el(list, 'li', 'unreached', describe(t));
+      for (const t of dropped.slice(0, MAX)) el(list, 'li', `unreached${t.kind === 'hand-written' ? ' hand-written' : ''}`, describe(t));
       if (dropped.length > MAX) el(list, 'li', 'll-more', `… and ${dropped.length - MAX} more`);
     }
   }

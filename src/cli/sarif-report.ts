@@ -1,0 +1,103 @@
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { RULES, type Finding, type RuleId, type Severity } from '../shared/analysis/finding';
+import type { Report } from '../shared/analysis/report';
+import { displaySafe } from '../shared/format';
+
+/**
+ * The report as SARIF 2.1.0 (OASIS), for code scanning: one run whose driver lists every rule Loss Lens
+ * knows, and one result per finding at its source position, relative to `root` (default: the cwd).
+ */
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const TOOL_URI = 'https://example.invalid/loss-lens';
+const ROOT_ID = '%SRCROOT%';
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
+
+/** regularizer-not-in-loss → RegularizerNotInLoss: SARIF's rule `name` is an identifier, the id stays stable. */
+const ruleName = (id: string) => id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+const text = (s: string) => ({ text: displaySafe(s, { keepNewlines: true }) });
+
+interface Artifact {
+  uri: string;
+  uriBaseId?: string;
+}
+
+/** The path flavour of the machine the report is for: win32 paths (drive letters, UNC) or POSIX ones. */
+type PathFlavour = typeof path.posix | typeof path.win32;
+const host: PathFlavour = process.platform === 'win32' ? path.win32 : path.posix;
+
+/** A file as a URI, in the flavour's rules (C:\a b\x.ts → file:///C:/a%20b/x.ts, \\server\share\x.ts → file://server/share/x.ts). */
+export function fileUri(file: string, p: PathFlavour = host): string {
+  return pathToFileURL(file, { windows: p === path.win32 }).href;
+}
+
+/** A path as SARIF wants it: relative to the root with forward slashes when inside it, else an absolute file URI. */
+export function artifactLocation(file: string, root: string, p: PathFlavour = host): Artifact {
+  const rel = p.relative(root, file);
+  if (rel && !rel.startsWith('..') && !p.isAbsolute(rel)) {
+    return { uri: rel.split(p.sep).map(encodeURIComponent).join('/'), uriBaseId: ROOT_ID };
+  }
+  return { uri: fileUri(file, p) };
+}
+
+/** The root as a base URI: always ends with a slash, as SARIF's originalUriBaseIds require. */
+export function rootUri(root: string, p: PathFlavour = host): string {
+  const uri = fileUri(root, p);
+  return uri.endsWith('/') ? uri : `${uri}/`;
+}
+
+function location(f: Finding, report: Report, root: string) {
+  const file = f.source?.file ?? report.script;
+  const region = f.source ? { startLine: f.source.line, startColumn: f.source.column } : { startLine: 1 };
+  return { physicalLocation: { artifactLocation: artifactLocation(file, root), region } };
+}
+
+export function renderSarif(report: Report, root: string): string {
+  const ids = Object.keys(RULES) as RuleId[];
+  const sarif = {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'Loss Lens',
+            version: report.tool.version,
+            semanticVersion: report.tool.version,
+            informationUri: TOOL_URI,
+            rules: ids.map((id) => ({
+              id,
+              name: ruleName(id),
+              shortDescription: text(RULES[id].summary),
+              fullDescription: text(RULES[id].help),
+              help: text(RULES[id].help),
+              defaultConfiguration: { level: LEVEL[RULES[id].severity] },
+            })),
+          },
+        },
+        originalUriBaseIds: { [ROOT_ID]: { uri: rootUri(root) } },
+        invocations: [
+          {
+            // A run that could not be built or run is a failed execution, whatever the findings say.
+            executionSuccessful: report.status !== 'failed',
+            ...(report.error ? { toolExecutionNotifications: [{ level: 'error', message: text(`${report.error.name}: ${report.error.message}`) }] } : {}),
+          },
+        ],
+        results: report.findings.map((f) => ({
+          ruleId: f.ruleId,
+          ruleIndex: ids.indexOf(f.ruleId),
+          level: LEVEL[f.severity],
+          message: text(f.message),
+          locations: [location(f, report, root)],
+          ...(f.layer || f.weight || f.step !== null
+            ? { properties: { layer: f.layer, weight: f.weight, step: f.step, termId: f.termId } }
+            : {}),
+        })),
+        properties: { status: report.status, steps: report.steps, script: report.script },
+      },
+    ],
+  };
+  return JSON.stringify(sarif, null, 2) + '\n';
+}
