@@ -1,4 +1,5 @@
 import { findSourceMap, type SourceMap } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SourcePosition } from '../shared/protocol/run-data';
@@ -29,12 +30,13 @@ const CAPTURE_FRAMES = 60;
  * so `findSourceMap` turns V8's generated position back into the .ts line.
  *
  * A user frame is one in the script itself, or in any file outside node_modules that is not Loss Lens's own
- * (its dist folder, the run's private folder).
+ * (see isOwn).
  */
 export class UserFrames {
   private readonly scriptPath: string;
   private readonly ownDirs: string[];
   private readonly maps = new Map<string, SourceMap | null>();
+  private readonly tempDir = path.resolve(os.tmpdir());
 
   constructor(scriptPath: string, ownDirs: string[]) {
     this.scriptPath = path.resolve(scriptPath);
@@ -51,10 +53,15 @@ export class UserFrames {
     return !this.isOwn(p);
   }
 
-  /** Loss Lens's own code: its frames are left out of what the user sees. */
+  /**
+   * Loss Lens's own code: its frames are left out of what the user sees. That is dist/, the run's folder, and
+   * any `loss-lens-*` folder in the temp directory (the threaded wasm backend runs a copy of its glue from one).
+   */
   isOwn(fileOrUrl: string): boolean {
     const p = path.resolve(toPath(fileOrUrl));
-    return this.ownDirs.some((d) => p === d || p.startsWith(d + path.sep));
+    if (this.ownDirs.some((d) => p === d || p.startsWith(d + path.sep))) return true;
+    const rel = path.relative(this.tempDir, p);
+    return !rel.startsWith('..') && !path.isAbsolute(rel) && rel.split(path.sep)[0].startsWith('loss-lens-');
   }
 
   private sourceMapOf(fileName: string): SourceMap | null {
