@@ -19,6 +19,8 @@ export class Run {
   readonly files: Set<string>;
   outcome: RunOutcome | null = null;
   pid: number | undefined;
+  /** In the environment of every process of the run (LOSS_LENS_RUN): how a stop finds them, and tests check. */
+  mark: string | undefined;
   private version = 0;
   private derived: { version: number; findings: Finding[] } | null = null;
 
@@ -125,12 +127,14 @@ export class RunController implements vscode.Disposable {
       pending = [];
       this.emitter.fire({ kind: 'events', run, events });
     };
-    this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s)`);
+    const args = settings.scriptArguments.length ? `, arguments ${JSON.stringify(settings.scriptArguments)}` : '';
+    this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s${args})`);
     try {
       // The engine (esbuild, child processes) loads only when a run starts, keeping activation light.
       const { runScript } = await import('../../engine/run-session');
       const outcome = await runScript({
         scriptPath: script,
+        args: settings.scriptArguments,
         cwd: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(script))?.uri.fsPath ?? path.dirname(script),
         steps: settings.steps,
         timeoutSeconds: settings.timeoutSeconds,
@@ -140,7 +144,10 @@ export class RunController implements vscode.Disposable {
         toolVersion: this.toolVersion,
         signal,
         state: run.state,
-        onStarted: ({ pid }) => (run.pid = pid),
+        onStarted: ({ pid, mark }) => {
+          run.pid = pid;
+          run.mark = mark;
+        },
         onEvent: (event) => {
           run.changed();
           for (const file of filesOf(event)) run.files.add(file);
