@@ -9,12 +9,15 @@ import { toWireJson } from '../shared/protocol/wire-number';
 import { backendChoice, type BackendChoice } from '../shared/protocol/runner-protocol';
 import { MAX_TIMEOUT_SECONDS } from '../engine/run-options';
 import { runScript } from '../engine/run-session';
+import { renderSarif } from './sarif-report';
 import { ansiStyle, renderTextReport } from './text-report';
 
 declare const LOSS_LENS_VERSION: string;
 
 const FAIL_ON = ['timeout', 'step-limit', 'warning'] as const;
 type FailOn = (typeof FAIL_ON)[number];
+const FORMATS = ['text', 'json', 'sarif'] as const;
+type Format = (typeof FORMATS)[number];
 
 const USAGE = `Usage: loss-lens analyze <script> [options] [-- <script arguments>]
 
@@ -25,7 +28,10 @@ Options:
   --steps N          stop after N optimizer steps (default 20)
   --timeout S        stop after S seconds (default 120, at most ${MAX_TIMEOUT_SECONDS})
   --backend B        auto | tensorflow | wasm | cpu (default auto)
-  --json             print one JSON report on stdout and nothing else
+  --format F         text | json | sarif (default text); json and sarif print exactly one document
+                     on stdout and nothing else
+  --json             the same as --format json
+  --sarif-root DIR   SARIF locations are relative to DIR (default: the current folder)
   --events FILE      also write every runner event to FILE, one JSON object per line
                      (a recording the webview harness and tests can replay)
   --fail-on LIST     also exit 1 on any of: timeout, step-limit, warning (comma-separated)
@@ -39,6 +45,16 @@ be built or run, 130/143 cancelled by SIGINT/SIGTERM (the report says status "ca
 `;
 
 class UsageError extends Error {}
+
+/** The --format value as written, before the arguments are checked (the last one wins, as parseArgs does). */
+function formatArg(args: string[]): string | null {
+  let out: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--format') out = args[i + 1] ?? null;
+    else if (args[i].startsWith('--format=')) out = args[i].slice('--format='.length);
+  }
+  return out;
+}
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -80,9 +96,11 @@ async function main(argv: string[]): Promise<number> {
   const dashes = argv.indexOf('--');
   const own = dashes < 0 ? argv : argv.slice(0, dashes);
   const scriptArgs = dashes < 0 ? [] : argv.slice(dashes + 1);
-  const wantsJson = own.includes('--json');
+  // Known before parsing, so that even a usage error prints one document in the format asked for.
+  const asked = own.includes('--json') ? 'json' : formatArg(own);
   const usageError = (message: string, script?: string): number => {
-    if (wantsJson) process.stdout.write(toWireJson(usageReport(message, script), 2) + '\n');
+    if (asked === 'json') process.stdout.write(toWireJson(usageReport(message, script), 2) + '\n');
+    else if (asked === 'sarif') process.stdout.write(renderSarif(usageReport(message, script), process.cwd()));
     else process.stderr.write(`loss-lens: ${message}\n\n${USAGE}`);
     return 2;
   };
@@ -96,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
         timeout: { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
+        format: { type: 'string' },
+        'sarif-root': { type: 'string' },
         events: { type: 'string' },
         'fail-on': { type: 'string' },
         'no-color': { type: 'boolean', default: false },
@@ -126,14 +146,18 @@ async function main(argv: string[]): Promise<number> {
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')} (arguments for the script go after --)`);
     const backend = backendChoice.safeParse(values.backend ?? 'auto');
     if (!backend.success) throw new UsageError(`--backend must be one of auto, tensorflow, wasm, cpu; got "${values.backend}"`);
+    const format = values.json ? 'json' : (values.format ?? 'text');
+    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got "${format}"`);
+    if (values.json && values.format !== undefined && values.format !== 'json') throw new UsageError(`--json and --format ${values.format} ask for two formats`);
     options = {
       steps: positiveInt('steps', values.steps, 20),
       timeoutSeconds: timeoutSeconds(values.timeout),
       backend: backend.data,
-      json: values.json,
+      format: format as Format,
+      sarifRoot: path.resolve(values['sarif-root'] ?? process.cwd()),
       failOn: failOnList(values['fail-on']),
       recording: values.events === undefined ? null : openRecording(values.events),
-      color: !values['no-color'] && !values.json && process.stdout.isTTY === true && !process.env.NO_COLOR,
+      color: !values['no-color'] && format === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
       args: scriptArgs,
     };
   } catch (err) {
@@ -155,7 +179,8 @@ interface AnalyzeOptions {
   steps: number;
   timeoutSeconds: number;
   backend: BackendChoice;
-  json: boolean;
+  format: Format;
+  sarifRoot: string;
   color: boolean;
   failOn: Set<FailOn>;
   recording: number | null;
@@ -204,8 +229,10 @@ async function analyze(script: string, o: AnalyzeOptions): Promise<number> {
   if (recordingError) outcome.report.notices.push(`--events: the recording stopped early (${recordingError}).`);
   process.removeListener('SIGINT', interrupt);
   process.removeListener('SIGTERM', interrupt);
-  if (o.json) {
+  if (o.format === 'json') {
     process.stdout.write(toWireJson(outcome.report, 2) + '\n');
+  } else if (o.format === 'sarif') {
+    process.stdout.write(renderSarif(outcome.report, o.sarifRoot));
   } else {
     process.stdout.write(renderTextReport(outcome.report, process.cwd(), o.color ? ansiStyle() : undefined));
   }

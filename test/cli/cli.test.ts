@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/shared/analysis/report';
 import { eventually, isAlive } from '../helpers/process-state';
 import { fixtureScript, ROOT } from '../helpers/run';
+import { sarifValidator } from '../helpers/sarif-schema';
 
 const CLI = path.join(ROOT, 'bin', 'loss-lens.js');
 
@@ -184,5 +185,36 @@ describe('loss-lens analyze: arguments, exit status, stopping', () => {
     await run.exited;
     const pids = [runner!.pid, ...helperPids(run.stderr())];
     expect(await eventually(() => pids.every((pid) => !isAlive(pid)) && !fs.existsSync(runner!.workDir))).toBe(true);
+  });
+});
+
+describe('loss-lens analyze --format sarif', () => {
+  const validate = sarifValidator();
+  it('prints one SARIF 2.1.0 document, valid against the published schema, with paths relative to --sarif-root', () => {
+    const r = cli('analyze', 'examples/custom-loop-drops-penalty.ts', '--format', 'sarif', '--steps', '2', '--sarif-root', 'examples');
+    expect(r.code).toBe(1);
+    const sarif = JSON.parse(r.stdout);
+    expect(validate(sarif)).toEqual([]);
+    const results = sarif.runs[0].results;
+    expect(results.map((x: { ruleId: string }) => x.ruleId)).toEqual(['regularizer-not-in-loss', 'regularizer-not-in-loss', 'regularizer-not-in-loss']);
+    expect(results[0].locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: 'custom-loop-drops-penalty.ts', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 20, startColumn: 21 },
+    });
+  });
+
+  it('a usage error under --format sarif is still one valid SARIF document, a failed invocation, exit 2', () => {
+    const r = cli('analyze', 'examples/custom-loop-drops-penalty.ts', '--format', 'sarif', '--steps', 'abc');
+    expect(r.code).toBe(2);
+    const sarif = JSON.parse(r.stdout);
+    expect(validate(sarif)).toEqual([]);
+    expect(sarif.runs[0].invocations[0]).toMatchObject({ executionSuccessful: false });
+    expect(sarif.runs[0].invocations[0].toolExecutionNotifications[0].message.text).toContain('--steps');
+  });
+
+  it('--json is --format json; two different formats are refused', () => {
+    const r = cli('analyze', 'x.ts', '--json', '--format', 'sarif');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', error: { name: 'UsageError' } });
   });
 });
