@@ -42,7 +42,9 @@ for (const f of readdirSync('src/runner/backend/simd').filter((f) => f.endsWith(
 }
 
 await Promise.all([
+  // The engine is its own file, loaded by the extension with the first run: activation stays small.
   nodeEntry('src/host/extension.ts', 'dist/extension.js'),
+  nodeEntry('src/engine/run-session.ts', 'dist/engine.js'),
   nodeEntry('src/runner/main.ts', 'dist/runner.js'),
   // Beside the runner: its ES module hooks (module.register loads them by URL, on their own thread on Node 20),
   // its host watchdog (a worker thread) and the reaper the watchdog starts when the host died.

@@ -4,6 +4,7 @@ import type { Finding } from '../../shared/analysis/finding';
 import { analyzeRun } from '../../shared/analysis/rules';
 import { emptyRunState, type RunState, type RunStatus } from '../../shared/model/run-state';
 import type { RunnerEvent } from '../../shared/protocol/runner-protocol';
+import type * as Engine from '../../engine/run-session';
 import type { RunOutcome } from '../../engine/run-session';
 import { readSettings, type LossLensSettings } from './settings';
 
@@ -131,7 +132,7 @@ export class RunController implements vscode.Disposable {
     this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s${args})`);
     try {
       // The engine (esbuild, child processes) loads only when a run starts, keeping activation light.
-      const { runScript } = await import('../../engine/run-session');
+      const { runScript } = loadEngine(this.runnerPath);
       const outcome = await runScript({
         scriptPath: script,
         args: settings.scriptArguments,
@@ -234,4 +235,13 @@ function filesOf(event: RunnerEvent): string[] {
     default:
       return [];
   }
+}
+
+/**
+ * The engine (esbuild, child processes, the script scan) is dist/engine.js, next to the runner, required with the
+ * first run: bundled into extension.js it made activation load a megabyte it does not need.
+ */
+function loadEngine(runnerPath: string): typeof Engine {
+  // A plain require of a computed path: esbuild leaves it alone, so the engine stays out of extension.js.
+  return require(path.join(path.dirname(runnerPath), 'engine.js')) as typeof Engine;
 }
