@@ -38,6 +38,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
   const scriptPath = path.resolve(options.cwd ?? process.cwd(), options.scriptPath);
   const state = options.state ?? emptyRunState(scriptPath);
   state.script = scriptPath;
+  state.weightDecay = options.weightDecay ?? 'as-written';
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-'));
   const finish = (status: FinishedStatus): RunOutcome => {
     fs.rmSync(workDir, { recursive: true, force: true });

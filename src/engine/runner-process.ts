@@ -77,6 +77,8 @@ export class RunnerProcess {
       steps: o.steps,
       backend: o.backend,
       instrument: o.instrument ?? true,
+      weightDecay: o.weightDecay ?? 'as-written',
+      measureDecay: o.measureDecay ?? true,
     });
     return this.exited;
   }

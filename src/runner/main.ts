@@ -13,9 +13,12 @@ import {
 import type { EndReason, RunnerEventInput } from '../shared/protocol/runner-protocol';
 import type { SourcePosition } from '../shared/protocol/run-data';
 import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
+import { EffectiveDecay } from './probes/effective-decay';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
+import { WeightSampler } from './probes/weight-sample';
+import { WeightStats } from './probes/weight-stats';
 import { Telemetry } from './telemetry';
 import { engineOf, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
@@ -24,6 +27,7 @@ const realExit = process.exit.bind(process);
 let ended = false;
 let telemetry: Telemetry | null = null;
 let layerProbe: LayerProbe | null = null;
+let decayProbe: EffectiveDecay | null = null;
 let frames: UserFrames | null = null;
 let exitCall: { code: number; source: SourcePosition | null } | null = null;
 
@@ -40,6 +44,8 @@ function end(reason: EndReason, exitCode: number | null, exitSource: SourcePosit
   if (ended) return;
   ended = true;
   flushLayers();
+  // Ended right after an update (step limit, stop, error): what the script does after its updates was not seen.
+  decayProbe?.finish(reason !== 'completed' && reason !== 'exit');
   emit({ type: 'end', reason, exitCode, exitSource });
 }
 
@@ -107,7 +113,7 @@ async function start(init: InitCommand): Promise<void> {
   emit({ type: 'backend', backend: loaded.info });
   for (const message of loaded.notices) emit({ type: 'notice', level: 'info', message });
 
-  if (init.instrument) installProbes(loaded.tf, init.steps, frames);
+  if (init.instrument) installProbes(loaded.tf, init, frames);
   (globalThis as Record<string, unknown>)[MODULES_GLOBAL] = loaded.modules;
   try {
     await import(pathToFileURL(init.bundlePath).href);
@@ -116,15 +122,25 @@ async function start(init: InitCommand): Promise<void> {
   }
 }
 
-function installProbes(tf: Tf, stepLimit: number, userFrames: UserFrames): void {
+function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void {
   const engine = engineOf(tf);
   layerProbe = new LayerProbe(tf, engine, userFrames);
   layerProbe.install();
   const optimizerProbe = new OptimizerProbe(tf);
   optimizerProbe.install();
+  emit({ type: 'weight-decay', mode: init.weightDecay });
+  if (init.measureDecay || init.weightDecay === 'decoupled') {
+    decayProbe = new EffectiveDecay(tf, optimizerProbe, new WeightSampler(tf), new WeightStats(tf), {
+      mode: init.weightDecay,
+      measure: init.measureDecay,
+      emit: (record) => emit({ type: 'decay', record }),
+    });
+    decayProbe.install();
+  }
   new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
-    stepLimit,
+    stepLimit: init.steps,
     emit,
+    decay: decayProbe,
     startedAt: performance.now(),
     onStepLimit: () => {
       end('step-limit', 0);

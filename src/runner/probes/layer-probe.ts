@@ -20,6 +20,8 @@ export interface EvaluatedPenalty {
   termId: string;
   tensorId: number;
   value: number;
+  /** The penalty tensor itself (alive while the step runs): the decoupled what-if subtracts it from the loss. */
+  tensor: Tensor;
 }
 
 export interface RegularizedWeight {
@@ -165,7 +167,7 @@ export class LayerProbe {
           } finally {
             probe.layerDepth--;
           }
-          probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t) });
+          probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t), tensor: t });
           return t;
         };
       }

@@ -1,0 +1,148 @@
+import { activeBackend, kernelFuncOf, type BackendLike, type KernelFunc, type Tensor, type TensorInfo, type Tf } from '../tfjs-internals';
+
+/** At most this many elements of a weight are read per step: exact below it, a fixed random sample above. */
+export const SAMPLE_SIZE = 4096;
+
+/** FNV-1a of a string: the seed of a weight's sample, so the same weight is sampled the same way in every run. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** mulberry32: small, seeded, good enough to spread a sample over a weight. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `k` distinct indices in [0, n), sorted, from a seed (Floyd's algorithm: O(k), whatever n is). */
+export function sampleIndices(n: number, k: number, seed: number): Int32Array {
+  if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  const next = random(seed);
+  const chosen = new Set<number>();
+  for (let j = n - k; j < n; j++) {
+    const t = Math.floor(next() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from(chosen).sort();
+}
+
+export function sampleSeed(weight: string): number {
+  return hash(weight);
+}
+
+interface SampleIndex {
+  size: number;
+  /** Null when the whole weight is read. */
+  indices: Int32Array | null;
+  /** The indices as a backend tensor, made once per backend. */
+  onBackend: { backend: BackendLike; info: TensorInfo } | null;
+}
+
+/**
+ * Reads the same fixed elements of a weight (or of its gradient) on every step, as float64: the whole tensor when
+ * it has at most SAMPLE_SIZE elements, else a seeded sample of that many. It runs the backend's own Reshape and
+ * GatherV2 kernels and reads the result once, without the engine's bookkeeping (the same reason as WeightStats);
+ * any surprise falls back to ordinary ops.
+ */
+export class WeightSampler {
+  private readonly index = new Map<string, SampleIndex>();
+  private kernels: { backend: string; reshape: KernelFunc; gather: KernelFunc } | null = null;
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly sampleSize = SAMPLE_SIZE,
+  ) {}
+
+  /** How many elements are read for this weight. */
+  sampledSize(weight: string, size: number): number {
+    return this.indexOf(weight, size).indices?.length ?? size;
+  }
+
+  /** The sampled values of `t` (the weight `weight`, or a tensor of its shape), or null when it cannot be read. */
+  read(weight: string, t: Tensor): Float64Array | null {
+    if (t.isDisposed || (t.dtype !== 'float32' && t.dtype !== 'int32')) return null;
+    const index = this.indexOf(weight, t.size);
+    try {
+      return index.indices === null ? this.readAll(t) : this.gatherViaKernels(t, index);
+    } catch {
+      try {
+        return this.gatherViaOps(t, index);
+      } catch {
+        return null;
+      }
+    }
+  }
+
+  private indexOf(weight: string, size: number): SampleIndex {
+    let index = this.index.get(weight);
+    if (!index || index.size !== size) {
+      const indices = size > this.sampleSize ? sampleIndices(size, this.sampleSize, sampleSeed(weight)) : null;
+      index = { size, indices, onBackend: null };
+      this.index.set(weight, index);
+    }
+    return index;
+  }
+
+  private readAll(t: Tensor): Float64Array {
+    const backend = activeBackend(this.tf);
+    const values = backend.readSync(t.dataId) as Float32Array;
+    return Float64Array.from(values);
+  }
+
+  private kernelsFor(name: string): NonNullable<WeightSampler['kernels']> {
+    if (this.kernels?.backend !== name) {
+      const get = (k: string) => {
+        const kernel = kernelFuncOf(this.tf, k, name);
+        if (!kernel) throw new Error(`no ${k} kernel on ${name}`);
+        return kernel;
+      };
+      this.kernels = { backend: name, reshape: get('Reshape'), gather: get('GatherV2') };
+    }
+    return this.kernels;
+  }
+
+  private gatherViaKernels(t: Tensor, index: SampleIndex): Float64Array {
+    const backend = activeBackend(this.tf);
+    const k = this.kernelsFor(this.tf.getBackend());
+    const indices = index.indices!;
+    if (index.onBackend?.backend !== backend) {
+      index.onBackend = { backend, info: { dataId: backend.write(indices, [indices.length], 'int32'), shape: [indices.length], dtype: 'int32' } };
+    }
+    const x: TensorInfo = { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+    const flat = single(k.reshape({ inputs: { x }, backend, attrs: { shape: [t.size] } }));
+    try {
+      const picked = single(k.gather({ inputs: { x: flat, indices: index.onBackend.info }, backend, attrs: { axis: 0, batchDims: 0 } }));
+      try {
+        return Float64Array.from(backend.readSync(picked.dataId) as Float32Array);
+      } finally {
+        backend.disposeData(picked.dataId);
+      }
+    } finally {
+      backend.disposeData(flat.dataId);
+    }
+  }
+
+  private gatherViaOps(t: Tensor, index: SampleIndex): Float64Array {
+    const tf = this.tf;
+    if (index.indices === null) return Float64Array.from(t.dataSync() as Float32Array);
+    const picked = tf.tidy(() => tf.gather(tf.reshape(t, [-1]), tf.tensor1d(index.indices!, 'int32')));
+    try {
+      return Float64Array.from(picked.dataSync() as Float32Array);
+    } finally {
+      picked.dispose();
+    }
+  }
+}
+
+const single = (out: TensorInfo | TensorInfo[]): TensorInfo => (Array.isArray(out) ? out[0] : out);
