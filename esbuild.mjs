@@ -1,6 +1,6 @@
 // One build() per runtime entry; type-checking is separate (`npm run typecheck`).
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -34,6 +34,12 @@ const build = (options) =>
 /** A Node entry of ours: one CommonJS file with a source map, tfjs and esbuild left as packages. */
 const nodeEntry = (entry, outfile, extra = {}) =>
   build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, external: nodeExternal, ...extra });
+
+// The runner's own wasm-SIMD kernels (built from source by scripts/build-simd-kernels.mjs) sit next to dist/runner.js.
+mkdirSync('dist', { recursive: true });
+for (const f of readdirSync('src/runner/backend/simd').filter((f) => f.endsWith('.wasm'))) {
+  copyFileSync(`src/runner/backend/simd/${f}`, `dist/${f}`);
+}
 
 await Promise.all([
   nodeEntry('src/host/extension.ts', 'dist/extension.js'),

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Engine benchmarks (issue: the engine and its CLI):
 // 1. probe overhead: steps/s with no instrumentation vs the full per-step probes, same runner, backend
-//    and kernels, alternating A/B, median ratio (goal ≤ 1.05, aim ≤ 1.02);
+//    and kernels, interleaved A/B pairs of BENCH_OVERHEAD_STEPS (1,000) steps per side, the median
+//    ratio with a bootstrap 95% interval (goal ≤ 1.05, aim ≤ 1.02); next to it the probes' own time
+//    inside the step (performance.now() around each probe section, printed by LOSS_LENS_PERF=1);
 // 2. tape capture on a 1,000-layer model;
 // 3. time from command to first report for a small script.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeRatio, loadAverage, median as med } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Inside the repo (git-ignored) so the bundle resolves esbuild and tfjs from node_modules.
@@ -30,12 +33,18 @@ const { runScript } = createRequire(import.meta.url)(sessionJs);
 const runner = path.join(root, 'dist', 'runner.js');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+const OVERHEAD_STEPS = Number(process.env.BENCH_OVERHEAD_STEPS ?? 1000);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 15);
+// The runner inherits these: the workload's length, and its perf line on stderr.
+process.env.BENCH_STEPS = String(OVERHEAD_STEPS);
+process.env.LOSS_LENS_PERF = '1';
+
 async function stepsPerSecond(script, instrument) {
   let out = '';
   const outcome = await runScript({
     scriptPath: path.join(root, 'bench/scripts', script),
     steps: 1_000_000,
-    timeoutSeconds: 600,
+    timeoutSeconds: 900,
     backend: 'wasm',
     instrument,
     runnerPath: runner,
@@ -45,31 +54,39 @@ async function stepsPerSecond(script, instrument) {
   });
   const m = /BENCH_STEPS_PER_S ([\d.]+)/.exec(out);
   if (!m) throw new Error(`${script} printed no timing (status ${outcome.state.status}): ${out.slice(-500)}`);
-  return Number(m[1]);
+  const perf = /loss-lens perf (\{.*\})/.exec(out);
+  return { stepsPerS: Number(m[1]), perf: perf ? JSON.parse(perf[1]) : null };
 }
 
-const results = {};
-for (const [script, pairs] of [['mlp.ts', 7], ['cnn.ts', 7]]) {
+console.log(`probe overhead: ${PAIRS} interleaved pairs of ${OVERHEAD_STEPS} timed steps per side; load average ${loadAverage()}`);
+for (const script of ['mlp.ts', 'cnn.ts']) {
   const ratios = [];
   const plain = [];
   const probed = [];
-  for (let i = 0; i < pairs; i++) {
+  const probeMsPerStep = [];
+  for (let i = 0; i < PAIRS; i++) {
     // Alternate the order so drift on a shared machine hits both sides alike.
-    const [a, b] = i % 2 === 0 ? [false, true] : [true, false];
-    const ra = await stepsPerSecond(script, a);
-    const rb = await stepsPerSecond(script, b);
-    const off = a ? rb : ra;
-    const on = a ? ra : rb;
-    plain.push(off);
-    probed.push(on);
-    ratios.push(off / on);
+    const order = i % 2 === 0 ? [false, true] : [true, false];
+    const r = {};
+    for (const instrument of order) r[instrument] = await stepsPerSecond(script, instrument);
+    plain.push(r.false.stepsPerS);
+    probed.push(r.true.stepsPerS);
+    ratios.push(r.false.stepsPerS / r.true.stepsPerS);
+    // All steps of the run count here (warm-up and tape capture included), over all its steps.
+    if (r.true.perf?.steps) probeMsPerStep.push(r.true.perf.probeMs / r.true.perf.steps);
   }
-  results[script] = { plain: median(plain), probed: median(probed), ratio: median(ratios), ratios };
+  const stepMs = 1000 / med(plain);
+  const probeMs = med(probeMsPerStep);
   console.log(
-    `${script}: uninstrumented ${median(plain).toFixed(2)} steps/s, instrumented ${median(probed).toFixed(2)} steps/s, ` +
-      `median slowdown ×${median(ratios).toFixed(3)} over ${pairs} pairs (${ratios.map((r) => r.toFixed(3)).join(' ')})`,
+    `${script}: uninstrumented ${med(plain).toFixed(2)} steps/s (${stepMs.toFixed(2)} ms), instrumented ${med(probed).toFixed(2)} steps/s; ` +
+      `slowdown ${describeRatio(ratios)}; pairs ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}; ` +
+      `probes' own time ${probeMs.toFixed(3)} ms/step (${((100 * probeMs) / stepMs).toFixed(2)}% of the uninstrumented step)`,
   );
 }
+console.log(`load average after: ${loadAverage()}`);
+
+// BENCH_ONLY=overhead stops here.
+if (process.env.BENCH_ONLY === 'overhead') process.exit(0);
 
 // Tape capture on 1,000 layers: the graph event carries its own capture time.
 {

@@ -7,7 +7,7 @@
 //   node bench/wasm-kernels.bench.mjs cnn text   some models
 //   BENCH_QUICK=1 ...                            skip the slow cpu and bridge runs
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -85,8 +85,9 @@ const CONFIGS = {
     slow: true,
     limitSeconds: { cnn: 300, mobilenet: 300, text: 60 },
   },
-  ours1: { label: 'wasm + Loss Lens kernels (default: 1 thread)', warmup: 2, steps: { cnn: 10, mobilenet: 10, text: 20 } },
-  ours: { label: `wasm + Loss Lens kernels, ${threadedCount()} threads (opt-in)`, warmup: 2, steps: { cnn: 10, mobilenet: 10, text: 20 } },
+  ours1: { label: 'wasm + Loss Lens kernels, 1 thread (LOSS_LENS_WASM_THREADS=1)', warmup: 2, steps: { cnn: 10, mobilenet: 10, text: 20 } },
+  adaptive: { label: 'wasm + Loss Lens kernels, adaptive threads (default)', warmup: 8, steps: { cnn: 10, mobilenet: 10, text: 20 } },
+  ours: { label: `wasm + Loss Lens kernels, ${threadedCount()} threads for every op`, warmup: 2, steps: { cnn: 10, mobilenet: 10, text: 20 } },
 };
 
 /** Threads for the opt-in configuration (LOSS_LENS_WASM_THREADS): the cores, 2 to 4. */
@@ -107,10 +108,13 @@ async function bundleBackendSetup() {
     entry,
     `export { preferThreadedWasm } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/threaded-wasm-backend'))};\n` +
       `export { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-training-kernels'))};\n` +
+      `export { installAdaptiveThreads } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-threads/adaptive-threads'))};\n` +
       `export { installCpuFallbackKernels, cpuBackend } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/cpu-fallback-kernels'))};\n`,
   );
   const outfile = path.join(dir, 'backend-setup.cjs');
   await esbuild.build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
+  // Our SIMD kernels are looked up next to the bundle, as in dist/.
+  for (const f of ['loss-lens-simd.wasm', 'loss-lens-simd-shared.wasm']) copyFileSync(path.join(ROOT, 'src/runner/backend/simd', f), path.join(dir, f));
   return outfile;
 }
 
@@ -149,10 +153,12 @@ async function child(configName, modelName, setupPath) {
   if (configName !== 'cpu') {
     req('@tensorflow/tfjs-backend-wasm');
     if (configName === 'ours') setup.preferThreadedWasm(tf, req, threadedCount());
+    if (configName === 'adaptive') setup.preferThreadedWasm(tf, req, Math.min(os.availableParallelism(), 4), () => {}, true);
     await tf.setBackend('wasm');
     backendName = 'wasm';
     if (configName === 'bridge') setup.installCpuFallbackKernels(tf, 'wasm', (k) => fellBack.push(k));
     else if (configName !== 'stock') setup.installWasmTrainingKernels(tf, (k) => fellBack.push(k));
+    if (configName === 'adaptive') setup.installAdaptiveThreads(tf);
   } else {
     await tf.setBackend('cpu');
   }
@@ -217,7 +223,7 @@ async function main() {
         `  ${config.label.padEnd(48)} ${(1000 / ms).toFixed(ms > 1000 ? 3 : 2).padStart(7)} steps/s  (median ${ms.toFixed(0)} ms over ${result.times.length} steps` +
           `${result.fellBack.length ? `; on cpu: ${result.fellBack.join(', ')}` : ''})`,
       );
-      if (configName === 'ours' || configName === 'ours1') {
+      if (configName === 'ours' || configName === 'ours1' || configName === 'adaptive') {
         const total = result.kernels.reduce((a, k) => a + k.msPerStep, 0);
         const top = result.kernels.slice(0, 8).map((k) => `${k.name} ${k.msPerStep.toFixed(1)} ms (${((100 * k.msPerStep) / total).toFixed(0)}%)`);
         console.log(`      kernels per step (${total.toFixed(0)} ms in kernels): ${top.join(', ')}`);

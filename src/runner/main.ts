@@ -19,6 +19,7 @@ import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
 import { WeightSampler } from './probes/weight-sample';
 import { WeightStats } from './probes/weight-stats';
+import { PERF_ENV, perfReportLine } from './perf-report';
 import { Telemetry } from './telemetry';
 import { engineOf, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
@@ -30,6 +31,8 @@ let layerProbe: LayerProbe | null = null;
 let decayProbe: EffectiveDecay | null = null;
 let frames: UserFrames | null = null;
 let exitCall: { code: number; source: SourcePosition | null } | null = null;
+let loadedTf: Tf | null = null;
+let stepProbe: StepProbe | null = null;
 
 function emit(event: RunnerEventInput): void {
   telemetry?.send(event);
@@ -46,6 +49,7 @@ function end(reason: EndReason, exitCode: number | null, exitSource: SourcePosit
   flushLayers();
   // Ended right after an update (step limit, stop, error): what the script does after its updates was not seen.
   decayProbe?.finish(reason !== 'completed' && reason !== 'exit');
+  if (process.env[PERF_ENV] === '1') process.stderr.write(perfReportLine(loadedTf, stepProbe?.stepsTaken() ?? 0));
   emit({ type: 'end', reason, exitCode, exitSource });
 }
 
@@ -110,6 +114,7 @@ async function start(init: InitCommand): Promise<void> {
     }
     return failAndExit(err);
   }
+  loadedTf = loaded.tf;
   emit({ type: 'backend', backend: loaded.info });
   for (const message of loaded.notices) emit({ type: 'notice', level: 'info', message });
 
@@ -137,7 +142,7 @@ function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void 
     });
     decayProbe.install();
   }
-  new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
+  stepProbe = new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
     stepLimit: init.steps,
     emit,
     decay: decayProbe,
@@ -146,7 +151,8 @@ function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void 
       end('step-limit', 0);
       realExit(0);
     },
-  }).install();
+  });
+  stepProbe.install();
 }
 
 function main(): void {

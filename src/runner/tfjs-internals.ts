@@ -52,6 +52,11 @@ export function engineOf(tf: Tf): EngineInternals {
   return tf.engine() as unknown as EngineInternals;
 }
 
+/** A tape entry as the tensor it is (the engine records the Tensor objects themselves). */
+export function tapeTensor(t: TapeTensor): Tensor {
+  return t as unknown as Tensor;
+}
+
 /** The first value of a tensor, or NaN if it cannot be read (disposed, or on a backend that failed). */
 export function readScalar(t: Tensor): number {
   try {
@@ -180,7 +185,47 @@ export interface BackendWasmLike {
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   /** Shares a buffer between tensors, as the cpu backend's Identity does. */
   incRef(dataId: object): void;
+  /** Byte offset of a tensor's data on the heap. */
+  getMemoryOffset(dataId: object): number;
+  /** The emscripten module: the heap our SIMD kernels share, and the XNNPACK thread pool. */
+  readonly wasm: WasmModuleLike;
 }
+
+/** The emscripten module behind `BackendWasm` (`backend.wasm`), tfjs-backend-wasm 4.x. */
+export interface WasmModuleLike {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  HEAPU8: Uint8Array;
+  HEAPU32: Uint32Array;
+  /** The threaded build's (shared) memory; the single-threaded build exports its memory as `asm.memory`. */
+  wasmMemory?: WasmMemoryLike;
+  asm?: { memory?: WasmMemoryLike };
+  tfjs: { getThreadsCount(): number; initWithThreadsCount(threads: number): void };
+  /** Emscripten's pthread bookkeeping, in the threaded build only. */
+  PThread?: PThreadLike;
+}
+
+/** A `WebAssembly.Memory` (the runner's lib has no WebAssembly types). */
+export interface WasmMemoryLike {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+
+/** A pthread's Node worker, as emscripten 3.x keeps it. */
+export interface PThreadWorkerLike {
+  loaded?: boolean;
+  unref(): void;
+  ref(): void;
+  postMessage(message: unknown): void;
+}
+
+export interface PThreadLike {
+  unusedWorkers: PThreadWorkerLike[];
+  runningWorkers: PThreadWorkerLike[];
+  allocateUnusedWorker(): void;
+  loadWasmModuleToWorker(worker: PThreadWorkerLike, onFinishedLoading?: (worker: PThreadWorkerLike) => void): void;
+}
+
 
 /** A copy of a tensor's bytes straight from the wasm heap (wasm's readSync knows no complex64); null on other backends. */
 export function wasmHeapCopy(backend: BackendLike, dataId: object, byteLength: number): ArrayBuffer | null {
@@ -191,6 +236,28 @@ export function wasmHeapCopy(backend: BackendLike, dataId: object, byteLength: n
   if (!heapBacked.dataIdMap || !heapBacked.wasm) return null;
   const start = heapBacked.dataIdMap.get(dataId).memoryOffset;
   return heapBacked.wasm.HEAPU8.buffer.slice(start, start + byteLength) as ArrayBuffer;
+}
+
+/** The emscripten module of a started wasm backend (`backend.wasm`), or undefined on other backends. */
+export function wasmModuleOf(backend: unknown): WasmModuleLike | undefined {
+  return (backend as { wasm?: WasmModuleLike } | null | undefined)?.wasm;
+}
+
+/** A registered gradient, as `registerGradient` takes it. */
+export interface GradientConfigLike {
+  kernelName: string;
+  inputsToSave?: string[];
+  gradFunc: (dy: Tensor, saved: Tensor[], attrs: Record<string, unknown>) => Record<string, () => Tensor>;
+}
+
+export function gradientOf(tf: Tf, kernelName: string): GradientConfigLike | undefined {
+  return tf.getGradient(kernelName) as unknown as GradientConfigLike | undefined;
+}
+
+/** Runs a kernel through the engine (on the tape) and returns its outputs as tensors. */
+export function runKernelOutputs(tf: Tf, kernelName: string, inputs: Record<string, Tensor>, attrs: Record<string, unknown>): Tensor[] {
+  const out = tf.engine().runKernel(kernelName, inputs as never, attrs as never) as unknown as Tensor | Tensor[];
+  return Array.isArray(out) ? out : [out];
 }
 
 export function kernelsOf(tf: Tf, backendName: string): KernelConfigLike[] {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { SIMD_WASM_FILES } from '../../src/runner/backend/simd/simd-module';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -13,10 +14,14 @@ function bundleBackendSetup(dir: string): string {
   writeFileSync(
     entry,
     `export { preferThreadedWasm } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/threaded-wasm-backend'))};\n` +
-      `export { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-training-kernels'))};\n`,
+      `export { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-training-kernels'))};\n` +
+      `export { installAdaptiveThreads, adaptiveThreadsStats } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-threads/adaptive-threads'))};\n` +
+      `export { threadPoolsOf } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-threads/thread-pools'))};\n`,
   );
   const outfile = path.join(dir, 'backend-setup.cjs');
   buildSync({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
+  // The SIMD kernels are looked up next to the bundle, as in dist/.
+  for (const f of Object.values(SIMD_WASM_FILES)) copyFileSync(path.join(ROOT, 'src/runner/backend/simd', f), path.join(dir, f));
   return outfile;
 }
 
@@ -32,17 +37,19 @@ export interface ChildResult {
  * Runs `body` (JavaScript with `tf` in scope, on wasm with our kernels and `threads` threads)
  * in a fresh node process that must end by itself; killed after `timeoutMs`.
  */
-export function runInChild(body: string, threads: number, timeoutMs = 60_000): Promise<ChildResult> {
+export function runInChild(body: string, threads: number, timeoutMs = 60_000, adaptive = false): Promise<ChildResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loss-lens-child-'));
   const setup = bundleBackendSetup(dir);
   const script = path.join(dir, 'script.cjs');
   writeFileSync(
     script,
     `const req = require('node:module').createRequire(${JSON.stringify(path.join(ROOT, 'package.json'))});\n` +
-      `const { preferThreadedWasm, installWasmTrainingKernels } = require(${JSON.stringify(setup)});\n` +
+      `const setup = require(${JSON.stringify(setup)});\n` +
+      `const { preferThreadedWasm, installWasmTrainingKernels } = setup;\n` +
       `const tf = req('@tensorflow/tfjs');\nreq('@tensorflow/tfjs-backend-wasm');\n` +
-      `preferThreadedWasm(tf, req, ${threads}, (r) => { console.error('threaded wasm failed: ' + r); process.exitCode = 3; });\n` +
-      `(async () => {\n  await tf.setBackend('wasm');\n  installWasmTrainingKernels(tf, () => {});\n${body}\n})();\n`,
+      `preferThreadedWasm(tf, req, ${threads}, (r) => { console.error('threaded wasm failed: ' + r); process.exitCode = 3; }, ${adaptive});\n` +
+      `(async () => {\n  await tf.setBackend('wasm');\n  installWasmTrainingKernels(tf, () => {});\n` +
+      `${adaptive ? "  if (!setup.installAdaptiveThreads(tf)) throw new Error('adaptive threads did not install');\n" : ''}${body}\n})();\n`,
   );
   const started = Date.now();
   return new Promise((resolve) => {

@@ -15,7 +15,7 @@ const TRAIN_STEP = `
 `;
 
 describe('multithreaded wasm in Node', () => {
-  it('is off unless LOSS_LENS_WASM_THREADS asks for it', () => {
+  it('LOSS_LENS_WASM_THREADS forces a thread count (adaptive threads, the default, are in adaptive-threads.test.ts)', () => {
     expect(wasmThreadCount({})).toBe(1);
     expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: '1' })).toBe(1);
     expect(wasmThreadCount({ LOSS_LENS_WASM_THREADS: '3' })).toBe(3);

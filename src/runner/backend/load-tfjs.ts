@@ -4,7 +4,8 @@ import type { BackendInfo } from '../../shared/protocol/run-data';
 import type { BackendChoice } from '../../shared/protocol/runner-protocol';
 import { cpuBackend, dataNamespace, type Tf } from '../tfjs-internals';
 import { registerFileSystemIo } from './file-system-io';
-import { preferThreadedWasm, wasmThreadCount } from './threaded-wasm-backend';
+import { preferThreadedWasm, wasmThreadPlan } from './threaded-wasm-backend';
+import { installAdaptiveThreads } from './wasm-threads/adaptive-threads';
 import { installWasmTrainingKernels } from './wasm-training-kernels';
 
 export interface LoadedTfjs {
@@ -111,9 +112,11 @@ export async function loadTfjs(
   const req = useUser ? userReq : ownReq;
   const tf = req('@tensorflow/tfjs') as Tf;
   req('@tensorflow/tfjs-backend-wasm');
-  preferThreadedWasm(tf, req, wasmThreadCount(), (reason) =>
-    notices.push(`Multithreaded wasm did not start (${reason.split('\n')[0]}): running on one thread.`),
-  );
+  const threads = wasmThreadPlan();
+  preferThreadedWasm(tf, req, threads.threads, (reason) => {
+    // Adaptive threads are only an optimization: say nothing when they cannot start.
+    if (!threads.adaptive) notices.push(`Multithreaded wasm did not start (${reason.split('\n')[0]}): running on one thread.`);
+  }, threads.adaptive);
   if (!(await tf.setBackend('wasm'))) throw new BackendUnavailableError('the wasm backend failed to initialize');
   await tf.ready();
   if (choice === 'auto') {
@@ -139,6 +142,7 @@ function describeLoaded(
   let fallbackKernels: string[] = [];
   if (backend === 'wasm') {
     ({ added: addedKernels, fallback: fallbackKernels } = installWasmTrainingKernels(tf, onFallbackUsed));
+    installAdaptiveThreads(tf);
   }
   // A script written for tfjs-node saves with file://; without tfjs-node, give it the same routers.
   if (!pkg.startsWith('@tensorflow/tfjs-node')) registerFileSystemIo(tf);

@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { engineOf, type Tf } from '../tfjs-internals';
+import { engineOf, type PThreadLike, type Tf, type WasmModuleLike } from '../tfjs-internals';
+import { threadPoolPointerAddress } from './wasm-threads/thread-pool-address';
+import { registerThreadPools } from './wasm-threads/thread-pools';
 
 const PACKAGE = '@tensorflow/tfjs-backend-wasm';
 const THREADED_JS = `${PACKAGE}/wasm-out/tfjs-backend-wasm-threaded-simd.js`;
@@ -17,9 +19,22 @@ export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env): number {
   return env.LOSS_LENS_WASM_THREADS && Number.isInteger(asked) && asked >= 1 ? Math.min(asked, 8) : 1;
 }
 
+/**
+ * How many XNNPACK threads, and how they are used. `LOSS_LENS_WASM_THREADS` set: exactly that many
+ * for every operator (1: the single-threaded build, as before). Unset: `adaptive` when this process
+ * may use two or more cores (`taskset` or a cgroup can leave it one): the threaded build starts with
+ * a pool of one, its pool workers load in the background, and each large kernel then runs on
+ * whichever pool it is measured faster on (wasm-threads/adaptive-threads.ts).
+ */
+export function wasmThreadPlan(env: NodeJS.ProcessEnv = process.env): { threads: number; adaptive: boolean } {
+  if (env.LOSS_LENS_WASM_THREADS) return { threads: wasmThreadCount(env), adaptive: false };
+  const cores = os.availableParallelism();
+  return cores >= 2 ? { threads: Math.min(cores, 4), adaptive: true } : { threads: 1, adaptive: false };
+}
+
 interface EmscriptenModule {
   cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => number;
-  PThread?: { runningWorkers: Array<{ unref(): void }> };
+  PThread?: PThreadLike;
   tfjs?: Record<string, unknown>;
 }
 
@@ -38,6 +53,7 @@ export function preferThreadedWasm(
   req: NodeJS.Require,
   threads = wasmThreadCount(),
   onFailure: (reason: string) => void = () => {},
+  adaptive = false,
 ): boolean {
   if (threads < 2 || typeof SharedArrayBuffer === 'undefined') return false;
   let factoryPath: string;
@@ -60,10 +76,14 @@ export function preferThreadedWasm(
     async () => {
       try {
         if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('this Node has no wasm SIMD');
-        const module = await startThreadedModule(req, req(factoryPath) as ThreadedFactory, factoryPath, workerSource, threads);
+        const lazy = adaptive ? lazyPoolFactory(factoryPath, threads) : null;
+        if (adaptive && !lazy) throw new Error('this tfjs-backend-wasm build cannot start its pool later');
+        const factory = (lazy ? req(lazy.path) : req(factoryPath)) as ThreadedFactory;
+        const module = await startThreadedModule(req, factory, factoryPath, workerSource, threads, lazy !== null);
         const backend = new BackendWasm(module);
         // Idle pool threads must not keep the script's process alive after it finishes.
         for (const worker of module.PThread?.runningWorkers ?? []) worker.unref();
+        if (lazy) registerThreadPools(module as unknown as WasmModuleLike, threads, lazy.address);
         return backend as never;
       } catch (err) {
         onFailure((err as Error).message ?? String(err));
@@ -75,19 +95,70 @@ export function preferThreadedWasm(
   return true;
 }
 
+/**
+ * A file of the package's wasm build: next to the factory in wasm-out/, or in dist/ (the packaged
+ * extension keeps only dist/'s copies of the .wasm binaries).
+ */
+function packageFile(factoryPath: string, file: string): string {
+  const beside = path.join(path.dirname(factoryPath), file);
+  if (existsSync(beside)) return beside;
+  const inDist = path.join(path.dirname(factoryPath), '..', 'dist', file);
+  return existsSync(inDist) ? inDist : beside;
+}
+
+/**
+ * The threaded factory, patched to start at once: stock, it spawns 8 pool workers and waits until
+ * each has loaded the module (0.2–0.35 s here) before anything runs. Patched, it spawns none; the
+ * `threads − 1` workers are spawned later, and only if some kernel may gain from them
+ * (wasm-threads/thread-pools.ts), and load in the background while the run goes on.
+ * Null when this build's glue is not the one we know, or its pool pointer cannot be found.
+ */
+function lazyPoolFactory(factoryPath: string, threads: number): { path: string; address: number } | null {
+  const wasmFile = packageFile(factoryPath, 'tfjs-backend-wasm-threaded-simd.wasm');
+  let address: number | null;
+  let source: string;
+  try {
+    address = threadPoolPointerAddress(readFileSync(wasmFile));
+    source = readFileSync(factoryPath, 'utf8');
+  } catch {
+    return null;
+  }
+  const poolSize = 'var pthreadPoolSize=8;';
+  const waitForWorkers =
+    'var numWorkersToLoad=PThread.unusedWorkers.length;PThread.unusedWorkers.forEach(function(w){PThread.loadWasmModuleToWorker(w,function(){if(!--numWorkersToLoad)removeRunDependency("wasm-instantiate")})})';
+  if (address === null || source.split(poolSize).length !== 2 || source.split(waitForWorkers).length !== 2) return null;
+  const patched = source
+    .replace(poolSize, 'var pthreadPoolSize=0;')
+    .replace(waitForWorkers, 'PThread.unusedWorkers.forEach(function(w){PThread.loadWasmModuleToWorker(w)});removeRunDependency("wasm-instantiate")');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'loss-lens-wasm-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
+  writeFileSync(file, patched);
+  return { path: file, address };
+}
+
+/**
+ * Prepended to the pool worker script. Messages reach a worker in order, and it handles `load`
+ * synchronously, so by the time it sees `{ lossLensLoadedCell }` the module is instantiated.
+ */
+const LOADED_SIGNAL =
+  "require('worker_threads').parentPort.on('message',(d)=>{if(d&&d.lossLensLoadedCell)Atomics.store(new Int32Array(d.lossLensLoadedCell),d.lossLensIndex,1)});\n";
+
 async function startThreadedModule(
   req: NodeJS.Require,
   factory: ThreadedFactory,
   factoryPath: string,
   workerSource: string,
   threads: number,
+  startWithOneThread = false,
 ): Promise<EmscriptenModule> {
   // tfjs ships the worker as a JS string (escaped newlines restored, as its browser loader does).
   const workerDir = mkdtempSync(path.join(os.tmpdir(), 'loss-lens-wasm-'));
   process.once('exit', () => rmSync(workerDir, { recursive: true, force: true }));
   const workerFile = path.join(workerDir, 'worker.js');
-  writeFileSync(workerFile, workerSource.replace(/\n/g, '\\n'));
-  const dir = path.dirname(factoryPath);
+  // Lazily started pools need to know, without the main thread's event loop, when a worker has
+  // loaded the module: each worker answers a message posted after `load` in a shared cell.
+  writeFileSync(workerFile, (startWithOneThread ? LOADED_SIGNAL : '') + workerSource.replace(/\n/g, '\\n'));
   // The C++ sizes its pool as min(requested, cpus / 2) once, while the module starts; the
   // emscripten glue reads cpus from the os module object itself (not this file's import of it).
   const nodeOs = req('node:os') as { cpus: typeof os.cpus };
@@ -96,14 +167,22 @@ async function startThreadedModule(
   nodeOs.cpus = () => Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length]);
   let module: EmscriptenModule;
   try {
-    module = await factory({ locateFile: (file) => (file.endsWith('.worker.js') ? workerFile : path.join(dir, file)) });
+    module = await factory({ locateFile: (file) => (file.endsWith('.worker.js') ? workerFile : packageFile(factoryPath, file)) });
   } finally {
     nodeOs.cpus = realCpus;
   }
   const voidType = null;
+  const initWithThreadsCount = module.cwrap('init_with_threads_count', voidType, ['number']);
+  // BackendWasm's constructor makes the first pool; a lazily started module must make it of one
+  // thread (its workers are still loading: a larger pool would wait for them forever).
+  let first = startWithOneThread;
   module.tfjs = {
     init: module.cwrap('init', voidType, []),
-    initWithThreadsCount: module.cwrap('init_with_threads_count', voidType, ['number']),
+    initWithThreadsCount: (n: number) => {
+      const count = first ? 1 : n;
+      first = false;
+      return initWithThreadsCount(count);
+    },
     getThreadsCount: module.cwrap('get_threads_count', 'number', []),
     registerTensor: module.cwrap('register_tensor', voidType, ['number', 'number', 'number']),
     disposeData: module.cwrap('dispose_data', voidType, ['number']),

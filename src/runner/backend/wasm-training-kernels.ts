@@ -1,14 +1,17 @@
 import { kernelsOf, type Tf } from '../tfjs-internals';
 import { installCpuFallbackKernels } from './cpu-fallback-kernels';
-import { conv2dBackpropFilterKernel } from './wasm-kernels/conv2d-backprop-filter-kernel';
+import { simdConv2dBackpropFilterKernel } from './simd/simd-conv2d-backprop-filter-kernel';
+import { installBatchNormGradient } from './simd/batch-norm-gradient';
+import { sameDtypeCastKernel } from './simd/same-dtype-cast-kernel';
+import { simdComparisonKernels, simdFusedBatchNormKernel, simdLogicalAndKernel, simdSelectKernel } from './simd/simd-elementwise-kernels';
 import { conv2dBackpropInputKernel } from './wasm-kernels/conv2d-backprop-input-kernel';
-import { depthwiseConv2dBackpropFilterKernel } from './wasm-kernels/depthwise-conv2d-backprop-filter-kernel';
+import { simdDepthwiseConv2dBackpropFilterKernel } from './simd/simd-depthwise-conv2d-backprop-filter-kernel';
 import { depthwiseConv2dBackpropInputKernel } from './wasm-kernels/depthwise-conv2d-backprop-input-kernel';
 import { gatherKernel } from './wasm-kernels/gather-kernel';
 import { identityKernel } from './wasm-kernels/identity-kernel';
 import { meanKernel, sumKernel } from './wasm-kernels/leading-axes-reduction-kernels';
 import { batchMatMulKernel, fusedMatMulKernel } from './wasm-kernels/mat-mul-kernels';
-import { maxPoolGradKernel } from './wasm-kernels/max-pool-grad-kernel';
+import { simdMaxPoolGradKernel } from './simd/simd-max-pool-grad-kernel';
 import { tileKernel } from './wasm-kernels/tile-kernel';
 import { unsortedSegmentSumKernel } from './wasm-kernels/unsorted-segment-sum-kernel';
 import {
@@ -21,19 +24,24 @@ import {
 
 /** Registered on wasm in this order; a kernel wasm already has is replaced by ours. */
 export const WASM_TRAINING_KERNELS: readonly WasmTrainingKernel[] = [
-  conv2dBackpropFilterKernel,
+  simdConv2dBackpropFilterKernel,
   conv2dBackpropInputKernel,
-  depthwiseConv2dBackpropFilterKernel,
+  simdDepthwiseConv2dBackpropFilterKernel,
   depthwiseConv2dBackpropInputKernel,
   unsortedSegmentSumKernel,
   batchMatMulKernel,
   fusedMatMulKernel,
-  maxPoolGradKernel,
+  simdMaxPoolGradKernel,
   tileKernel,
   sumKernel,
   meanKernel,
   identityKernel,
   gatherKernel,
+  ...simdComparisonKernels,
+  simdLogicalAndKernel,
+  simdSelectKernel,
+  simdFusedBatchNormKernel,
+  sameDtypeCastKernel,
 ];
 
 export interface WasmTrainingKernelsInstall {
@@ -86,6 +94,7 @@ export function installWasmTrainingKernels(
     });
     added.push(kernel.kernelName);
   }
+  installBatchNormGradient(tf, stock);
   const fallback = installCpuFallbackKernels(tf, 'wasm', onFallbackUsed);
   const result = { added, fallback, replaced };
   installed.set(tf, result);

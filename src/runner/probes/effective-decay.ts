@@ -2,6 +2,7 @@ import type { PenaltyForm, WeightDecayMode } from '../../shared/protocol/run-dat
 import type { DecayRecordInput } from '../../shared/protocol/runner-protocol';
 import type { OptimizerLike, Tensor, Tf, Variable } from '../tfjs-internals';
 import { optimizerInfo, type ApplyListener, type OptimizerProbe } from './optimizer-probe';
+import { probeClock } from './probe-clock';
 import { decayFraction, shadowConfig, ShadowOptimizer } from './shadow-optimizer';
 import type { WeightStats } from './weight-stats';
 import type { WeightSampler } from './weight-sample';
@@ -111,19 +112,25 @@ export class EffectiveDecay {
     // A failure here must never break the script's training: the weights involved say why they have no number.
     return {
       before: (opt, grads) => {
+        const started = performance.now();
         try {
           return this.before(opt, grads);
         } catch (err) {
           this.failed(err, gradEntries(grads).map(([n]) => n));
           return null;
+        } finally {
+          probeClock.add(started, 'decay');
         }
       },
       after: (ctx) => {
         if (!ctx) return;
+        const started = performance.now();
         try {
           this.after(ctx);
         } catch (err) {
           this.failed(err, ctx.names);
+        } finally {
+          probeClock.add(started, 'decay');
         }
       },
     };
@@ -146,10 +153,14 @@ export class EffectiveDecay {
       if (probe.optimizers.updating()) return original.call(this, value);
       const at = probe.latestStepOf(this);
       if (!at) return original.call(this, value);
+      let started = performance.now();
       const before = probe.sampler.read(this.name, this);
+      probeClock.add(started, 'decay');
       original.call(this, value);
+      started = performance.now();
       const after = before ? probe.sampler.read(this.name, this) : null;
       const shrink = before && after ? rescaleShrink(before, after) : null;
+      probeClock.add(started, 'decay');
       if (shrink !== null && shrink !== 0) {
         const r = probe.record(at.objective, at.step);
         r.outside.set(this.name, (r.outside.get(this.name) ?? 0) + shrink);

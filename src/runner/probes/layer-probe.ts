@@ -1,3 +1,4 @@
+import { probeClock } from './probe-clock';
 import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo, WeightRole } from '../../shared/protocol/run-data';
 import { activityTermId, penaltyTermId } from '../../shared/protocol/term-ids';
 import {
@@ -167,7 +168,9 @@ export class LayerProbe {
           } finally {
             probe.layerDepth--;
           }
+          const started = performance.now();
           probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t), tensor: t });
+          probeClock.add(started, 'penalties');
           return t;
         };
       }

@@ -3,6 +3,7 @@ import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
 import { handWrittenTermId } from '../../shared/protocol/term-ids';
 import {
   readScalar,
+  tapeTensor,
   type EngineInternals,
   type GradientsFn,
   type OptimizerLike,
@@ -20,6 +21,7 @@ import { optimizerInfo, type OptimizerProbe } from './optimizer-probe';
 import { SiteProbe } from './site-probe';
 import { ancestorTensors, buildLossGraph, type TermSpec } from './tape-graph';
 import { NormSchedule, WeightStats, type WeightSums } from './weight-stats';
+import { probeClock } from './probe-clock';
 
 interface Objective {
   index: number;
@@ -156,6 +158,7 @@ export class StepProbe {
   ): ReturnType<GradientsFn> {
     // A step past the limit (its update came and went without our hearing of it): end now.
     if (this.limitPending) this.reachLimit();
+    let started = performance.now();
     const objective = this.objectiveFor(xs);
     const stepNo = objective.steps + 1;
     const decay = this.options.decay ?? null;
@@ -174,6 +177,7 @@ export class StepProbe {
     const wrapped = () => {
       const y = f();
       this.sites.stopRecording();
+      const afterF = performance.now();
       const tape = self.state.activeTape ?? [];
       const { evaluated, opOwner } = this.layers.endStep();
       total = readScalar(y);
@@ -208,7 +212,7 @@ export class StepProbe {
         for (const h of hand) {
           if (!handValues.has(h.id)) handValues.set(h.id, h.value);
           if (h.term.inLoss) inLoss.add(h.id);
-          if (h.term.inLoss) tensors?.set(h.id, { tensor: h.term.tensor as unknown as Tensor, scale: h.term.scale });
+          if (h.term.inLoss) tensors?.set(h.id, { tensor: tapeTensor(h.term.tensor), scale: h.term.scale });
         }
         if (capture && hand.length > 0) objective.handWritten = layoutOf(tape, y, hand);
         recognitionMs = performance.now() - recognitionStarted;
@@ -216,14 +220,21 @@ export class StepProbe {
       if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map(), recognitionMs);
       if (tensors) {
         removed = this.removablePenalties(objective, evaluated, leadsToY, tensors, handValues);
-        if (removed.length > 0) return this.withoutPenalties(y, removed);
+        if (removed.length > 0) {
+          const without = this.withoutPenalties(y, removed);
+          probeClock.add(afterF, 'afterLoss');
+          return without;
+        }
       }
+      probeClock.add(afterF, 'afterLoss');
       return y;
     };
     let result: ReturnType<GradientsFn>;
+    probeClock.add(started, 'before');
     try {
       result = original.call(self, wrapped, xs, dy, allowNoGradients);
     } finally {
+      started = performance.now();
       this.layers.endStep();
       this.sites.stopRecording();
     }
@@ -235,6 +246,7 @@ export class StepProbe {
 
     objective.steps = stepNo;
     this.report(objective, stepNo, xs, total, inLoss, evaluatedValues, handValues, removed);
+    probeClock.add(started, 'afterStep');
     if (this.stepsTaken() >= this.options.stepLimit) {
       // Inside minimize() the step's update follows at once: its effective decay (and the what-if's decay) needs it.
       if (running && !this.limitPending) {
@@ -588,7 +600,7 @@ function fromLayout(
   for (let i = 0; i < tape.length; i++) if (tape[i].kernelName !== layout.kernels[i]) return null;
   if (!tape[layout.yIndex]?.outputs.some((o) => o.id === y.id)) return null;
   return layout.terms.map((t) => {
-    const tensor = tape[t.index].outputs[t.output] as unknown as Tensor;
+    const tensor = tapeTensor(tape[t.index].outputs[t.output]);
     const raw = readSum(tensor);
     return { id: t.id, inLoss: t.inLoss, value: t.inLoss && t.scale !== null ? raw * t.scale : raw, tensor, scale: t.scale };
   });
@@ -601,7 +613,7 @@ function handTerms(recognition: Recognition): HandTerm[] {
     const base = handWrittenTermId(term.weights);
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
-    const raw = readSum(term.tensor as unknown as Tensor);
+    const raw = readSum(tapeTensor(term.tensor));
     return { id: handWrittenTermId(term.weights, n), term, value: term.inLoss && term.scale !== null ? raw * term.scale : raw };
   });
 }
@@ -621,7 +633,7 @@ function readSum(t: Tensor): number {
 /** A scalar constant's value; null when it cannot be read (a failed read must not look like a NaN coefficient). */
 function readConstant(t: TapeTensor): number | null {
   try {
-    return (t as unknown as Tensor).dataSync()[0] as number;
+    return tapeTensor(t).dataSync()[0] as number;
   } catch {
     return null;
   }

@@ -1,3 +1,4 @@
+import { simdKernelsFor } from '../simd/simd-module';
 import type { Attrs, TensorInfo, WasmBackendHandle, WasmTrainingKernel } from './wasm-backend-handle';
 
 /**
@@ -19,9 +20,21 @@ function reduceLeadingAxes(
   const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
   const keptShape = x.shape.slice(axes.length);
   const width = keptShape.reduce((a, b) => a * b, 1);
+  const outShape = attrs.keepDims === true ? [...axes.map(() => 1), ...keptShape] : keptShape;
+  const simd = simdKernelsFor(wasm.backend.wasm);
+  if (simd && rows > 0 && width > 0) {
+    // The same sums in our SIMD module (float32 in eights, then float64).
+    const out = wasm.backend.makeOutput(outShape, 'float32');
+    const acc = wasm.backend.wasm._malloc(8 * width);
+    try {
+      simd.columnSums(wasm.backend.getMemoryOffset(x.dataId), rows, width, acc, wasm.backend.getMemoryOffset(out.dataId), kernelName === 'Mean' ? 1 / rows : 1);
+    } finally {
+      wasm.backend.wasm._free(acc);
+    }
+    return out;
+  }
   const sums = sumRows(wasm.heapF32(x), rows, width);
   if (kernelName === 'Mean') for (let c = 0; c < width; c++) sums[c] /= rows;
-  const outShape = attrs.keepDims === true ? [...axes.map(() => 1), ...keptShape] : keptShape;
   const out = wasm.backend.makeOutput(outShape, 'float32');
   wasm.heapF32(out).set(sums);
   return out;

@@ -1,7 +1,7 @@
 import type { Attrs, BackendWasmLike, KernelFunc, TensorInfo, Tf } from '../../tfjs-internals';
 
 // The kernels' vocabulary; defined once, with the rest of tfjs's private surface, in tfjs-internals.
-export type { Attrs, BackendWasmLike, KernelArgs, KernelFunc, TensorInfo } from '../../tfjs-internals';
+export type { Attrs, BackendWasmLike, KernelArgs, KernelFunc, PThreadLike, PThreadWorkerLike, TensorInfo, WasmMemoryLike, WasmModuleLike } from '../../tfjs-internals';
 
 /** A kernel Loss Lens registers on wasm, written against the backend's own kernels. */
 export interface WasmTrainingKernel {

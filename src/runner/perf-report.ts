@@ -1,0 +1,11 @@
+import { adaptiveThreadsStats } from './backend/wasm-threads/adaptive-threads';
+import { probeClock } from './probes/probe-clock';
+import type { Tf } from './tfjs-internals';
+
+/** Set to 1, the runner prints one `loss-lens perf {json}` line on stderr as the run ends (for the benches). */
+export const PERF_ENV = 'LOSS_LENS_PERF';
+
+export function perfReportLine(tf: Tf | null, steps: number): string {
+  const threads = tf ? adaptiveThreadsStats(tf) : null;
+  return `loss-lens perf ${JSON.stringify({ steps, probeMs: probeClock.ms, probeSections: probeClock.sections, probeMsBySection: probeClock.bySection, threads })}\n`;
+}
