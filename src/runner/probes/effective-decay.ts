@@ -43,6 +43,8 @@ interface Track {
   /** Some penalty on it reached the minimized loss in some step so far (until then both shadows are the same). */
   everReached: boolean;
   unavailable: string | null;
+  /** Sample buffers reused from step to step: the weight before its update, its gradient, the data gradient, after. */
+  buffers: { w: Float64Array; g: Float64Array; data: Float64Array; after: Float64Array } | null;
 }
 
 interface Shadows {
@@ -190,7 +192,7 @@ export class EffectiveDecay {
       const name = p.variable.name;
       let t = this.tracks.get(name);
       if (!t) {
-        t = { variable: p.variable, reaching: [], decoupledL2: 0, objective, step, pending: 0, everReached: false, unavailable: null };
+        t = { variable: p.variable, reaching: [], decoupledL2: 0, objective, step, pending: 0, everReached: false, unavailable: null, buffers: null };
         this.tracks.set(name, t);
       }
       t.variable = p.variable;
@@ -310,20 +312,24 @@ export class EffectiveDecay {
         this.unavailable(name, `gradients of ${t.pending} steps were applied in one update (gradient accumulation): the penalty's share of it is not measured`);
         continue;
       }
-      const w = this.sampler.read(name, t.variable);
-      const g = this.sampler.read(name, byName.get(name)!);
-      if (!w || !g || w.length !== g.length) {
+      const k = this.sampler.sampledSize(name, t.variable.size);
+      if (t.buffers?.w.length !== k) t.buffers = { w: new Float64Array(k), g: new Float64Array(k), data: new Float64Array(k), after: new Float64Array(k) };
+      const b = t.buffers;
+      const w = this.sampler.read(name, t.variable, b.w);
+      const g = this.sampler.read(name, byName.get(name)!, b.g);
+      if (!w || !g || w.length !== g.length || g.length !== k) {
         this.unavailable(name, 'its values could not be read on this backend');
         continue;
       }
-      const p = t.pending === 1 ? this.penaltyGradient(t, w) : new Float64Array(w.length);
-      if (!p) {
+      // The data gradient: what the optimizer got, minus the analytic gradient of the penalties that reached the loss.
+      b.data.set(g);
+      if (t.pending === 1 && !this.subtractPenaltyGradient(t, w, b.data)) {
         this.unavailable(name, 'one of its penalties has a form whose gradient Loss Lens does not know');
         continue;
       }
       ctx.before.set(name, w);
       full.set(name, g);
-      data.set(name, g.map((x, i) => x - p[i]));
+      data.set(name, b.data);
     }
     // Both shadows advance once per applyGradients, as tfjs's counters (Adam's β powers) do.
     ctx.full = shadows.full.step(full);
@@ -345,7 +351,7 @@ export class EffectiveDecay {
       const left = shadows.checksLeft.get(name) ?? CROSS_CHECKS;
       if (left > 0) {
         shadows.checksLeft.set(name, left - 1);
-        const after = this.sampler.read(name, t.variable);
+        const after = this.sampler.read(name, t.variable, t.buffers?.after);
         const error = after ? mismatchOf(w, after, dFull) : null;
         if (error !== null) {
           shadows.mismatch =
@@ -375,23 +381,25 @@ export class EffectiveDecay {
     }
   }
 
-  /** The analytic gradient of the penalties that reached the loss, on the sampled elements. Null for an unknown form. */
-  private penaltyGradient(t: Track, w: Float64Array): Float64Array | null {
-    const p = new Float64Array(w.length);
+  /**
+   * Subtracts from `g` the analytic gradient of the penalties that reached the loss, on the sampled elements; false
+   * for a form whose gradient is not known.
+   */
+  private subtractPenaltyGradient(t: Track, w: Float64Array, g: Float64Array): boolean {
     for (const spec of t.reaching) {
       const c = spec.coefficient;
-      if (c === null || spec.form === 'unknown') return null;
-      if (spec.form === 'l2') for (let i = 0; i < w.length; i++) p[i] += 2 * c * w[i];
+      if (c === null || spec.form === 'unknown') return false;
+      if (spec.form === 'l2') for (let i = 0; i < w.length; i++) g[i] -= 2 * c * w[i];
       // tfjs differentiates |w| as step(w, −1): −1 at 0.
-      else if (spec.form === 'l1') for (let i = 0; i < w.length; i++) p[i] += c * (w[i] > 0 ? 1 : -1);
+      else if (spec.form === 'l1') for (let i = 0; i < w.length; i++) g[i] -= w[i] > 0 ? c : -c;
       else if (spec.form === 'norm') {
         const sumSq = this.stats.measure([t.variable], []).sumSq.get(t.variable.id);
         const norm = sumSq === undefined ? Number.NaN : Math.sqrt(sumSq);
-        if (!(norm > 0)) return null;
-        for (let i = 0; i < w.length; i++) p[i] += (c * w[i]) / norm;
+        if (!(norm > 0)) return false;
+        for (let i = 0; i < w.length; i++) g[i] -= (c * w[i]) / norm;
       }
     }
-    return p;
+    return true;
   }
 }
 

@@ -66,6 +66,8 @@ interface SlotState {
   b: Float64Array;
   /** Centered RMSProp's mean gradient. */
   c: Float64Array;
+  /** This step's update, reused from step to step. */
+  d: Float64Array;
 }
 
 /**
@@ -89,7 +91,7 @@ export class ShadowOptimizer {
     let s = this.slots.get(name);
     if (!s || s.a.length !== size) {
       const init = this.config.kind === 'Adagrad' ? this.config.initialAccumulatorValue : 0;
-      s = { a: new Float64Array(size), b: new Float64Array(size).fill(init), c: new Float64Array(size) };
+      s = { a: new Float64Array(size), b: new Float64Array(size).fill(init), c: new Float64Array(size), d: new Float64Array(size) };
       this.slots.set(name, s);
     }
     return s;
@@ -111,7 +113,7 @@ export class ShadowOptimizer {
   private update(s: SlotState, g: Float64Array): Float64Array {
     const k = this.config;
     const lr = k.learningRate;
-    const d = new Float64Array(g.length);
+    const d = s.d;
     switch (k.kind) {
       case 'SGD':
         for (let i = 0; i < g.length; i++) d[i] = -lr * g[i];

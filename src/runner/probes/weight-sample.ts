@@ -1,4 +1,4 @@
-import { activeBackend, kernelFuncOf, type BackendLike, type KernelFunc, type Tensor, type TensorInfo, type Tf } from '../tfjs-internals';
+import { activeBackend, kernelFuncOf, readsInPlace, wasmHeapView, type BackendLike, type KernelFunc, type Tensor, type TensorInfo, type Tf } from '../tfjs-internals';
 
 /** At most this many elements of a weight are read per step: exact below it, a fixed random sample above. */
 export const SAMPLE_SIZE = 4096;
@@ -69,12 +69,21 @@ export class WeightSampler {
     return this.indexOf(weight, size).indices?.length ?? size;
   }
 
-  /** The sampled values of `t` (the weight `weight`, or a tensor of its shape), or null when it cannot be read. */
-  read(weight: string, t: Tensor): Float64Array | null {
-    if (t.isDisposed || (t.dtype !== 'float32' && t.dtype !== 'int32')) return null;
+  /**
+   * The sampled values of `t` (the weight `weight`, or a tensor of its shape), or null when it cannot be read. Into
+   * `out` when it has the right length (the probe reuses its buffers from step to step).
+   */
+  read(weight: string, t: Tensor, out?: Float64Array): Float64Array | null {
+    if (t.isDisposed || t.dtype !== 'float32') return null;
     const index = this.indexOf(weight, t.size);
+    const k = index.indices?.length ?? t.size;
+    const target = out && out.length === k ? out : new Float64Array(k);
     try {
-      return index.indices === null ? this.readAll(t) : this.gatherViaKernels(t, index);
+      // Where the backend's memory can be read in place (wasm's heap, cpu's arrays), picking the sample costs O(k).
+      const inPlace = this.inPlace(t);
+      if (inPlace) return pick(inPlace, index.indices, target);
+      if (index.indices === null) return pick(activeBackend(this.tf).readSync(t.dataId) as Float32Array, null, target);
+      return this.gatherViaKernels(t, index, target);
     } catch {
       try {
         return this.gatherViaOps(t, index);
@@ -94,10 +103,12 @@ export class WeightSampler {
     return index;
   }
 
-  private readAll(t: Tensor): Float64Array {
+  private inPlace(t: Tensor): Float32Array | null {
+    const name = this.tf.getBackend();
     const backend = activeBackend(this.tf);
-    const values = backend.readSync(t.dataId) as Float32Array;
-    return Float64Array.from(values);
+    if (name === 'wasm') return wasmHeapView(backend, t.dataId, t.size);
+    if (readsInPlace(name)) return backend.readSync(t.dataId) as Float32Array;
+    return null;
   }
 
   private kernelsFor(name: string): NonNullable<WeightSampler['kernels']> {
@@ -112,7 +123,7 @@ export class WeightSampler {
     return this.kernels;
   }
 
-  private gatherViaKernels(t: Tensor, index: SampleIndex): Float64Array {
+  private gatherViaKernels(t: Tensor, index: SampleIndex, out: Float64Array): Float64Array {
     const backend = activeBackend(this.tf);
     const k = this.kernelsFor(this.tf.getBackend());
     const indices = index.indices!;
@@ -124,7 +135,7 @@ export class WeightSampler {
     try {
       const picked = single(k.gather({ inputs: { x: flat, indices: index.onBackend.info }, backend, attrs: { axis: 0, batchDims: 0 } }));
       try {
-        return Float64Array.from(backend.readSync(picked.dataId) as Float32Array);
+        return pick(backend.readSync(picked.dataId) as Float32Array, null, out);
       } finally {
         backend.disposeData(picked.dataId);
       }
@@ -143,6 +154,12 @@ export class WeightSampler {
       picked.dispose();
     }
   }
+}
+
+function pick(values: ArrayLike<number>, indices: Int32Array | null, out: Float64Array): Float64Array {
+  if (indices === null) for (let i = 0; i < out.length; i++) out[i] = values[i];
+  else for (let i = 0; i < out.length; i++) out[i] = values[indices[i]];
+  return out;
 }
 
 const single = (out: TensorInfo | TensorInfo[]): TensorInfo => (Array.isArray(out) ? out[0] : out);
