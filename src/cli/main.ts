@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { exitCodeFor } from '../shared/analysis/report';
 import { displaySafe } from '../shared/format';
 import { toWireJson } from '../shared/protocol/wire-number';
+import { weightDecayMode, type WeightDecayMode } from '../shared/protocol/run-data';
 import { backendChoice, type BackendChoice } from '../shared/protocol/runner-protocol';
 import { runScript } from '../engine/run-session';
 import { ansiStyle, renderTextReport } from './text-report';
@@ -19,6 +20,9 @@ Options:
   --steps N        stop after N optimizer steps (default 20)
   --timeout S      stop after S seconds (default 120)
   --backend B      auto | tensorflow | wasm | cpu (default auto)
+  --weight-decay M as-written | decoupled (default as-written). decoupled: a what-if that
+                   takes every L1/L2 penalty out of the minimized loss and multiplies each
+                   L2-penalized weight by 1 − lr·2·l2 after each of its updates (AdamW-style)
   --json           print one JSON report on stdout and nothing else
   --events FILE    also write every runner event to FILE, one JSON object per line
                    (a recording the webview harness and tests can replay)
@@ -55,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
         steps: { type: 'string' },
         timeout: { type: 'string' },
         backend: { type: 'string' },
+        'weight-decay': { type: 'string' },
         json: { type: 'boolean', default: false },
         events: { type: 'string' },
         'no-color': { type: 'boolean', default: false },
@@ -82,10 +87,13 @@ async function main(argv: string[]): Promise<number> {
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     const backend = backendChoice.safeParse(values.backend ?? 'auto');
     if (!backend.success) throw new UsageError(`--backend must be one of auto, tensorflow, wasm, cpu; got "${values.backend}"`);
+    const weightDecay = weightDecayMode.safeParse(values['weight-decay'] ?? 'as-written');
+    if (!weightDecay.success) throw new UsageError(`--weight-decay must be as-written or decoupled; got "${values['weight-decay']}"`);
     return await analyze(script, {
       steps: positiveInt('steps', values.steps, 20),
       timeoutSeconds: positiveNumber('timeout', values.timeout, 120),
       backend: backend.data,
+      weightDecay: weightDecay.data,
       json: values.json,
       eventsFile: values.events,
       color: !values['no-color'] && !values.json && process.stdout.isTTY === true && !process.env.NO_COLOR,
@@ -101,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function analyze(
   script: string,
-  o: { steps: number; timeoutSeconds: number; backend: BackendChoice; json: boolean; color: boolean; eventsFile?: string },
+  o: { steps: number; timeoutSeconds: number; backend: BackendChoice; weightDecay: WeightDecayMode; json: boolean; color: boolean; eventsFile?: string },
 ): Promise<number> {
   const recording = o.eventsFile ? fs.openSync(o.eventsFile, 'w') : null;
   const controller = new AbortController();
@@ -114,6 +122,7 @@ async function analyze(
     steps: o.steps,
     timeoutSeconds: o.timeoutSeconds,
     backend: o.backend,
+    weightDecay: o.weightDecay,
     runnerPath: path.join(__dirname, 'runner.js'),
     toolVersion: LOSS_LENS_VERSION,
     signal: controller.signal,

@@ -361,11 +361,17 @@ export class EffectiveDecay {
           continue;
         }
       }
-      this.record(t.objective, t.step).inUpdate.set(name, decayFraction(dFull, data.get(name)!, w));
+      const fraction = decayFraction(dFull, data.get(name)!, w);
+      // Centered RMSProp takes √(ms − mg² − ε): fed a tiny data gradient alone, tfjs's own formula is NaN from then on.
+      if (!Number.isFinite(fraction) && finite(dFull) && finite(w)) {
+        this.unavailable(name, `the update ${shadows.className} would make from the data gradient alone is not a number (tfjs's own formula)`);
+        continue;
+      }
+      this.record(t.objective, t.step).inUpdate.set(name, fraction);
     }
   }
 
-  /** The what-if: w ← w·(1 − lr·2·l2) after each update, with the learning rate of the optimizer that trains w. */
+  /** The what-if: w ← w·(1 − lr·2·l2) after each update, with the learning rate of the optimizer that trains w (AdamW's convention). */
   private decayDecoupled(ctx: ApplyContext): void {
     const lr = typeof ctx.opt.learningRate === 'number' ? ctx.opt.learningRate : Number.NaN;
     const tf = this.tf;
@@ -375,7 +381,8 @@ export class EffectiveDecay {
       const shrink = lr * 2 * t.decoupledL2;
       const v = t.variable;
       if (v.isDisposed) continue;
-      tf.tidy(() => v.assign(tf.mul(v, 1 - shrink)));
+      // w − (lr·2·l2)·w rather than w·(1 − lr·2·l2): float32 cannot hold 1 − 1e-6 closer than 1e-7, a 10% error in the shrink.
+      tf.tidy(() => v.assign(tf.sub(v, tf.mul(v, shrink))));
       const r = this.record(t.objective, t.step);
       r.outside.set(name, (r.outside.get(name) ?? 0) + shrink);
     }
@@ -414,6 +421,11 @@ export function gradEntries(grads: unknown): Array<[string, Tensor]> {
     return Object.entries(grads as Record<string, Tensor | null>).filter((e): e is [string, Tensor] => e[1] != null);
   }
   return [];
+}
+
+function finite(xs: Float64Array): boolean {
+  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) return false;
+  return true;
 }
 
 /** The spacing of float32 numbers around |x|. */
