@@ -45,7 +45,7 @@ const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
 await page.goto(`${HARNESS_ORIGIN}/?autoload=0`);
 await page.waitForFunction(() => window.harness && document.querySelector('iframe').contentWindow.lossLens);
-const frame = () => page.frames().find((f) => f.url().endsWith('/panel.html'));
+const frame = () => page.frames().find((f) => f.url() !== 'about:blank' && new URL(f.url()).pathname === '/panel.html');
 const cdp = await context.newCDPSession(page);
 const results = { graph: {}, curves: {}, memory: {}, tensorboard: {}, layoutLibraries: {} };
 
@@ -116,7 +116,9 @@ const heap = async () => {
   return u.usedSize + (u.backingStorageSize ?? 0);
 };
 const heapBefore = await heap();
-const load = await frame().evaluate((n) => {
+// The run lives in the harness page, which plays the host: it hydrates the panel through the WebviewFeed the
+// extension uses (columns packed, JSON across postMessage), as a reopened panel is hydrated.
+await page.evaluate(async (n) => {
   const value = (i, k) => 2 * Math.exp(-i / 300000) + 0.05 * Math.sin(i / (37 + k)) + ((i * 7919 + k) % 1000) / 50000;
   const series = { step: [], totalLoss: [], dataLoss: [], regularizationLoss: [], learningRate: [], wallMs: [], terms: {}, weightNorms: { 'dense/kernel': [] }, termInLossSteps: {} };
   for (let i = 0; i < n; i++) {
@@ -127,26 +129,43 @@ const load = await frame().evaluate((n) => {
     series.dataLoss.push(data);
     series.regularizationLoss.push(reg);
     series.learningRate.push(0.1);
-    series.wallMs.push(1);
+    series.wallMs.push(1 + ((i * 31) % 7) / 10);
     series.weightNorms['dense/kernel'].push(5 + value(i, 5));
   }
   series.totalLoss[612345] = 40; // one spike
   const graph = { objective: 0, step: 1, nodes: [{ id: 'op:1', kind: 'op', label: 'Mean', layer: null, shape: [], role: 'data', termId: null, weight: null, reachesMinimizedLoss: true }], edges: [], minimizedNodeId: 'op:1', dataNodeId: 'op:1', terms: [{ id: 'data', collection: 'data', kind: 'data', layer: null, weight: null, regularizer: null, nodeId: 'op:1', evaluated: true, reachesMinimizedLoss: true }], variables: [], captureMs: 0 };
   const layers = [{ name: 'dense', className: 'Dense', source: null, weights: [{ id: 'dense/kernel', name: 'kernel', shape: [8, 8], trainable: true, role: 'kernel', regularizer: null }], activityRegularizer: null }];
-  const run = { script: 'million.ts', status: 'running', backend: null, notices: [], layers, optimizers: {}, graphs: { 0: graph }, series: { 0: series }, error: null, buildErrors: [], end: null, protocolErrors: 0 };
-  const msg = { type: 'hydrate', protocol: 1, run, findings: [], settings: { smoothing: 0.6, logScale: false, collapseRepeats: 'auto' } };
-  const t0 = performance.now();
-  window.lossLens.receive(msg);
-  const parse = performance.now() - t0;
-  window.lossLens.curves.draw();
-  return { hydrate: performance.now() - t0, parse, firstDraw: window.lossLens.curves.lastDrawMs };
+  window.harness.loadEvents([{ type: 'layers', layers }, { type: 'graph', graph }], 'million', { speed: 0, upTo: 2 });
+  window.harness.state.series = { 0: series };
 }, STEPS);
+const HYDRATES = 7;
+const hydrates = [];
+for (let r = 0; r < HYDRATES; r++) {
+  const before = await frame().evaluate(() => window.lossLens.stats.hydrates);
+  const encodeMs = await page.evaluate(async () => {
+    const t0 = performance.now();
+    const sent = window.harness.feed.hydrate();
+    const ms = performance.now() - t0;
+    await sent;
+    return ms;
+  });
+  await frame().waitForFunction((b) => window.lossLens.stats.hydrates > b && window.lossLens.lastHydrate.totalMs > 0, before, { timeout: 120_000 });
+  hydrates.push({ encodeMs, ...(await frame().evaluate(() => ({ ...window.lossLens.lastHydrate }))) });
+  await frame().evaluate(() => new Promise((ok) => setTimeout(ok, 1500))); // the background indexing settles
+}
+// Only the panel's copy counts from here on.
+await page.evaluate(() => (window.harness.state.series = {}));
+await frame().waitForFunction(() => window.lossLens.curves.curveSet.curves.every((c) => c.raw.pending === 0 && c.smooth.pending === 0), null, { timeout: 60_000 });
 const heapAfter = await heap();
 results.memory = {
   totalMB: (heapAfter - heapBefore) / 2 ** 20,
   indexMB: (await frame().evaluate(() => window.lossLens.curves.curveSet.byteLength())) / 2 ** 20,
 };
-results.curves.hydrate = load;
+const spread = (key) => {
+  const xs = hydrates.map((h) => h[key]);
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+};
+results.curves.hydrate = { total: spread('totalMs'), check: spread('checkMs'), draw: spread('drawMs'), encode: spread('encodeMs'), runs: hydrates.length };
 
 // Appends through the real message path: each frame, one append of BATCH step events.
 // "forced": every frame redraws everything (what a zoomed-out view that must move would cost);
@@ -294,6 +313,8 @@ if (errors.length) {
 }
 
 // ---- report -------------------------------------------------------------------------------------
+// Other work on the machine shows in every number above: say how much there was.
+const loadAverage = (await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(', ');
 const r = results;
 const md = `## Webview
 
@@ -328,11 +349,18 @@ Layout library, measured on this graph in Node (dagre 3.1.3 vs elkjs 0.12.1 laye
 | newest step on screen | step counter: next frame; curve: once it adds a pixel, or within 250 ms | up to 30 s late (refresh floor) |
 | one-step spike in 1,000,000 visible | yes (max drawn = ${r.curves.spike.max}, ${r.curves.spike.points} points for ${'~'}${(r.curves.spike.points / 4).toFixed(0)} px) | in ${(r.tensorboard.spikeSurvival * 100).toFixed(1)}% of ${r.tensorboard.trials} samples |
 | zoomed in | every step (recomputed from the index per zoom) | the same 1,000 samples |
-| first load (hydrate of 1,000,000 steps, zod check + index + first draw) | ${ms(r.curves.hydrate.hydrate)} | – |
+| first load (hydrate of 1,000,000 steps, message to curves drawn) | **${ms(r.curves.hydrate.total.median)}** (${ms(r.curves.hydrate.total.min)}–${ms(r.curves.hydrate.total.max)}) | – |
 
 ${r.curves.frames.steps.toLocaleString('en')} steps at the end. "Frames came every" is the median requestAnimationFrame interval: with software
 rendering (--disable-gpu) on 2 cores, rasterizing 8 paths of ~2,400 points competes with the main thread, so the
 interval exceeds the JS work when everything is redrawn every frame.
+
+Hydrate, median of ${r.curves.hydrate.runs} (min–max): the whole run as a reopened panel gets it, through the same WebviewFeed and
+JSON postMessage as in VS Code, its columns packed (base64 float64; steps as a sequence, a constant as runs): check (zod +
+unpacking) ${ms(r.curves.hydrate.check.median)} (${ms(r.curves.hydrate.check.min)}–${ms(r.curves.hydrate.check.max)}), the first draw of the curves ${ms(r.curves.hydrate.draw.median)} (${ms(r.curves.hydrate.draw.min)}–${ms(r.curves.hydrate.draw.max)}); the rest
+is waiting for the animation frame. The curves on screen are drawn by scanning their rows; their level-of-detail index is
+built afterwards in background slices. Packing, on the host's side (here in the harness page): ${ms(r.curves.hydrate.encode.median)}.
+Goal ≤ 400 ms. Load average (1, 5, 15 min) as the bench finished: ${loadAverage}.
 
 **Memory** for the 1,000,000 steps: ${r.memory.totalMB.toFixed(1)} MB (JS heap plus ArrayBuffer backing stores, after GC): the RunState
 columns the webview folds events into (step, 3 losses, learning rate, wall time, one weight norm) and, of that,
@@ -341,10 +369,14 @@ ${r.memory.indexMB.toFixed(1)} MB for the level-of-detail index (float64 for raw
 console.log(md);
 const resultsFile = path.join(root, 'bench/RESULTS.md');
 let doc = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '# Benchmark results\n';
+// What follows the marker in the Webview section (the e2e's first-paint timings) is not this bench's to rewrite.
+const MARKER = '<!-- end of webview.bench.mjs output -->';
 const start = doc.indexOf('## Webview');
 if (start >= 0) {
+  const marker = doc.indexOf(MARKER, start);
   const next = doc.indexOf('\n## ', start + 1);
-  doc = doc.slice(0, start) + md + (next >= 0 ? doc.slice(next + 1) : '');
-} else doc = `${doc.trimEnd()}\n\n${md}`;
+  const end = marker >= 0 && (next < 0 || marker < next) ? marker + MARKER.length + 1 : next >= 0 ? next + 1 : doc.length;
+  doc = doc.slice(0, start) + md + '\n' + MARKER + '\n\n' + doc.slice(end).replace(/^\n+/, '');
+} else doc = `${doc.trimEnd()}\n\n${md}\n${MARKER}\n`;
 writeFileSync(resultsFile, doc);
 console.log(`written to ${path.relative(root, resultsFile)}`);

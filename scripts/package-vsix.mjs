@@ -9,7 +9,7 @@
 // @esbuild/<platform>/bin/esbuild); the target's @esbuild package is fetched with `npm pack` (cached under
 // .cache/esbuild-platforms/) and unpacked there; then `vsce package --target <target>` runs in the stage.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,6 +63,10 @@ function stage(target, packages) {
   for (const entry of TOP_LEVEL) {
     if (existsSync(path.join(ROOT, entry))) cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
+  // `files` says what the npm package (the CLI) holds; vsce refuses it next to .vscodeignore, which says what the VSIX holds.
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  delete manifest.files;
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
   for (const pkg of packages) {
     // Nested node_modules are listed (and copied) on their own.
     cpSync(path.join(ROOT, pkg), path.join(dir, pkg), {

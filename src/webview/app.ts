@@ -1,48 +1,52 @@
 import type { Finding } from '../shared/analysis/finding';
 import { collectTerms, layerDecay, penaltiesByLayer, refreshTermViews, type DecayStatus, type TermView } from '../shared/analysis/terms';
+import { penaltyCounts, verdictOf } from '../shared/analysis/verdict';
 import { applyRunnerEvent, objectivesOf, type RunState } from '../shared/model/run-state';
-import {
-  WEBVIEW_PROTOCOL_VERSION,
-  parseHostToWebview,
-  type ExportFormat,
-  type HostToWebview,
-} from '../shared/protocol/webview-protocol';
+import { WEBVIEW_PROTOCOL_VERSION, parseHostToWebview, type ExportFormat, type HostToWebview } from '../shared/protocol/webview-protocol';
 import { CurvesPanel } from './curves/curves-panel';
-import { el } from './dom';
-import { formatInt } from '../shared/format';
-import { seriesToCsv, seriesToJson, standaloneSvg, svgToPngBase64 } from './export';
+import { el, message } from './dom';
+import { exportMessage, seriesToCsv, seriesToJson, standaloneSvg, svgToPngBase64 } from './export';
 import { FindingsPanel } from './findings/findings-panel';
 import { GraphPanel } from './graph/graph-panel';
+import { RunHeader } from './header/run-header';
 import type { HostBridge } from './host-bridge';
+import { createMarks, epochNow, markRun, type PanelMarks } from './panel-marks';
 import { defaultUiState, parseUiState, type UiState } from './ui-state';
+import { VerdictPanel } from './verdict/verdict-panel';
 
-/** Refresh term values in the graph at most this often while steps stream in. */
-const GRAPH_VALUE_REFRESH_MS = 500;
+/** Refresh term values in the graph, and the verdict, at most this often while steps stream in. */
+const VALUE_REFRESH_MS = 500;
 
 /**
  * The webview application: receives checked host messages, folds runner events into its RunState
- * with the same reducer the host uses, and drives the three panels. Renders are coalesced into
- * animation frames; appends never rebuild anything.
+ * with the same reducer the host uses, and drives the header, the verdict and the three panels. Renders
+ * are coalesced into animation frames; appends never rebuild anything.
  */
 export class App {
   private state: RunState | null = null;
   private findings: Finding[] = [];
   private ui: UiState;
   private readonly hadSavedState: boolean;
-  private readonly header: HTMLElement;
-  private readonly statusLine: HTMLElement;
+  private readonly header: RunHeader;
   private readonly notices: HTMLElement;
+  private readonly verdict: VerdictPanel;
   readonly graph: GraphPanel;
   readonly curves: CurvesPanel;
   readonly findingsPanel: FindingsPanel;
   private terms: TermView[] = [];
   private penalties = new Map<string, TermView[]>();
   private objective: number | null = null;
-  private lastGraphRefresh = 0;
-  private graphRefreshTimer: number | null = null;
+  private lastValueRefresh = 0;
+  private valueRefreshTimer: number | null = null;
   private saveTimer: number | null = null;
   /** Counters the tests and the benchmark read. */
   readonly stats = { messages: 0, rejected: 0, events: 0, hydrates: 0, appends: 0 };
+  readonly marks: PanelMarks = createMarks();
+  /**
+   * The last hydrate: check (zod + unpacking the columns), apply (views), the first draw of the curves (its
+   * own work), and the total from the message to the drawn curves (the draw waits for an animation frame).
+   */
+  lastHydrate = { checkMs: 0, applyMs: 0, drawMs: 0, totalMs: 0 };
 
   constructor(
     private readonly rootEl: HTMLElement,
@@ -51,25 +55,29 @@ export class App {
     const saved = parseUiState(bridge.getState());
     this.hadSavedState = saved !== null;
     this.ui = saved ?? defaultUiState(0.6, false);
+    // The HTML already painted the script's name and "Starting…"; the header takes over the same markup.
+    const script = rootEl.getAttribute('data-script') || null;
     rootEl.replaceChildren();
     rootEl.setAttribute('aria-busy', 'true');
-    this.header = el(rootEl, 'header', 'll-header');
-    const h1 = el(this.header, 'h1', 'll-title', 'Loss Lens');
-    h1.setAttribute('aria-label', 'Loss Lens');
-    this.statusLine = el(this.header, 'div', 'll-status');
-    this.statusLine.setAttribute('role', 'status');
+    this.header = new RunHeader(rootEl, script, {
+      stop: () => this.bridge.post({ type: 'stop' }),
+      rerun: () => this.bridge.post({ type: 'rerun' }),
+    });
     this.notices = el(rootEl, 'div', 'll-notices');
+    this.verdict = new VerdictPanel(rootEl, { open: (f) => this.openFinding(f) });
     const main = el(rootEl, 'main', 'll-main');
     this.graph = new GraphPanel(main, this.ui.graph, {
       revealSource: (source) => this.bridge.post({ type: 'revealSource', source }),
       stateChanged: () => this.saveState(),
       exportSvg: (svg, bounds) => this.exportFile('graph-svg', standaloneSvg(svg, bounds)),
       exportPng: (svg, bounds) => {
-        const text = standaloneSvg(svg, bounds);
-        svgToPngBase64(text, bounds.width + 32, bounds.height + 32).then(
+        svgToPngBase64(standaloneSvg(svg, bounds), bounds.width + 32, bounds.height + 32).then(
           (b64) => this.exportFile('graph-png', b64),
           (err: Error) => this.bridge.post({ type: 'log', level: 'error', message: `PNG export failed: ${err.message}` }),
         );
+      },
+      rendered: (nodes) => {
+        if (nodes > 0 && this.marks.firstGraph === null) this.marks.firstGraph = epochNow();
       },
     });
     this.findingsPanel = new FindingsPanel(main, {
@@ -91,6 +99,12 @@ export class App {
     bridge.post({ type: 'ready', protocol: WEBVIEW_PROTOCOL_VERSION });
   }
 
+  private openFinding(f: Finding): void {
+    if (f.termId && f.termId !== 'data') this.graph.select({ kind: 'term', termId: f.termId });
+    else if (f.layer) this.graph.select({ kind: 'layer', layer: f.layer });
+    if (f.source) this.bridge.post({ type: 'revealSource', source: f.source });
+  }
+
   private withSeries(f: (s: NonNullable<RunState['series'][number]>, objective: number) => void): void {
     const o = this.objective;
     const s = o === null ? undefined : this.state?.series[o];
@@ -98,18 +112,7 @@ export class App {
   }
 
   private exportFile(format: ExportFormat, data: string): void {
-    const base = (this.state?.script.split(/[\\/]/).pop() ?? 'run').replace(/\.[^.]+$/, '');
-    const ext = { 'graph-svg': 'svg', 'graph-png': 'png', 'curves-csv': 'csv', 'curves-json': 'json' }[format];
-    const mime = { 'graph-svg': 'image/svg+xml', 'graph-png': 'image/png', 'curves-csv': 'text/csv', 'curves-json': 'application/json' }[format];
-    const kind = format.startsWith('graph') ? 'loss-graph' : 'curves';
-    this.bridge.post({
-      type: 'export',
-      format,
-      suggestedName: `${base}.${kind}.${ext}`,
-      mime,
-      encoding: format === 'graph-png' ? 'base64' : 'utf8',
-      data,
-    });
+    this.bridge.post(exportMessage(format, this.state?.script ?? null, data));
   }
 
   private saveState(): void {
@@ -129,19 +132,31 @@ export class App {
 
   receive(data: unknown): void {
     this.stats.messages++;
+    const t0 = performance.now();
     const parsed = parseHostToWebview(data);
     if (!parsed.ok) {
       this.stats.rejected++;
       this.bridge.post({ type: 'log', level: 'error', message: `Rejected a host message: ${parsed.error}` });
       return;
     }
+    const t1 = performance.now();
     this.handle(parsed.value);
+    if (parsed.value.type === 'hydrate') {
+      const t2 = performance.now();
+      const timing = { checkMs: t1 - t0, applyMs: t2 - t1, drawMs: 0, totalMs: 0 };
+      this.lastHydrate = timing;
+      void this.curves.whenDrawn().then(() => {
+        timing.totalMs = performance.now() - t0;
+        timing.drawMs = this.curves.lastDrawMs;
+      });
+    }
   }
 
   private handle(msg: HostToWebview): void {
     switch (msg.type) {
       case 'hydrate': {
         this.stats.hydrates++;
+        this.marks.firstHydrate ??= epochNow();
         this.state = msg.run;
         this.findings = msg.findings;
         if (this.ui.script !== msg.run.script) {
@@ -156,6 +171,7 @@ export class App {
         this.objective = null;
         this.rootEl.setAttribute('aria-busy', 'false');
         this.pushAll();
+        markRun(this.marks, this.state);
         return;
       }
       case 'append': {
@@ -169,17 +185,21 @@ export class App {
           if (event.type === 'graph' || event.type === 'layers' || event.type === 'optimizer') structural = true;
           else if (event.type === 'step') steps = true;
         }
+        markRun(this.marks, this.state);
         if (structural) this.pushAll();
-        else if (steps) {
-          this.curves.dataChanged();
-          this.scheduleGraphValues();
+        else {
+          if (steps) {
+            this.curves.dataChanged();
+            this.scheduleValues();
+          }
           this.renderHeader();
-        } else this.renderHeader();
+        }
         return;
       }
       case 'findings':
         this.findings = msg.findings;
         this.findingsPanel.render(this.findings);
+        this.renderVerdict();
         return;
       case 'select':
         this.graph.select(msg.target);
@@ -225,44 +245,46 @@ export class App {
       series: o === null ? null : this.state.series[o] ?? null,
       layerOf: this.layerOfWeight,
       decayOf: this.decayOf,
+      penalties: penaltyCounts(this.terms),
     });
     this.findingsPanel.render(this.findings);
     this.renderHeader();
-    this.lastGraphRefresh = performance.now();
+    this.renderVerdict();
+    this.lastValueRefresh = performance.now();
   }
 
-  private scheduleGraphValues(): void {
-    if (this.graphRefreshTimer !== null) return;
-    const wait = Math.max(0, GRAPH_VALUE_REFRESH_MS - (performance.now() - this.lastGraphRefresh));
-    this.graphRefreshTimer = window.setTimeout(() => {
-      this.graphRefreshTimer = null;
-      this.lastGraphRefresh = performance.now();
+  /** Steps arrived: term values in the graph, and the verdict, follow at most every VALUE_REFRESH_MS. */
+  private scheduleValues(): void {
+    if (this.valueRefreshTimer !== null) return;
+    const wait = Math.max(0, VALUE_REFRESH_MS - (performance.now() - this.lastValueRefresh));
+    this.valueRefreshTimer = window.setTimeout(() => {
+      this.valueRefreshTimer = null;
+      this.lastValueRefresh = performance.now();
       if (!this.state) return;
       this.refreshTerms(false);
       this.graph.refreshValues();
+      this.curves.setPenalties(penaltyCounts(this.terms));
+      this.renderVerdict();
     }, wait);
+  }
+
+  private renderVerdict(): void {
+    const s = this.state;
+    if (!s) return;
+    const o = this.currentObjective();
+    const steps = o === null ? undefined : s.series[o]?.step;
+    this.verdict.render(verdictOf(s, this.findings, {}, this.terms), steps?.length ? steps[steps.length - 1] : null);
   }
 
   private renderHeader(): void {
     const s = this.state;
-    const line = this.statusLine;
-    line.replaceChildren();
-    if (!s) return;
-    el(line, 'span', 'll-script', s.script.split(/[\\/]/).pop() ?? s.script).title = s.script;
-    el(line, 'span', `ll-badge-status status-${s.status}`, s.status === 'running' && s.end ? 'ended' : s.status);
-    const o = this.currentObjective();
-    const series = o === null ? undefined : s.series[o];
-    const steps = series?.step.length ?? 0;
-    const last = series && steps ? series.step[steps - 1] : null;
-    const stepText = el(line, 'span', 'll-step-indicator', last === null ? 'no step yet' : `step ${formatInt(last)}`);
-    stepText.setAttribute('data-step', String(last ?? 0));
-    if (s.backend) el(line, 'span', 'll-meta-item', `${s.backend.name} · tfjs ${s.backend.tfjsVersion}`);
-    if (s.end) el(line, 'span', 'll-meta-item', `ended: ${s.end.reason}`);
+    this.header.render(s);
     this.notices.replaceChildren();
+    if (!s) return;
     if (s.error) {
       const e = el(this.notices, 'div', 'll-notice ll-notice-error');
       el(e, 'strong', '', `${s.error.name}: `);
-      el(e, 'span', '', s.error.message);
+      message(e, 'span', '', s.error.message);
     }
     for (const n of s.notices) el(this.notices, 'div', 'll-notice', n);
   }

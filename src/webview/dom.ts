@@ -1,8 +1,10 @@
 import { select, type Selection } from 'd3';
+import { displaySafe } from '../shared/format';
 
 /**
- * Tiny DOM helpers. Every string from the user's script (layer names, messages) goes in through
- * textContent (d3's .text()), never innerHTML: names are untrusted.
+ * Tiny DOM helpers. Every string from the user's script (layer names, messages, paths) goes in through
+ * textContent (d3's .text()), never innerHTML: names are untrusted. `el` also passes its text through
+ * displaySafe(), so control and bidi characters show as escapes instead of reordering what is read.
  */
 export type Sel<E extends Element = HTMLElement> = Selection<E, unknown, null, undefined>;
 
@@ -14,8 +16,15 @@ export function el<K extends keyof HTMLElementTagNameMap>(
 ): HTMLElementTagNameMap[K] {
   const e = parent.ownerDocument.createElement(tag);
   if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
+  if (text !== undefined) e.textContent = displaySafe(text);
   parent.appendChild(e);
+  return e;
+}
+
+/** Like `el`, for a multi-line message from the script (an error): newlines are kept, shown as line breaks. */
+export function message<K extends keyof HTMLElementTagNameMap>(parent: Element, tag: K, className: string, text: string): HTMLElementTagNameMap[K] {
+  const e = el(parent, tag, `${className} ll-multiline`.trim());
+  e.textContent = displaySafe(text, { keepNewlines: true });
   return e;
 }
 

@@ -1,3 +1,4 @@
+import type { ExportFormat, WebviewToHost } from '../shared/protocol/webview-protocol';
 import { toWireJson } from '../shared/protocol/wire-number';
 import type { Series } from '../shared/model/run-state';
 
@@ -98,4 +99,18 @@ export function seriesToCsv(series: Series): string {
 
 export function seriesToJson(script: string, objective: number, series: Series): string {
   return toWireJson({ script, objective, series });
+}
+
+const EXPORTS = {
+  'graph-svg': { ext: 'svg', mime: 'image/svg+xml', kind: 'loss-graph', encoding: 'utf8' },
+  'graph-png': { ext: 'png', mime: 'image/png', kind: 'loss-graph', encoding: 'base64' },
+  'curves-csv': { ext: 'csv', mime: 'text/csv', kind: 'curves', encoding: 'utf8' },
+  'curves-json': { ext: 'json', mime: 'application/json', kind: 'curves', encoding: 'utf8' },
+} as const;
+
+/** The message that hands an export to the host, named after the script: `train.loss-graph.svg`. */
+export function exportMessage(format: ExportFormat, script: string | null, data: string): Extract<WebviewToHost, { type: 'export' }> {
+  const base = (script?.split(/[\\/]/).pop() || 'run').replace(/\.[^.]+$/, '');
+  const e = EXPORTS[format];
+  return { type: 'export', format, suggestedName: `${base}.${e.kind}.${e.ext}`, mime: e.mime, encoding: e.encoding, data };
 }

@@ -15,6 +15,8 @@ export const uiState = z.object({
     collapseRepeats: z.boolean().nullable(),
     selected: z.string().nullable(),
     search: z.string(),
+    /** Left to right, top down, or chosen from the panel's shape ('auto'). */
+    direction: z.enum(['auto', 'LR', 'TB']).default('auto'),
   }),
   curves: z.object({
     smoothing: z.number().min(0).max(0.999),
@@ -23,6 +25,9 @@ export const uiState = z.object({
     xDomain: z.tuple([z.number(), z.number()]).nullable(),
     objective: z.number().int().nullable(),
     hidden: z.array(z.string()),
+    /** The weight-norm chart's filter box, and "show all" (else the layers that changed most, and the decayed ones). */
+    normFilter: z.string().default(''),
+    allNorms: z.boolean().default(false),
   }),
 });
 export type UiState = z.output<typeof uiState>;
@@ -31,8 +36,8 @@ export function defaultUiState(smoothing: number, logScale: boolean): UiState {
   return {
     version: 1,
     script: null,
-    graph: { transform: null, expanded: [], collapseRepeats: null, selected: null, search: '' },
-    curves: { smoothing, logScale, xDomain: null, objective: null, hidden: [] },
+    graph: { transform: null, expanded: [], collapseRepeats: null, selected: null, search: '', direction: 'auto' },
+    curves: { smoothing, logScale, xDomain: null, objective: null, hidden: [], normFilter: '', allNorms: false },
   };
 }
 

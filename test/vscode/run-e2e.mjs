@@ -3,7 +3,7 @@
 // from the palette, the notes read from the editor DOM, screenshots saved in test-results/. Also checks that
 // an untrusted workspace (Restricted Mode) does not offer the command at all.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -36,7 +36,7 @@ async function quickOpen(page, fileName) {
   await page.locator('.quick-input-widget input').fill(fileName);
   await page.locator('.quick-input-list .monaco-list-row').first().waitFor();
   await page.keyboard.press('Enter');
-  await page.locator(`.tab.active[aria-label*="${fileName}"]`).waitFor();
+  await page.locator(`.tab.active[data-resource-name="${fileName}"]`).waitFor();
 }
 
 async function paletteRows(page, text) {
@@ -46,6 +46,40 @@ async function paletteRows(page, text) {
   return page.locator('.quick-input-list .monaco-list-row', { hasText: text });
 }
 
+/**
+ * The panel's own marks (epoch ms, see PanelMarks in src/webview/app.ts) from the webview two iframes deep,
+ * once its first graph is drawn: a panel opened after `since`.
+ */
+async function panelMarks(page, since) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const marks = await frame.evaluate(() => window.lossLens?.marks ?? null).catch(() => null);
+      if (marks && marks.firstHydrate !== null && marks.firstHydrate >= since && marks.firstGraph !== null) return marks;
+    }
+    await page.waitForTimeout(100);
+  }
+  throw new Error('no panel drew a graph');
+}
+
+/** Command → first paint of the panel, and → its first graph drawn; the run's own time to its first step beside. */
+function timing(kind, t0, marks) {
+  return {
+    kind,
+    firstPaintMs: Math.round(marks.firstContentfulPaint - t0),
+    firstGraphMs: Math.round(marks.firstGraph - t0),
+    firstStepMs: marks.firstStepWallMs === null ? null : Math.round(marks.firstStepWallMs),
+    // Where the time went: VS Code creating the webview, the page to its first paint, the host's first hydrate.
+    webviewCreatedMs: Math.round(marks.navigationStart - t0),
+    pageToPaintMs: Math.round(marks.firstContentfulPaint - marks.navigationStart),
+    scriptStartMs: Math.round(marks.scriptStart - marks.navigationStart),
+    hydrateMs: Math.round(marks.firstHydrate - t0),
+    graphEventMs: Math.round(marks.firstGraphEvent - t0),
+    graphDrawnAfterEventMs: Math.round(marks.firstGraph - marks.firstGraphEvent),
+  };
+}
+
+const timings = [];
 let failed = false;
 try {
   // 1. Trusted workspace, packaged extension: palette → command → notes and Problems.
@@ -54,6 +88,8 @@ try {
     const page = await openWorkbench(server);
     await quickOpen(page, 'custom-loop-drops-penalty.ts');
     const rows = await paletteRows(page, 'Loss Lens: Visualize Loss Graph');
+    // Cold: the first run of a fresh window (the extension activates, the engine loads, tfjs starts).
+    const coldStart = Date.now();
     await rows.first().click();
     step('command started from the palette');
     await page.locator('.statusbar-item', { hasText: /Loss Lens: \d+ steps/ }).waitFor({ timeout: 120_000 });
@@ -82,6 +118,7 @@ try {
     await panel.getByText('not in minimized loss').first().waitFor();
     assert.ok((await panel.locator('.ll-findings').innerText()).includes('regularizer-not-in-loss'));
     step('the panel draws the three unreached penalties and lists the findings');
+    timings.push(timing('cold', coldStart, await panelMarks(page, coldStart)));
     await page.keyboard.press('Control+Shift+M');
     await page.locator('.markers-panel .monaco-list-row', { hasText: 'regularizer-not-in-loss' }).first().waitFor();
     await page.screenshot({ path: path.join(results, 'e2e-vscode-drops-penalty.png') });
@@ -97,6 +134,20 @@ try {
     for (let i = 0; i < 50 && (await notes()).length < 3; i++) await page.waitForTimeout(200);
     assert.deepEqual(await notes(), [note, note, note], 'the notes come back with the panel');
     step('after a window reload the panel is restored with the same graph, and the notes with it');
+    // Warm: the panel closed and the command run again in the same window, three times.
+    for (let i = 0; i < 3; i++) {
+      await quickOpen(page, 'custom-loop-drops-penalty.ts');
+      await (await paletteRows(page, 'View: Close Editors in Other Groups')).first().click();
+      await page.locator('.tab', { hasText: 'Loss Lens:' }).waitFor({ state: 'detached' });
+      await quickOpen(page, 'custom-loop-drops-penalty.ts');
+      const visualize = (await paletteRows(page, 'Loss Lens: Visualize Loss Graph')).first();
+      const t0 = Date.now();
+      await visualize.click();
+      timings.push(timing('warm', t0, await panelMarks(page, t0)));
+      await page.locator('.statusbar-item', { hasText: /Loss Lens: \d+ steps/ }).waitFor({ timeout: 120_000 });
+    }
+    step(`timings (ms, command to first paint / first graph / the run's first step): ${timings.map((t) => `${t.kind} ${t.firstPaintMs}/${t.firstGraphMs}/${t.firstStepMs}`).join(', ')}`);
+    writeFileSync(path.join(results, 'e2e-timings.json'), JSON.stringify({ date: new Date().toISOString(), timings }, null, 2));
   } finally {
     server.stop();
   }

@@ -38,6 +38,24 @@ describe('webview protocol', () => {
     expect(parseHostToWebview(broken).ok).toBe(false);
   });
 
+  it('a hydrate carries its series packed: a few strings, not one JSON number per row', () => {
+    const state = replayStream('fit-cnn-with-decay');
+    const wire = overJson(encodeForWebview(hydrate(state, [])));
+    const series = wire.run.series['0'];
+    expect(series.packed).toBe(1);
+    expect(series.columns.step).toEqual({ seq: [1, 1] });
+    for (const col of [series.columns.totalLoss, ...Object.values(series.weightNorms)]) expect(typeof (col as { f64: string }).f64).toBe('string');
+    const r = parseHostToWebview(wire);
+    expect(r.ok && r.value.type === 'hydrate' && r.value.run.series['0']).toEqual(state.series[0]);
+  });
+
+  it('the panel may ask to stop or re-run its run, and nothing else of the kind', () => {
+    expect(parseWebviewToHost({ type: 'stop' }).ok).toBe(true);
+    expect(parseWebviewToHost({ type: 'rerun' }).ok).toBe(true);
+    expect(parseWebviewToHost({ type: 'stop', script: '/etc/passwd' }).ok).toBe(true);
+    expect(parseWebviewToHost({ type: 'start', script: 'x.ts' }).ok).toBe(false);
+  });
+
   it('rejects unknown, numeric and malformed messages in both directions', () => {
     for (const m of [null, 42, 'hydrate', { type: 0 }, { type: 'hydrate' }, { type: 'select', target: { kind: 'node' } }, { type: 'eval', code: '1' }]) {
       expect(parseHostToWebview(m).ok).toBe(false);
@@ -64,6 +82,16 @@ describe('panel HTML', () => {
     const scripts = html.match(/<script[^>]*>/g) ?? [];
     expect(scripts).toHaveLength(1);
     expect(scripts[0]).toContain(`nonce="${nonce}"`);
+  });
+
+  it('paints the script name and "Starting…" itself, before any script runs, with names made safe', () => {
+    const page = renderWebviewHtml({ scriptUri: 's', styleUri: 's', cspSource: 'c', nonce, script: '/w/<b>evil\u202egnp.ts' });
+    expect(page).toContain('<span class="ll-script" title="/w/&lt;b&gt;evil\\u202egnp.ts">&lt;b&gt;evil\\u202egnp.ts</span>');
+    expect(page).toContain('<span class="ll-phase-text">Starting…</span>');
+    expect(page).toMatch(/<button type="button" class="ll-button ll-run-action"[^>]*>Cancel<\/button>/);
+    // The real path is kept only where nothing displays it: the attribute the page reads it back from.
+    expect(page).toContain('data-script="/w/&lt;b&gt;evil\u202egnp.ts"');
+    expect(page.replace(/data-script="[^"]*"/, '')).not.toContain('\u202e');
   });
 
   it('escapes what it is given and refuses a weak nonce', () => {

@@ -188,3 +188,30 @@ describe('rows without a value', () => {
     expect(ys.filter((y) => !Number.isNaN(y)).every((y) => y >= 1 && y <= 4)).toBe(true);
   });
 });
+
+describe('lazy indexing', () => {
+  const values = makeColumn(300_000);
+  it('a large backlog is scanned until it is indexed, with the same answers before and after', () => {
+    const eager = new LodColumn((i) => values[i]);
+    for (let n = 0; n < values.length; n += 50_000) eager.sync(Math.min(values.length, n + 50_000));
+    const lazy = new LodColumn((i) => values[i]);
+    lazy.sync(values.length);
+    expect(lazy.length).toBe(values.length);
+    expect(lazy.pending).toBe(values.length);
+    const ranges = [[0, values.length], [7, 123_456], [200_001, 200_017]];
+    const check = () => {
+      for (const [a, b] of ranges) expect(lazy.extent(a, b)).toEqual(eager.extent(a, b));
+      expect(lazy.nonFiniteRuns()).toEqual(eager.nonFiniteRuns());
+      expect(lazy.nonFiniteRuns(240_000, 260_000)).toEqual(eager.nonFiniteRuns(240_000, 260_000));
+    };
+    check();
+    // Part of the way: an open non-finite run across the boundary still comes out whole.
+    const nanRow = Math.floor(values.length * 0.8) + 10;
+    lazy.indexMore(nanRow);
+    expect(lazy.pending).toBe(values.length - nanRow);
+    check();
+    while (lazy.indexMore(65_536) > 0);
+    expect(lazy.pending).toBe(0);
+    check();
+  });
+});

@@ -40,6 +40,7 @@ class ScriptPanel implements vscode.Disposable {
       cspSource: this.panel.webview.cspSource,
       nonce: randomBytes(18).toString('base64url'),
       title: `Loss Lens: ${path.basename(this.script)}`,
+      script: this.script,
     });
   }
 
@@ -75,6 +76,13 @@ class ScriptPanel implements vscode.Disposable {
         return;
       case 'export':
         await this.save(message);
+        return;
+      case 'stop':
+        await this.owner.runs.stop(this.script);
+        return;
+      case 'rerun':
+        // The command's own path: it saves the file and shows this panel before it starts.
+        await vscode.commands.executeCommand('lossLens.visualize', vscode.Uri.file(this.script));
         return;
       case 'log':
         this.owner.log[message.level === 'warning' ? 'warn' : message.level](`panel: ${message.message}`);

@@ -82,7 +82,9 @@ export function groupGraph(graph: LossGraph, layers: LayerInfo[]): GraphGroups {
     if (groupOf.has(node.id)) continue;
     const layer = node.kind === 'variable' && node.weight ? weightOwner.get(node.weight) ?? node.layer : node.layer;
     if (layer !== null) add(layerGroupId(layer), 'layer', layer, null, node.id);
-    else if (node.role === 'data' && hasMixed && node.id !== graph.minimizedNodeId) add(DATA_LOSS_GROUP, 'data-loss', null, DATA_TERM_ID, node.id);
+    else if (node.role === 'data' && hasMixed && node.id !== graph.minimizedNodeId) {
+      add(DATA_LOSS_GROUP, 'data-loss', null, DATA_TERM_ID, node.id);
+    }
     else add(LOSS_GROUP, 'loss', null, null, node.id);
   }
 

@@ -65,6 +65,8 @@ export const buildError = z.object({ message: z.string(), source: sourcePosition
 
 export const runState = z.object({
   script: z.string(),
+  /** The script's own command-line arguments (lossLens.scriptArguments), as it was started with them. */
+  args: z.array(z.string()).default([]),
   status: runStatus,
   backend: backendInfo.nullable(),
   notices: z.array(z.string()),
@@ -104,6 +106,7 @@ export function emptySeries(): Series {
 export function emptyRunState(script: string): RunState {
   return {
     script,
+    args: [],
     status: 'running',
     backend: null,
     notices: [],

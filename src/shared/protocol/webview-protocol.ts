@@ -1,6 +1,7 @@
 import { z } from './zod';
 import { finding, type Finding } from '../analysis/finding';
-import { runState, type RunState } from '../model/run-state';
+import { runState, series, type RunState } from '../model/run-state';
+import { packSeries, packedSeries } from '../series/packed-series';
 import { parseWith } from './parse';
 import { sourcePosition } from './run-data';
 import { runnerEvent, type RunnerEvent } from './runner-protocol';
@@ -44,7 +45,8 @@ export type SelectTarget = z.output<typeof selectTarget>;
 export const hydrateMessage = z.object({
   type: z.literal('hydrate'),
   protocol: z.literal(WEBVIEW_PROTOCOL_VERSION),
-  run: runState,
+  /** The series travel packed (packed-series.ts): a million steps must not be a million JSON numbers each. */
+  run: runState.extend({ series: z.record(z.string(), z.union([packedSeries, series])) }),
   findings: z.array(finding),
   settings: uiSettings,
 });
@@ -79,6 +81,10 @@ export const webviewToHost = z.discriminatedUnion('type', [
     encoding: z.enum(['utf8', 'base64']),
     data: z.string(),
   }),
+  /** The panel's Cancel: stop this script's run. */
+  z.object({ type: z.literal('stop') }),
+  /** The panel's Re-run, once a run has ended. */
+  z.object({ type: z.literal('rerun') }),
   /** Something the webview could not handle, for the host's log channel. */
   z.object({ type: z.literal('log'), level: z.enum(['info', 'warning', 'error']), message: z.string() }),
 ]);
@@ -93,9 +99,13 @@ export const parseWebviewToHost = parseWith(webviewToHost);
 /** A message as postMessage carries it: JSON-safe, with non-finite numbers as their names. */
 export type EncodedMessage = { readonly type: HostToWebview['type'] } & Record<string, unknown>;
 
-/** Make a message JSON-safe for postMessage: non-finite numbers become their names. */
+/** Make a message JSON-safe for postMessage: non-finite numbers become their names, a hydrate's series are packed. */
 export function encodeForWebview(message: HostToWebview): EncodedMessage {
-  return JSON.parse(JSON.stringify(message, nonFiniteReplacer)) as EncodedMessage;
+  const wire =
+    message.type === 'hydrate'
+      ? { ...message, run: { ...message.run, series: Object.fromEntries(Object.entries(message.run.series).map(([k, v]) => [k, packSeries(v)])) } }
+      : message;
+  return JSON.parse(JSON.stringify(wire, nonFiniteReplacer)) as EncodedMessage;
 }
 
 export function hydrate(run: RunState, findings: Finding[], settings: UiSettings = DEFAULT_UI_SETTINGS): HostToWebview {

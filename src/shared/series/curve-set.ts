@@ -23,14 +23,20 @@ export const LOSS_CURVES = [
   { id: 'regularizationLoss', label: 'regularization loss' },
 ] as const;
 
+/** The loss as it would be with every penalty in it: the data loss plus every penalty's value, in or out. */
+export const WITH_ALL_PENALTIES = { id: 'withAllPenalties', label: 'loss with the left-out penalties (not minimized)' } as const;
+
 /**
  * The curves of one objective, indexed for drawing. It reads the RunState's own column arrays (no copy)
- * and indexes whatever rows were appended since the last `sync`, so a batched append costs O(batch).
+ * and indexes whatever rows were appended since the last sync, so a batched append costs O(batch).
+ * Indexing is lazy per curve (`syncCurves`): a view indexes only what it draws, so a hydrate of a long run
+ * with hundreds of layers indexes the handful of curves on screen, and a hidden curve catches up when shown.
  */
 export class CurveSet {
   readonly curves: Curve[] = [];
   private normLayers = new Map<string, string[]>();
   private weightCount = -1;
+  private termCount = 0;
   private smoothing: number;
 
   constructor(
@@ -90,11 +96,37 @@ export class CurveSet {
     }
   }
 
-  /** Index rows appended since the last call. */
-  sync(): void {
+  /** With penalties in the run, the loss as it would be with all of them; rebuilt when a new term appears. */
+  private refreshWithAll(): void {
+    const ids = Object.keys(this.series.terms);
+    if (ids.length === this.termCount) return;
+    this.termCount = ids.length;
+    const terms = ids.map((id) => this.series.terms[id]);
+    const data = this.series.dataLoss;
+    const valueAt: ValueAt = (i) => {
+      let v = data[i];
+      for (const col of terms) {
+        const t = col[i];
+        if (t !== null && t !== undefined) v += t;
+      }
+      return v;
+    };
+    const curve = this.makeCurve(WITH_ALL_PENALTIES.id, WITH_ALL_PENALTIES.label, 'loss', null, valueAt);
+    const at = this.curves.findIndex((c) => c.id === curve.id);
+    if (at >= 0) this.curves[at] = curve;
+    else this.curves.splice(LOSS_CURVES.length, 0, curve);
+  }
+
+  /** Pick up curves for weights and terms seen since the last call (cheap: nothing is indexed). */
+  refresh(): void {
+    this.refreshWithAll();
     this.refreshNormCurves();
+  }
+
+  /** Index the rows appended since the last call, in these curves only. */
+  syncCurves(curves: readonly Curve[]): void {
     const n = this.length;
-    for (const c of this.curves) {
+    for (const c of curves) {
       c.raw.sync(n);
       if (this.smoothing > 0) {
         c.ema.sync(n);
@@ -103,10 +135,32 @@ export class CurveSet {
     }
   }
 
+  /** Build up to `rows` more of the lazily built indexes of these curves; returns the rows still pending. */
+  indexMore(curves: readonly Curve[], rows: number): number {
+    let pending = 0;
+    for (const c of curves) {
+      for (const col of [c.raw, c.smooth]) {
+        if (col.pending > 0 && rows > 0) {
+          const before = col.pending;
+          rows -= before - col.indexMore(rows);
+        }
+        pending += col.pending;
+      }
+    }
+    return pending;
+  }
+
+  /** Index rows appended since the last call, in every curve. */
+  sync(): void {
+    this.refresh();
+    this.syncCurves(this.curves);
+  }
+
   get smoothingWeight(): number {
     return this.smoothing;
   }
 
+  /** A new weight recomputes the smoothed columns, each when it is next synced. */
   setSmoothing(weight: number): void {
     if (weight === this.smoothing) return;
     this.smoothing = weight;
@@ -114,7 +168,6 @@ export class CurveSet {
       c.ema.setWeight(weight);
       c.smooth.reset();
     }
-    this.sync();
   }
 
   byteLength(): number {

@@ -11,7 +11,8 @@ export class EmaColumn {
   private values = new Float32Array(1024);
   private length = 0;
   private last = 0;
-  private count = 0;
+  /** weightⁿ for the n finite values seen so far, kept by multiplying: Math.pow per row was most of a sync. */
+  private power = 1;
 
   constructor(
     private readonly source: ValueAt,
@@ -28,7 +29,7 @@ export class EmaColumn {
     this.weight = weight;
     this.length = 0;
     this.last = 0;
-    this.count = 0;
+    this.power = 1;
   }
 
   get synced(): number {
@@ -44,19 +45,25 @@ export class EmaColumn {
       this.values = next;
     }
     const w = this.weight;
+    const values = this.values;
+    const source = this.source;
+    // The running average stays float64 (last); only the stored copy is float32.
+    let last = this.last;
+    let power = this.power;
     for (let i = this.length; i < length; i++) {
-      const v = this.source(i);
-      if (v === null) {
-        this.values[i] = NaN;
-      } else if (!Number.isFinite(v)) {
-        this.values[i] = v;
-      } else {
-        this.last = this.last * w + (1 - w) * v;
-        this.count++;
-        this.values[i] = w === 1 ? this.last : this.last / (1 - Math.pow(w, this.count));
-        // The running average itself stays float64 (this.last); only the stored copy is float32.
+      const v = source(i);
+      if (v === null) values[i] = NaN;
+      else if (v - v !== 0) values[i] = v;
+      else {
+        last = last * w + (1 - w) * v;
+        // Once 1 − power is exactly 1, power stops mattering; left alone it would sink to the smallest
+        // subnormal and stay there (0.6 × 5e-324 rounds back up), and subnormal multiplies are ~20× slower.
+        power = power < 2 ** -60 ? 0 : power * w;
+        values[i] = w === 1 ? last : last / (1 - power);
       }
     }
+    this.last = last;
+    this.power = power;
     this.length = Math.max(this.length, length);
   }
 

@@ -9,10 +9,17 @@
  *
  * `null` is "no value at this step" (a term first seen later) and is a gap; NaN and ±Infinity are
  * non-finite values, kept as runs so a view can mark where the loss stopped being finite.
+ *
+ * The index is built lazily: `sync` indexes a few appended rows at once, but a large backlog (a hydrate
+ * of a long run) only becomes known rows, which queries scan directly until `indexMore` has caught up in
+ * idle time. The first draw of a million steps then costs one scan per curve, not a full index build.
  */
 export type ValueAt = (index: number) => number | null;
 
+/** Rows per block of the index's lowest level; a power of two (sync masks with it). */
 export const BLOCK = 16;
+/** A backlog up to this many rows is indexed at once by sync; a larger one waits for indexMore. */
+export const EAGER_ROWS = 1 << 16;
 
 /** A growable typed column: float64 where exact extents matter (raw data), float32 for drawn-only copies. */
 class GrowableColumn {
@@ -71,7 +78,9 @@ class Level {
 
 export class LodColumn {
   private readonly levels: Level[];
+  /** Rows in the index; rows up to `known` exist and are scanned directly. */
   private indexed = 0;
+  private known = 0;
   private block: Extent = emptyExtent();
   /** Non-finite runs as [start, end) index pairs, flat; the last run may still be open. */
   private readonly runs: number[] = [];
@@ -86,27 +95,53 @@ export class LodColumn {
   }
 
   get length(): number {
-    return this.indexed;
+    return this.known;
   }
 
-  /** Index every row below `length` not indexed yet. Appends only: O(new rows) amortized. */
+  /** Rows known but not in the index yet. */
+  get pending(): number {
+    return this.known - this.indexed;
+  }
+
+  /** Rows below `length` exist (appends only): a small backlog is indexed now, a large one left to indexMore. */
   sync(length: number): void {
+    this.known = Math.max(this.known, length);
+    if (this.known - this.indexed <= EAGER_ROWS) this.indexTo(this.known);
+  }
+
+  /** Index up to `rows` more known rows; returns how many are still pending. */
+  indexMore(rows: number): number {
+    this.indexTo(Math.min(this.known, this.indexed + rows));
+    return this.pending;
+  }
+
+  private indexTo(length: number): void {
+    const valueAt = this.valueAt;
+    // The open block's extent in locals: this loop is what a hydrate of a long run spends its time in.
+    let { min, max, minPositive } = this.block;
     for (let i = this.indexed; i < length; i++) {
-      const v = this.valueAt(i);
-      if (v !== null && !Number.isFinite(v)) {
+      const v = valueAt(i);
+      if (v !== null && v - v !== 0) {
         if (!this.openRun) {
           this.runs.push(i, i + 1);
           this.openRun = true;
         } else this.runs[this.runs.length - 1] = i + 1;
       } else {
         this.openRun = false;
-        if (v !== null) include(this.block, v);
+        if (v !== null) {
+          if (v < min) min = v;
+          if (v > max) max = v;
+          if (v > 0 && v < minPositive) minPositive = v;
+        }
       }
-      if ((i + 1) % BLOCK === 0) {
-        this.pushBlock(0, this.block.min, this.block.max, this.block.minPositive);
-        this.block = emptyExtent();
+      if (((i + 1) & (BLOCK - 1)) === 0) {
+        this.pushBlock(0, min, max, minPositive);
+        min = Infinity;
+        max = -Infinity;
+        minPositive = Infinity;
       }
     }
+    this.block = { min, max, minPositive };
     this.indexed = Math.max(this.indexed, length);
   }
 
@@ -119,6 +154,7 @@ export class LodColumn {
     }
     this.levels.length = 1;
     this.indexed = 0;
+    this.known = 0;
     this.block = emptyExtent();
     this.runs.length = 0;
     this.openRun = false;
@@ -145,7 +181,7 @@ export class LodColumn {
    * blocks by a bottom-up segment-tree walk over the levels, raw rows after the last boundary.
    */
   extent(from: number, to: number, into: Extent = emptyExtent()): Extent {
-    const end = Math.min(to, this.indexed);
+    const end = Math.min(to, this.known);
     let i = Math.max(0, from);
     const blocksEnd = Math.min(end - (end % BLOCK), this.levels[0].count * BLOCK);
     const head = Math.min(end, i % BLOCK === 0 ? i : i + BLOCK - (i % BLOCK));
@@ -180,13 +216,21 @@ export class LodColumn {
     if (pos < into.minPositive) into.minPositive = pos;
   }
 
-  /** Non-finite runs that overlap rows [from, to), as [start, end) pairs. */
+  /** Non-finite runs that overlap rows [from, to), as [start, end) pairs; rows not indexed yet are scanned. */
   nonFiniteRuns(from = 0, to = Infinity): Array<[number, number]> {
     const out: Array<[number, number]> = [];
     for (let r = 0; r < this.runs.length; r += 2) {
       const s = this.runs[r];
       const e = this.runs[r + 1];
       if (e > from && s < to) out.push([s, e]);
+    }
+    const end = Math.min(to, this.known);
+    for (let i = Math.max(from, this.indexed); i < end; i++) {
+      const v = this.valueAt(i);
+      if (v === null || v - v === 0) continue;
+      const last = out[out.length - 1];
+      if (last && last[1] === i) last[1] = i + 1;
+      else out.push([i, i + 1]);
     }
     return out;
   }

@@ -1,21 +1,22 @@
-import { formatInt, formatNumber } from '../../shared/format';
-import { axisBottom, axisLeft, scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3';
-import type { Curve } from '../../shared/series/curve-set';
-import { downsampleM4, type CurvePoints } from '../../shared/series/downsample';
-import { emptyExtent, isEmptyExtent, lowerBound } from '../../shared/series/lod-column';
+import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3';
+import { displaySafe, formatInt, formatNumber } from '../../shared/format';
+import type { CurvePoints } from '../../shared/series/downsample';
 import { el, sel, type Sel } from '../dom';
+import { curvesExtent, linePaths, nearestRow, nonFiniteBands, visibleRows, yDomain, type DrawnCurve, type LineRow } from './chart-data';
+import { axesMark, bandsMark, crosshairMark, gridMark, linesMark, nonFiniteMarkersMark, nowMark, rulesMark, type ChartRule } from './chart-marks';
+
+export type { ChartRule } from './chart-marks';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MARGIN = { top: 14, right: 16, bottom: 26, left: 58 };
 
-export interface ChartCurve {
-  curve: Curve;
-  /** CSS class giving its colour (currentColor). */
-  colorClass: string;
-  dashed: boolean;
+export interface ChartCurve extends DrawnCurve {
   /** Mark non-finite runs of this curve. */
   markNonFinite: boolean;
 }
+
+/** Values listed under the chart at the crosshair, largest first. */
+const READOUT_ROWS = 8;
 
 export interface ChartFrame {
   steps: ArrayLike<number>;
@@ -28,6 +29,8 @@ export interface ChartFrame {
   currentStep: number | null;
   /** Step under the crosshair, shared by every chart. */
   crosshair: number | null;
+  /** Horizontal reference lines (a section's "no decay" level, say). */
+  rules?: ChartRule[];
 }
 
 export interface ChartHooks {
@@ -38,31 +41,6 @@ export interface ChartHooks {
   resetZoom(): void;
 }
 
-
-/** Keep path strings short: a tenth of a pixel is plenty. */
-function r1(v: number): number {
-  return Math.round(v * 10) / 10;
-}
-
-export function pathOf(points: CurvePoints, x: (v: number) => number, y: (v: number) => number): string {
-  let d = '';
-  let pen = false;
-  for (let i = 0; i < points.length; i++) {
-    const vy = points.y[i];
-    if (Number.isNaN(vy)) {
-      pen = false;
-      continue;
-    }
-    const py = y(vy);
-    if (!Number.isFinite(py)) {
-      pen = false;
-      continue;
-    }
-    d += `${pen ? 'L' : 'M'}${r1(x(points.x[i]))},${r1(py)}`;
-    pen = true;
-  }
-  return d;
-}
 
 /**
  * One chart of training curves: M4-downsampled paths for the raw series (faint when smoothing is on)
@@ -80,6 +58,9 @@ export class Chart {
   private y: ScaleContinuousNumeric<number, number> = scaleLinear();
   private frame: ChartFrame | null = null;
   private pointerStep: number | null = null;
+  private pointerY: number | null = null;
+  /** The curve under the pointer, highlighted and named beside it. */
+  hovered: string | null = null;
   /** Points drawn in the last frame, per curve id: what the tests compare with the data. */
   lastPoints = new Map<string, { raw: CurvePoints; smooth: CurvePoints | null }>();
 
@@ -100,11 +81,13 @@ export class Chart {
     this.plot.append('g').attr('class', 'll-axis ll-axis-y');
     const clipped = this.plot.append('g').attr('class', 'll-clipped').attr('clip-path', `url(#${clipId})`);
     clipped.append('g').attr('class', 'll-bands');
+    clipped.append('g').attr('class', 'll-rules');
     clipped.append('g').attr('class', 'll-lines');
     clipped.append('line').attr('class', 'll-now');
     clipped.append('line').attr('class', 'll-crosshair');
     clipped.append('g').attr('class', 'll-markers');
     this.plot.append('text').attr('class', 'll-now-label');
+    this.plot.append('text').attr('class', 'll-line-label').attr('display', 'none');
     const overlay = this.plot.append('rect').attr('class', 'll-overlay').attr('tabindex', 0).attr('role', 'slider');
     overlay.attr('aria-label', `${title}: arrow keys move the crosshair, + and − zoom, 0 resets`);
     this.readout = el(this.root, 'figcaption', 'll-readout');
@@ -112,11 +95,17 @@ export class Chart {
 
     const node = overlay.node()!;
     node.addEventListener('pointermove', (e) => {
-      const [px] = this.pointer(e);
+      const [px, py] = this.pointer(e);
       this.pointerStep = this.x.invert(px);
+      this.pointerY = py;
       this.hooks.crosshair(this.pointerStep);
+      this.updateHover();
     });
-    node.addEventListener('pointerleave', () => this.hooks.crosshair(null));
+    node.addEventListener('pointerleave', () => {
+      this.pointerY = null;
+      this.hooks.crosshair(null);
+      this.updateHover();
+    });
     node.addEventListener(
       'wheel',
       (e) => {
@@ -173,181 +162,101 @@ export class Chart {
     return this.width - MARGIN.left - MARGIN.right;
   }
 
+  private get plotHeight(): number {
+    return this.height - MARGIN.top - MARGIN.bottom;
+  }
+
   draw(frame: ChartFrame): void {
     this.frame = frame;
-    const w = this.plotWidth;
-    const h = this.height - MARGIN.top - MARGIN.bottom;
+    const size = { width: this.plotWidth, height: this.plotHeight };
     this.svg.attr('width', this.width).attr('height', this.height).attr('viewBox', `0 0 ${this.width} ${this.height}`);
-    this.svg.select('clipPath rect').attr('width', w).attr('height', h);
+    this.svg.select('clipPath rect').attr('width', size.width).attr('height', size.height);
     this.plot.attr('transform', `translate(${MARGIN.left},${MARGIN.top})`);
-    this.plot.select('rect.ll-overlay').attr('width', w).attr('height', h);
+    this.plot.select('rect.ll-overlay').attr('width', size.width).attr('height', size.height);
 
-    const n = frame.steps.length;
-    const i0 = Math.max(0, lowerBound(frame.steps, frame.x0) - 1);
-    const i1 = Math.min(n, lowerBound(frame.steps, frame.x1) + 1);
-    const ext = emptyExtent();
-    const smoothOn = frame.smoothing > 0;
-    for (const c of frame.curves) {
-      c.curve.raw.extent(i0, i1, ext);
-    }
-    let lo = frame.log ? ext.minPositive : ext.min;
-    let hi = ext.max;
-    if (isEmptyExtent(ext) || !(lo <= hi)) {
-      lo = frame.log ? 0.1 : 0;
-      hi = 1;
-    }
-    if (frame.log) {
-      if (lo === hi) {
-        lo /= 2;
-        hi *= 2;
-      }
-      this.y = scaleLog().domain([lo, hi]).range([h, 0]).nice();
-    } else {
-      const pad = lo === hi ? Math.abs(lo) * 0.1 || 1 : (hi - lo) * 0.05;
-      this.y = scaleLinear()
-        .domain([lo - pad, hi + pad])
-        .range([h, 0])
-        .nice();
-    }
-    this.x = scaleLinear().domain([frame.x0, frame.x1]).range([0, w]);
-    const x = this.x;
-    const y = this.y;
+    const [i0, i1] = visibleRows(frame.steps, frame.x0, frame.x1);
+    const domain = yDomain(curvesExtent(frame.curves, i0, i1), frame.log);
+    this.y = (frame.log ? scaleLog() : scaleLinear()).domain(domain).range([size.height, 0]).nice();
+    this.x = scaleLinear().domain([frame.x0, frame.x1]).range([0, size.width]);
+    const x = (v: number) => this.x(v);
+    const y = (v: number) => this.y(v);
+    const yTicks = Math.max(2, Math.floor(size.height / 40));
 
-    this.plot
-      .select<SVGGElement>('g.ll-axis-x')
-      .attr('transform', `translate(0,${h})`)
-      .call(axisBottom(x).ticks(Math.max(2, Math.floor(w / 90)), ',d').tickSizeOuter(0));
-    const yTicks = Math.max(2, Math.floor(h / 40));
-    this.plot
-      .select<SVGGElement>('g.ll-axis-y')
-      .call(axisLeft(y).ticks(yTicks).tickFormat((v) => formatNumber(Number(v))).tickSizeOuter(0));
-    this.plot
-      .select<SVGGElement>('g.ll-grid')
-      .selectAll<SVGLineElement, number>('line')
-      .data(y.ticks(yTicks))
-      .join('line')
-      .attr('x1', 0)
-      .attr('x2', w)
-      .attr('y1', (d) => y(d))
-      .attr('y2', (d) => y(d));
-
-    // Lines: the raw series, then the smoothed ones over it.
-    const rows: Array<{ id: string; cls: string; d: string }> = [];
-    this.lastPoints.clear();
-    const xf = (v: number) => x(v);
-    const yf = (v: number) => y(v);
-    for (const c of frame.curves) {
-      const raw = downsampleM4({ steps: frame.steps, column: c.curve.raw, x0: frame.x0, x1: frame.x1, pixels: w, log: frame.log });
-      const smooth = smoothOn
-        ? downsampleM4({ steps: frame.steps, column: c.curve.smooth, x0: frame.x0, x1: frame.x1, pixels: w, log: frame.log })
-        : null;
-      this.lastPoints.set(c.curve.id, { raw, smooth });
-      const base = `${c.colorClass}${c.dashed ? ' dashed' : ''}`;
-      rows.push({ id: `${c.curve.id}:raw`, cls: `ll-line raw ${base}${smoothOn ? ' faint' : ''}`, d: pathOf(raw, xf, yf) });
-      if (smooth) rows.push({ id: `${c.curve.id}:smooth`, cls: `ll-line smooth ${base}`, d: pathOf(smooth, xf, yf) });
-    }
-    this.plot
-      .select<SVGGElement>('g.ll-lines')
-      .selectAll<SVGPathElement, (typeof rows)[number]>('path')
-      .data(rows, (d) => d.id)
-      .join('path')
-      .attr('class', (d) => d.cls)
-      .attr('data-curve', (d) => d.id)
-      .attr('d', (d) => d.d);
-
-    // Non-finite runs: a band from the first to the last such step, and a marker at its start.
-    const bands: Array<{ id: string; x0: number; x1: number; label: string }> = [];
-    for (const c of frame.curves) {
-      if (!c.markNonFinite) continue;
-      for (const [s, e] of c.curve.raw.nonFiniteRuns(i0, i1)) {
-        const v = c.curve.valueAt(s);
-        const label = v !== null && Number.isNaN(v) ? 'NaN' : v !== null && v < 0 ? '−∞' : '∞';
-        const bx0 = x(frame.steps[s]);
-        const bx1 = x(frame.steps[e - 1]);
-        const last = bands[bands.length - 1];
-        if (last && bx0 - last.x1 < 3) {
-          last.x1 = Math.max(last.x1, bx1);
-          continue;
-        }
-        bands.push({ id: `${c.curve.id}:${s}`, x0: bx0, x1: bx1, label: `${label} from step ${frame.steps[s]}` });
-      }
-    }
-    bands.sort((a, b) => a.x0 - b.x0);
-    this.plot
-      .select<SVGGElement>('g.ll-bands')
-      .selectAll<SVGRectElement, (typeof bands)[number]>('rect')
-      .data(bands, (d) => d.id)
-      .join('rect')
-      .attr('class', 'll-nonfinite-band')
-      .attr('x', (d) => d.x0 - 1)
-      .attr('width', (d) => Math.max(2, d.x1 - d.x0 + 2))
-      .attr('y', 0)
-      .attr('height', h);
-    this.plot
-      .select<SVGGElement>('g.ll-markers')
-      .selectAll<SVGGElement, (typeof bands)[number]>('g.ll-nonfinite-marker')
-      .data(bands.slice(0, 50), (d) => d.id)
-      .join((enter) => {
-        const g = enter.append('g').attr('class', 'll-nonfinite-marker');
-        g.append('path').attr('d', 'M-5,0L5,0L0,8z');
-        g.append('text').attr('x', 7).attr('y', 8);
-        return g;
-      })
-      .attr('transform', (d) => `translate(${d.x0},0)`)
-      .call((g) => g.select('text').text((d) => d.label));
-
+    axesMark(this.plot, this.x, this.y, size, yTicks);
+    gridMark(this.plot.select('g.ll-grid'), this.y, yTicks, size.width);
+    const lines = linePaths(frame.curves, frame, size.width, x, y);
+    this.lastPoints = lines.points;
+    linesMark(this.plot.select('g.ll-lines'), lines.rows);
+    const bands = nonFiniteBands(frame.curves, frame.steps, i0, i1, x);
+    bandsMark(this.plot.select('g.ll-bands'), bands, size.height);
+    nonFiniteMarkersMark(this.plot.select('g.ll-markers'), bands);
     const now = frame.currentStep;
-    const nowVisible = now !== null && now >= frame.x0 && now <= frame.x1;
-    this.plot
-      .select('line.ll-now')
-      .attr('display', nowVisible ? null : 'none')
-      .attr('x1', nowVisible ? x(now!) : 0)
-      .attr('x2', nowVisible ? x(now!) : 0)
-      .attr('y1', 0)
-      .attr('y2', h);
-    this.plot
-      .select('text.ll-now-label')
-      .attr('display', nowVisible ? null : 'none')
-      .attr('x', nowVisible ? Math.min(x(now!), w) - 4 : 0)
-      .attr('y', -3)
-      .attr('text-anchor', 'end')
-      .text(now === null ? '' : `step ${formatInt(now)}`);
-
+    nowMark(this.plot, now, now !== null && now >= frame.x0 && now <= frame.x1, this.x, size);
+    rulesMark(this.plot.select('g.ll-rules'), frame.rules ?? [], this.y, size);
     this.drawCrosshair();
+    this.updateHover();
   }
 
   private drawCrosshair(): void {
     const f = this.frame;
-    const h = this.height - MARGIN.top - MARGIN.bottom;
-    const line = this.plot.select('line.ll-crosshair');
+    const line = this.plot.select<SVGLineElement>('line.ll-crosshair');
+    this.readout.replaceChildren();
     if (!f || f.crosshair === null || f.steps.length === 0) {
-      line.attr('display', 'none');
-      this.readout.textContent = '';
+      crosshairMark(line, null, 0);
       this.readout.classList.remove('active');
       return;
     }
-    let i = lowerBound(f.steps, f.crosshair);
-    if (i >= f.steps.length) i = f.steps.length - 1;
-    if (i > 0 && Math.abs(f.steps[i - 1] - f.crosshair) < Math.abs(f.steps[i] - f.crosshair)) i--;
-    const step = f.steps[i];
-    const px = this.x(step);
-    line.attr('display', null).attr('x1', px).attr('x2', px).attr('y1', 0).attr('y2', h);
-    this.readout.replaceChildren();
+    const i = nearestRow(f.steps, f.crosshair);
+    crosshairMark(line, this.x(f.steps[i]), this.plotHeight);
     this.readout.classList.add('active');
-    el(this.readout, 'span', 'll-readout-step', `step ${formatInt(step)}`);
+    el(this.readout, 'span', 'll-readout-step', `step ${formatInt(f.steps[i])}`);
     const exact = (v: number | null) => formatNumber(v, 6);
-    const MAX = 8;
-    const rows = f.curves
-      .map((c) => ({ c, v: c.curve.valueAt(i) }))
-      .sort((a, b) => (b.v ?? -Infinity) - (a.v ?? -Infinity));
-    for (const { c, v } of rows.slice(0, MAX)) {
-      const item = el(this.readout, 'span', `ll-readout-item ${c.colorClass}`);
+    const rows = f.curves.map((c) => ({ c, v: c.curve.valueAt(i) })).sort((a, b) => (b.v ?? -Infinity) - (a.v ?? -Infinity));
+    for (const { c, v } of rows.slice(0, READOUT_ROWS)) {
+      const item = el(this.readout, 'span', `ll-readout-item ${c.cls}`);
       el(item, 'span', 'll-swatch');
       el(item, 'span', 'll-readout-label', c.curve.label);
       el(item, 'span', 'll-readout-value', exact(v));
       if (f.smoothing > 0 && c.curve.ema.synced > i) el(item, 'span', 'll-readout-smooth', `smoothed ${exact(c.curve.smooth.valueAt(i))}`);
     }
-    if (rows.length > MAX) el(this.readout, 'span', 'll-more', `+${rows.length - MAX} more`);
+    if (rows.length > READOUT_ROWS) el(this.readout, 'span', 'll-more', `+${rows.length - READOUT_ROWS} more`);
+  }
+
+  /**
+   * Name the line nearest the pointer (within 24 px, at the crosshair's step): with hundreds of layers a
+   * legend cannot tell which line is which, the pointer can.
+   */
+  private updateHover(): void {
+    const f = this.frame;
+    let best: { id: string; label: string; x: number; y: number; d: number } | null = null;
+    if (f && this.pointerY !== null && f.crosshair !== null && f.steps.length) {
+      const i = nearestRow(f.steps, f.crosshair);
+      for (const c of f.curves) {
+        const v = f.smoothing > 0 && c.curve.ema.synced > i ? c.curve.smooth.valueAt(i) : c.curve.valueAt(i);
+        if (v === null || !Number.isFinite(v) || (f.log && v <= 0)) continue;
+        const y = this.y(v);
+        const d = Math.abs(y - this.pointerY);
+        if (d <= 24 && (!best || d < best.d)) best = { id: c.curve.id, label: c.curve.label, x: this.x(f.steps[i]), y, d };
+      }
+    }
+    this.hovered = best?.id ?? null;
+    this.plot.select('g.ll-lines').selectAll<SVGPathElement, LineRow>('path').classed('hovered', (d) => best !== null && d.id.startsWith(`${best.id}:`));
+    const label = this.plot.select('text.ll-line-label').attr('display', best ? null : 'none');
+    if (best) {
+      const right = best.x > this.plotWidth * 0.6;
+      label
+        .attr('x', best.x + (right ? -8 : 8))
+        .attr('y', best.y - 6)
+        .attr('text-anchor', right ? 'end' : 'start')
+        .text(displaySafe(best.label));
+    }
+  }
+
+  /** Drop the last frame and its points: they hold the columns of a run that is gone. */
+  clear(): void {
+    this.frame = null;
+    this.lastPoints = new Map();
+    this.hovered = null;
   }
 
   setCrosshair(step: number | null): void {

@@ -1,10 +1,16 @@
 import type { DecayStatus } from '../../shared/analysis/terms';
-import type { Series } from '../../shared/model/run-state';
-import { CurveSet, type Curve } from '../../shared/series/curve-set';
-import { button, el, panelSection } from '../dom';
+import type { PenaltyCounts } from '../../shared/analysis/verdict';
 import { formatInt } from '../../shared/format';
+import type { Series } from '../../shared/model/run-state';
+import { CurveSet } from '../../shared/series/curve-set';
+import { el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
-import { Chart, type ChartCurve } from './chart';
+import type { Chart, ChartHooks } from './chart';
+import { SECTIONS } from './curve-sections';
+import { buildCurvesToolbar } from './curves-toolbar';
+import { SectionView } from './section-view';
+import { drawOrder, styleClass } from './curve-style';
+import { clampDomain, fullRange, zoomDomain, type StepDomain } from './step-domain';
 
 export interface CurvesInput {
   objective: number | null;
@@ -12,6 +18,7 @@ export interface CurvesInput {
   series: Series | null;
   layerOf: (weightId: string) => string;
   decayOf: (layer: string) => DecayStatus;
+  penalties: PenaltyCounts;
 }
 
 export interface CurvesCallbacks {
@@ -21,31 +28,26 @@ export interface CurvesCallbacks {
   exportJson(): void;
 }
 
-const LOSS_COLORS: Record<string, string> = { totalLoss: 'c-total', dataLoss: 'c-data', regularizationLoss: 'c-reg' };
-const PALETTE = 6;
-const MANY_LAYERS = 12;
+/** Rows indexed per background slice: a few milliseconds. */
+const INDEX_SLICE_ROWS = 1 << 18;
 
 /**
- * Training curves: total / data / regularization loss, and the per-layer weight norms, sharing one
- * step axis, one crosshair and one zoom. Appends only re-index the new rows and schedule one draw per
- * animation frame, however many steps arrived.
+ * Training curves: one chart per section (curve-sections.ts), sharing one step axis, one crosshair and one
+ * zoom. Appends only index the new rows of the curves on screen and schedule one draw per animation frame,
+ * however many steps arrived.
  */
 export class CurvesPanel {
   readonly root: HTMLElement;
-  readonly lossChart: Chart;
-  readonly normChart: Chart;
-  private readonly smoothInput: HTMLInputElement;
-  private readonly smoothValue: HTMLElement;
-  private readonly logBox: HTMLInputElement;
+  private readonly sections: SectionView[] = [];
   private readonly objectiveSelect: HTMLSelectElement;
-  private readonly lossLegend: HTMLElement;
-  private readonly normLegend: HTMLElement;
   private readonly empty: HTMLElement;
   private input: CurvesInput | null = null;
   private set: CurveSet | null = null;
   private crosshair: number | null = null;
   private frameRequested = false;
-  private legendKey = '';
+  private forceNext = false;
+  private drawnRows = 0;
+  private drawnAt = 0;
   private chartWidth = 0;
   /** Duration of the last draw (sync + downsample + paths), for the benchmark. */
   lastDrawMs = 0;
@@ -54,6 +56,7 @@ export class CurvesPanel {
   /** Frames drawn so far (the tests check appends are coalesced). */
   draws = 0;
   private drawnResolvers: Array<() => void> = [];
+  private indexTimer: number | null = null;
 
   constructor(
     parent: HTMLElement,
@@ -62,57 +65,38 @@ export class CurvesPanel {
   ) {
     const { root, tools } = panelSection(parent, 'll-curves', 'll-curves-title', 'Training curves', 'Curve tools');
     this.root = root;
-    this.objectiveSelect = el(tools, 'select', 'll-input');
-    this.objectiveSelect.setAttribute('aria-label', 'Objective (variable set) to plot');
-    this.objectiveSelect.hidden = true;
-    this.objectiveSelect.addEventListener('change', () => this.callbacks.objectiveChanged(Number(this.objectiveSelect.value)));
-    const smoothLabel = el(tools, 'label', 'll-slider');
-    el(smoothLabel, 'span', '', 'Smoothing');
-    this.smoothInput = el(smoothLabel, 'input');
-    this.smoothInput.type = 'range';
-    this.smoothInput.min = '0';
-    this.smoothInput.max = '0.99';
-    this.smoothInput.step = '0.01';
-    this.smoothInput.value = String(ui.smoothing);
-    this.smoothInput.setAttribute('aria-label', 'Smoothing weight (exponential moving average)');
-    this.smoothValue = el(smoothLabel, 'span', 'll-slider-value', ui.smoothing.toFixed(2));
-    this.smoothInput.addEventListener('input', () => {
-      this.ui.smoothing = Number(this.smoothInput.value);
-      this.smoothValue.textContent = this.ui.smoothing.toFixed(2);
-      this.set?.setSmoothing(this.ui.smoothing);
-      this.requestDraw();
-      this.callbacks.stateChanged();
-    });
-    const logLabel = el(tools, 'label', 'll-check');
-    this.logBox = el(logLabel, 'input');
-    this.logBox.type = 'checkbox';
-    this.logBox.checked = ui.logScale;
-    el(logLabel, 'span', '', 'Log scale');
-    this.logBox.addEventListener('change', () => {
-      this.ui.logScale = this.logBox.checked;
-      this.requestDraw();
-      this.callbacks.stateChanged();
-    });
-    button(tools, 'Reset zoom', 'Show every step and follow the run', () => this.setDomain(null));
-    button(tools, 'CSV', 'Export the curves as CSV', () => this.callbacks.exportCsv());
-    button(tools, 'JSON', 'Export the curves as JSON', () => this.callbacks.exportJson());
+    this.objectiveSelect = buildCurvesToolbar(tools, ui, {
+      objective: (o) => this.callbacks.objectiveChanged(o),
+      smoothing: (w) => {
+        this.ui.smoothing = w;
+        this.set?.setSmoothing(w);
+        this.changed();
+      },
+      logScale: (on) => {
+        this.ui.logScale = on;
+        this.changed();
+      },
+      resetZoom: () => this.setDomain(null),
+      exportCsv: () => this.callbacks.exportCsv(),
+      exportJson: () => this.callbacks.exportJson(),
+    }).objectiveSelect;
 
     this.empty = el(this.root, 'p', 'll-empty', 'No optimizer step yet: the curves start with the first one.');
     const charts = el(this.root, 'div', 'll-charts');
-    const hooks = {
-      crosshair: (step: number | null) => this.setCrosshair(step),
-      zoomBy: (factor: number, around: number) => this.zoomBy(factor, around),
-      panBy: (steps: number) => this.panBy(steps),
+    const hooks: ChartHooks = {
+      crosshair: (step) => this.setCrosshair(step),
+      zoomBy: (factor, around) => {
+        const d = this.domain();
+        if (d) this.setDomain(zoomDomain(d, factor, around));
+      },
+      panBy: (steps) => {
+        const d = this.domain();
+        if (d && this.ui.xDomain) this.setDomain([d[0] + steps, d[1] + steps]);
+      },
       resetZoom: () => this.setDomain(null),
     };
-    const lossBox = el(charts, 'div', 'll-chart-box');
-    el(lossBox, 'h3', 'll-chart-title', 'Loss');
-    this.lossLegend = el(lossBox, 'div', 'll-chart-legend');
-    this.lossChart = new Chart(lossBox, 'Loss', hooks);
-    const normBox = el(charts, 'div', 'll-chart-box');
-    el(normBox, 'h3', 'll-chart-title', 'Weight norm per layer ‖w‖');
-    this.normLegend = el(normBox, 'div', 'll-chart-legend');
-    this.normChart = new Chart(normBox, 'Weight norms', hooks);
+    const actions = { changed: () => this.changed(), toggleCurve: (id: string) => this.toggleCurve(id) };
+    for (const def of SECTIONS) this.sections.push(new SectionView(charts, def, this.ui, hooks, actions));
     // Width comes from the observer: reading clientWidth while drawing would force a layout every frame.
     new ResizeObserver((entries) => {
       const box = entries[0]?.target.querySelector('.ll-chart-box');
@@ -122,6 +106,15 @@ export class CurvesPanel {
         this.requestDraw();
       }
     }).observe(charts);
+  }
+
+  /** The loss chart and the weight-norm chart (the tests and the benchmark read their points). */
+  get lossChart(): Chart {
+    return this.sections[0].chart;
+  }
+
+  get normChart(): Chart {
+    return this.sections[1].chart;
   }
 
   whenDrawn(): Promise<void> {
@@ -137,17 +130,22 @@ export class CurvesPanel {
     this.input = input;
     if (seriesChanged) {
       this.set = input.series ? new CurveSet(input.series, input.layerOf, this.ui.smoothing) : null;
-      this.legendKey = '';
+      // A new run's curves: the old legends and frames go, or they keep the old run alive.
+      for (const sec of this.sections) sec.clear();
     }
     this.objectiveSelect.hidden = input.objectives.length < 2;
     if (input.objectives.length >= 2 && this.objectiveSelect.options.length !== input.objectives.length) {
       this.objectiveSelect.replaceChildren();
-      for (const o of input.objectives) {
-        const opt = el(this.objectiveSelect, 'option', '', `objective ${o}`);
-        opt.value = String(o);
-      }
+      for (const o of input.objectives) el(this.objectiveSelect, 'option', '', `objective ${o}`).value = String(o);
     }
     if (input.objective !== null) this.objectiveSelect.value = String(input.objective);
+    this.requestDraw();
+  }
+
+  /** The penalties' verdicts moved (new steps): the loss legend's notes may change. */
+  setPenalties(penalties: PenaltyCounts): void {
+    if (!this.input || JSON.stringify(penalties) === JSON.stringify(this.input.penalties)) return;
+    this.input = { ...this.input, penalties };
     this.requestDraw();
   }
 
@@ -161,9 +159,11 @@ export class CurvesPanel {
     this.schedule(true);
   }
 
-  private forceNext = false;
-  private drawnRows = 0;
-  private drawnAt = 0;
+  /** A view choice changed: draw it and remember it. */
+  private changed(): void {
+    this.requestDraw();
+    this.callbacks.stateChanged();
+  }
 
   private schedule(force: boolean): void {
     this.forceNext ||= force;
@@ -175,9 +175,16 @@ export class CurvesPanel {
       const force = this.forceNext;
       this.forceNext = false;
       if (force || this.worthDrawing()) this.draw();
-      else this.set?.sync();
+      else this.indexShown();
       this.lastFrameMs = performance.now() - t0;
     });
+  }
+
+  /** Index the appended rows of the curves on screen only (hidden ones catch up when they are shown). */
+  private indexShown(): void {
+    if (!this.set) return;
+    this.set.refresh();
+    for (const s of this.sections) if (s.content) this.set.syncCurves(s.content.curves.map((c) => c.curve));
   }
 
   /**
@@ -192,105 +199,27 @@ export class CurvesPanel {
     return rows - this.drawnRows >= perPixel || performance.now() - this.drawnAt > 250;
   }
 
-  private stepRange(): [number, number] | null {
-    const steps = this.set?.series.step;
-    if (!steps || steps.length === 0) return null;
-    const first = steps[0];
-    const last = steps[steps.length - 1];
-    return first === last ? [first - 0.5, last + 0.5] : [first, last];
+  private domain(): StepDomain | null {
+    const full = this.set ? fullRange(this.set.series.step) : null;
+    return full ? this.ui.xDomain ?? full : null;
   }
 
-  private domain(): [number, number] | null {
-    const full = this.stepRange();
-    if (!full) return null;
-    return this.ui.xDomain ?? full;
-  }
-
-  private setDomain(d: [number, number] | null): void {
-    const full = this.stepRange();
-    if (d && full) {
-      const span = Math.max(2, Math.min(d[1] - d[0], full[1] - full[0]));
-      let a = Math.max(full[0], d[0]);
-      let b = a + span;
-      if (b > full[1]) {
-        b = full[1];
-        a = b - span;
-      }
-      d = a <= full[0] && b >= full[1] ? null : [a, b];
-    }
-    this.ui.xDomain = d;
-    this.requestDraw();
-    this.callbacks.stateChanged();
-  }
-
-  private zoomBy(factor: number, around: number): void {
-    const d = this.domain();
-    if (!d) return;
-    this.setDomain([around + (d[0] - around) * factor, around + (d[1] - around) * factor]);
-  }
-
-  private panBy(steps: number): void {
-    const d = this.domain();
-    if (!d || !this.ui.xDomain) return;
-    this.setDomain([d[0] + steps, d[1] + steps]);
+  private setDomain(d: StepDomain | null): void {
+    this.ui.xDomain = clampDomain(d, this.set ? fullRange(this.set.series.step) : null);
+    this.changed();
   }
 
   private setCrosshair(step: number | null): void {
     this.crosshair = step;
-    this.lossChart.setCrosshair(step);
-    this.normChart.setCrosshair(step);
+    for (const s of this.sections) s.chart.setCrosshair(step);
   }
 
-  private chartCurves(curves: Curve[]): ChartCurve[] {
-    const hidden = new Set(this.ui.hidden);
-    let palette = 0;
-    return curves
-      .filter((c) => !hidden.has(c.id))
-      .map((c) => {
-        if (c.group === 'loss') return { curve: c, colorClass: LOSS_COLORS[c.id] ?? 'c-total', dashed: false, markNonFinite: true };
-        const status = this.input!.decayOf(c.layer!);
-        return { curve: c, colorClass: this.normClass(status, palette++), dashed: status === 'dropped' || status === 'partial', markNonFinite: true };
-      });
-  }
-
-  /** Up to 12 layers get a colour each; beyond that the colour says the decay verdict. */
-  private normClass(status: DecayStatus, index: number): string {
-    const many = (this.set?.curves.filter((c) => c.group === 'norm').length ?? 0) > MANY_LAYERS;
-    return many ? `st-${status} many` : `pal-${index % PALETTE}`;
-  }
-
-  private renderLegends(): void {
-    const set = this.set;
-    if (!set) return;
-    const key = set.curves.map((c) => c.id).join('|') + '#' + this.ui.hidden.join('|');
-    if (key === this.legendKey) return;
-    this.legendKey = key;
-    const hidden = new Set(this.ui.hidden);
-    const fill = (box: HTMLElement, curves: Curve[]) => {
-      box.replaceChildren();
-      let palette = 0;
-      for (const c of curves) {
-        const status = c.group === 'norm' ? this.input!.decayOf(c.layer!) : null;
-        const cls = c.group === 'loss' || !status ? LOSS_COLORS[c.id] : this.normClass(status, palette++);
-        const b = el(box, 'button', `ll-legend-toggle ${cls}${hidden.has(c.id) ? ' off' : ''}${status === 'dropped' || status === 'partial' ? ' dashed' : ''}`);
-        b.type = 'button';
-        b.setAttribute('aria-pressed', hidden.has(c.id) ? 'false' : 'true');
-        b.title = `Show or hide ${c.label}`;
-        el(b, 'span', 'll-swatch');
-        el(b, 'span', 'll-legend-text', c.label);
-        if (status) el(b, 'span', `ll-decay-tag decay-${status}`, status === 'decayed' ? 'decayed' : status === 'none' ? 'no decay' : status === 'dropped' ? 'decay dropped' : 'decay partly dropped');
-        b.addEventListener('click', () => {
-          const h = new Set(this.ui.hidden);
-          if (h.has(c.id)) h.delete(c.id);
-          else h.add(c.id);
-          this.ui.hidden = [...h];
-          this.requestDraw();
-          this.callbacks.stateChanged();
-        });
-      }
-    };
-    fill(this.lossLegend, set.curves.filter((c) => c.group === 'loss'));
-    fill(this.normLegend, set.curves.filter((c) => c.group === 'norm'));
+  private toggleCurve(id: string): void {
+    const h = new Set(this.ui.hidden);
+    if (h.has(id)) h.delete(id);
+    else h.add(id);
+    this.ui.hidden = [...h];
+    this.changed();
   }
 
   draw(): void {
@@ -299,29 +228,54 @@ export class CurvesPanel {
     const hasData = !!set && set.length > 0;
     this.empty.hidden = hasData;
     this.root.classList.toggle('no-data', !hasData);
-    if (!set || !hasData) {
+    if (!set || !hasData || !this.input) {
+      // Nothing to draw: let go of the last run's curves too.
+      for (const s of this.sections) s.clear();
       for (const r of this.drawnResolvers.splice(0)) r();
       return;
     }
     this.draws++;
-    set.sync();
-    this.renderLegends();
+    set.refresh();
     const d = this.domain()!;
     const steps = set.series.step;
-    const current = steps[steps.length - 1];
     if (this.chartWidth === 0) this.chartWidth = this.lossChart.root.parentElement!.getBoundingClientRect().width || 600;
     const boxW = this.chartWidth - 2;
     const boxH = Math.max(160, Math.min(320, Math.round(boxW * 0.45)));
-    this.lossChart.resize(boxW, boxH);
-    this.normChart.resize(boxW, boxH);
-    const base = { steps, x0: d[0], x1: d[1], log: this.ui.logScale, smoothing: this.ui.smoothing, currentStep: current, crosshair: this.crosshair };
-    this.lossChart.draw({ ...base, curves: this.chartCurves(set.curves.filter((c) => c.group === 'loss')) });
-    this.normChart.draw({ ...base, curves: this.chartCurves(set.curves.filter((c) => c.group === 'norm')) });
+    const hidden = new Set(this.ui.hidden);
+    const base = { steps, x0: d[0], x1: d[1], log: this.ui.logScale, smoothing: this.ui.smoothing, currentStep: steps[steps.length - 1], crosshair: this.crosshair };
+    const ctx = { set, decayOf: this.input.decayOf, penalties: this.input.penalties, normFilter: this.ui.normFilter, allNorms: this.ui.allNorms };
+    for (const s of this.sections) {
+      const content = s.def.content(ctx);
+      s.renderLegend(content);
+      const shown = drawOrder(content.curves.filter((c) => !hidden.has(c.curve.id)));
+      set.syncCurves(shown.map((c) => c.curve));
+      s.chart.resize(boxW, boxH);
+      s.chart.draw({ ...base, curves: shown.map((c) => ({ curve: c.curve, cls: styleClass(c.style), markNonFinite: true })) });
+    }
     this.root.setAttribute('data-steps', String(steps.length));
     this.root.setAttribute('aria-description', `${formatInt(steps.length)} steps`);
     this.lastDrawMs = performance.now() - t0;
     this.drawnRows = set.length;
     this.drawnAt = performance.now();
+    this.scheduleIndexing();
     for (const r of this.drawnResolvers.splice(0)) r();
+  }
+
+  /**
+   * After a hydrate of a long run the curves on screen were drawn by scanning their rows; their indexes,
+   * which make zooming and later draws cheap, are built now in slices that keep every frame short.
+   */
+  private scheduleIndexing(): void {
+    if (this.indexTimer !== null || this.indexMore(0) === 0) return;
+    this.indexTimer = window.setTimeout(() => {
+      this.indexTimer = null;
+      if (this.indexMore(INDEX_SLICE_ROWS) > 0) this.scheduleIndexing();
+    }, 0);
+  }
+
+  /** The curves on screen now (not those of a run replaced meanwhile, which would keep it alive). */
+  private indexMore(rows: number): number {
+    const shown = this.sections.flatMap((s) => s.content?.curves.map((c) => c.curve) ?? []);
+    return this.set ? this.set.indexMore(shown, rows) : 0;
   }
 }

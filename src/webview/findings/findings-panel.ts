@@ -1,6 +1,7 @@
 import { RULES, type Finding, type Severity } from '../../shared/analysis/finding';
 import type { SourcePosition } from '../../shared/protocol/run-data';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
+import { displaySafe } from '../../shared/format';
 import { el } from '../dom';
 
 export interface FindingsCallbacks {
@@ -50,7 +51,7 @@ export class FindingsPanel {
         const b = el(li, 'button', 'll-finding-button');
         b.type = 'button';
         const where = f.source ? `${f.source.file.split('/').pop()}:${f.source.line}` : null;
-        b.setAttribute('aria-label', `${g.title.slice(0, -1)}: ${f.message}${where ? `. Reveal ${where}` : ''}`);
+        b.setAttribute('aria-label', displaySafe(`${g.title.slice(0, -1)}: ${f.message}${where ? `. Reveal ${where}` : ''}`));
         el(b, 'span', 'll-finding-icon', g.icon).setAttribute('aria-hidden', 'true');
         const text = el(b, 'span', 'll-finding-text');
         el(text, 'span', 'll-finding-message', f.message);

@@ -1,8 +1,12 @@
 import { Graph, layout } from '@dagrejs/dagre';
 
+/** Left to right (ranks are columns) or top down (ranks are rows). */
+export type LayoutDirection = 'LR' | 'TB';
+
 /** A layout job, plain data so it can cross to the worker by structured clone. */
 export interface LayoutRequest {
   id: number;
+  direction: LayoutDirection;
   nodes: Array<{ id: string; width: number; height: number; parent?: string | null }>;
   edges: Array<{ id: string; from: string; to: string; labelWidth: number; labelHeight: number }>;
 }
@@ -17,6 +21,7 @@ export interface LaidOutEdge {
 
 export interface LayoutResult {
   id: number;
+  direction: LayoutDirection;
   /** Node centres. */
   nodes: Record<string, { x: number; y: number }>;
   edges: Record<string, LaidOutEdge>;
@@ -40,10 +45,10 @@ interface Placed {
 
 type LayoutEdge = { id: string; from: string; to: string; labelWidth: number; labelHeight: number };
 
-/** One dagre run, left to right; edge labels (tensor shapes) are laid out as dummy nodes, so they never overlap nodes. */
-function dagreLayout(nodes: Array<{ id: string; width: number; height: number }>, edges: LayoutEdge[], margin: number): Placed {
+/** One dagre run; edge labels (tensor shapes) are laid out as dummy nodes, so they never overlap nodes. */
+function dagreLayout(nodes: Array<{ id: string; width: number; height: number }>, edges: LayoutEdge[], margin: number, rankdir: LayoutDirection): Placed {
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 36, edgesep: 8, marginx: margin, marginy: margin });
+  g.setGraph({ rankdir, nodesep: rankdir === 'LR' ? 14 : 24, ranksep: 36, edgesep: 8, marginx: margin, marginy: margin });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: n.width, height: n.height });
   for (const e of edges) {
@@ -98,7 +103,7 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
     } else if (a !== b) crossEdges.push(e);
   }
   const inner = new Map<string, Placed>();
-  for (const [cluster, nodes] of members) inner.set(cluster, dagreLayout(nodes, innerEdges.get(cluster) ?? [], 0));
+  for (const [cluster, nodes] of members) inner.set(cluster, dagreLayout(nodes, innerEdges.get(cluster) ?? [], 0, req.direction));
 
   // 2. The groups, with expanded ones as big nodes; one edge (and one label) per pair of groups.
   const topNodes = req.nodes
@@ -112,7 +117,7 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
     const key = `${unitOf(e.from)}\u0000${unitOf(e.to)}`;
     if (!pairEdge.has(key)) pairEdge.set(key, { ...e, id: `pair:${pairEdge.size}`, from: unitOf(e.from), to: unitOf(e.to) });
   }
-  const top = dagreLayout(topNodes, [...pairEdge.values()], 16);
+  const top = dagreLayout(topNodes, [...pairEdge.values()], 16, req.direction);
 
   // 3. Absolute positions.
   const size = new Map(req.nodes.map((n) => [n.id, n]));
@@ -149,17 +154,21 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
     const route = top.edges[pairEdge.get(`${a}\u0000${b}`)!.id];
     if (!route) continue;
     const points = route.points.map((p): [number, number] => [p[0], p[1]]);
+    // An expanded group's edge starts at the op itself: its outgoing side (right, or bottom), its incoming side.
+    const lr = req.direction === 'LR';
     if (a !== e.from && points.length) {
       const s = nodes[e.from];
-      points[0] = [s.x + size.get(e.from)!.width / 2, s.y];
+      const box = size.get(e.from)!;
+      points[0] = lr ? [s.x + box.width / 2, s.y] : [s.x, s.y + box.height / 2];
     }
     if (b !== e.to && points.length) {
       const t = nodes[e.to];
-      points[points.length - 1] = [t.x - size.get(e.to)!.width / 2, t.y];
+      const box = size.get(e.to)!;
+      points[points.length - 1] = lr ? [t.x - box.width / 2, t.y] : [t.x, t.y - box.height / 2];
     }
     const key = `${a}\u0000${b}`;
     edges[e.id] = { points, labelX: route.labelX, labelY: route.labelY, showLabel: !labelled.has(key) };
     labelled.add(key);
   }
-  return { id: req.id, nodes, edges, clusters, width: top.width, height: top.height, ms: performance.now() - t0 };
+  return { id: req.id, direction: req.direction, nodes, edges, clusters, width: top.width, height: top.height, ms: performance.now() - t0 };
 }

@@ -1,24 +1,36 @@
-import { select, zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3';
-import { describeTerm, type TermView } from '../../shared/analysis/terms';
+// Over 300 lines, on purpose: this class is the one place that decides when the graph is rebuilt, laid out,
+// placed and fitted (new data, expansions, folding, direction, a resized panel), and those decisions stay
+// consistent only together. Everything it delegates is a module of its own: graph-viewport (zoom and pan),
+// graph-layouter and layout-job (layouts), place-graph, render-graph, graph-search, graph-toolbar,
+// graph-legend, hover-card.
+import type { TermView } from '../../shared/analysis/terms';
+import { formatInt } from '../../shared/format';
 import { groupGraph, isBlockGroupId, type GraphGroups } from '../../shared/graph-view/graph-groups';
-import { buildViewGraph, expandableIds, type ViewGraph, type ViewNode } from '../../shared/graph-view/graph-view';
+import { buildViewGraph, expandableIds, type ViewGraph } from '../../shared/graph-view/graph-view';
 import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../shared/protocol/run-data';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
-import { button, el, sel, type Sel, panelSection } from '../dom';
-import { formatInt, formatNumber } from '../../shared/format';
+import { el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
-import type { LayoutResult } from './dagre-layout';
+import { canvasMeasure } from './canvas-measure';
+import type { LayoutDirection, LayoutResult } from './dagre-layout';
+import { chooseDirection } from './direction';
+import { renderGraphLegend } from './graph-legend';
+import { findTarget, matchNodes, matchOrder } from './graph-search';
+import { buildGraphToolbar, type GraphToolbar } from './graph-toolbar';
+import { GraphViewport } from './graph-viewport';
+import { HoverCard } from './hover-card';
+import { GraphLayouter } from './graph-layouter';
 import { LayoutClient } from './layout-client';
-import {
-  BADGE_HEIGHT,
-  NODE_HEIGHT,
-  edgeLabel,
-  nodeWidth,
-  renderGraph,
-  type PlacedCluster,
-  type PlacedGraph,
-  type PlacedNode,
-} from './render-graph';
+import { layoutJob, nodeSizes } from './layout-job';
+import { nodeWidth, type TextMeasure } from './node-size';
+import { placeGraph, type Bounds, type PlacedGraph, type PlacedNode } from './place-graph';
+import { renderGraph } from './render-graph';
+import { fitHeight } from './viewport-math';
+
+/** The drawing is at most this share of the window tall (and at least MIN_BODY px): the curves stay in reach. */
+const BODY_SHARE = 0.64;
+const MIN_BODY = 260;
+const MAX_BODY = 1000;
 
 export interface GraphInput {
   graph: LossGraph | null;
@@ -30,33 +42,32 @@ export interface GraphInput {
 export interface GraphPanelCallbacks {
   revealSource(source: SourcePosition): void;
   stateChanged(): void;
-  exportSvg(svg: SVGSVGElement, bounds: PlacedGraph['bounds']): void;
-  exportPng(svg: SVGSVGElement, bounds: PlacedGraph['bounds']): void;
+  exportSvg(svg: SVGSVGElement, bounds: Bounds): void;
+  exportPng(svg: SVGSVGElement, bounds: Bounds): void;
+  /** A layout was drawn (the first one with nodes is "first graph drawn" in the e2e's timings). */
+  rendered?(nodes: number): void;
 }
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
-/** The loss-graph panel: toolbar, zoomable drawing, legend and hover card. */
+/**
+ * The loss-graph panel: what is shown (view graph, expansions, folding, direction, selection, search) and
+ * when it is laid out again. The drawing, toolbar, legend and hover card are their own modules.
+ */
 export class GraphPanel {
   readonly root: HTMLElement;
-  private readonly svg: Sel<SVGSVGElement>;
-  private readonly viewport: Sel<SVGGElement>;
+  private readonly drawing: GraphViewport;
+  private readonly body: HTMLElement;
   private readonly legend: HTMLElement;
   private readonly status: HTMLElement;
-  private readonly tooltip: HTMLElement;
-  private readonly searchInput: HTMLInputElement;
-  private readonly searchCount: HTMLElement;
-  private readonly foldBox: HTMLInputElement;
-  private readonly zoomBehavior: ZoomBehavior<SVGSVGElement, unknown>;
+  private readonly hoverCard: HoverCard;
+  private readonly toolbar: GraphToolbar;
   private readonly layoutClient = new LayoutClient();
+  private readonly layouter = new GraphLayouter(this.layoutClient);
+  private measure: TextMeasure | null = null;
 
   private input: GraphInput | null = null;
   private groups: GraphGroups | null = null;
   private view: ViewGraph | null = null;
   private placed: PlacedGraph | null = null;
-  private layoutKey = '';
-  private layoutCache: { key: string; result: LayoutResult; sizes: Map<string, [number, number]> } | null = null;
-  private transform: ZoomTransform = zoomIdentity;
   private restoredTransform = false;
   private searchCursor = -1;
   /** Times of the last finished layout and render, for the benchmark and the status line. */
@@ -64,6 +75,8 @@ export class GraphPanel {
   private rebuildStarted = 0;
   private renderedResolvers: Array<() => void> = [];
   private fitAfterLayout = false;
+  /** The direction the last layout used. */
+  direction: LayoutDirection = 'LR';
   /** The host's default for folding repeated blocks, used until the user ticks the box. */
   foldSetting: 'auto' | 'always' | 'never' = 'auto';
 
@@ -74,89 +87,58 @@ export class GraphPanel {
   ) {
     const { root, tools } = panelSection(parent, 'll-graph', 'll-graph-title', 'Loss graph', 'Loss graph tools');
     this.root = root;
-    this.searchInput = el(tools, 'input', 'll-input ll-search');
-    this.searchInput.type = 'search';
-    this.searchInput.placeholder = 'Search layers, weights, ops';
-    this.searchInput.setAttribute('aria-label', 'Search the loss graph by name; Enter goes to the next match');
-    this.searchInput.value = ui.search;
-    this.searchInput.addEventListener('input', () => {
-      this.ui.search = this.searchInput.value;
-      this.searchCursor = -1;
-      this.redraw();
-      this.callbacks.stateChanged();
-    });
-    this.searchInput.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        this.nextMatch(e.shiftKey ? -1 : 1);
-      }
-    });
-    this.searchCount = el(tools, 'span', 'll-search-count');
-    this.searchCount.setAttribute('aria-live', 'polite');
-    button(tools, 'Fit', 'Fit the graph to the view', () => this.fit(true));
-    button(tools, 'Expand all', 'Expand every layer to its ops', () => this.setExpanded(this.allExpandable()));
-    button(tools, 'Collapse', 'Collapse to the layer level', () => this.setExpanded([]));
-    const foldLabel = el(tools, 'label', 'll-check');
-    this.foldBox = el(foldLabel, 'input');
-    this.foldBox.type = 'checkbox';
-    this.foldBox.checked = ui.collapseRepeats ?? false;
-    el(foldLabel, 'span', '', 'Fold repeated blocks');
-    this.foldBox.addEventListener('change', () => {
-      this.ui.collapseRepeats = this.foldBox.checked;
-      this.ui.expanded = this.ui.expanded.filter((id) => !isBlockGroupId(id));
-      this.fitAfterLayout = true;
-      this.rebuild();
-      this.callbacks.stateChanged();
-    });
-    button(tools, 'SVG', 'Export the loss graph as SVG', () => this.placed && this.callbacks.exportSvg(this.svg.node()!, this.placed.bounds));
-    button(tools, 'PNG', 'Export the loss graph as PNG', () => this.placed && this.callbacks.exportPng(this.svg.node()!, this.placed.bounds));
-
-    const body = el(this.root, 'div', 'll-graph-body');
-    const svgEl = parent.ownerDocument.createElementNS(SVG_NS, 'svg') as SVGSVGElement;
-    body.appendChild(svgEl);
-    this.svg = sel(svgEl).attr('class', 'll-graph-svg').attr('role', 'group').attr('aria-label', 'Loss graph');
-    const defs = this.svg.append('defs');
-    for (const role of ['data', 'regularization', 'mixed', 'unreached']) {
-      defs
-        .append('marker')
-        .attr('id', `ll-arrow-${role}`)
-        .attr('class', `ll-arrow role-${role}`)
-        .attr('viewBox', '0 0 10 10')
-        .attr('refX', 9)
-        .attr('refY', 5)
-        .attr('markerWidth', 7)
-        .attr('markerHeight', 7)
-        .attr('orient', 'auto-start-reverse')
-        .append('path')
-        .attr('d', 'M0,0L10,5L0,10z');
-    }
-    this.viewport = this.svg.append('g').attr('class', 'll-viewport');
-    this.zoomBehavior = zoom<SVGSVGElement, unknown>()
-      .scaleExtent([0.02, 4])
-      .filter((event: Event) => (event.type !== 'dblclick' && !(event as MouseEvent).button) || event.type === 'wheel')
-      .on('zoom', (event: { transform: ZoomTransform }) => {
-        this.transform = event.transform;
-        this.viewport.attr('transform', event.transform.toString());
-      })
-      .on('end', () => {
-        this.ui.transform = { x: this.transform.x, y: this.transform.y, k: this.transform.k };
+    this.toolbar = buildGraphToolbar(tools, { search: ui.search, fold: ui.collapseRepeats ?? false, direction: ui.direction }, {
+      search: (q) => {
+        this.ui.search = q;
+        this.searchCursor = -1;
+        this.redraw();
         this.callbacks.stateChanged();
-      });
-    this.svg.call(this.zoomBehavior).on('dblclick.zoom', null);
-
+      },
+      nextMatch: (dir) => this.nextMatch(dir),
+      fit: () => this.fit(true),
+      zoom: (f) => this.drawing.zoomBy(f),
+      direction: (d) => {
+        this.ui.direction = d;
+        this.relayout();
+      },
+      expandAll: () => this.setExpanded(this.allExpandable()),
+      collapse: () => this.setExpanded([]),
+      fold: (on) => {
+        this.ui.collapseRepeats = on;
+        this.ui.expanded = this.ui.expanded.filter((id) => !isBlockGroupId(id));
+        this.relayout();
+      },
+      exportSvg: () => this.placed && this.callbacks.exportSvg(this.drawing.node, this.placed.bounds),
+      exportPng: () => this.placed && this.callbacks.exportPng(this.drawing.node, this.placed.bounds),
+    });
+    const body = (this.body = el(this.root, 'div', 'll-graph-body'));
+    this.drawing = new GraphViewport(body, (t) => {
+      this.ui.transform = t;
+      this.callbacks.stateChanged();
+    });
     this.status = el(body, 'div', 'll-graph-status');
     this.status.setAttribute('role', 'status');
     // Under the drawing, never over it.
     this.legend = el(this.root, 'div', 'll-legend');
     this.legend.setAttribute('aria-label', 'Legend');
-    this.tooltip = el(body, 'div', 'll-tooltip');
-    this.tooltip.setAttribute('role', 'tooltip');
-    this.tooltip.hidden = true;
+    this.hoverCard = new HoverCard(body);
+    // A panel that changes shape may want the other direction ('auto' only; a layout is not cheap).
+    new ResizeObserver(() => {
+      if (this.ui.direction === 'auto' && this.view && this.placed && this.pickDirection(this.view) !== this.direction) this.relayout(false);
+    }).observe(body);
   }
 
   /** Resolves after the next completed render (tests and the benchmark wait on it). */
   whenRendered(): Promise<void> {
     return new Promise((resolve) => this.renderedResolvers.push(resolve));
+  }
+
+  private rendered(): void {
+    for (const r of this.renderedResolvers.splice(0)) r();
+  }
+
+  private textMeasure(): TextMeasure {
+    return (this.measure ??= canvasMeasure(this.drawing.node));
   }
 
   setInput(input: GraphInput): void {
@@ -187,10 +169,8 @@ export class GraphPanel {
   }
 
   private buildView(): ViewGraph {
-    return buildViewGraph(
-      { groups: this.groups!, layers: this.input!.layers, terms: this.input!.terms, optimizer: this.input!.optimizer },
-      { expanded: new Set(this.ui.expanded), collapseRepeats: this.folding() },
-    );
+    const { layers, terms, optimizer } = this.input!;
+    return buildViewGraph({ groups: this.groups!, layers, terms, optimizer }, { expanded: new Set(this.ui.expanded), collapseRepeats: this.folding() });
   }
 
   /** The user's choice, else the host's setting ('auto': fold big models, where a flat chain is unreadable). */
@@ -200,16 +180,32 @@ export class GraphPanel {
     return (this.groups?.layerOrder.length ?? 0) > 40;
   }
 
+  private maxBodyHeight(): number {
+    const win = this.root.ownerDocument.defaultView!;
+    return Math.round(Math.min(MAX_BODY, Math.max(MIN_BODY + 80, win.innerHeight * BODY_SHARE)));
+  }
+
+  /** Chosen for the tallest the drawing may be, not its current height, which fit() shrinks to the graph. */
+  private pickDirection(view: ViewGraph): LayoutDirection {
+    if (this.ui.direction !== 'auto') return this.ui.direction;
+    const box = { width: this.drawing.box().width, height: this.maxBodyHeight() };
+    return chooseDirection(view, nodeSizes(view, (n) => nodeWidth(n, this.textMeasure())), box);
+  }
+
   private allExpandable(): string[] {
-    if (!this.groups) return [];
-    return expandableIds(this.groups, this.view?.blocks ?? []);
+    return this.groups ? expandableIds(this.groups, this.view?.blocks ?? []) : [];
   }
 
   private setExpanded(ids: string[]): void {
     this.ui.expanded = ids;
+    this.relayout();
+  }
+
+  /** The structure or the direction changed by the user's hand: lay out again and fit. */
+  private relayout(save = true): void {
     this.fitAfterLayout = true;
     this.rebuild();
-    this.callbacks.stateChanged();
+    if (save) this.callbacks.stateChanged();
   }
 
   private toggle(node: PlacedNode): void {
@@ -227,7 +223,7 @@ export class GraphPanel {
   private rebuild(focusGroup?: string): void {
     if (!this.groups || !this.input) {
       this.placed = null;
-      this.viewport.selectAll('*').remove();
+      this.drawing.viewport.selectAll('*').remove();
       this.status.textContent = this.input ? 'No loss graph captured yet: it appears after the first optimizer step.' : '';
       this.legend.replaceChildren();
       return;
@@ -236,112 +232,83 @@ export class GraphPanel {
     this.rebuildStarted = t0;
     const view = this.buildView();
     this.view = view;
-    this.foldBox.checked = this.folding();
+    this.toolbar.foldBox.checked = this.folding();
     this.lastTimings.viewMs = performance.now() - t0;
-    const sizes = new Map(view.nodes.map((n) => [n.id, [nodeWidth(n), NODE_HEIGHT + (n.badge ? BADGE_HEIGHT : 0)] as [number, number]]));
-    const laidEdges = view.edges.filter((e) => !e.bus);
-    const key = view.nodes.map((n) => `${n.id}:${sizes.get(n.id)!.join('x')}`).join('|') + '#' + laidEdges.map((e) => e.id).join('|');
-    if (this.layoutCache?.key === key) {
-      this.place(view, this.layoutCache.result, sizes, focusGroup);
+    const m = this.textMeasure();
+    const job = layoutJob(view, nodeSizes(view, (n) => nodeWidth(n, m)), this.pickDirection(view), m);
+    const cached = this.layouter.cached(job);
+    if (cached) {
+      this.place(view, cached, job.sizes, focusGroup);
       return;
     }
-    this.layoutKey = key;
     this.status.textContent = `Laying out ${formatInt(view.nodes.length)} nodes…`;
     this.root.setAttribute('aria-busy', 'true');
-    const tLayout = performance.now();
-    this.layoutClient
-      .layout({
-        nodes: view.nodes.map((n) => ({ id: n.id, width: sizes.get(n.id)![0], height: sizes.get(n.id)![1], parent: n.parent })),
-        edges: laidEdges.map((e) => ({ id: e.id, from: e.from, to: e.to, labelWidth: edgeLabel(e).length * 6.2 + 8, labelHeight: 14 })),
-      })
-      .then((result) => {
-        if (!result || key !== this.layoutKey || this.view !== view) return;
-        this.lastTimings.layoutMs = performance.now() - tLayout;
-        this.layoutCache = { key, result, sizes };
-        this.place(view, result, sizes, focusGroup);
-      })
-      .catch((err: Error) => {
-        if (key !== this.layoutKey) return;
+    this.layouter.layout(job).then(
+      (result) => {
+        if (!result || this.view !== view) return;
+        this.lastTimings.layoutMs = this.layouter.lastMs;
+        this.place(view, result, job.sizes, focusGroup);
+      },
+      (err: Error) => {
+        if (!this.layouter.isCurrent(job)) return;
         this.status.textContent = `Layout failed: ${err.message}`;
         this.root.setAttribute('aria-busy', 'false');
-        for (const r of this.renderedResolvers.splice(0)) r();
-      });
+        this.rendered();
+      },
+    );
   }
 
   private place(view: ViewGraph, result: LayoutResult, sizes: Map<string, [number, number]>, focusGroup?: string): void {
     const t0 = performance.now();
-    const nodes: PlacedNode[] = view.nodes.map((n) => {
-      const [width, height] = sizes.get(n.id)!;
-      const c = result.nodes[n.id] ?? { x: 0, y: 0 };
-      // The layout box includes the badge under the node; the drawn box is the top part.
-      return { ...n, x: c.x, y: c.y - (height - NODE_HEIGHT) / 2, width, height: NODE_HEIGHT };
-    });
-    const clusters: PlacedCluster[] = Object.entries(result.clusters).map(([id, box]) => {
-      const g = this.groups!.groups.get(id);
-      const label = g?.kind === 'layer' ? g.layer! : g?.kind === 'term' ? `penalty ${g.termId}` : g?.kind === 'data-loss' ? 'data loss' : 'minimized loss';
-      return { id, label, ...box };
-    });
-    const hasBus = view.edges.some((e) => e.bus);
-    const busY = hasBus ? result.height + 8 : null;
-    const edges = view.edges.map((e) => ({ ...e, path: result.edges[e.id] ?? null }));
-    this.placed = {
-      nodes,
-      edges,
-      clusters,
-      busY,
-      bounds: { x: 0, y: 0, width: Math.max(result.width, 100), height: (busY ?? result.height) + 24 },
-    };
+    const placed = (this.placed = placeGraph(view, result, sizes, this.groups!));
+    this.direction = placed.direction;
+    this.drawing.bounds = placed.bounds;
+    this.root.setAttribute('data-direction', placed.direction);
     this.redraw();
     this.lastTimings.renderMs = performance.now() - t0;
     this.lastTimings.totalMs = performance.now() - this.rebuildStarted;
-    this.lastTimings.nodes = nodes.length;
+    this.lastTimings.nodes = placed.nodes.length;
     this.status.textContent = '';
     this.root.setAttribute('aria-busy', 'false');
-    this.svg.attr('aria-label', `Loss graph: ${nodes.length} nodes; Tab moves between them`);
+    this.drawing.svg.attr('aria-label', `Loss graph: ${placed.nodes.length} nodes; Tab moves between them`);
     this.renderLegend();
     if (!this.restoredTransform && this.ui.transform) {
       this.restoredTransform = true;
-      const t = this.ui.transform;
-      this.svg.call(this.zoomBehavior.transform, zoomIdentity.translate(t.x, t.y).scale(t.k));
+      this.sizeBody();
+      this.drawing.apply(this.ui.transform);
     } else if (!this.restoredTransform || this.fitAfterLayout) {
       this.restoredTransform = true;
       this.fitAfterLayout = false;
-      this.fit(false, true);
+      this.fit(false);
     } else if (focusGroup) {
-      const n = nodes.find((x) => x.id === focusGroup || x.group === focusGroup || x.parent === focusGroup);
+      const n = placed.nodes.find((x) => x.id === focusGroup || x.group === focusGroup || x.parent === focusGroup);
       if (n) this.centerOn(n, false);
     }
-    for (const r of this.renderedResolvers.splice(0)) r();
+    this.callbacks.rendered?.(placed.nodes.length);
+    this.rendered();
   }
 
   private matches(): Set<string> | null {
-    const q = this.ui.search.trim().toLowerCase();
-    if (!q || !this.placed || !this.groups) return null;
-    const out = new Set<string>();
-    for (const n of this.placed.nodes) {
-      if (n.search.includes(q) || n.label.toLowerCase().includes(q)) out.add(n.id);
-      else if (n.expandable && n.kind !== 'block') {
-        const members = this.groups.groups.get(n.group)?.members ?? [];
-        if (members.some((m) => this.groups!.nodes.get(m)?.label.toLowerCase().includes(q))) out.add(n.id);
-      }
-    }
-    return out;
+    return this.placed && this.groups ? matchNodes(this.placed.nodes, this.ui.search, this.groups) : null;
   }
 
   private redraw(): void {
     if (!this.placed) return;
     const matches = this.matches();
     renderGraph(
-      this.viewport,
+      this.drawing.viewport,
       this.placed,
       {
         activate: (n) => this.activate(n),
         toggle: (n) => this.toggle(n),
-        hover: (n, anchor) => this.hover(n, anchor),
+        hover: (n, anchor) => (n && anchor ? this.hoverCard.show(n, anchor) : this.hoverCard.hide()),
+        // Tab may land on a node out of view: pan to it (its badge included).
+        focused: (n) => this.drawing.reveal({ x: n.x - n.width / 2 - 6, y: n.y - n.height / 2 - 6, width: n.width + 12, height: n.height + 32 }),
       },
       { selected: this.ui.selected, matches, expanded: new Set(this.ui.expanded) },
+      this.textMeasure(),
     );
-    this.searchCount.textContent = matches ? `${matches.size} match${matches.size === 1 ? '' : 'es'}` : '';
+    this.toolbar.searchCount.textContent = matches ? `${matches.size} match${matches.size === 1 ? '' : 'es'}` : '';
   }
 
   private activate(n: PlacedNode): void {
@@ -353,14 +320,7 @@ export class GraphPanel {
 
   /** Select a layer or term from elsewhere (a finding, the host); expands nothing, centres the node. */
   select(target: SelectTarget): boolean {
-    if (!this.placed) return false;
-    const n =
-      target.kind === 'term'
-        ? this.placed.nodes.find((x) => x.termId === target.termId) ??
-          this.placed.nodes.find((x) => x.kind === 'block-terms' && x.search.includes(target.termId.toLowerCase()))
-        : this.placed.nodes.find((x) => x.kind === 'layer' && x.layer === target.layer) ??
-          this.placed.nodes.find((x) => x.kind === 'block' && x.search.split(' ').includes(target.layer.toLowerCase())) ??
-          this.placed.nodes.find((x) => x.layer === target.layer);
+    const n = this.placed ? findTarget(this.placed.nodes, target) : undefined;
     if (!n) return false;
     this.ui.selected = n.id;
     this.redraw();
@@ -372,7 +332,7 @@ export class GraphPanel {
   private nextMatch(dir: number): void {
     const m = this.matches();
     if (!m || m.size === 0 || !this.placed) return;
-    const list = this.placed.nodes.filter((n) => m.has(n.id)).sort((a, b) => a.x - b.x || a.y - b.y);
+    const list = matchOrder(this.placed.nodes, m);
     this.searchCursor = (this.searchCursor + dir + list.length) % list.length;
     const n = list[this.searchCursor];
     this.ui.selected = n.id;
@@ -381,91 +341,25 @@ export class GraphPanel {
   }
 
   private centerOn(n: PlacedNode, focus: boolean): void {
-    const box = this.svg.node()!.getBoundingClientRect();
-    const k = Math.max(this.transform.k, 0.6);
-    const t = zoomIdentity.translate(box.width / 2 - n.x * k, box.height / 2 - n.y * k).scale(k);
-    this.svg.call(this.zoomBehavior.transform, t);
-    if (focus) (this.viewport.select(`g.ll-node[data-id="${CSS.escape(n.id)}"]`).node() as SVGGElement | null)?.focus();
+    this.drawing.centerOn(n);
+    if (focus) (this.drawing.viewport.select(`g.ll-node[data-id="${CSS.escape(n.id)}"]`).node() as SVGGElement | null)?.focus();
   }
 
-  /**
-   * Fit the whole graph. The automatic fit (`readable`) stops at a scale where labels can still be read
-   * and then shows the end of the graph, where the minimized loss and the penalties meet; the Fit button
-   * always shows all of it.
-   */
-  fit(animate: boolean, readable = false): void {
+  /** The drawing as tall as the graph needs at its fit scale, up to its share of the window. */
+  private sizeBody(): void {
+    const width = this.drawing.box().width;
+    if (this.placed && width > 0) this.body.style.height = `${fitHeight(width, this.maxBodyHeight(), this.placed.bounds, MIN_BODY)}px`;
+  }
+
+  /** Fit the graph at a readable scale; when it is larger than the view, show the minimized loss. */
+  fit(animate: boolean): void {
     if (!this.placed) return;
-    const box = this.svg.node()!.getBoundingClientRect();
-    if (box.width === 0 || box.height === 0) return;
-    const b = this.placed.bounds;
-    const all = Math.min(1.25, (box.width - 24) / b.width, (box.height - 24) / b.height);
-    const k = readable ? Math.max(all, Math.min(0.5, (box.height - 24) / b.height)) : all;
-    const x = k === all ? (box.width - b.width * k) / 2 - b.x * k : box.width - 12 - (b.x + b.width) * k;
-    const t = zoomIdentity.translate(x, (box.height - b.height * k) / 2 - b.y * k).scale(k);
-    const target = animate ? this.svg.transition().duration(250) : this.svg;
-    (target as unknown as Sel<SVGSVGElement>).call(this.zoomBehavior.transform, t);
-  }
-
-  private hover(n: PlacedNode | null, anchor: Element | null): void {
-    const tip = this.tooltip;
-    if (!n || !anchor) {
-      tip.hidden = true;
-      return;
-    }
-    tip.replaceChildren();
-    el(tip, 'div', 'll-tooltip-title', n.label);
-    if (n.badge) el(tip, 'div', 'll-tooltip-badge', n.badge);
-    const dl = el(tip, 'dl', 'll-tooltip-rows');
-    for (const [k, v] of n.details) {
-      el(dl, 'dt', '', k);
-      el(dl, 'dd', '', v);
-    }
-    const hint = [n.source ? 'click: reveal source' : 'click: select', n.expandable ? 'double-click: expand' : n.parent ? 'double-click: collapse' : ''].filter(Boolean).join(' · ');
-    el(tip, 'div', 'll-tooltip-hint', hint);
-    tip.hidden = false;
-    const body = tip.parentElement!.getBoundingClientRect();
-    const r = anchor.getBoundingClientRect();
-    const left = Math.min(Math.max(4, r.right - body.left + 8), Math.max(4, body.width - tip.offsetWidth - 4));
-    const top = Math.min(Math.max(4, r.top - body.top), Math.max(4, body.height - tip.offsetHeight - 4));
-    tip.style.left = `${left}px`;
-    tip.style.top = `${top}px`;
+    this.sizeBody();
+    const sink = this.placed.nodes.find((n) => n.isSink) ?? null;
+    this.drawing.fit(this.placed.bounds, sink, animate);
   }
 
   private renderLegend(): void {
-    const legend = this.legend;
-    legend.replaceChildren();
-    if (!this.input?.graph) return;
-    const keys = el(legend, 'div', 'll-legend-col');
-    const item = (cls: string, text: string, parent: HTMLElement = keys) => {
-      const row = el(parent, 'div', `ll-legend-row ${cls}`);
-      el(row, 'span', 'll-swatch');
-      el(row, 'span', 'll-legend-text', text);
-      return row;
-    };
-    item('role-data', 'data-loss path');
-    item('role-mixed', 'minimized loss (sum of the terms)');
-    item('layer-decayed', 'layer whose decay reaches the loss');
-    item('layer-none', 'layer without decay');
-    if (this.placed?.nodes.some((n) => n.decay === 'dropped' || n.decay === 'partial')) item('layer-dropped', 'layer whose decay is dropped');
-    const penalties = this.input.terms.filter((t) => t.collection === 'regularization');
-    const reached = penalties.filter((t) => t.reachesMinimizedLoss);
-    const dropped = penalties.filter((t) => !t.reachesMinimizedLoss);
-    const describe = (t: TermView) =>
-      `${describeTerm(t)} = ${formatNumber(t.lastValue)}`;
-    const MAX = 4;
-    if (reached.length) {
-      const col = el(legend, 'div', 'll-legend-col');
-      item('role-regularization', `regularization terms in the loss (${reached.length})`, col);
-      const list = el(col, 'ul', 'll-legend-terms');
-      for (const t of reached.slice(0, MAX)) el(list, 'li', `role-regularization${t.kind === 'hand-written' ? ' hand-written' : ''}`, describe(t));
-      if (reached.length > MAX) el(list, 'li', 'll-more', `… and ${reached.length - MAX} more`);
-    }
-    if (dropped.length) {
-      const col = el(legend, 'div', 'll-legend-col');
-      item('unreached', `terms NOT in the minimized loss (${dropped.length})`, col);
-      const list = el(col, 'ul', 'll-legend-terms');
-      for (const t of dropped.slice(0, MAX)) el(list, 'li', `unreached${t.kind === 'hand-written' ? ' hand-written' : ''}`, describe(t));
-      if (dropped.length > MAX) el(list, 'li', 'll-more', `… and ${dropped.length - MAX} more`);
-    }
+    renderGraphLegend(this.legend, this.input?.graph ? { terms: this.input.terms, nodes: this.placed?.nodes ?? [] } : null);
   }
 }

@@ -13,6 +13,7 @@ import { THEMES, THEME_CLASS, type ThemeName } from './themes';
  * as in VS Code.
  */
 interface Replay {
+  name: string;
   events: RunnerEvent[];
   sent: number;
   state: RunState;
@@ -127,13 +128,26 @@ function loadStream(name: string, options: { speed?: number; upTo?: number } = {
 
 function loadEvents(events: RunnerEvent[], name: string, options: { speed?: number; upTo?: number } = {}): void {
   if (options.speed !== undefined) speed = options.speed;
-  replay = { events, sent: 0, state: emptyRunState(`examples/${name}.ts`) };
+  replay = { name, events, sent: 0, state: emptyRunState(`examples/${name}.ts`) };
   findingsCache = null;
   // Events before `upTo` are already in the host's state when the webview asks: they arrive in hydrate.
   const upTo = options.upTo ?? 0;
   while (replay.sent < Math.min(upTo, events.length)) applyRunnerEvent(replay.state, events[replay.sent++]);
   sendHydrate();
   schedule();
+}
+
+/** The panel's Cancel, as the extension's run controller does it: the run stops, its state says so. */
+function stopReplay(): void {
+  if (!replay || replay.state.end) return;
+  if (timer !== null) clearInterval(timer);
+  timer = null;
+  replay.sent = replay.events.length;
+  replay.state.end = { reason: 'stopped-by-user', exitCode: null, exitSource: null };
+  replay.state.status = 'completed';
+  findingsCache = null;
+  void feed.hydrate();
+  updateProgress();
 }
 
 function sendHydrate(): void {
@@ -159,6 +173,10 @@ window.addEventListener('message', (e) => {
     applyTheme();
     void feed.onReady();
     updateProgress();
+  } else if (r.value.type === 'stop') {
+    stopReplay();
+  } else if (r.value.type === 'rerun') {
+    if (replay) loadEvents(replay.events, replay.name, {});
   } else if (r.value.type === 'export') {
     exports.push(r.value);
     const a = document.createElement('a');

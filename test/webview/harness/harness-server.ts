@@ -65,7 +65,9 @@ export function createHarnessResolver(rootDir: string, origin = HARNESS_ORIGIN) 
     const pathname = decodeURIComponent(urlPath.split('?')[0]);
     if (pathname === '/' || pathname === '/harness.html') return { status: 200, contentType: TYPES['.html'], body: harnessHtml(origin) };
     if (pathname === '/panel.html') {
-      const html = renderWebviewHtml({ scriptUri: '/webview/main.js', styleUri: '/webview/main.css', cspSource: origin, nonce: nonce() });
+      // ?script=… paints the panel for a script before any message arrives, as the extension's panel does.
+      const script = new URLSearchParams(urlPath.split('?')[1] ?? '').get('script') ?? undefined;
+      const html = renderWebviewHtml({ scriptUri: '/webview/main.js', styleUri: '/webview/main.css', cspSource: origin, nonce: nonce(), script });
       return { status: 200, contentType: TYPES['.html'], body: html };
     }
     if (pathname === '/harness/harness.css') return file(path.join(rootDir, 'test/webview/harness/harness.css'));

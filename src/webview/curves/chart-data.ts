@@ -1,0 +1,153 @@
+import type { Curve } from '../../shared/series/curve-set';
+import { downsampleM4, type CurvePoints } from '../../shared/series/downsample';
+import { emptyExtent, isEmptyExtent, lowerBound, type Extent } from '../../shared/series/lod-column';
+
+/**
+ * The pure half of a chart: which rows are visible, the y domain they need, the non-finite bands to mark
+ * and the line paths to draw. Everything here is a function of the data and the scales; chart-marks.ts
+ * puts the results on screen.
+ */
+export type Scale = (v: number) => number;
+
+/** Rows [i0, i1) that fall in the visible step range, plus one either side so lines run to the edges. */
+export function visibleRows(steps: ArrayLike<number>, x0: number, x1: number): [number, number] {
+  return [Math.max(0, lowerBound(steps, x0) - 1), Math.min(steps.length, lowerBound(steps, x1) + 1)];
+}
+
+/** The extent of every curve's raw values in rows [i0, i1). */
+export function curvesExtent(curves: ReadonlyArray<{ curve: Curve }>, i0: number, i1: number): Extent {
+  const ext = emptyExtent();
+  for (const c of curves) c.curve.raw.extent(i0, i1, ext);
+  return ext;
+}
+
+/**
+ * The y domain for an extent, before d3's nice(): linear scales get 5% room above and below (10% of the
+ * value, or ±1, for a flat line); log scales start at the smallest positive value and widen a flat line
+ * to a factor of 2 either side. An empty extent gives [0, 1] ([0.1, 1] on a log scale).
+ */
+export function yDomain(ext: Extent, log: boolean): [number, number] {
+  let lo = log ? ext.minPositive : ext.min;
+  let hi = ext.max;
+  if (isEmptyExtent(ext) || !(lo <= hi)) {
+    lo = log ? 0.1 : 0;
+    hi = 1;
+  }
+  if (log) return lo === hi ? [lo / 2, hi * 2] : [lo, hi];
+  const pad = lo === hi ? Math.abs(lo) * 0.1 || 1 : (hi - lo) * 0.05;
+  return [lo - pad, hi + pad];
+}
+
+export interface NonFiniteBand {
+  id: string;
+  /** Pixel span, first to last non-finite step. */
+  x0: number;
+  x1: number;
+  label: string;
+}
+
+/** What a non-finite value is called on the chart. */
+export function nonFiniteName(v: number | null): string {
+  return v !== null && Number.isNaN(v) ? 'NaN' : v !== null && v < 0 ? '−∞' : '∞';
+}
+
+/**
+ * One band per run of non-finite values (NaN, ±∞) in the marked curves, left to right; runs of different
+ * curves closer than 3 px merge into one band, labelled after the first.
+ */
+export function nonFiniteBands(
+  curves: ReadonlyArray<{ curve: Curve; markNonFinite: boolean }>,
+  steps: ArrayLike<number>,
+  i0: number,
+  i1: number,
+  x: Scale,
+): NonFiniteBand[] {
+  const bands: NonFiniteBand[] = [];
+  for (const c of curves) {
+    if (!c.markNonFinite) continue;
+    for (const [s, e] of c.curve.raw.nonFiniteRuns(i0, i1)) {
+      const bx0 = x(steps[s]);
+      const bx1 = x(steps[e - 1]);
+      const last = bands[bands.length - 1];
+      if (last && bx0 - last.x1 < 3) {
+        last.x1 = Math.max(last.x1, bx1);
+        continue;
+      }
+      bands.push({ id: `${c.curve.id}:${s}`, x0: bx0, x1: bx1, label: `${nonFiniteName(c.curve.valueAt(s))} from step ${steps[s]}` });
+    }
+  }
+  return bands.sort((a, b) => a.x0 - b.x0);
+}
+
+/** Keep path strings short: a tenth of a pixel is plenty. */
+function r1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+/** An SVG path through the points; NaN values and points the scale cannot place (log of ≤ 0) break the line. */
+export function pathOf(points: CurvePoints, x: Scale, y: Scale): string {
+  let d = '';
+  let pen = false;
+  for (let i = 0; i < points.length; i++) {
+    const vy = points.y[i];
+    const py = Number.isNaN(vy) ? NaN : y(vy);
+    if (!Number.isFinite(py)) {
+      pen = false;
+      continue;
+    }
+    d += `${pen ? 'L' : 'M'}${r1(x(points.x[i]))},${r1(py)}`;
+    pen = true;
+  }
+  return d;
+}
+
+export interface LineRow {
+  id: string;
+  cls: string;
+  d: string;
+}
+
+export interface DrawnCurve {
+  curve: Curve;
+  /** CSS classes for colour, dash and weight (see curveStyle). */
+  cls: string;
+}
+
+export interface LinePaths {
+  rows: LineRow[];
+  points: Map<string, { raw: CurvePoints; smooth: CurvePoints | null }>;
+}
+
+/**
+ * M4-downsampled paths for every curve: the raw series first, then the smoothed ones over them, each in
+ * the curves' order (so the last curve is drawn on top). With smoothing on, raw lines are marked faint.
+ */
+export function linePaths(
+  curves: readonly DrawnCurve[],
+  frame: { steps: ArrayLike<number>; x0: number; x1: number; log: boolean; smoothing: number },
+  pixels: number,
+  x: Scale,
+  y: Scale,
+): LinePaths {
+  const smoothOn = frame.smoothing > 0;
+  const points = new Map<string, { raw: CurvePoints; smooth: CurvePoints | null }>();
+  const raw: LineRow[] = [];
+  const smooth: LineRow[] = [];
+  const request = { steps: frame.steps, x0: frame.x0, x1: frame.x1, pixels, log: frame.log };
+  for (const c of curves) {
+    const r = downsampleM4({ ...request, column: c.curve.raw });
+    const s = smoothOn ? downsampleM4({ ...request, column: c.curve.smooth }) : null;
+    points.set(c.curve.id, { raw: r, smooth: s });
+    raw.push({ id: `${c.curve.id}:raw`, cls: `ll-line raw ${c.cls}${smoothOn ? ' faint' : ''}`, d: pathOf(r, x, y) });
+    if (s) smooth.push({ id: `${c.curve.id}:smooth`, cls: `ll-line smooth ${c.cls}`, d: pathOf(s, x, y) });
+  }
+  return { rows: [...raw, ...smooth], points };
+}
+
+/** The row nearest to a step, for the crosshair. */
+export function nearestRow(steps: ArrayLike<number>, step: number): number {
+  let i = lowerBound(steps, step);
+  if (i >= steps.length) i = steps.length - 1;
+  if (i > 0 && Math.abs(steps[i - 1] - step) < Math.abs(steps[i] - step)) i--;
+  return i;
+}
