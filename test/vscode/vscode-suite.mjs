@@ -33,5 +33,6 @@ export function makeSuiteWorkspace() {
     'helpers/build-model.ts': path.join(ROOT, 'test/fixtures/scripts/helpers/build-model.ts'),
     'throws.ts': path.join(ROOT, 'test/fixtures/scripts/throws.ts'),
     'slow-steps.ts': path.join(ROOT, 'test/fixtures/scripts/slow-steps.ts'),
+    'adam-l2-decay.ts': path.join(ROOT, 'examples/adam-l2-decay.ts'),
   });
 }

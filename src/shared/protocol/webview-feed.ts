@@ -32,7 +32,7 @@ export class WebviewFeed {
   /** A selection asked for before the webview was ready: sent right after its first hydrate. */
   private pendingSelect: SelectTarget | null = null;
   /** What was sent, for tests. */
-  readonly sent = { hydrate: 0, append: 0, findings: 0, select: 0 };
+  readonly sent = { hydrate: 0, append: 0, findings: 0, select: 0, compareAppend: 0, compareHydrate: 0 };
 
   constructor(
     private readonly script: string,
@@ -84,6 +84,8 @@ export class WebviewFeed {
 
   private async post(message: HostToWebview): Promise<void> {
     this.sent[message.type]++;
+    if (message.type === 'append' && message.target === 'compare') this.sent.compareAppend++;
+    if (message.type === 'hydrate' && message.compare) this.sent.compareHydrate++;
     await this.transport(encodeForWebview(message));
   }
 }
