@@ -55,7 +55,16 @@ async function once(optimizer, measureDecay) {
   if (!m) throw new Error(`cnn.ts printed no timing (status ${outcome.state.status}): ${out.slice(-500)}`);
   const perf = JSON.parse(/loss-lens perf (\{.*\})/.exec(out)[1]);
   const decayed = Object.keys(outcome.state.series[0]?.decay?.values ?? {}).length;
-  return { stepsPerS: Number(m[1]), decayMsPerStep: perf.probeMsBySection.decay / perf.steps, steps: perf.steps, decayed };
+  const perUpdate = perf.decayMsPerUpdate ?? [];
+  return {
+    stepsPerS: Number(m[1]),
+    decayMsPerStep: perf.probeMsBySection.decay / perf.steps,
+    // Steady state: the median update once the first ten (JIT, first-use allocations, cross-checks) are past.
+    steadyMs: median(perUpdate.slice(10)),
+    warmupMs: perUpdate.slice(0, 10).reduce((a, b) => a + b, 0),
+    steps: perf.steps,
+    decayed,
+  };
 }
 
 console.log(`effective decay on the CNN with decay, wasm: ${PAIRS} interleaved pairs of ${STEPS} timed steps per side; ${new Date().toISOString()}; load average ${loadAverage()}`);
@@ -64,6 +73,8 @@ for (const optimizer of ['sgd', 'adam']) {
   const off = [];
   const on = [];
   const own = [];
+  const steady = [];
+  const warmup = [];
   let decayed = 0;
   for (let i = 0; i < PAIRS; i++) {
     const order = i % 2 === 0 ? [false, true] : [true, false];
@@ -73,6 +84,8 @@ for (const optimizer of ['sgd', 'adam']) {
     on.push(r.true.stepsPerS);
     ratios.push(r.false.stepsPerS / r.true.stepsPerS);
     own.push(r.true.decayMsPerStep);
+    steady.push(r.true.steadyMs);
+    warmup.push(r.true.warmupMs);
     decayed = r.true.decayed;
   }
   const stepMs = 1000 / median(off);
@@ -80,7 +93,9 @@ for (const optimizer of ['sgd', 'adam']) {
   console.log(
     `${optimizer}: ${decayed} weights measured; step ${stepMs.toFixed(2)} ms without the measurement (${median(off).toFixed(2)} steps/s, ` +
       `range ${Math.min(...off).toFixed(2)}–${Math.max(...off).toFixed(2)}); probe's own time ${median(own).toFixed(3)} ms/step = ` +
-      `${median(ownPct).toFixed(2)}% of a step (range ${Math.min(...ownPct).toFixed(2)}–${Math.max(...ownPct).toFixed(2)}%, p90 ${percentile(ownPct, 0.9).toFixed(2)}%); ` +
+      `${median(ownPct).toFixed(2)}% of a step (range ${Math.min(...ownPct).toFixed(2)}–${Math.max(...ownPct).toFixed(2)}%, p90 ${percentile(ownPct, 0.9).toFixed(2)}%), ` +
+      `of which the first 10 updates ${median(warmup).toFixed(1)} ms in all; steady state ${median(steady).toFixed(3)} ms/update = ` +
+      `${((100 * median(steady)) / stepMs).toFixed(2)}% (range ${((100 * Math.min(...steady)) / stepMs).toFixed(2)}–${((100 * Math.max(...steady)) / stepMs).toFixed(2)}%); ` +
       `A/B slowdown ${describeRatio(ratios)}, pairs ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`,
   );
 }

@@ -29,6 +29,8 @@ export interface EffectiveDecayOptions {
   emit: (record: DecayRecordInput) => void;
 }
 
+const ADAPTIVE: ReadonlySet<string> = new Set(['Adam', 'Adamax', 'RMSProp', 'Adagrad', 'Adadelta']);
+
 /** The first updates of every weight under each optimizer are checked against the shadow's own: a custom formula shows there. */
 const CROSS_CHECKS = 3;
 
@@ -112,6 +114,7 @@ export class EffectiveDecay {
 
   private listener(): ApplyListener<ApplyContext | null> {
     // A failure here must never break the script's training: the weights involved say why they have no number.
+    let beforeMs = 0;
     return {
       before: (opt, grads) => {
         const started = performance.now();
@@ -121,6 +124,7 @@ export class EffectiveDecay {
           this.failed(err, gradEntries(grads).map(([n]) => n));
           return null;
         } finally {
+          beforeMs = performance.now() - started;
           probeClock.add(started, 'decay');
         }
       },
@@ -132,6 +136,7 @@ export class EffectiveDecay {
         } catch (err) {
           this.failed(err, ctx.names);
         } finally {
+          if (probeClock.keepSamples) probeClock.decayPerUpdate.push(beforeMs + performance.now() - started);
           probeClock.add(started, 'decay');
         }
       },
@@ -312,6 +317,11 @@ export class EffectiveDecay {
         this.unavailable(name, `gradients of ${t.pending} steps were applied in one update (gradient accumulation): the penalty's share of it is not measured`);
         continue;
       }
+      // Adaptive optimizers: a few elements (small data gradients) can carry most of the decay; on a weight larger
+      // than the sample, the sample is stratified on its first gradient before any shadow state exists.
+      if (ADAPTIVE.has(shadows.full.config.kind) && this.sampler.sampling(name, t.variable.size) === 'uniform' && !shadows.checksLeft.has(name)) {
+        this.sampler.stratify(name, byName.get(name)!);
+      }
       const k = this.sampler.sampledSize(name, t.variable.size);
       if (t.buffers?.w.length !== k) t.buffers = { w: new Float64Array(k), g: new Float64Array(k), data: new Float64Array(k), after: new Float64Array(k) };
       const b = t.buffers;
@@ -361,7 +371,7 @@ export class EffectiveDecay {
           continue;
         }
       }
-      const fraction = decayFraction(dFull, data.get(name)!, w);
+      const fraction = decayFraction(dFull, data.get(name)!, w, this.sampler.weightsOf(name));
       // Centered RMSProp takes √(ms − mg² − ε): fed a tiny data gradient alone, tfjs's own formula is NaN from then on.
       if (!Number.isFinite(fraction) && finite(dFull) && finite(w)) {
         this.unavailable(name, `the update ${shadows.className} would make from the data gradient alone is not a number (tfjs's own formula)`);
@@ -428,11 +438,9 @@ function finite(xs: Float64Array): boolean {
   return true;
 }
 
-/** The spacing of float32 numbers around |x|. */
+/** An upper bound of the spacing of float32 numbers around |x| (at most twice it): no log2 per element. */
 function ulp32(x: number): number {
-  const a = Math.abs(x);
-  if (!(a > 0) || !Number.isFinite(a)) return 1.4e-45;
-  return 2 ** (Math.floor(Math.log2(a)) - 23);
+  return Math.abs(x) * 1.2e-7 + 1.4e-45;
 }
 
 /**

@@ -15,6 +15,10 @@ export class ProbeClock {
   sections = 0;
   readonly bySection: Record<ProbeSection, number> = { before: 0, afterLoss: 0, afterStep: 0, penalties: 0, decay: 0 };
 
+  /** Per update, the effective-decay probe's time around it (kept only for the perf report: LOSS_LENS_PERF=1). */
+  readonly decayPerUpdate: number[] = [];
+  readonly keepSamples = process.env.LOSS_LENS_PERF === '1';
+
   /** Adds the time since `started` (a `performance.now()` reading). */
   add(started: number, section: ProbeSection): void {
     const ms = performance.now() - started;

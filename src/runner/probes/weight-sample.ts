@@ -1,7 +1,7 @@
 import { activeBackend, kernelFuncOf, readsInPlace, wasmHeapView, type BackendLike, type KernelFunc, type Tensor, type TensorInfo, type Tf } from '../tfjs-internals';
 
 /** At most this many elements of a weight are read per step: exact below it, a fixed random sample above. */
-export const SAMPLE_SIZE = 4096;
+export const SAMPLE_SIZE = 2048;
 
 /** FNV-1a of a string: the seed of a weight's sample, so the same weight is sampled the same way in every run. */
 function hash(text: string): number {
@@ -25,26 +25,92 @@ function random(seed: number): () => number {
   };
 }
 
-/** `k` distinct indices in [0, n), sorted, from a seed (Floyd's algorithm: O(k), whatever n is). */
+/** `k` distinct indices in [0, n), sorted, from a seed (Floyd's algorithm over a bitmap: O(k) draws, whatever n is). */
 export function sampleIndices(n: number, k: number, seed: number): Int32Array {
   if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
   const next = random(seed);
-  const chosen = new Set<number>();
+  const chosen = new Uint8Array(n);
   for (let j = n - k; j < n; j++) {
     const t = Math.floor(next() * (j + 1));
-    chosen.add(chosen.has(t) ? j : t);
+    chosen[chosen[t] ? j : t] = 1;
   }
-  return Int32Array.from(chosen).sort();
+  const out = new Int32Array(k);
+  for (let i = 0, o = 0; i < n; i++) if (chosen[i]) out[o++] = i;
+  return out;
 }
 
 export function sampleSeed(weight: string): number {
   return hash(weight);
 }
 
+/** The k-th smallest of `values` (0-based), by quickselect on a copy: O(n). */
+function kthSmallest(values: Float32Array, k: number): number {
+  const a = Float32Array.from(values);
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/**
+ * A stratified sample for an adaptive optimizer, chosen once from the weight's first gradient: the half of the sample
+ * with the smallest |g| (where the penalty's gradient rivals the data's, which is where Adam and its kin turn it into
+ * the largest share of the step), taken whole, and a seeded uniform sample of the rest, each element of it standing
+ * for (n − h)/(k − h) elements. The estimate stays unbiased over the sampling (strata are fixed sets); it is far
+ * less noisy than a uniform sample when a few elements carry most of the decay.
+ */
+export function stratifiedSample(absGradient: Float32Array, k: number, seed: number): { indices: Int32Array; weights: Float64Array } {
+  const n = absGradient.length;
+  const h = k >> 1;
+  const threshold = kthSmallest(absGradient, h - 1);
+  const chosen = new Uint8Array(n);
+  let taken = 0;
+  // Everything strictly below the threshold, then ties up to h.
+  for (let i = 0; i < n && taken < h; i++) if (absGradient[i] < threshold) (chosen[i] = 1), taken++;
+  for (let i = 0; i < n && taken < h; i++) if (!chosen[i] && absGradient[i] === threshold) (chosen[i] = 1), taken++;
+  const small = taken;
+  const next = random(seed);
+  while (taken < k) {
+    const t = Math.floor(next() * n);
+    if (chosen[t]) continue;
+    chosen[t] = 2;
+    taken++;
+  }
+  const indices = new Int32Array(k);
+  const weights = new Float64Array(k);
+  const rest = (n - small) / (k - small);
+  for (let i = 0, o = 0; i < n; i++) {
+    if (!chosen[i]) continue;
+    indices[o] = i;
+    weights[o++] = chosen[i] === 1 ? 1 : rest;
+  }
+  return { indices, weights };
+}
+
 interface SampleIndex {
   size: number;
   /** Null when the whole weight is read. */
   indices: Int32Array | null;
+  /** How many elements each sampled one stands for (a stratified sample); null: all alike. */
+  weights: Float64Array | null;
   /** The indices as a backend tensor, made once per backend. */
   onBackend: { backend: BackendLike; info: TensorInfo } | null;
 }
@@ -67,6 +133,39 @@ export class WeightSampler {
   /** How many elements are read for this weight. */
   sampledSize(weight: string, size: number): number {
     return this.indexOf(weight, size).indices?.length ?? size;
+  }
+
+  /** Whether this weight is sampled (larger than the sample), and whether its sample is already stratified. */
+  sampling(weight: string, size: number): 'whole' | 'uniform' | 'stratified' {
+    const index = this.indexOf(weight, size);
+    return index.indices === null ? 'whole' : index.weights ? 'stratified' : 'uniform';
+  }
+
+  /** Element weights of the weight's sample (null: every element counts once). */
+  weightsOf(weight: string): Float64Array | null {
+    return this.index.get(weight)?.weights ?? null;
+  }
+
+  /**
+   * Replace a weight's uniform sample by one stratified on its gradient (stratifiedSample), before any state was
+   * built on the old one. `gradient` is read whole, once.
+   */
+  stratify(weight: string, gradient: Tensor): boolean {
+    const index = this.index.get(weight);
+    if (!index || index.indices === null || index.weights) return false;
+    let values: Float32Array;
+    try {
+      values = Float32Array.from(gradient.dataSync() as Float32Array, Math.abs);
+    } catch {
+      return false;
+    }
+    if (values.length !== index.size) return false;
+    const s = stratifiedSample(values, index.indices.length, sampleSeed(weight));
+    index.indices = s.indices;
+    index.weights = s.weights;
+    if (index.onBackend) index.onBackend.backend.disposeData(index.onBackend.info.dataId);
+    index.onBackend = null;
+    return true;
   }
 
   /**
@@ -97,7 +196,7 @@ export class WeightSampler {
     let index = this.index.get(weight);
     if (!index || index.size !== size) {
       const indices = size > this.sampleSize ? sampleIndices(size, this.sampleSize, sampleSeed(weight)) : null;
-      index = { size, indices, onBackend: null };
+      index = { size, indices, weights: null, onBackend: null };
       this.index.set(weight, index);
     }
     return index;
