@@ -44,6 +44,11 @@ for (const f of readdirSync('src/runner/backend/simd').filter((f) => f.endsWith(
 await Promise.all([
   nodeEntry('src/host/extension.ts', 'dist/extension.js'),
   nodeEntry('src/runner/main.ts', 'dist/runner.js'),
+  // Beside the runner: its ES module hooks (module.register loads them by URL, on their own thread on Node 20),
+  // its host watchdog (a worker thread) and the reaper the watchdog starts when the host died.
+  nodeEntry('src/runner/esm-loader-hooks.ts', 'dist/esm-loader-hooks.mjs', { format: 'esm' }),
+  nodeEntry('src/runner/host-watchdog.ts', 'dist/host-watchdog.js'),
+  nodeEntry('src/engine/reaper.ts', 'dist/reaper.js'),
   nodeEntry('src/cli/main.ts', 'dist/cli.js', { define: { LOSS_LENS_VERSION: JSON.stringify(version) } }),
   // The webview: one browser bundle plus its CSS, loaded by the panel HTML (src/shared/webview-html.ts).
   build({

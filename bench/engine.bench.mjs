@@ -5,7 +5,10 @@
 //    ratio with a bootstrap 95% interval (goal ≤ 1.05, aim ≤ 1.02); next to it the probes' own time
 //    inside the step (performance.now() around each probe section, printed by LOSS_LENS_PERF=1);
 // 2. tape capture on a 1,000-layer model;
-// 3. time from command to first report for a small script.
+// 3. time from command to first report for a small script (BENCH_BASELINE=<another checkout, built> alternates
+//    with it, for before/after);
+// 4. the private channel: decoding 64 MiB of garbage without a frame, and 10,000 frames;
+// 5. how long a run outlives a SIGKILLed host (the runner's watchdog and reaper).
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -108,14 +111,89 @@ if (process.env.BENCH_ONLY === 'overhead') process.exit(0);
   console.log(`1,000-layer tape capture: median ${median(captures).toFixed(1)} ms (${captures.map((c) => c.toFixed(1)).join(', ')})`);
 }
 
-// Command to first report: the whole CLI, wall clock.
+// Command to first report: the whole CLI, wall clock, and the CPU time of the CLI and its children.
+const spread = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (f) => s[Math.min(s.length - 1, Math.floor(f * s.length))];
+  return `median ${median(xs).toFixed(0)} ms (min ${s[0].toFixed(0)}, q1 ${q(0.25).toFixed(0)}, q3 ${q(0.75).toFixed(0)}, max ${s.at(-1).toFixed(0)}; n=${xs.length})`;
+};
 {
-  const walls = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [path.join(root, 'bin/loss-lens.js'), 'analyze', 'examples/custom-loop-drops-penalty.ts', '--steps', '1', '--json'], { cwd: root, encoding: 'utf8' });
-    walls.push(performance.now() - t0);
-    if (!r.stdout.includes('"schemaVersion"')) throw new Error(r.stderr);
+  const checkouts = [['this build', root], ...(process.env.BENCH_BASELINE ? [['baseline', path.resolve(process.env.BENCH_BASELINE)]] : [])];
+  const walls = Object.fromEntries(checkouts.map(([name]) => [name, []]));
+  const runs = Number(process.env.BENCH_CLI_RUNS ?? 15);
+  for (let i = 0; i < runs; i++) {
+    // Alternate the checkouts, so drift on a shared machine hits both alike.
+    for (const [name, dir] of i % 2 ? [...checkouts].reverse() : checkouts) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [path.join(dir, 'bin/loss-lens.js'), 'analyze', 'examples/custom-loop-drops-penalty.ts', '--steps', '1', '--json'], { cwd: dir, encoding: 'utf8' });
+      walls[name].push(performance.now() - t0);
+      if (!r.stdout.includes('"schemaVersion"')) throw new Error(r.stderr);
+    }
   }
-  console.log(`command to first report (small script, 1 step): median ${median(walls).toFixed(0)} ms (${walls.map((w) => w.toFixed(0)).join(', ')})`);
+  for (const [name, dir] of checkouts) console.log(`command to first report (small script, 1 step), ${name} (${dir}): ${spread(walls[name])}`);
+}
+
+// The private channel's decoder: linear in what arrives, whatever it is.
+{
+  const esm = path.join(tmp, 'telemetry-frame.cjs');
+  await esbuild.build({ entryPoints: [path.join(root, 'src/shared/protocol/telemetry-frame.ts')], outfile: esm, bundle: true, platform: 'node', format: 'cjs', logLevel: 'error' });
+  const { FrameDecoder, frameHeader } = createRequire(import.meta.url)(esm);
+  const token = '0123456789abcdef0123456789abcdef';
+  const chunk = new Uint8Array(64 * 1024).fill(0x78);
+  const floods = [];
+  for (let r = 0; r < 5; r++) {
+    const d = new FrameDecoder(token, () => {});
+    const t0 = performance.now();
+    for (let i = 0; i < 1024; i++) d.push(chunk);
+    floods.push(performance.now() - t0);
+  }
+  const json = JSON.stringify({ type: 'step', record: { step: 1, totalLoss: 1.2345, terms: { 'penalty:dense_Dense1/kernel': 0.01 } } });
+  const frames = Buffer.from(Array.from({ length: 10_000 }, () => frameHeader(token, Buffer.byteLength(json)) + json + '\n').join(''));
+  const decodes = [];
+  for (let r = 0; r < 5; r++) {
+    let n = 0;
+    const d = new FrameDecoder(token, () => n++);
+    const t0 = performance.now();
+    for (let i = 0; i < frames.length; i += 65536) d.push(frames.subarray(i, i + 65536));
+    decodes.push(performance.now() - t0);
+    if (n !== 10_000) throw new Error(`decoded ${n} frames`);
+  }
+  console.log(`channel decoder: 64 MiB without a frame ${spread(floods)}; 10,000 frames (${(frames.length / 1024 / 1024).toFixed(1)} MiB) ${spread(decodes)}`);
+}
+
+// A SIGKILLed host: how long until the runner and the script's helpers are gone.
+{
+  const { readFileSync, readdirSync, existsSync } = await import('node:fs');
+  const { spawn } = await import('node:child_process');
+  const alive = (pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+  const childrenOf = (ppid) =>
+    readdirSync('/proc').filter((n) => /^\d+$/.test(n) && existsSync(`/proc/${n}/stat`)).filter((n) => {
+      try {
+        const st = readFileSync(`/proc/${n}/stat`, 'utf8');
+        return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === ppid && readFileSync(`/proc/${n}/cmdline`, 'utf8').includes('runner.js');
+      } catch {
+        return false;
+      }
+    }).map(Number);
+  const gone = [];
+  for (let r = 0; r < 7; r++) {
+    const cli = spawn(process.execPath, [path.join(root, 'bin/loss-lens.js'), 'analyze', 'test/fixtures/scripts/spawns-helpers.js', '--json', '--steps', '1000', '--', '--spin'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    cli.stderr.on('data', (t) => (err += t));
+    while (!/job=\d+/.test(err)) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    const pids = [...childrenOf(cli.pid), ...[...err.matchAll(/=(\d+)/g)].map((m) => Number(m[1]))];
+    cli.kill('SIGKILL');
+    const t0 = performance.now();
+    while (pids.some(alive)) await new Promise((r) => setTimeout(r, 5));
+    gone.push(performance.now() - t0);
+  }
+  console.log(`SIGKILLed host → runner and its 3 helpers gone: ${spread(gone)}`);
 }

@@ -36,8 +36,8 @@ function log(message) {
   process.stderr.write(`[code-server] ${message}\n`);
 }
 
-/** Node 24 and code-server under .cache/, installed only when missing. */
-export function ensureCodeServer() {
+/** Node 24 under .cache/ (VS Code's extension host runtime; the engine tests run scripts on it too). */
+export function ensureNode24() {
   mkdirSync(CACHE, { recursive: true });
   if (!existsSync(NODE24)) {
     log(`installing Node ${NODE_VERSION} from npm…`);
@@ -50,6 +50,12 @@ export function ensureCodeServer() {
     renameSync(path.join(CACHE, 'package'), path.join(CACHE, 'node24'));
     rmSync(path.join(CACHE, tgz), { force: true });
   }
+  return NODE24;
+}
+
+/** Node 24 and code-server under .cache/, installed only when missing. */
+export function ensureCodeServer() {
+  ensureNode24();
   if (!existsSync(CODE_SERVER)) {
     log(`installing code-server ${CODE_SERVER_VERSION} (compiles native modules, ~1.5 min)…`);
     execFileSync('npm', ['install', '--prefix', path.join(CACHE, 'code-server'), `code-server@${CODE_SERVER_VERSION}`, '--no-audit', '--no-fund', '--loglevel=error'], {

@@ -1,59 +1,117 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { exitCodeFor } from '../shared/analysis/report';
+import { buildReport, exitCodeFor, type Report } from '../shared/analysis/report';
+import { analyzeRun } from '../shared/analysis/rules';
 import { displaySafe } from '../shared/format';
+import { emptyRunState } from '../shared/model/run-state';
 import { toWireJson } from '../shared/protocol/wire-number';
 import { weightDecayMode, type WeightDecayMode } from '../shared/protocol/run-data';
 import { backendChoice, type BackendChoice } from '../shared/protocol/runner-protocol';
+import { MAX_TIMEOUT_SECONDS } from '../engine/run-options';
 import { runScript } from '../engine/run-session';
+import { renderSarif } from './sarif-report';
 import { ansiStyle, renderTextReport } from './text-report';
 
 declare const LOSS_LENS_VERSION: string;
 
-const USAGE = `Usage: loss-lens analyze <script> [options]
+const FAIL_ON = ['timeout', 'step-limit', 'warning'] as const;
+type FailOn = (typeof FAIL_ON)[number];
+const FORMATS = ['text', 'json', 'sarif'] as const;
+type Format = (typeof FORMATS)[number];
 
-Runs a TensorFlow.js training script with tfjs instrumented and reports which
-regularization / weight-decay terms really reach the loss the optimizer minimizes.
+const USAGE = `Usage: loss-lens analyze <script> [options] [-- <script arguments>]
+
+Runs a TensorFlow.js training script with tfjs instrumented, as \`node <script> <arguments>\` would run it,
+and reports which regularization / weight-decay terms really reach the loss the optimizer minimizes.
 
 Options:
-  --steps N        stop after N optimizer steps (default 20)
-  --timeout S      stop after S seconds (default 120)
-  --backend B      auto | tensorflow | wasm | cpu (default auto)
-  --weight-decay M as-written | decoupled (default as-written). decoupled: a what-if that
-                   takes every L1/L2 penalty out of the minimized loss and multiplies each
-                   L2-penalized weight by 1 − lr·2·l2 after each of its updates (AdamW-style)
-  --json           print one JSON report on stdout and nothing else
-  --events FILE    also write every runner event to FILE, one JSON object per line
-                   (a recording the webview harness and tests can replay)
-  --no-color       plain text even on a terminal
-  -h, --help       this help
-  -v, --version    the version
+  --steps N          stop after N optimizer steps (default 20)
+  --timeout S        stop after S seconds (default 120, at most ${MAX_TIMEOUT_SECONDS})
+  --backend B        auto | tensorflow | wasm | cpu (default auto)
+  --weight-decay M   as-written | decoupled (default as-written). decoupled: a what-if that takes
+                     every L1/L2 penalty out of the minimized loss and multiplies each L2-penalized
+                     weight by 1 − lr·2·l2 after each of its updates (AdamW-style)
+  --format F         text | json | sarif (default text); json and sarif print exactly one document
+                     on stdout and nothing else
+  --json             the same as --format json
+  --sarif-root DIR   SARIF locations are relative to DIR (default: the current folder)
+  --events FILE      also write every runner event to FILE, one JSON object per line
+                     (a recording the webview harness and tests can replay)
+  --fail-on LIST     also exit 1 on any of: timeout, step-limit, warning (comma-separated)
+  --no-color         plain text even on a terminal
+  -h, --help         this help
+  -v, --version      the version
+Everything after -- goes to the script: its process.argv.slice(2).
 
-Exit codes: 0 no error-level finding, 1 error-level findings, 2 the script could not be built or run.
+Exit codes: 0 no error-level finding, 1 error-level findings (or a --fail-on outcome), 2 the script could not
+be built or run, 130/143 cancelled by SIGINT/SIGTERM (the report says status "cancelled").
 `;
 
 class UsageError extends Error {}
 
+/** The --format value as written, before the arguments are checked (the last one wins, as parseArgs does). */
+function formatArg(args: string[]): string | null {
+  let out: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--format') out = args[i + 1] ?? null;
+    else if (args[i].startsWith('--format=')) out = args[i].slice('--format='.length);
+  }
+  return out;
+}
+
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number, got "${raw}"`);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number, got "${raw}"`);
   return n;
 }
 
-function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
+function timeoutSeconds(raw: string | undefined): number {
+  if (raw === undefined) return 120;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of seconds, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got "${raw}"`);
+  if (n > MAX_TIMEOUT_SECONDS) {
+    throw new UsageError(`--timeout is at most ${MAX_TIMEOUT_SECONDS} seconds (about 24.8 days, the longest timer Node has), got ${raw}`);
+  }
   return n;
+}
+
+function failOnList(raw: string | undefined): Set<FailOn> {
+  const out = new Set<FailOn>();
+  if (raw === undefined) return out;
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(FAIL_ON as readonly string[]).includes(item)) throw new UsageError(`--fail-on takes ${FAIL_ON.join(', ')}; got "${item}"`);
+    out.add(item as FailOn);
+  }
+  return out;
+}
+
+/** Under --json a usage error is still exactly one JSON document on stdout: a report of a run that never started. */
+function usageReport(message: string, script: string | undefined): Report {
+  const state = emptyRunState(script ? path.resolve(script) : '');
+  state.status = 'failed';
+  state.error = { phase: 'build', name: 'UsageError', message, stack: null, source: null };
+  return buildReport(state, { toolVersion: LOSS_LENS_VERSION, durationMs: 0 }, analyzeRun(state));
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Ours before the first `--`, the script's after it.
+  const dashes = argv.indexOf('--');
+  const own = dashes < 0 ? argv : argv.slice(0, dashes);
+  const scriptArgs = dashes < 0 ? [] : argv.slice(dashes + 1);
+  // Known before parsing, so that even a usage error prints one document in the format asked for.
+  const asked = own.includes('--json') ? 'json' : formatArg(own);
+  const usageError = (message: string, script?: string): number => {
+    if (asked === 'json') process.stdout.write(toWireJson(usageReport(message, script), 2) + '\n');
+    else if (asked === 'sarif') process.stdout.write(renderSarif(usageReport(message, script), process.cwd()));
+    else process.stderr.write(`loss-lens: ${message}\n\n${USAGE}`);
+    return 2;
+  };
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: own,
       allowPositionals: true,
       options: {
         steps: { type: 'string' },
@@ -61,15 +119,20 @@ async function main(argv: string[]): Promise<number> {
         backend: { type: 'string' },
         'weight-decay': { type: 'string' },
         json: { type: 'boolean', default: false },
+        format: { type: 'string' },
+        'sarif-root': { type: 'string' },
         events: { type: 'string' },
+        'fail-on': { type: 'string' },
         'no-color': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (err) {
-    process.stderr.write(`loss-lens: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    const message = (err as Error).message;
+    const unknown = /Unknown option '(--?[^']+)'/.exec(message)?.[1];
+    const script = own.filter((a) => !a.startsWith('-'))[1];
+    return usageError(unknown ? `unknown option ${unknown} (arguments for the script go after --: loss-lens analyze <script> -- ${unknown} …)` : message, script);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -81,44 +144,73 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, script, ...extra] = positionals;
+  let options: AnalyzeOptions;
   try {
     if (command !== 'analyze') throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
     if (!script) throw new UsageError('missing <script>');
-    if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')} (arguments for the script go after --)`);
     const backend = backendChoice.safeParse(values.backend ?? 'auto');
     if (!backend.success) throw new UsageError(`--backend must be one of auto, tensorflow, wasm, cpu; got "${values.backend}"`);
     const weightDecay = weightDecayMode.safeParse(values['weight-decay'] ?? 'as-written');
     if (!weightDecay.success) throw new UsageError(`--weight-decay must be as-written or decoupled; got "${values['weight-decay']}"`);
-    return await analyze(script, {
+    const format = values.json ? 'json' : (values.format ?? 'text');
+    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got "${format}"`);
+    if (values.json && values.format !== undefined && values.format !== 'json') throw new UsageError(`--json and --format ${values.format} ask for two formats`);
+    options = {
       steps: positiveInt('steps', values.steps, 20),
-      timeoutSeconds: positiveNumber('timeout', values.timeout, 120),
+      timeoutSeconds: timeoutSeconds(values.timeout),
       backend: backend.data,
       weightDecay: weightDecay.data,
-      json: values.json,
-      eventsFile: values.events,
-      color: !values['no-color'] && !values.json && process.stdout.isTTY === true && !process.env.NO_COLOR,
-    });
+      format: format as Format,
+      sarifRoot: path.resolve(values['sarif-root'] ?? process.cwd()),
+      failOn: failOnList(values['fail-on']),
+      recording: values.events === undefined ? null : openRecording(values.events),
+      color: !values['no-color'] && format === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
+      args: scriptArgs,
+    };
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`loss-lens: ${err.message}\n\n${USAGE}`);
-      return 2;
-    }
+    if (err instanceof UsageError) return usageError(err.message, script);
     throw err;
+  }
+  return analyze(script, options);
+}
+
+function openRecording(file: string): number {
+  try {
+    return fs.openSync(file, 'w');
+  } catch (err) {
+    throw new UsageError(`--events: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }
 
-async function analyze(
-  script: string,
-  o: { steps: number; timeoutSeconds: number; backend: BackendChoice; weightDecay: WeightDecayMode; json: boolean; color: boolean; eventsFile?: string },
-): Promise<number> {
-  const recording = o.eventsFile ? fs.openSync(o.eventsFile, 'w') : null;
+interface AnalyzeOptions {
+  steps: number;
+  timeoutSeconds: number;
+  backend: BackendChoice;
+  weightDecay: WeightDecayMode;
+  format: Format;
+  sarifRoot: string;
+  color: boolean;
+  failOn: Set<FailOn>;
+  recording: number | null;
+  args: string[];
+}
+
+async function analyze(script: string, o: AnalyzeOptions): Promise<number> {
   const controller = new AbortController();
-  const interrupt = () => controller.abort();
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  let interruptedBy: NodeJS.Signals | null = null;
+  // The first signal cancels the run (the report still comes); the run's processes are gone within a second.
+  const interrupt = (signal: NodeJS.Signals) => {
+    interruptedBy ??= signal;
+    controller.abort();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   const saidNotices = new Set<string>();
+  let recordingError: string | null = null;
   const outcome = await runScript({
     scriptPath: script,
+    args: o.args,
     steps: o.steps,
     timeoutSeconds: o.timeoutSeconds,
     backend: o.backend,
@@ -129,7 +221,13 @@ async function analyze(
     // The script's own output never mixes with the report on stdout.
     onOutput: (_stream, text) => process.stderr.write(text),
     onEvent: (event) => {
-      if (recording !== null) fs.writeSync(recording, toWireJson(event) + '\n');
+      if (o.recording !== null && recordingError === null) {
+        try {
+          fs.writeSync(o.recording, toWireJson(event) + '\n');
+        } catch (err) {
+          recordingError = (err as Error).message;
+        }
+      }
       if (event.type === 'notice' && !saidNotices.has(event.message)) {
         saidNotices.add(event.message);
         process.stderr.write(`loss-lens: ${displaySafe(event.message)}\n`);
@@ -137,15 +235,26 @@ async function analyze(
     },
     onProtocolError: (error) => process.stderr.write(`loss-lens: ignored a malformed runner message: ${error}\n`),
   });
-  if (recording !== null) fs.closeSync(recording);
+  if (o.recording !== null) fs.closeSync(o.recording);
+  if (recordingError) outcome.report.notices.push(`--events: the recording stopped early (${recordingError}).`);
   process.removeListener('SIGINT', interrupt);
   process.removeListener('SIGTERM', interrupt);
-  if (o.json) {
+  if (o.format === 'json') {
     process.stdout.write(toWireJson(outcome.report, 2) + '\n');
+  } else if (o.format === 'sarif') {
+    process.stdout.write(renderSarif(outcome.report, o.sarifRoot));
   } else {
     process.stdout.write(renderTextReport(outcome.report, process.cwd(), o.color ? ansiStyle() : undefined));
   }
-  return exitCodeFor(outcome.report);
+  if (interruptedBy) return interruptedBy === 'SIGINT' ? 130 : 143;
+  const code = exitCodeFor(outcome.report);
+  if (code !== 0) return code;
+  const r = outcome.report;
+  const failed =
+    (o.failOn.has('timeout') && r.status === 'timeout') ||
+    (o.failOn.has('step-limit') && r.status === 'step-limit') ||
+    (o.failOn.has('warning') && r.findings.some((f) => f.severity === 'warning'));
+  return failed ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

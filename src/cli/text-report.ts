@@ -204,6 +204,7 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
     completed: 'the script ran to its end',
     'step-limit': `stopped after the step limit`,
     timeout: 'stopped by the timeout',
+    cancelled: 'cancelled',
     failed: st.red('the run failed'),
   };
   const facts = [`${report.steps} optimizer step${report.steps === 1 ? '' : 's'}, ${statusText[report.status]}`];

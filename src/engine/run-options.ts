@@ -1,11 +1,16 @@
 import type { WeightDecayMode } from '../shared/protocol/run-data';
 import type { BackendChoice } from '../shared/protocol/runner-protocol';
 
+/** The longest timeout: Node's timers hold at most 2^31−1 ms (a larger delay fires at once), about 24.8 days. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 /** What starting the runner takes: the one base of a whole run's options and of the child process's. */
 export interface RunnerLaunch {
-  /** The runner entry (dist/runner.js). */
+  /** The runner entry (dist/runner.js; its hook modules and the reaper sit beside it). */
   runnerPath: string;
   scriptPath: string;
+  /** The script's own arguments: its process.argv.slice(2). */
+  args?: string[];
   steps: number;
   backend: BackendChoice;
   /** Benchmarks only: the same run without the probes. */
@@ -20,6 +25,8 @@ export interface RunnerLaunch {
   nodePath?: string;
   /** The script's own stdout/stderr, passed through untouched. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
-  /** A telemetry line that failed validation: logged, never trusted. */
+  /** A telemetry frame that failed validation: logged, never trusted. */
   onProtocolError?: (error: string) => void;
+  /** The runner process was started; `mark` is in the environment of every process of the run. */
+  onSpawn?: (pid: number | undefined, mark: string) => void;
 }

@@ -6,20 +6,24 @@ import { buildReport, type Report } from '../shared/analysis/report';
 import type { Finding } from '../shared/analysis/finding';
 import { applyRunnerEvent, emptyRunState, finalStatus, type FinishedStatus, type RunState } from '../shared/model/run-state';
 import type { RunnerEvent } from '../shared/protocol/runner-protocol';
-import { bundleScript } from './bundle-script';
-import type { RunnerLaunch } from './run-options';
+import { MAX_TIMEOUT_SECONDS, type RunnerLaunch } from './run-options';
 import { RunnerProcess } from './runner-process';
+import { scanScript } from './script-scan';
 
 export interface RunOptions extends RunnerLaunch {
+  /** At most MAX_TIMEOUT_SECONDS (Node's timers hold 2^31−1 ms). */
   timeoutSeconds: number;
   toolVersion: string;
   /** Every validated event, after it has been folded into `state`. */
   onEvent?: (event: RunnerEvent, state: RunState) => void;
-  /** Called once the runner is up, with a way to stop it early. */
-  onStarted?: (control: { stop: () => Promise<void>; pid: number | undefined }) => void;
+  /** Called once the runner is up, with a way to stop it early and the mark its processes carry. */
+  onStarted?: (control: { stop: () => Promise<void>; pid: number | undefined; mark: string }) => void;
+  /** Aborting it cancels the run: status `cancelled`. */
   signal?: AbortSignal;
   /** A state to fill in place (a host that shows it live); a fresh one by default. */
   state?: RunState;
+  /** Where the run's private folder is made (default: the system's temp folder). */
+  tempRoot?: string;
 }
 
 /** A finished run: its state (which owns the status), the findings and the report made from it. */
@@ -30,72 +34,104 @@ export interface RunOutcome {
 }
 
 /**
- * One run, start to end: bundle the script, run it instrumented, fold the events into a RunState,
- * and make the report. Used by the CLI and the extension alike; it never throws for bad input.
+ * One run, start to end: look at the script (syntax errors, does it use tfjs, transpile its TypeScript), run it
+ * instrumented as the entry point of its own Node process, fold the events into a RunState, and make the report.
+ * Used by the CLI and the extension alike; it never throws for bad input, and its private folder is gone when
+ * it returns.
  */
 export async function runScript(options: RunOptions): Promise<RunOutcome> {
   const started = performance.now();
   const scriptPath = path.resolve(options.cwd ?? process.cwd(), options.scriptPath);
-  const state = options.state ?? emptyRunState(scriptPath);
+  const args = options.args ?? [];
+  const state = options.state ?? emptyRunState(scriptPath, args);
   state.script = scriptPath;
+  state.args = args;
   state.weightDecay = options.weightDecay ?? 'as-written';
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loss-lens-'));
   const finish = (status: FinishedStatus): RunOutcome => {
-    fs.rmSync(workDir, { recursive: true, force: true });
     state.status = status;
     const findings = analyzeRun(state);
     const report = buildReport(state, { toolVersion: options.toolVersion, durationMs: performance.now() - started }, findings);
     return { state, findings, report };
   };
-
-  const bundle = await bundleScript(scriptPath, workDir);
-  if (!bundle.ok) {
-    state.buildErrors = bundle.errors;
-    if (bundle.missing) {
-      state.error = { phase: 'build', name: 'FileNotFound', message: bundle.errors[0].message, stack: null, source: null };
-      state.buildErrors = [];
+  let workDir: string;
+  try {
+    // mkdtemp makes it 0700: the channel, init.json and the transpiled files are the run's alone.
+    workDir = fs.mkdtempSync(path.join(options.tempRoot ?? os.tmpdir(), 'loss-lens-'));
+  } catch (err) {
+    state.error = { phase: 'build', name: 'RunnerDied', message: `Loss Lens could not make its private folder: ${(err as Error).message}`, stack: null, source: null };
+    return finish('failed');
+  }
+  try {
+    const scan = await scanScript(scriptPath, workDir);
+    if (!scan.ok) {
+      if (scan.missing) state.error = { phase: 'build', name: 'FileNotFound', message: scan.errors[0].message, stack: null, source: null };
+      else state.buildErrors = scan.errors;
+      return finish('failed');
     }
-    return finish('failed');
-  }
-  if (bundle.tfjsImports.length === 0) {
-    state.error = {
-      phase: 'build',
-      name: 'NotATfjsScript',
-      message:
-        `${path.basename(scriptPath)} does not import TensorFlow.js (no @tensorflow/tfjs* import anywhere in it or in ` +
-        'the files it imports). Loss Lens analyzes tfjs training scripts; it did not run this one.',
-      stack: null,
-      source: null,
+    if (scan.tfjsImports.length === 0) {
+      state.error = {
+        phase: 'build',
+        name: 'NotATfjsScript',
+        message:
+          `${path.basename(scriptPath)} does not import TensorFlow.js (no @tensorflow/tfjs* import anywhere in it or in ` +
+          'the files it imports). Loss Lens analyzes tfjs training scripts; it did not run this one.',
+        stack: null,
+        source: null,
+      };
+      return finish('failed');
+    }
+    for (const message of scan.notices) if (!state.notices.includes(message)) state.notices.push(message);
+    if (options.signal?.aborted) {
+      state.end = { reason: 'stopped-by-user', exitCode: null, exitSource: null };
+      return finish('cancelled');
+    }
+
+    const runner = new RunnerProcess({
+      ...options,
+      scriptPath,
+      args,
+      workDir,
+      transpiled: scan.transpiled,
+      requiredEsm: scan.requiredEsm,
+      onEvent: (event) => {
+        applyRunnerEvent(state, event);
+        options.onEvent?.(event, state);
+      },
+      onProtocolError: (error) => {
+        state.protocolErrors++;
+        options.onProtocolError?.(error);
+      },
+      onSpawn: (pid, mark) => options.onStarted?.({ stop: async () => void (await runner.stop('stop')), pid, mark }),
+    });
+    // Starting can fail before any process exists (no mkfifo, an unwritable temp folder): a failed run, not a throw.
+    const exited = runner.start().catch((err: Error) => {
+      state.error = { phase: 'run', name: 'RunnerDied', message: `Loss Lens could not start the script: ${err.message}`, stack: null, source: null };
+      return null;
+    });
+    const timer = setTimeout(() => void runner.stop('timeout'), Math.min(options.timeoutSeconds, MAX_TIMEOUT_SECONDS) * 1000);
+    const onAbort = () => void runner.stop('stop');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    const exit = await exited;
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (!exit) return finish('failed');
+
+    const notice = (message: string) => {
+      if (!state.notices.includes(message)) state.notices.push(message);
     };
-    return finish('failed');
+    if (exit.garbageBytes > 0) {
+      notice(`${exit.garbageBytes} bytes on Loss Lens's private telemetry channel were not its frames; they were skipped.`);
+    }
+    if (exit.channelError) notice(`Loss Lens's private telemetry channel broke: ${exit.channelError}.`);
+    if (exit.survivors.length > 0) {
+      notice(`${exit.survivors.length} process(es) of the run could not be stopped (pid ${exit.survivors.join(', ')}).`);
+    }
+    const final = finalStatus(state, exit);
+    state.end = final.end;
+    if (final.error && (!state.error || final.error.name === 'ChannelBroken')) state.error = { ...final.error, phase: 'run' };
+    return finish(final.status === 'running' ? 'failed' : final.status);
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
   }
-
-  const runner = new RunnerProcess({
-    ...options,
-    scriptPath,
-    bundlePath: bundle.bundlePath,
-    userSources: bundle.userSources,
-    onEvent: (event) => {
-      applyRunnerEvent(state, event);
-      options.onEvent?.(event, state);
-    },
-    onProtocolError: (error) => {
-      state.protocolErrors++;
-      options.onProtocolError?.(error);
-    },
-  });
-  const exited = runner.start();
-  options.onStarted?.({ stop: async () => void (await runner.stop('stop')), pid: runner.pid });
-  const timer = setTimeout(() => void runner.stop('timeout'), options.timeoutSeconds * 1000);
-  const onAbort = () => void runner.stop('stop');
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted) onAbort();
-  const exit = await exited;
-  clearTimeout(timer);
-  options.signal?.removeEventListener('abort', onAbort);
-
-  const final = finalStatus(state, exit);
-  state.end = final.end;
-  if (final.error && !state.error) state.error = { ...final.error, phase: 'run' };
-  return finish(final.status === 'running' ? 'failed' : final.status);
 }

@@ -1,19 +1,27 @@
 /**
- * The runner: a child process that loads tfjs, instruments it, and imports the user's bundled script.
- * It waits for `init` over IPC, then writes telemetry to fd 3. Nothing here imports vscode.
+ * The runner: `node <dist>/runner.js <init.json>`. It loads tfjs, instruments it, maps every tfjs import of the
+ * script onto that instance, and then runs the script the way `node script.js args…` would: as the process's
+ * main module (Node's own `Module.runMain`), with `process.argv` = [node, script, ...args]. Events go out on
+ * the run's private channel. Nothing here imports vscode.
  */
-import { pathToFileURL } from 'node:url';
-import {
-  MODULES_GLOBAL,
-  parseHostToRunner,
-  RUNNER_PROTOCOL_VERSION,
-  TELEMETRY_FD,
-  type InitCommand,
-} from '../shared/protocol/runner-protocol';
-import type { EndReason, RunnerEventInput } from '../shared/protocol/runner-protocol';
+import * as fs from 'node:fs';
+import * as nodeModule from 'node:module';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { SourcePosition } from '../shared/protocol/run-data';
+import {
+  parseInitCommand,
+  RUN_MARK_ENV,
+  RUNNER_PROTOCOL_VERSION,
+  STOP_SIGNAL,
+  type EndReason,
+  type InitCommand,
+  type RunnerEventInput,
+} from '../shared/protocol/runner-protocol';
 import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
 import { EffectiveDecay } from './probes/effective-decay';
+import { hostGone, reapRun, type HostWatch } from './host-gone';
+import { installModuleHooks } from './module-hooks';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
@@ -21,8 +29,13 @@ import { WeightSampler } from './probes/weight-sample';
 import { WeightStats } from './probes/weight-stats';
 import { PERF_ENV, perfReportLine } from './perf-report';
 import { Telemetry } from './telemetry';
-import { engineOf, type Tf } from './tfjs-internals';
+import { engineOf, layerPrototype, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
+import { describeWasmMemoryFailure } from './wasm-memory';
+
+/** Enough frames that an error thrown deep inside model.fit still shows the user's line that called it. */
+const STACK_TRACE_LIMIT = 100;
+const WATCHDOG_POLL_MS = 250;
 
 const realExit = process.exit.bind(process);
 let ended = false;
@@ -30,8 +43,10 @@ let telemetry: Telemetry | null = null;
 let layerProbe: LayerProbe | null = null;
 let decayProbe: EffectiveDecay | null = null;
 let frames: UserFrames | null = null;
-let exitCall: { code: number; source: SourcePosition | null } | null = null;
-let loadedTf: Tf | null = null;
+let tfjs: Tf | null = null;
+let exitSource: SourcePosition | null = null;
+let fatalError = false;
+let watch: HostWatch | null = null;
 let stepProbe: StepProbe | null = null;
 
 function emit(event: RunnerEventInput): void {
@@ -43,60 +58,143 @@ function flushLayers(): void {
   if (layers) emit({ type: 'layers', layers });
 }
 
-function end(reason: EndReason, exitCode: number | null, exitSource: SourcePosition | null = null): void {
+/**
+ * Layers reach the host as they are built, not at the first step, so a script that hangs or spins before
+ * training still shows what it built. Each event carries the whole list, so each costs O(layers): every change
+ * is sent at once while the flushes so far took under 5 ms plus 5% of the time since the first change (a
+ * small model: always); past that, the rest goes with the next change in budget, the trailing timer or the
+ * first step.
+ */
+const FLUSH_ALLOWANCE_MS = 5;
+const FLUSH_SHARE = 0.05;
+let firstChangeAt = -1;
+let flushSpent = 0;
+let trailing: NodeJS.Timeout | null = null;
+function layersChanged(): void {
+  const now = performance.now();
+  if (firstChangeAt < 0) firstChangeAt = now;
+  if (flushSpent <= FLUSH_ALLOWANCE_MS + FLUSH_SHARE * (now - firstChangeAt)) {
+    flushLayers();
+    flushSpent += performance.now() - now;
+  } else {
+    trailing ??= setTimeout(() => {
+      trailing = null;
+      flushLayers();
+    }, 20).unref();
+  }
+}
+
+function end(reason: EndReason, exitCode: number | null, source: SourcePosition | null = null): void {
   if (ended) return;
   ended = true;
   flushLayers();
   // Ended right after an update (step limit, stop, error): what the script does after its updates was not seen.
   decayProbe?.finish(reason !== 'completed' && reason !== 'exit');
-  if (process.env[PERF_ENV] === '1') process.stderr.write(perfReportLine(loadedTf, stepProbe?.stepsTaken() ?? 0));
-  emit({ type: 'end', reason, exitCode, exitSource });
+  if (process.env[PERF_ENV] === '1') process.stderr.write(perfReportLine(tfjs, stepProbe?.stepsTaken() ?? 0));
+  emit({ type: 'end', reason, exitCode, exitSource: source });
 }
 
 function reportError(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
-  const stack = typeof e.stack === 'string' ? e.stack : null;
-  emit({
-    type: 'error',
-    error: {
-      name: e.name || 'Error',
-      message: e.message,
-      stack,
-      source: frames?.firstUserFrame(stack ?? undefined) ?? null,
-    },
-  });
-  // The script's own stderr is where a user looks first; keep Node's usual report there.
-  process.stderr.write(`${stack ?? `${e.name}: ${e.message}`}\n`);
-}
-
-function failAndExit(err: unknown): never {
-  flushLayers();
-  reportError(err);
-  end('error', 1);
-  return realExit(1);
+  const stack = typeof e.stack === 'string' ? (frames?.withoutOwnFrames(e.stack) ?? e.stack) : null;
+  const source = frames?.firstUserFrame(stack) ?? null;
+  const wasm = tfjs ? describeWasmMemoryFailure(tfjs, e) : null;
+  emit({ type: 'error', error: { name: wasm?.name ?? (e.name || 'Error'), message: wasm?.message ?? e.message, stack, source } });
 }
 
 function installProcessHooks(): void {
-  // Who called process.exit(), so a report can point at the line.
+  // Who called process.exit(), so a report can point at the line. Otherwise Node's exit is untouched.
   process.exit = function exit(code?: number | string | null) {
-    if (!ended) exitCall = { code: Number(code ?? process.exitCode ?? 0), source: frames?.captureSite() ?? null };
+    if (!ended) exitSource = frames?.captureSite() ?? null;
     return realExit(code as number);
   } as typeof process.exit;
   process.on('exit', (code) => {
-    if (exitCall) end('exit', exitCall.code, exitCall.source);
-    else end(code === 0 ? 'completed' : 'exit', code);
+    if (fatalError) end('error', code);
+    else end(code === 0 ? 'completed' : 'exit', code, exitSource);
+    // The script ended on its own after the host died (say, on EPIPE writing to it): take its children along.
+    if (watch && hostGone(watch)) reapRun(watch);
   });
-  process.once('beforeExit', () => end('completed', 0));
-  process.on('uncaughtException', (err) => failAndExit(err));
-  process.on('unhandledRejection', (err) => failAndExit(err));
+  // A monitor sees an uncaught error without changing what happens: Node prints it and exits 1, unless the
+  // script has its own 'uncaughtException' handler, which then decides (as under plain node).
+  process.on('uncaughtExceptionMonitor', (err) => {
+    if (process.listenerCount('uncaughtException') > 0) return;
+    fatalError = true;
+    flushLayers();
+    reportError(err);
+  });
+  if (process.platform !== 'win32') {
+    process.on(STOP_SIGNAL, () => {
+      end('stopped', 0);
+      realExit(0);
+    });
+  }
 }
 
-async function start(init: InitCommand): Promise<void> {
-  telemetry = new Telemetry(TELEMETRY_FD, () => realExit(70));
+type ErrorListeners = Record<'uncaughtException' | 'unhandledRejection', Array<(...a: unknown[]) => void>>;
+
+function processErrorListeners(): ErrorListeners {
+  return {
+    uncaughtException: process.listeners('uncaughtException') as ErrorListeners['uncaughtException'],
+    unhandledRejection: process.listeners('unhandledRejection') as ErrorListeners['unhandledRejection'],
+  };
+}
+
+function removeListenersAddedSince(before: ErrorListeners): void {
+  const now = processErrorListeners();
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    for (const listener of now[event]) if (!before[event].includes(listener)) process.removeListener(event, listener);
+  }
+}
+
+function startWatchdog(init: InitCommand): void {
+  const mark = process.env[RUN_MARK_ENV];
+  if (!mark) return;
+  watch = {
+    hostPid: init.hostPid,
+    parentPid: process.ppid,
+    reaperPath: path.join(__dirname, 'reaper.js'),
+    mark,
+    markEnv: RUN_MARK_ENV,
+    workDir: init.workDir,
+    pollMs: WATCHDOG_POLL_MS,
+  };
+  const worker = new Worker(path.join(__dirname, 'host-watchdog.js'), { workerData: watch, stdout: true, stderr: true, env: process.env });
+  worker.unref();
+  worker.on('error', () => {});
+}
+
+/** Nobody reads the channel any more: if the host is gone, the whole run goes (as the watchdog would do). */
+function channelLost(): never {
+  if (watch && hostGone(watch)) reapRun(watch);
+  return realExit(70);
+}
+
+function readInit(): InitCommand {
+  const initPath = process.argv[2];
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(initPath ?? '', 'utf8'));
+  } catch (err) {
+    process.stderr.write(`loss-lens runner: start me through the Loss Lens host (no init file: ${(err as Error).message}).\n`);
+    return realExit(2);
+  }
+  const parsed = parseInitCommand(json);
+  if (!parsed.ok) {
+    process.stderr.write(`loss-lens runner: a bad init file: ${parsed.error}\n`);
+    return realExit(2);
+  }
+  return parsed.value;
+}
+
+async function main(): Promise<void> {
+  const init = readInit();
+  startWatchdog(init);
+  telemetry = new Telemetry(init.channel.path, init.channel.token, channelLost);
   emit({ type: 'hello', protocol: RUNNER_PROTOCOL_VERSION, pid: process.pid, node: process.version });
   installProcessHooks();
-  frames = new UserFrames(init.bundlePath, init.userSources);
+  frames = new UserFrames(init.scriptPath, [__dirname, init.workDir]);
 
+  const errorListenersBefore = processErrorListeners();
   let loaded;
   try {
     loaded = await loadTfjs(init.scriptPath, init.backend, (kernel) =>
@@ -112,25 +210,43 @@ async function start(init: InitCommand): Promise<void> {
       end('error', 2);
       return realExit(2);
     }
-    return failAndExit(err);
+    reportError(err);
+    end('error', 1);
+    return realExit(1);
   }
-  loadedTf = loaded.tf;
+  // Emscripten's glue (the wasm backend) adds process handlers that rethrow every uncaught error from its own
+  // file (exit code 7); the script did not ask for them, so Node's own handling is restored.
+  removeListenersAddedSince(errorListenersBefore);
+  tfjs = loaded.tf;
   emit({ type: 'backend', backend: loaded.info });
   for (const message of loaded.notices) emit({ type: 'notice', level: 'info', message });
-
   if (init.instrument) installProbes(loaded.tf, init, frames);
-  (globalThis as Record<string, unknown>)[MODULES_GLOBAL] = loaded.modules;
-  try {
-    await import(pathToFileURL(init.bundlePath).href);
-  } catch (err) {
-    failAndExit(err);
-  }
+
+  installModuleHooks({ modules: loaded.modules, transpiled: init.transpiled, requiredEsm: init.requiredEsm, workDir: init.workDir, distDir: __dirname });
+  // After tfjs: parsing tfjs's own source maps would cost ~150 ms, and its frames are never the user's.
+  process.setSourceMapsEnabled(true);
+  Error.stackTraceLimit = Math.max(Error.stackTraceLimit, STACK_TRACE_LIMIT);
+  process.argv = [process.execPath, init.scriptPath, ...init.args];
+  process.exitCode = undefined;
+  // Node sets it again for a CommonJS entry; for an ES module entry it stays unset, so require.main of a
+  // CommonJS file that entry loads is undefined, as under plain node.
+  process.mainModule = undefined;
+  // From a fresh stack, as Node's own entry does: no frame of ours under the script's top level.
+  setImmediate(nodeModule.runMain as unknown as () => void);
 }
 
 function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void {
   const engine = engineOf(tf);
   layerProbe = new LayerProbe(tf, engine, userFrames);
   layerProbe.install();
+  // After the probe's own hook: a layer's weights exist once addWeight returns.
+  const proto = layerPrototype(tf);
+  const probedAddWeight = proto.addWeight as (...a: unknown[]) => unknown;
+  proto.addWeight = function addWeight(this: unknown, ...args: unknown[]) {
+    const variable = probedAddWeight.apply(this, args);
+    layersChanged();
+    return variable;
+  };
   const optimizerProbe = new OptimizerProbe(tf);
   optimizerProbe.install();
   emit({ type: 'weight-decay', mode: init.weightDecay });
@@ -155,27 +271,4 @@ function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void 
   stepProbe.install();
 }
 
-function main(): void {
-  if (!process.send) {
-    process.stderr.write('loss-lens runner: start me through the Loss Lens host (no IPC channel).\n');
-    realExit(2);
-  }
-  process.on('message', (message: unknown) => {
-    const parsed = parseHostToRunner(message);
-    if (!parsed.ok) {
-      process.stderr.write(`loss-lens runner: ignored a malformed command: ${parsed.error}\n`);
-      return;
-    }
-    const command = parsed.value;
-    if (command.type === 'init') {
-      // The channel must not keep the process alive once the script is done.
-      process.channel?.unref();
-      void start(command);
-    } else if (command.type === 'stop') {
-      end('stopped', 0);
-      realExit(0);
-    }
-  });
-}
-
-main();
+void main();

@@ -1,26 +1,41 @@
 import * as fs from 'node:fs';
+import { frameHeader } from '../shared/protocol/telemetry-frame';
 import { toWireJson } from '../shared/protocol/wire-number';
 import type { RunnerEventInput } from '../shared/protocol/runner-protocol';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Telemetry goes out with a synchronous write per event to a dedicated pipe.
- * `process.send` would queue behind a training loop that never yields, and
- * `process.exit` would drop that queue; a blocking write delivers every event.
+ * Telemetry goes out as one framed, synchronous write per event on the run's private channel (a FIFO opened
+ * by path). `process.send` would queue behind a training loop that never yields, and `process.exit` would
+ * drop that queue; a blocking write delivers every event, even from `while (true)`.
+ *
+ * The descriptor is opened close-on-exec, so the script's children never hold it. If the script closes it
+ * and the number is reused for one of its own files, the identity check before each write notices, and the
+ * channel is opened again by path: our events never land in the user's file.
  */
 export class Telemetry {
+  private fd: number;
+  private identity: { dev: bigint; ino: bigint };
   private closed = false;
 
   constructor(
-    private readonly fd: number,
+    private readonly channelPath: string,
+    private readonly token: string,
     private readonly onHostGone: () => void,
-  ) {}
+  ) {
+    this.fd = fs.openSync(channelPath, fs.constants.O_WRONLY);
+    this.identity = identityOf(this.fd)!;
+  }
 
   send(event: RunnerEventInput): void {
     if (this.closed) return;
-    const buf = Buffer.from(toWireJson(event) + '\n', 'utf8');
+    const json = toWireJson(event);
+    const body = Buffer.from(json + '\n', 'utf8');
+    const buf = Buffer.concat([Buffer.from(frameHeader(this.token, body.length - 1), 'latin1'), body]);
+    this.ensureOurs();
     let offset = 0;
+    let reopened = 0;
     while (offset < buf.length) {
       try {
         offset += fs.writeSync(this.fd, buf, offset, buf.length - offset);
@@ -31,10 +46,42 @@ export class Telemetry {
           Atomics.wait(sleepCell, 0, 0, 2);
           continue;
         }
+        if ((code === 'EBADF' || code === 'EINVAL') && reopened++ < 3 && this.reopen()) continue;
         this.closed = true;
         this.onHostGone();
         return;
       }
     }
+  }
+
+  /** The descriptor still is the channel (same device and inode); else open the channel again by path. */
+  private ensureOurs(): void {
+    const now = identityOf(this.fd);
+    if (now && now.dev === this.identity.dev && now.ino === this.identity.ino) return;
+    this.reopen();
+  }
+
+  private reopen(): boolean {
+    try {
+      // The old number now belongs to the script (or to nothing): never close it. Non-blocking, so a channel
+      // whose reader is gone (ENXIO) says so instead of waiting forever for one.
+      this.fd = fs.openSync(this.channelPath, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      this.identity = identityOf(this.fd)!;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function identityOf(fd: number): { dev: bigint; ino: bigint } | null {
+  try {
+    // BigInt stats on purpose: a plain fstat of a FIFO leaves Node's shared stat buffer saying "FIFO", and Node's
+    // cached realpath reads that stale buffer and stops early, so require() of a symlinked package would load it
+    // from the link's path (a second copy) instead of its real path.
+    const s = fs.fstatSync(fd, { bigint: true });
+    return { dev: s.dev, ino: s.ino };
+  } catch {
+    return null;
   }
 }

@@ -1,6 +1,7 @@
 import { findSourceMap, type SourceMap } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SourcePosition } from '../shared/protocol/run-data';
 
 interface CallSiteLike {
@@ -12,48 +13,80 @@ interface CallSiteLike {
 }
 
 function toPath(fileOrUrl: string): string {
-  return fileOrUrl.startsWith('file:') ? fileURLToPath(fileOrUrl) : fileOrUrl;
+  try {
+    return fileOrUrl.startsWith('file:') ? fileURLToPath(fileOrUrl) : fileOrUrl;
+  } catch {
+    return fileOrUrl;
+  }
 }
 
+/** Frames captured for a creation site: deep enough to get out of tfjs-layers' constructors and factories. */
+const CAPTURE_FRAMES = 60;
+
 /**
- * Maps positions in the esbuild bundle back to the user's files, with Node's own
- * source-map support (the runner starts with --enable-source-maps).
+ * Which frames are the user's, and where they are in the user's own files. The script runs as itself (no
+ * bundle), so a JavaScript frame is already the user's file and line; a TypeScript file was transpiled with
+ * an inline source map, which Node registered when it compiled the file (source maps are on in the runner),
+ * so `findSourceMap` turns V8's generated position back into the .ts line.
+ *
+ * A user frame is one in the script itself, or in any file outside node_modules that is not Loss Lens's own
+ * (see isOwn).
  */
 export class UserFrames {
-  private readonly bundlePath: string;
-  private readonly bundleUrl: string;
-  private readonly userSources: Set<string>;
-  private map: SourceMap | undefined;
+  private readonly scriptPath: string;
+  private readonly ownDirs: string[];
+  private readonly maps = new Map<string, SourceMap | null>();
+  private readonly tempDir = path.resolve(os.tmpdir());
 
-  constructor(bundlePath: string, userSources: string[]) {
-    this.bundlePath = path.resolve(bundlePath);
-    this.bundleUrl = pathToFileURL(this.bundlePath).href;
-    this.userSources = new Set(userSources.map((s) => path.resolve(s)));
+  constructor(scriptPath: string, ownDirs: string[]) {
+    this.scriptPath = path.resolve(scriptPath);
+    this.ownDirs = ownDirs.map((d) => path.resolve(d));
   }
 
-  private sourceMap(): SourceMap | undefined {
-    // The map is known to Node only once the bundle has been imported.
-    this.map ??= findSourceMap(this.bundleUrl) ?? findSourceMap(this.bundlePath);
-    return this.map;
+  isUserFile(fileOrUrl: string | null | undefined): boolean {
+    if (!fileOrUrl) return false;
+    const file = toPath(fileOrUrl);
+    if (!path.isAbsolute(file)) return false;
+    const p = path.resolve(file);
+    if (p === this.scriptPath) return true;
+    if (p.split(path.sep).includes('node_modules')) return false;
+    return !this.isOwn(p);
   }
 
-  isBundle(fileName: string | null | undefined): boolean {
-    return fileName === this.bundleUrl || fileName === this.bundlePath;
+  /**
+   * Loss Lens's own code: its frames are left out of what the user sees. That is dist/, the run's folder, and
+   * any `loss-lens-*` folder in the temp directory (the threaded wasm backend runs a copy of its glue from one).
+   */
+  isOwn(fileOrUrl: string): boolean {
+    const p = path.resolve(toPath(fileOrUrl));
+    if (this.ownDirs.some((d) => p === d || p.startsWith(d + path.sep))) return true;
+    const rel = path.relative(this.tempDir, p);
+    return !rel.startsWith('..') && !path.isAbsolute(rel) && rel.split(path.sep)[0].startsWith('loss-lens-');
   }
 
-  /** Map a 1-based position in the bundle to the user's file, or null if it is not user code. */
-  mapBundlePosition(line: number, column: number): SourcePosition | null {
-    const entry = this.sourceMap()?.findEntry(line - 1, column - 1) as
-      | { originalSource?: string; originalLine?: number; originalColumn?: number }
-      | undefined;
+  private sourceMapOf(fileName: string): SourceMap | null {
+    let map = this.maps.get(fileName);
+    if (map === undefined) {
+      const file = toPath(fileName);
+      map = findSourceMap(fileName) ?? findSourceMap(file) ?? findSourceMap(pathToFileURL(file).href) ?? null;
+      // A map appears only once its module was compiled; remember a hit, not a miss.
+      if (map) this.maps.set(fileName, map);
+    }
+    return map;
+  }
+
+  /** A V8 position (1-based) in a loaded file, as a position in the user's source, or null if not the user's. */
+  mapPosition(fileName: string, line: number, column: number): SourcePosition | null {
+    const map = this.sourceMapOf(fileName);
+    if (!map) {
+      const file = path.resolve(toPath(fileName));
+      return this.isUserFile(file) ? { file, line, column } : null;
+    }
+    const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
     if (!entry || entry.originalSource === undefined || entry.originalLine === undefined) return null;
-    const file = path.resolve(path.dirname(this.bundlePath), toPath(entry.originalSource));
+    const file = path.resolve(path.dirname(toPath(fileName)), toPath(entry.originalSource));
     if (!this.isUserFile(file)) return null;
     return { file, line: entry.originalLine + 1, column: (entry.originalColumn ?? 0) + 1 };
-  }
-
-  isUserFile(file: string): boolean {
-    return this.userSources.has(path.resolve(file));
   }
 
   /**
@@ -66,7 +99,7 @@ export class UserFrames {
     const prevLimit = Error.stackTraceLimit;
     let sites: CallSiteLike[] = [];
     try {
-      Error.stackTraceLimit = 60;
+      Error.stackTraceLimit = CAPTURE_FRAMES;
       Error.prepareStackTrace = (_e, cs) => cs;
       const holder: { stack?: unknown } = {};
       Error.captureStackTrace(holder, this.captureSite);
@@ -76,37 +109,49 @@ export class UserFrames {
       Error.stackTraceLimit = prevLimit;
     }
     for (const site of sites) {
-      if (!this.isBundle(site.getFileName())) continue;
+      const fileName = site.getFileName();
+      if (!this.isUserFile(fileName)) continue;
       if (site.isConstructor() && skipConstructorsOf.has(site.getFunctionName() ?? '')) continue;
       const line = site.getLineNumber();
       const col = site.getColumnNumber();
       if (line == null || col == null) continue;
-      const pos = this.mapBundlePosition(line, col);
+      const pos = this.mapPosition(fileName!, line, col);
       if (pos) return pos;
     }
     return null;
   }
 
-  /**
-   * The first user frame of an error's stack text. With --enable-source-maps Node has already
-   * mapped the frames to original files, so this only picks the right one.
-   */
-  firstUserFrame(stack: string | undefined): SourcePosition | null {
+  /** The first user frame of an error's stack text (Node has already mapped it through the source maps). */
+  firstUserFrame(stack: string | undefined | null): SourcePosition | null {
     if (!stack) return null;
-    const frame = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):(\d+)\)?\s*$/;
     for (const raw of stack.split('\n')) {
-      const line = raw.trim();
-      if (!line.startsWith('at ')) continue;
-      const m = frame.exec(line);
-      if (!m) continue;
-      const file = toPath(m[1]);
-      const pos = { file, line: Number(m[2]), column: Number(m[3]) };
-      if (this.isUserFile(file)) return pos;
-      if (this.isBundle(m[1])) {
-        const mapped = this.mapBundlePosition(pos.line, pos.column);
-        if (mapped) return mapped;
-      }
+      const pos = frameOf(raw);
+      if (pos && this.isUserFile(pos.file)) return { ...pos, file: path.resolve(pos.file) };
     }
     return null;
   }
+
+  /** The stack without Loss Lens's own frames (its probes wrap tfjs, so they sit between tfjs frames). */
+  withoutOwnFrames(stack: string): string {
+    return stack
+      .split('\n')
+      .filter((line) => {
+        const pos = frameOf(line);
+        return !pos || !this.isOwn(pos.file);
+      })
+      .join('\n');
+  }
+}
+
+/** `<file>:<line>:<column>` where the file is an absolute path or a file: URL (not node:internal/…). */
+const LOCATION = /^((?:file:\/\/)?\/.+|[A-Za-z]:\\.+|file:\/\/\/[A-Za-z]:\/.+):(\d+):(\d+)$/;
+
+/** The position of one `    at fn (file:line:col)` / `    at file:line:col` line of a V8 stack. */
+function frameOf(raw: string): SourcePosition | null {
+  const line = raw.trim();
+  if (!line.startsWith('at ')) return null;
+  const location = line.endsWith(')') ? line.slice(line.lastIndexOf('(') + 1, -1) : line.slice(3).replace(/^async /, '');
+  const m = LOCATION.exec(location);
+  if (!m) return null;
+  return { file: toPath(m[1]), line: Number(m[2]), column: Number(m[3]) };
 }

@@ -1,8 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/shared/analysis/report';
+import { eventually, isAlive } from '../helpers/process-state';
 import { fixtureScript, ROOT } from '../helpers/run';
+import { sarifValidator } from '../helpers/sarif-schema';
 
 const CLI = path.join(ROOT, 'bin', 'loss-lens.js');
 
@@ -66,5 +70,151 @@ describe('loss-lens analyze --json', () => {
     const help = cli('--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--backend B');
+  });
+});
+
+/** The CLI started in the background, with its stderr collected as it comes. */
+function startCli(...args: string[]) {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** The runner: the CLI's child running dist/runner.js, and the run folder its init file is in. */
+function runnerOf(cliPid: number): { pid: number; workDir: string } | null {
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== cliPid) continue;
+      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((a) => a.endsWith('runner.js'))) return { pid: Number(name), workDir: path.dirname(cmd[cmd.length - 2]) };
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+const helperPids = (stderr: string) => [...stderr.matchAll(/(?:detached|setsid|job)=(\d+)/g)].map((m) => Number(m[1]));
+
+describe('loss-lens analyze: arguments, exit status, stopping', () => {
+  it('hands everything after -- to the script as process.argv.slice(2)', () => {
+    const r = cli('analyze', fixtureScript('argparse-style.js'), '--json', '--steps', '5', '--', '--epochs', '2', '--units', '3', '--label', '--c');
+    expect(r.stderr).toContain('args: ["--epochs","2","--units","3","--label","--c"]');
+    expect(jsonReport(r.stdout)).toMatchObject({ status: 'completed', steps: 2 });
+    // Without --, a script option is a usage error that says where it belongs.
+    const wrong = cli('analyze', fixtureScript('argparse-style.js'), '--epochs', '2');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('unknown option --epochs (arguments for the script go after --');
+  });
+
+  it('under --json, a usage error is still exactly one JSON document: status failed, the message, exit 2', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'll-events-dir-'));
+    try {
+      const cases: Array<[string[], RegExp]> = [
+        [['--bogus'], /unknown option --bogus/],
+        [['--steps', 'abc'], /--steps must be a positive whole number, got "abc"/],
+        [['--events', dir], /--events: cannot write .* \(EISDIR\)/],
+        [['--timeout', '3000000'], /--timeout is at most 2147483 seconds/],
+        [['--fail-on', 'nope'], /--fail-on takes timeout, step-limit, warning/],
+      ];
+      for (const [extra, message] of cases) {
+        const r = cli('analyze', 'examples/custom-loop-drops-penalty.ts', '--json', ...extra);
+        expect(r.code, extra.join(' ')).toBe(2);
+        const report = jsonReport(r.stdout);
+        expect(report).toMatchObject({ status: 'failed', error: { name: 'UsageError' } });
+        expect(report.error?.message).toMatch(message);
+        expect(r.stderr).toBe('');
+      }
+      const missing = cli('analyze', 'no/such/script.ts', '--json');
+      expect(missing.code).toBe(2);
+      expect(jsonReport(missing.stdout).error).toMatchObject({ name: 'FileNotFound', message: expect.stringContaining('no/such/script.ts') });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--fail-on timeout,step-limit,warning turns those outcomes into exit 1', () => {
+    const clean = ['analyze', 'examples/custom-loop-with-penalty.ts', '--json', '--steps', '2'];
+    expect(cli(...clean).code).toBe(0);
+    expect(cli(...clean, '--fail-on', 'step-limit').code).toBe(1);
+    expect(cli(...clean, '--fail-on', 'timeout').code).toBe(0);
+    const slow = ['analyze', fixtureScript('never-ends.ts'), '--json', '--timeout', '2'];
+    const timedOut = cli(...slow, '--fail-on', 'timeout');
+    expect(jsonReport(timedOut.stdout).status).toBe('timeout');
+    expect(timedOut.code).toBe(1);
+    const warned = cli('analyze', fixtureScript('fit-dataset.ts'), '--json', '--fail-on', 'warning');
+    expect(jsonReport(warned.stdout).findings.every((f) => f.severity === 'warning')).toBe(true);
+    expect(warned.code).toBe(1);
+  });
+
+  it('takes any --timeout up to the documented maximum without stopping at once', () => {
+    const r = cli('analyze', 'examples/custom-loop-with-penalty.ts', '--json', '--steps', '3', '--timeout', '2147483');
+    expect(jsonReport(r.stdout)).toMatchObject({ status: 'step-limit', steps: 3 });
+    expect(r.code).toBe(0);
+  });
+
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`${signal}: the report with status cancelled, exit ${code}, and nothing of the run left`, async () => {
+      const run = startCli('analyze', fixtureScript('spawns-helpers.js'), '--json', '--steps', '1000', '--', '--spin');
+      expect(await eventually(() => helperPids(run.stderr()).length === 3)).toBe(true);
+      const runner = runnerOf(run.child.pid!);
+      expect(runner).not.toBeNull();
+      run.child.kill(signal);
+      expect(await run.exited).toBe(code);
+      expect(jsonReport(run.stdout()).status).toBe('cancelled');
+      for (const pid of [runner!.pid, ...helperPids(run.stderr())]) expect(isAlive(pid), String(pid)).toBe(false);
+      expect(fs.existsSync(runner!.workDir)).toBe(false);
+    });
+  }
+
+  it('when the CLI itself is killed (SIGKILL), the runner notices, takes every helper down and removes its folder', async () => {
+    const run = startCli('analyze', fixtureScript('spawns-helpers.js'), '--json', '--steps', '1000', '--', '--spin');
+    expect(await eventually(() => helperPids(run.stderr()).length === 3)).toBe(true);
+    const runner = runnerOf(run.child.pid!);
+    expect(runner).not.toBeNull();
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const pids = [runner!.pid, ...helperPids(run.stderr())];
+    expect(await eventually(() => pids.every((pid) => !isAlive(pid)) && !fs.existsSync(runner!.workDir))).toBe(true);
+  });
+});
+
+describe('loss-lens analyze --format sarif', () => {
+  const validate = sarifValidator();
+  it('prints one SARIF 2.1.0 document, valid against the published schema, with paths relative to --sarif-root', () => {
+    const r = cli('analyze', 'examples/custom-loop-drops-penalty.ts', '--format', 'sarif', '--steps', '2', '--sarif-root', 'examples');
+    expect(r.code).toBe(1);
+    const sarif = JSON.parse(r.stdout);
+    expect(validate(sarif)).toEqual([]);
+    const results = sarif.runs[0].results;
+    expect(results.map((x: { ruleId: string }) => x.ruleId)).toEqual(['regularizer-not-in-loss', 'regularizer-not-in-loss', 'regularizer-not-in-loss']);
+    expect(results[0].locations[0].physicalLocation).toEqual({
+      artifactLocation: { uri: 'custom-loop-drops-penalty.ts', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 20, startColumn: 21 },
+    });
+  });
+
+  it('a usage error under --format sarif is still one valid SARIF document, a failed invocation, exit 2', () => {
+    const r = cli('analyze', 'examples/custom-loop-drops-penalty.ts', '--format', 'sarif', '--steps', 'abc');
+    expect(r.code).toBe(2);
+    const sarif = JSON.parse(r.stdout);
+    expect(validate(sarif)).toEqual([]);
+    expect(sarif.runs[0].invocations[0]).toMatchObject({ executionSuccessful: false });
+    expect(sarif.runs[0].invocations[0].toolExecutionNotifications[0].message.text).toContain('--steps');
+  });
+
+  it('--json is --format json; two different formats are refused', () => {
+    const r = cli('analyze', 'x.ts', '--json', '--format', 'sarif');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', error: { name: 'UsageError' } });
   });
 });

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { listLinux } from '../../src/engine/kill-tree';
 
 /** True while the process exists and is not a zombie (killed, waiting for a parent that may never reap it). */
 export function isAlive(pid: number): boolean {
@@ -13,4 +14,21 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every live process that carries a run's mark in its environment: none may be left after the run. */
+export function processesWithMark(mark: string): number[] {
+  return listLinux(mark)
+    .filter((p) => p.marked)
+    .map((p) => p.pid);
+}
+
+/** Waits until `done()` holds, polling; false if it never did within `limitMs` (a hang guard, not a timing check). */
+export async function eventually(done: () => boolean, limitMs = 30_000): Promise<boolean> {
+  const until = Date.now() + limitMs;
+  while (Date.now() < until) {
+    if (done()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return done();
 }

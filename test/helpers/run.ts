@@ -13,8 +13,10 @@ export function fixtureScript(name: string): string {
 export async function analyze(
   script: string,
   options: Partial<RunOptions> = {},
-): Promise<RunOutcome & { output: string }> {
+): Promise<RunOutcome & { output: string; mark: string | null; pid: number | null }> {
   let output = '';
+  let mark: string | null = null;
+  let pid: number | null = null;
   const outcome = await runScript({
     scriptPath: script,
     steps: 20,
@@ -27,8 +29,13 @@ export async function analyze(
       output += text;
     },
     ...options,
+    onStarted: (control) => {
+      mark = control.mark;
+      pid = control.pid ?? null;
+      options.onStarted?.(control);
+    },
   });
-  return { ...outcome, output };
+  return { ...outcome, output, mark, pid };
 }
 
-export { isAlive } from './process-state';
+export { eventually, isAlive, processesWithMark } from './process-state';

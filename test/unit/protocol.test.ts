@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHostToRunner, parseRunnerEvent } from '../../src/shared/protocol/runner-protocol';
+import { parseInitCommand, parseRunnerEvent } from '../../src/shared/protocol/runner-protocol';
 import { toWireJson } from '../../src/shared/protocol/wire-number';
 
 const step = (totalLoss: number) => ({
@@ -37,10 +37,24 @@ describe('runner protocol', () => {
     expect(parseRunnerEvent(JSON.stringify({ ...step(1), record: { ...step(1).record, totalLoss: 'lots' } })).ok).toBe(false);
   });
 
-  it('checks commands where they enter the runner', () => {
-    expect(parseHostToRunner({ type: 'stop' }).ok).toBe(true);
-    expect(parseHostToRunner({ type: 'init', protocol: 1, bundlePath: 'b', scriptPath: 's', userSources: [], steps: 0, backend: 'auto' }).ok).toBe(false);
-    expect(parseHostToRunner({ type: 'init', protocol: 1, bundlePath: 'b', scriptPath: 's', userSources: [], steps: 5, backend: 'gpu' }).ok).toBe(false);
-    expect(parseHostToRunner('stop').ok).toBe(false);
+  it('checks the init command where it enters the runner', () => {
+    const init = {
+      type: 'init',
+      protocol: 2,
+      scriptPath: '/ws/train.ts',
+      workDir: '/tmp/loss-lens-x',
+      channel: { path: '/tmp/loss-lens-x/channel', token: 'a'.repeat(32) },
+      hostPid: 42,
+      steps: 5,
+      backend: 'auto',
+    };
+    const ok = parseInitCommand(init);
+    expect(ok.ok && ok.value.args).toEqual([]);
+    expect(parseInitCommand({ ...init, args: ['--epochs', '3'] }).ok).toBe(true);
+    expect(parseInitCommand({ ...init, steps: 0 }).ok).toBe(false);
+    expect(parseInitCommand({ ...init, backend: 'gpu' }).ok).toBe(false);
+    expect(parseInitCommand({ ...init, protocol: 1 }).ok).toBe(false);
+    expect(parseInitCommand({ ...init, args: [3] }).ok).toBe(false);
+    expect(parseInitCommand('init').ok).toBe(false);
   });
 });

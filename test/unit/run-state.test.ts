@@ -58,8 +58,46 @@ describe('final status', () => {
   });
 
   it('says the runner died when it vanished without a word', () => {
-    const f = finalStatus(state(), exit({ code: null, signal: 'SIGKILL' }));
+    const f = finalStatus(state(), exit({ code: null, signal: 'SIGKILL', started: true, lastStderrLine: 'FATAL ERROR: heap out of memory' }));
     expect(f.status).toBe('failed');
     expect(f.error?.message).toContain('SIGKILL');
+    expect(f.error?.message).toContain('FATAL ERROR: heap out of memory');
+    expect(f.error?.message).not.toMatch(/native crash\?/);
+  });
+
+  it('calls a stop by the user cancelled, not completed', () => {
+    expect(finalStatus(state(), exit({ code: null, signal: 'SIGKILL', killedBy: 'stop', started: true })).status).toBe('cancelled');
+    const s = state();
+    s.end = { reason: 'stopped', exitCode: 0, exitSource: null };
+    expect(finalStatus(s, exit({ killedBy: 'stop', started: true })).status).toBe('cancelled');
+  });
+
+  it('treats process.exitCode like process.exit(): an early exit says so, with the last stderr line', () => {
+    const s = state();
+    s.end = { reason: 'exit', exitCode: 64, exitSource: null };
+    const f = finalStatus(s, exit({ code: 64, started: true, lastStderrLine: 'usage: train.js --epochs N' }));
+    expect(f.status).toBe('failed');
+    expect(f.error).toMatchObject({ name: 'ProcessExit', message: 'The script exited with code 64 before training. Its last line on stderr: "usage: train.js --epochs N"' });
+  });
+
+  it('fails a run whose process code disagrees with a completed end (an unsettled top-level await)', () => {
+    const s = state();
+    s.end = { reason: 'completed', exitCode: 0, exitSource: null };
+    const f = finalStatus(s, exit({ code: 13, started: true }));
+    expect(f.status).toBe('failed');
+    expect(f.error?.message).toContain('top-level await never settled');
+  });
+
+  it('never calls a run with a broken channel clean, and names the channel', () => {
+    const s = state();
+    s.end = { reason: 'completed', exitCode: 0, exitSource: null };
+    const broken = finalStatus(s, exit({ started: true, channelError: '1 frame(s) arrived with foreign bytes inside' }));
+    expect(broken.status).toBe('failed');
+    expect(broken.error).toMatchObject({ name: 'ChannelBroken' });
+    expect(broken.error?.message).toMatch(/private telemetry channel/);
+    // Exited with a code yet no end event: the event was lost on the way, not a crash.
+    const lost = finalStatus(state(), exit({ code: 0, started: true }));
+    expect(lost.error?.name).toBe('ChannelBroken');
+    expect(lost.error?.message).not.toMatch(/out of memory|native crash/);
   });
 });

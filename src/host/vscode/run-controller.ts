@@ -21,6 +21,8 @@ export class Run {
   readonly files: Set<string>;
   outcome: RunOutcome | null = null;
   pid: number | undefined;
+  /** In the environment of every process of the run (LOSS_LENS_RUN): how a stop finds them, and tests check. */
+  mark: string | undefined;
   /**
    * Compare with Decoupled Weight Decay: on the script's own run (as written), the decoupled what-if run shown
    * overlaid in its panel. The partner is never the panel's, the notes' or the Problems' run itself.
@@ -147,7 +149,7 @@ export class RunController implements vscode.Disposable {
     const second = (parallel ? Promise.resolve() : first).then(() => {
       if (abort.signal.aborted) {
         // Stopped before its turn: it never ran.
-        decoupled.state.status = 'completed';
+        decoupled.state.status = 'cancelled';
         decoupled.state.end = { reason: 'stopped-by-user', exitCode: null, exitSource: null };
         return;
       }
@@ -192,12 +194,14 @@ export class RunController implements vscode.Disposable {
       this.emitter.fire({ kind: 'events', run, events });
     };
     const variant = run.weightDecay === 'decoupled' ? ', weight decay decoupled (what-if)' : '';
-    this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s${variant})`);
+    const args = settings.scriptArguments.length ? `, arguments ${JSON.stringify(settings.scriptArguments)}` : '';
+    this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s${args}${variant})`);
     try {
       // The engine (esbuild, child processes) loads only when a run starts, keeping activation light.
       const { runScript } = await import('../../engine/run-session');
       const outcome = await runScript({
         scriptPath: script,
+        args: settings.scriptArguments,
         cwd: vscode.workspace.getWorkspaceFolder(vscode.Uri.file(script))?.uri.fsPath ?? path.dirname(script),
         steps: settings.steps,
         timeoutSeconds: settings.timeoutSeconds,
@@ -208,7 +212,10 @@ export class RunController implements vscode.Disposable {
         toolVersion: this.toolVersion,
         signal,
         state: run.state,
-        onStarted: ({ pid }) => (run.pid = pid),
+        onStarted: ({ pid, mark }) => {
+          run.pid = pid;
+          run.mark = mark;
+        },
         onEvent: (event) => {
           run.changed();
           for (const file of filesOf(event)) run.files.add(file);

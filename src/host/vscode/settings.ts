@@ -1,10 +1,13 @@
 import * as vscode from 'vscode';
 import { backendChoice, type BackendChoice } from '../../shared/protocol/runner-protocol';
+import { MAX_TIMEOUT_SECONDS } from '../../engine/run-options';
 
 export interface LossLensSettings {
   backend: BackendChoice;
   steps: number;
   timeoutSeconds: number;
+  /** What the script gets as process.argv.slice(2). */
+  scriptArguments: string[];
   /** Empty: the runtime VS Code already provides (process.execPath, run as Node). */
   nodePath: string;
   decorations: boolean;
@@ -19,9 +22,14 @@ export function readSettings(scope?: vscode.Uri): LossLensSettings {
   return {
     backend: backend.success ? backend.data : 'auto',
     steps: Math.floor(positive(c.get('steps'), 20)),
-    timeoutSeconds: positive(c.get('timeoutSeconds'), 120),
+    timeoutSeconds: Math.min(positive(c.get('timeoutSeconds'), 120), MAX_TIMEOUT_SECONDS),
+    scriptArguments: stringArray(c.get('scriptArguments')),
     nodePath: c.get<string>('nodePath')?.trim() ?? '',
     decorations: c.get<boolean>('decorations.enabled') ?? true,
     stopRunWhenPanelCloses: c.get<boolean>('stopRunWhenPanelCloses') ?? true,
   };
+}
+
+function stringArray(v: unknown): string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : [];
 }

@@ -13,25 +13,49 @@ import {
   weightDecayMode,
 } from './run-data';
 
-export const RUNNER_PROTOCOL_VERSION = 1;
+export const RUNNER_PROTOCOL_VERSION = 2;
 
-/** The runner writes its events to this file descriptor (the host opens it as a pipe). */
-export const TELEMETRY_FD = 3;
 /** The global the script's `@tensorflow/*` imports read the runner's one instrumented tfjs from. */
 export const MODULES_GLOBAL = '__lossLensModules';
+/**
+ * Every process of a run carries this variable (value: the run's mark) in its environment, inherited from the
+ * runner, so a stop can find the script's descendants even after they left its process group or were re-parented.
+ */
+export const RUN_MARK_ENV = 'LOSS_LENS_RUN';
 
 export const backendChoice = z.enum(['auto', 'tensorflow', 'wasm', 'cpu']);
 export type BackendChoice = z.output<typeof backendChoice>;
 
-// ---- host → runner (IPC: process.send) -------------------------------------------------------
+/** How a TypeScript file of the user's was transpiled by the host before the run. */
+export const transpiledModule = z.object({
+  /** The JavaScript (with an inline source map back to the .ts file). */
+  file: z.string(),
+  format: z.enum(['module', 'commonjs']),
+});
+export type TranspiledModule = z.output<typeof transpiledModule>;
+
+// ---- host → runner (init.json in the run's private folder, its path the runner's one argument) ------------
 
 export const initCommand = z.object({
   type: z.literal('init'),
   protocol: z.literal(RUNNER_PROTOCOL_VERSION),
-  bundlePath: z.string(),
   scriptPath: z.string(),
-  /** Original sources that belong to the user (not node_modules): frames there are "user frames". */
-  userSources: z.array(z.string()),
+  /** What the script sees as process.argv.slice(2). */
+  args: z.array(z.string()).default([]),
+  /** The run's private folder (mode 0700): the channel, the generated tfjs modules, transpiled TypeScript. */
+  workDir: z.string(),
+  /** The private telemetry channel: a FIFO (POSIX) or named pipe (Windows), and the run's frame token. */
+  channel: z.object({ path: z.string(), token: z.string() }),
+  /** The host's pid: when it goes away, the runner takes its whole tree down. */
+  hostPid: z.number().int(),
+  /** The user's TypeScript files the host transpiled, by absolute path. */
+  transpiled: z.record(z.string(), transpiledModule).default({}),
+  /**
+   * User ES modules that user code require()s (and nothing imports), by absolute path → a CommonJS version.
+   * Node < 22.15 loads a required ES module without the module hooks, so its tfjs import would escape the
+   * mapping; there the runner loads this version instead.
+   */
+  requiredEsm: z.record(z.string(), z.string()).default({}),
   steps: z.number().int().positive(),
   backend: backendChoice,
   /** False only for benchmarks: the same process, backend and kernels, without the probes. */
@@ -42,14 +66,12 @@ export const initCommand = z.object({
   measureDecay: z.boolean().default(true),
 });
 export type InitCommand = z.output<typeof initCommand>;
+export type InitCommandInput = z.input<typeof initCommand>;
 
-export const stopCommand = z.object({ type: z.literal('stop') });
-export type StopCommand = z.output<typeof stopCommand>;
+/** The signal a host sends for a polite stop (the runner writes its end event, then exits); SIGKILL follows. */
+export const STOP_SIGNAL = 'SIGUSR2';
 
-export const hostToRunner = z.discriminatedUnion('type', [initCommand, stopCommand]);
-export type HostToRunner = z.output<typeof hostToRunner>;
-
-// ---- runner → host (telemetry pipe, one JSON object per line) -----------------------------------
+// ---- runner → host (the private channel, one framed JSON object per event) -------------------------------
 
 export const endReason = z.enum(['completed', 'step-limit', 'exit', 'error', 'stopped']);
 export type EndReason = z.output<typeof endReason>;
@@ -84,7 +106,7 @@ export type { ParseResult } from './parse';
 
 const checkRunnerEvent = parseWith(runnerEvent);
 
-/** Check one line from the telemetry pipe where it enters the host. */
+/** Check one frame from the telemetry channel where it enters the host. */
 export function parseRunnerEvent(line: string): ParseResult<RunnerEvent> {
   let json: unknown;
   try {
@@ -95,5 +117,5 @@ export function parseRunnerEvent(line: string): ParseResult<RunnerEvent> {
   return checkRunnerEvent(json);
 }
 
-/** Check a command from the host where it enters the runner. */
-export const parseHostToRunner = parseWith(hostToRunner);
+/** Check the init command where it enters the runner. */
+export const parseInitCommand = parseWith(initCommand);

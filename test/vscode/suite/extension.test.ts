@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LossLensApi } from '../../../src/host/extension';
-import { isAlive } from '../../helpers/process-state';
+import { isAlive, processesWithMark } from '../../helpers/process-state';
 
 const EXTENSION_ID = 'loss-lens.loss-lens';
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -205,6 +205,23 @@ describe('Loss Lens in VS Code', () => {
     assert.equal(decorations.notesFor(file('helpers/build-model.ts')).length, 2);
   });
 
+  /** Starts spawns-helpers.js spinning (it cannot answer a polite stop) and waits until its helpers run. */
+  async function startSpinningRun(): Promise<{ mark: string; pid: number }> {
+    const { runs } = await api();
+    const config = vscode.workspace.getConfiguration('lossLens', vscode.Uri.file(file('spawns-helpers.js')));
+    await config.update('scriptArguments', ['--spin'], vscode.ConfigurationTarget.Workspace);
+    await config.update('steps', 1000, vscode.ConfigurationTarget.Workspace);
+    await open('spawns-helpers.js');
+    await vscode.commands.executeCommand('lossLens.visualize');
+    const run = runs.get(file('spawns-helpers.js'))!;
+    for (let i = 0; i < 200 && (run.mark === undefined || processesWithMark(run.mark).length < 4); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(run.mark && run.pid, 'the run started');
+    assert.ok(processesWithMark(run.mark).length >= 4, 'the runner and its three helpers carry the mark');
+    await config.update('scriptArguments', undefined, vscode.ConfigurationTarget.Workspace);
+    await config.update('steps', 6, vscode.ConfigurationTarget.Workspace);
+    return { mark: run.mark, pid: run.pid };
+  }
+
   it('kills the script and its children on cancel', async () => {
     const { runs } = await api();
     await open('never-ends.ts');
@@ -217,6 +234,53 @@ describe('Loss Lens in VS Code', () => {
     await vscode.commands.executeCommand('lossLens.stop');
     await runs.whenDone(file('never-ends.ts'));
     assert.equal(isAlive(pid), false, 'the runner is gone');
+    assert.deepEqual(processesWithMark(run.mark!), [], 'no process carries the run mark');
+    assert.equal(run.status, 'cancelled');
     assert.equal(runs.isRunning(), false);
+  });
+
+  it('cancel leaves no process of the run: detached, setsid and background-job helpers included', async () => {
+    const { runs } = await api();
+    const { mark } = await startSpinningRun();
+    await vscode.commands.executeCommand('lossLens.stop');
+    await runs.whenDone(file('spawns-helpers.js'));
+    assert.deepEqual(processesWithMark(mark), []);
+    assert.equal(runs.get(file('spawns-helpers.js'))?.status, 'cancelled');
+  });
+
+  it('re-run replaces the run and leaves no process of the old one', async () => {
+    const { runs } = await api();
+    const old = await startSpinningRun();
+    const oldRun = runs.get(file('spawns-helpers.js'))!;
+    await vscode.commands.executeCommand('lossLens.rerun');
+    const fresh = runs.get(file('spawns-helpers.js'))!;
+    assert.notEqual(fresh, oldRun, 'a new run');
+    assert.equal(oldRun.status, 'cancelled');
+    assert.deepEqual(processesWithMark(old.mark), [], 'nothing of the old run is left');
+    await runs.whenDone(file('spawns-helpers.js'));
+    assert.deepEqual(processesWithMark(fresh.mark!), [], 'nor of the new one once it ended');
+  });
+
+  it('closing the panel stops the run and leaves no process of it', async () => {
+    const { runs, panels } = await api();
+    const { mark } = await startSpinningRun();
+    panels.panelFor(file('spawns-helpers.js'))!.panel.dispose();
+    await runs.whenDone(file('spawns-helpers.js'));
+    assert.deepEqual(processesWithMark(mark), []);
+    assert.equal(runs.get(file('spawns-helpers.js'))?.status, 'cancelled');
+  });
+
+  it('passes lossLens.scriptArguments to the script and keeps them in the run', async () => {
+    const config = vscode.workspace.getConfiguration('lossLens', vscode.Uri.file(file('argparse-style.js')));
+    const args = ['--epochs', '4', '--units', '3', '--label', 'from settings'];
+    await config.update('scriptArguments', args, vscode.ConfigurationTarget.Workspace);
+    try {
+      const run = await visualize('argparse-style.js');
+      assert.deepEqual(run.state.args, args);
+      assert.equal(run.status, 'completed');
+      assert.equal(run.state.series[0].step.length, 4, 'it trained the epochs it was told');
+    } finally {
+      await config.update('scriptArguments', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });
