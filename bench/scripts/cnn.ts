@@ -11,7 +11,8 @@ model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
 model.add(tf.layers.flatten());
 model.add(tf.layers.dense({ units: 64, activation: 'relu', kernelRegularizer: tf.regularizers.l2({ l2: 5e-4 }) }));
 model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
-model.compile({ optimizer: tf.train.sgd(0.05), loss: 'categoricalCrossentropy' });
+// BENCH_OPTIMIZER=adam: the same CNN under Adam (the effective-decay bench runs both; its shadows differ per optimizer).
+model.compile({ optimizer: process.env.BENCH_OPTIMIZER === 'adam' ? tf.train.adam(1e-3) : tf.train.sgd(0.05), loss: 'categoricalCrossentropy' });
 // A fixed set of batches, repeated over epochs, so long runs do not hold STEPS batches in memory.
 const BATCHES = Math.min(STEPS + WARMUP, 20);
 const x = tf.randomUniform([BATCHES * 32, 16, 16, 3], 0, 1, 'float32', 7);

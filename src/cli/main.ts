@@ -6,6 +6,7 @@ import { analyzeRun } from '../shared/analysis/rules';
 import { displaySafe } from '../shared/format';
 import { emptyRunState } from '../shared/model/run-state';
 import { toWireJson } from '../shared/protocol/wire-number';
+import { weightDecayMode, type WeightDecayMode } from '../shared/protocol/run-data';
 import { backendChoice, type BackendChoice } from '../shared/protocol/runner-protocol';
 import { MAX_TIMEOUT_SECONDS } from '../engine/run-options';
 import { runScript } from '../engine/run-session';
@@ -28,6 +29,9 @@ Options:
   --steps N          stop after N optimizer steps (default 20)
   --timeout S        stop after S seconds (default 120, at most ${MAX_TIMEOUT_SECONDS})
   --backend B        auto | tensorflow | wasm | cpu (default auto)
+  --weight-decay M   as-written | decoupled (default as-written). decoupled: a what-if that takes
+                     every L1/L2 penalty out of the minimized loss and multiplies each L2-penalized
+                     weight by 1 − lr·2·l2 after each of its updates (AdamW-style)
   --format F         text | json | sarif (default text); json and sarif print exactly one document
                      on stdout and nothing else
   --json             the same as --format json
@@ -113,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
         steps: { type: 'string' },
         timeout: { type: 'string' },
         backend: { type: 'string' },
+        'weight-decay': { type: 'string' },
         json: { type: 'boolean', default: false },
         format: { type: 'string' },
         'sarif-root': { type: 'string' },
@@ -146,6 +151,8 @@ async function main(argv: string[]): Promise<number> {
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')} (arguments for the script go after --)`);
     const backend = backendChoice.safeParse(values.backend ?? 'auto');
     if (!backend.success) throw new UsageError(`--backend must be one of auto, tensorflow, wasm, cpu; got "${values.backend}"`);
+    const weightDecay = weightDecayMode.safeParse(values['weight-decay'] ?? 'as-written');
+    if (!weightDecay.success) throw new UsageError(`--weight-decay must be as-written or decoupled; got "${values['weight-decay']}"`);
     const format = values.json ? 'json' : (values.format ?? 'text');
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got "${format}"`);
     if (values.json && values.format !== undefined && values.format !== 'json') throw new UsageError(`--json and --format ${values.format} ask for two formats`);
@@ -153,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
       steps: positiveInt('steps', values.steps, 20),
       timeoutSeconds: timeoutSeconds(values.timeout),
       backend: backend.data,
+      weightDecay: weightDecay.data,
       format: format as Format,
       sarifRoot: path.resolve(values['sarif-root'] ?? process.cwd()),
       failOn: failOnList(values['fail-on']),
@@ -179,6 +187,7 @@ interface AnalyzeOptions {
   steps: number;
   timeoutSeconds: number;
   backend: BackendChoice;
+  weightDecay: WeightDecayMode;
   format: Format;
   sarifRoot: string;
   color: boolean;
@@ -205,6 +214,7 @@ async function analyze(script: string, o: AnalyzeOptions): Promise<number> {
     steps: o.steps,
     timeoutSeconds: o.timeoutSeconds,
     backend: o.backend,
+    weightDecay: o.weightDecay,
     runnerPath: path.join(__dirname, 'runner.js'),
     toolVersion: LOSS_LENS_VERSION,
     signal: controller.signal,

@@ -49,6 +49,8 @@ interface LayerRow {
   decay: string;
   reaches: string;
   decayPerStep: string;
+  /** The decay measured under the weight's own optimizer: "kernel 1.3e-3 (SGD 1e-6)". */
+  measured: string;
   /** Rows that say the same thing are folded into one ("dense_1 … dense_998, 998 layers"). */
   key: string;
 }
@@ -89,6 +91,23 @@ function reachesText(verdicts: Array<ReportTerm | undefined>, st: Style, untrain
   return st.dim('not trained');
 }
 
+/** What plain SGD with the weight's L2 (as configured) would remove per step, 2·lr·Σl2; null without L2 or lr. */
+function sgdShrink(report: Report, w: ReportWeight, terms: Map<string, ReportTerm>): number | null {
+  const opt = report.optimizers.find((o) => o.index === w.optimizer) ?? report.optimizer;
+  const lr = opt?.config.learningRate;
+  let l2 = 0;
+  for (const id of w.penalties) for (const p of terms.get(id)?.pieces ?? []) if (p.weight === w.name && p.form === 'l2' && p.coefficient !== null) l2 += p.coefficient;
+  return typeof lr === 'number' && l2 !== 0 && Number.isFinite(l2) ? 2 * lr * l2 : null;
+}
+
+/** "1.3e-3 (SGD 1e-6)", "n/a (why)", or '' for a weight without a measured or expected decay. */
+function measuredText(report: Report, w: ReportWeight, terms: Map<string, ReportTerm>, st: Style): string {
+  if (w.effectiveDecayUnavailable) return st.dim(`n/a (${w.effectiveDecayUnavailable})`);
+  if (w.effectiveDecay === undefined) return '';
+  const sgd = report.weightDecay === 'decoupled' || w.decayPerStep !== undefined ? null : sgdShrink(report, w, terms);
+  return `${formatNumber(w.effectiveDecay, 2)}${sgd === null ? '' : st.dim(` (SGD ${formatNumber(sgd, 2)})`)}`;
+}
+
 function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
   const terms = new Map(report.terms.map((t) => [t.id, t]));
   const untrained = untrainedWeights(report);
@@ -99,6 +118,7 @@ function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
     let reaches = reachesText(ids.map((id) => terms.get(id)), st, untrained);
     if (l.activityRegularizer) reaches = reaches ? `${reaches}, ${st.red('activity: NO')}` : st.red('activity: NO');
     const factors = l.weights.filter((w) => w.decayPerStep !== undefined).map((w) => `${w.shortName} ×${fmtFactor(w.decayPerStep!)}`);
+    const measured = l.weights.map((w) => [w.shortName, measuredText(report, w, terms, st)]).filter(([, m]) => m).map(([n, m]) => `${n} ${m}`);
     const source = relativeSource(l.source, cwd);
     const cells = l.weights.filter((w) => w.heldBy).map((w) => w.heldBy!.path);
     return {
@@ -108,7 +128,9 @@ function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
       decay,
       reaches,
       decayPerStep: factors.join(', '),
-      key: [l.className, source, decay, reaches, factors.join()].join('|'),
+      measured: measured.join(', '),
+      // Measured values differ layer by layer: rows fold only when they say the same.
+      key: [l.className, source, decay, reaches, factors.join(), measured.join()].join('|'),
     };
   });
 }
@@ -125,9 +147,13 @@ function variableRows(report: Report, cwd: string, st: Style): string[][] {
       decay.length ? decay.join(', ') : st.dim('no decay'),
       reachesText(v.penalties.map((id) => terms.get(id)), st, untrained),
       v.decayPerStep === undefined ? '' : `×${fmtFactor(v.decayPerStep)}`,
+      measuredText(report, v, terms, st),
     ];
   });
 }
+
+/** The layer table's column of what each decay really removes per step, under the weight's own optimizer. */
+const MEASURED_HEADER = 'shrink/step (measured)';
 
 function fmtFactor(x: number): string {
   return x === 1 ? '1 (none)' : formatFactor(x);
@@ -197,6 +223,9 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
     facts.push(`optimizer ${describeOptimizer(report.optimizer)}`);
   }
   out.push(st.dim(facts.join(' · ')));
+  if (report.weightDecay === 'decoupled') {
+    out.push(st.yellow('What-if: decoupled weight decay. L1/L2 penalties were taken out of the minimized loss; after each update every L2-penalized weight was multiplied by 1 − lr·2·l2.'));
+  }
 
   if (report.error) {
     const where = relativeSource(report.error.source, cwd);
@@ -214,15 +243,13 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   if (report.layers.length) {
     out.push('', st.bold('Layers'));
     const rows = foldRows(layerRows(report, cwd, st));
-    const header = ['layer', 'class', 'created at', 'decay', 'reaches loss', 'decay/step (SGD)'].map((h) => st.dim(h));
     const hasFactors = rows.some((r) => r.decayPerStep);
+    const hasMeasured = rows.some((r) => r.measured);
+    const header = ['layer', 'class', 'created at', 'decay', 'reaches loss', ...(hasFactors ? ['decay/step (SGD)'] : []), ...(hasMeasured ? [MEASURED_HEADER] : [])];
     out.push(
       ...table([
-        hasFactors ? header : header.slice(0, 5),
-        ...rows.map((r) => {
-          const cells = [r.name, r.className, r.source, r.decay, r.reaches];
-          return hasFactors ? [...cells, r.decayPerStep] : cells;
-        }),
+        header.map((h) => st.dim(h)),
+        ...rows.map((r) => [r.name, r.className, r.source, r.decay, r.reaches, ...(hasFactors ? [r.decayPerStep] : []), ...(hasMeasured ? [r.measured] : [])]),
       ]),
     );
   }
@@ -230,9 +257,9 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   if (report.variables.length) {
     out.push('', st.bold('Variables') + st.dim('  (tf.variable, no layer)'));
     const rows = variableRows(report, cwd, st);
-    const header = ['variable', 'shape', 'created at', 'decay', 'reaches loss', 'decay/step (SGD)'].map((h) => st.dim(h));
-    const hasFactors = rows.some((r) => r[5]);
-    out.push(...table([hasFactors ? header : header.slice(0, 5), ...rows.map((r) => (hasFactors ? r : r.slice(0, 5)))]));
+    const keep = [0, 1, 2, 3, 4, ...(rows.some((r) => r[5]) ? [5] : []), ...(rows.some((r) => r[6]) ? [6] : [])];
+    const header = ['variable', 'shape', 'created at', 'decay', 'reaches loss', 'decay/step (SGD)', MEASURED_HEADER].map((h) => st.dim(h));
+    out.push(...table([header, ...rows].map((r) => keep.map((i) => r[i]))));
   }
 
   const handWritten = report.terms.filter((t) => t.kind === 'hand-written');

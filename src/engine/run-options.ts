@@ -1,3 +1,4 @@
+import type { WeightDecayMode } from '../shared/protocol/run-data';
 import type { BackendChoice } from '../shared/protocol/runner-protocol';
 
 /** The longest timeout: Node's timers hold at most 2^31−1 ms (a larger delay fires at once), about 24.8 days. */
@@ -14,6 +15,10 @@ export interface RunnerLaunch {
   backend: BackendChoice;
   /** Benchmarks only: the same run without the probes. */
   instrument?: boolean;
+  /** `decoupled`: the what-if that takes L1/L2 penalties out of the loss and decays after each update (default as-written). */
+  weightDecay?: WeightDecayMode;
+  /** Benchmarks only: every probe but the effective-decay measurement. */
+  measureDecay?: boolean;
   /** The run's working folder (default: this process's). */
   cwd?: string;
   /** The Node executable for the runner (default: the one running us). */

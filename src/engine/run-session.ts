@@ -46,6 +46,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
   const state = options.state ?? emptyRunState(scriptPath, args);
   state.script = scriptPath;
   state.args = args;
+  state.weightDecay = options.weightDecay ?? 'as-written';
   const finish = (status: FinishedStatus): RunOutcome => {
     state.status = status;
     const findings = analyzeRun(state);

@@ -83,6 +83,8 @@ export class RunnerProcess {
       steps: o.steps,
       backend: o.backend,
       instrument: o.instrument ?? true,
+      weightDecay: o.weightDecay ?? 'as-written',
+      measureDecay: o.measureDecay ?? true,
     };
     const initPath = path.join(o.workDir, 'init.json');
     fs.writeFileSync(initPath, JSON.stringify(init), { mode: 0o600 });

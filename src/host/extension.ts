@@ -8,7 +8,7 @@ import { selectTarget } from '../shared/protocol/webview-protocol';
 import { LayerDecorations, SHOW_IN_GRAPH_COMMAND } from './vscode/decorations';
 import { FindingDiagnostics } from './vscode/diagnostics';
 import { LossGraphPanels, PANEL_VIEW_TYPE } from './vscode/loss-graph-panel';
-import { AddPenaltiesQuickFix } from './vscode/quick-fix';
+import { AddPenaltiesQuickFix, DecoupledDecayQuickFix } from './vscode/quick-fix';
 import { RunArchive } from './vscode/run-archive';
 import { RunController } from './vscode/run-controller';
 import { RunStatus } from './vscode/run-status';
@@ -43,7 +43,8 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panels),
     new RunStatus(runs),
     runs.onDidChange((change) => {
-      if (change.kind === 'started') return;
+      // The notes and Problems are the script's as written; a comparison's decoupled run is only overlaid in the panel.
+      if (change.kind === 'started' || change.run.isComparison) return;
       decorations.update(change.run);
       diagnostics.update(change.run);
     }),
@@ -55,7 +56,13 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
       new AddPenaltiesQuickFix(runs),
       { providedCodeActionKinds: AddPenaltiesQuickFix.kinds },
     ),
+    vscode.languages.registerCodeActionsProvider(
+      [...SCRIPT_LANGUAGES].map((language) => ({ language, scheme: 'file' })),
+      new DecoupledDecayQuickFix(runs),
+      { providedCodeActionKinds: DecoupledDecayQuickFix.kinds },
+    ),
     vscode.commands.registerCommand('lossLens.visualize', (uri?: vscode.Uri) => visualize(runs, panels, uri)),
+    vscode.commands.registerCommand(COMPARE_COMMAND, (uri?: vscode.Uri) => visualize(runs, panels, uri, 'compare')),
     vscode.commands.registerCommand(SHOW_IN_GRAPH_COMMAND, async (script: unknown, target: unknown) => {
       // Reached from a hover link: check what it carries like any other message.
       const parsed = selectTarget.safeParse(target);
@@ -84,8 +91,11 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
   return { runs, decorations, panels };
 }
 
-/** Runs the script in the active editor (or the one given by a menu), after saving it. */
-async function visualize(runs: RunController, panels: LossGraphPanels, uri?: vscode.Uri): Promise<void> {
+/** Compare with Decoupled Weight Decay: the script as written and its decoupled what-if, overlaid in one panel. */
+export const COMPARE_COMMAND = 'lossLens.compareDecoupled';
+
+/** Runs the script in the active editor (or the one given by a menu), after saving it; or compares it with its decoupled what-if. */
+async function visualize(runs: RunController, panels: LossGraphPanels, uri?: vscode.Uri, how: 'run' | 'compare' = 'run'): Promise<void> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showErrorMessage('Loss Lens runs your training script, so it only works in a trusted workspace.');
     return;
@@ -101,7 +111,8 @@ async function visualize(runs: RunController, panels: LossGraphPanels, uri?: vsc
   if (document.isDirty) await document.save();
   // The panel opens at once and fills as the run streams in.
   panels.show(document.uri.fsPath);
-  await runs.start(document.uri.fsPath);
+  if (how === 'compare') await runs.compare(document.uri.fsPath);
+  else await runs.start(document.uri.fsPath);
 }
 
 export async function deactivate(): Promise<void> {

@@ -19,11 +19,14 @@ import {
   type RunnerEventInput,
 } from '../shared/protocol/runner-protocol';
 import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
+import { EffectiveDecay } from './probes/effective-decay';
 import { hostGone, reapRun, type HostWatch } from './host-gone';
 import { installModuleHooks } from './module-hooks';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
+import { WeightSampler } from './probes/weight-sample';
+import { WeightStats } from './probes/weight-stats';
 import { PERF_ENV, perfReportLine } from './perf-report';
 import { Telemetry } from './telemetry';
 import { engineOf, layerPrototype, type Tf } from './tfjs-internals';
@@ -38,6 +41,7 @@ const realExit = process.exit.bind(process);
 let ended = false;
 let telemetry: Telemetry | null = null;
 let layerProbe: LayerProbe | null = null;
+let decayProbe: EffectiveDecay | null = null;
 let frames: UserFrames | null = null;
 let tfjs: Tf | null = null;
 let exitSource: SourcePosition | null = null;
@@ -84,6 +88,8 @@ function end(reason: EndReason, exitCode: number | null, source: SourcePosition 
   if (ended) return;
   ended = true;
   flushLayers();
+  // Ended right after an update (step limit, stop, error): what the script does after its updates was not seen.
+  decayProbe?.finish(reason !== 'completed' && reason !== 'exit');
   if (process.env[PERF_ENV] === '1') process.stderr.write(perfReportLine(tfjs, stepProbe?.stepsTaken() ?? 0));
   emit({ type: 'end', reason, exitCode, exitSource: source });
 }
@@ -214,7 +220,7 @@ async function main(): Promise<void> {
   tfjs = loaded.tf;
   emit({ type: 'backend', backend: loaded.info });
   for (const message of loaded.notices) emit({ type: 'notice', level: 'info', message });
-  if (init.instrument) installProbes(loaded.tf, init.steps, frames);
+  if (init.instrument) installProbes(loaded.tf, init, frames);
 
   installModuleHooks({ modules: loaded.modules, transpiled: init.transpiled, requiredEsm: init.requiredEsm, workDir: init.workDir, distDir: __dirname });
   // After tfjs: parsing tfjs's own source maps would cost ~150 ms, and its frames are never the user's.
@@ -229,7 +235,7 @@ async function main(): Promise<void> {
   setImmediate(nodeModule.runMain as unknown as () => void);
 }
 
-function installProbes(tf: Tf, stepLimit: number, userFrames: UserFrames): void {
+function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void {
   const engine = engineOf(tf);
   layerProbe = new LayerProbe(tf, engine, userFrames);
   layerProbe.install();
@@ -243,9 +249,19 @@ function installProbes(tf: Tf, stepLimit: number, userFrames: UserFrames): void 
   };
   const optimizerProbe = new OptimizerProbe(tf);
   optimizerProbe.install();
+  emit({ type: 'weight-decay', mode: init.weightDecay });
+  if (init.measureDecay || init.weightDecay === 'decoupled') {
+    decayProbe = new EffectiveDecay(tf, optimizerProbe, new WeightSampler(tf), new WeightStats(tf), {
+      mode: init.weightDecay,
+      measure: init.measureDecay,
+      emit: (record) => emit({ type: 'decay', record }),
+    });
+    decayProbe.install();
+  }
   stepProbe = new StepProbe(tf, engine, layerProbe, optimizerProbe, userFrames, {
-    stepLimit,
+    stepLimit: init.steps,
     emit,
+    decay: decayProbe,
     startedAt: performance.now(),
     onStepLimit: () => {
       end('step-limit', 0);

@@ -7,5 +7,5 @@ export const PERF_ENV = 'LOSS_LENS_PERF';
 
 export function perfReportLine(tf: Tf | null, steps: number): string {
   const threads = tf ? adaptiveThreadsStats(tf) : null;
-  return `loss-lens perf ${JSON.stringify({ steps, probeMs: probeClock.ms, probeSections: probeClock.sections, probeMsBySection: probeClock.bySection, threads })}\n`;
+  return `loss-lens perf ${JSON.stringify({ steps, probeMs: probeClock.ms, probeSections: probeClock.sections, probeMsBySection: probeClock.bySection, decayMsPerUpdate: probeClock.decayPerUpdate, threads })}\n`;
 }

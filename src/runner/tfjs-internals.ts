@@ -260,6 +260,25 @@ export function runKernelOutputs(tf: Tf, kernelName: string, inputs: Record<stri
   return Array.isArray(out) ? out : [out];
 }
 
+/**
+ * A float32 tensor's elements in place on the wasm heap, without a copy (the view is valid until the next wasm
+ * allocation may grow the heap: read it at once); null on other backends or other dtypes.
+ */
+export function wasmHeapView(backend: BackendLike, dataId: object, size: number): Float32Array | null {
+  const heapBacked = backend as BackendLike & {
+    dataIdMap?: { get(dataId: object): { memoryOffset: number; dtype: string } | undefined };
+    wasm?: { HEAPU8: Uint8Array };
+  };
+  const entry = heapBacked.dataIdMap?.get(dataId);
+  if (!entry || !heapBacked.wasm || entry.dtype !== 'float32' || entry.memoryOffset % 4 !== 0) return null;
+  return new Float32Array(heapBacked.wasm.HEAPU8.buffer, entry.memoryOffset, size);
+}
+
+/** The cpu backend keeps each tensor's values in a typed array that readSync hands out as is. */
+export function readsInPlace(backendName: string): boolean {
+  return backendName === 'cpu';
+}
+
 export function kernelsOf(tf: Tf, backendName: string): KernelConfigLike[] {
   return tf.getKernelsForBackend(backendName) as unknown as KernelConfigLike[];
 }

@@ -1,3 +1,4 @@
+import { comparisonNotices, decayReferenceLines } from '../shared/analysis/compare';
 import type { Finding } from '../shared/analysis/finding';
 import { collectTerms, layerDecay, penaltiesByLayer, refreshTermViews, type DecayStatus, type TermView } from '../shared/analysis/terms';
 import { penaltyCounts, verdictOf } from '../shared/analysis/verdict';
@@ -24,6 +25,8 @@ const VALUE_REFRESH_MS = 500;
  */
 export class App {
   private state: RunState | null = null;
+  /** Compare with Decoupled Weight Decay: the what-if run, overlaid on the script's own. */
+  private compare: RunState | null = null;
   private findings: Finding[] = [];
   private ui: UiState;
   private readonly hadSavedState: boolean;
@@ -158,6 +161,7 @@ export class App {
         this.stats.hydrates++;
         this.marks.firstHydrate ??= epochNow();
         this.state = msg.run;
+        this.compare = msg.compare;
         this.findings = msg.findings;
         if (this.ui.script !== msg.run.script) {
           this.ui.script = msg.run.script;
@@ -177,13 +181,27 @@ export class App {
       case 'append': {
         if (!this.state) return;
         this.stats.appends++;
+        if (msg.target === 'compare') {
+          if (!this.compare) return;
+          const seriesBefore = Object.keys(this.compare.series).length;
+          let structural = false;
+          for (const event of msg.events) {
+            applyRunnerEvent(this.compare, event);
+            this.stats.events++;
+            if (event.type === 'layers' || event.type === 'graph') structural = true;
+          }
+          if (structural || Object.keys(this.compare.series).length !== seriesBefore) this.pushAll();
+          else this.curves.compareChanged();
+          this.renderHeader();
+          return;
+        }
         let structural = false;
         let steps = false;
         for (const event of msg.events) {
           applyRunnerEvent(this.state, event);
           this.stats.events++;
-          if (event.type === 'graph' || event.type === 'layers' || event.type === 'optimizer') structural = true;
-          else if (event.type === 'step') steps = true;
+          if (event.type === 'graph' || event.type === 'layers' || event.type === 'optimizer' || event.type === 'optimizer-weights') structural = true;
+          else if (event.type === 'step' || event.type === 'decay') steps = true;
         }
         markRun(this.marks, this.state);
         if (structural) this.pushAll();
@@ -246,6 +264,8 @@ export class App {
       layerOf: this.layerOfWeight,
       decayOf: this.decayOf,
       penalties: penaltyCounts(this.terms),
+      decayReferences: decayReferenceLines(this.state),
+      compare: o === null || !this.compare ? null : this.compare.series[o] ?? this.compare.series[objectivesOf(this.compare)[0]] ?? null,
     });
     this.findingsPanel.render(this.findings);
     this.renderHeader();
@@ -287,5 +307,6 @@ export class App {
       message(e, 'span', '', s.error.message);
     }
     for (const n of s.notices) el(this.notices, 'div', 'll-notice', n);
+    if (this.compare) for (const n of comparisonNotices(s, this.compare)) el(this.notices, 'div', 'll-notice ll-notice-compare', n);
   }
 }

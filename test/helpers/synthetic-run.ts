@@ -16,7 +16,8 @@ export function syntheticRun(opts: {
   layers: SyntheticLayer[];
   optimizer?: { className: string; config: Record<string, number> };
   /** Per step: total loss and, per penalty weight id, [value, inLoss]. */
-  steps: Array<{ total: number; penalties?: Record<string, [number, boolean]>; norms?: Record<string, number> }>;
+  /** `decay`: the effective decay s per weight, sent after the step (as the runner sends it once the update is known). */
+  steps: Array<{ total: number; penalties?: Record<string, [number, boolean]>; norms?: Record<string, number>; decay?: Record<string, number | null> }>;
   evaluated?: boolean;
 }): RunnerEventInput[] {
   const layers: LayerInfo[] = opts.layers.map((l) => ({
@@ -85,6 +86,7 @@ export function syntheticRun(opts: {
         wallMs: 10,
       },
     });
+    if (s.decay) events.push({ type: 'decay', record: { objective: 0, step: i + 1, values: s.decay } });
   });
   return events;
 }

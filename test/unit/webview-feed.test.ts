@@ -44,7 +44,7 @@ describe('the webview feed', () => {
     await h.feed.events(events.slice(2, 4));
     await h.feed.events(events.slice(4, 6));
     expect(h.sent.filter((m) => m.type === 'findings')).toHaveLength(1);
-    expect(h.feed.sent).toEqual({ hydrate: 1, append: 3, findings: 1, select: 1 });
+    expect(h.feed.sent).toEqual({ hydrate: 1, append: 3, findings: 1, select: 1, compareAppend: 0, compareHydrate: 0 });
   });
 });
 

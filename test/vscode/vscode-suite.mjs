@@ -33,6 +33,7 @@ export function makeSuiteWorkspace() {
     'helpers/build-model.ts': path.join(ROOT, 'test/fixtures/scripts/helpers/build-model.ts'),
     'throws.ts': path.join(ROOT, 'test/fixtures/scripts/throws.ts'),
     'slow-steps.ts': path.join(ROOT, 'test/fixtures/scripts/slow-steps.ts'),
+    'adam-l2-decay.ts': path.join(ROOT, 'examples/adam-l2-decay.ts'),
     'spawns-helpers.js': path.join(ROOT, 'test/fixtures/scripts/spawns-helpers.js'),
     'argparse-style.js': path.join(ROOT, 'test/fixtures/scripts/argparse-style.js'),
   });

@@ -45,8 +45,9 @@ describe('yDomain', () => {
     const [i0, i1] = visibleRows(set.series.step, 4, 6);
     // One row before the range (the line comes in from the left edge), up to the last row in it.
     expect([i0, i1]).toEqual([2, 6]);
-    expect(curvesExtent(loss, 3, 7)).toMatchObject({ min: 0, max: 6 });
-    expect(curvesExtent(loss, i0, i1).max).toBe(50);
+    // Steps 5–7: rows 3–6 (one before the range), the spike at step 3 stays out.
+    expect(curvesExtent(loss, 5, 7)).toMatchObject({ min: 0, max: 6 });
+    expect(curvesExtent(loss, 4, 6).max).toBe(50);
   });
 });
 
@@ -55,18 +56,18 @@ describe('nonFiniteBands', () => {
   it('one band per run, labelled by what the value became and where', () => {
     const set = curveSet([1, NaN, NaN, 2, 3, 4, 5, 6, Infinity, 7, -Infinity]);
     const total = set.curves.find((c) => c.id === 'totalLoss')!;
-    const bands = nonFiniteBands([{ curve: total, markNonFinite: true }], set.series.step, 0, set.length, x);
+    const bands = nonFiniteBands([{ curve: total, markNonFinite: true }], 1, set.length, x);
     expect(bands.map((b) => [b.x0, b.x1, b.label])).toEqual([
       [20, 30, 'NaN from step 2'],
       [90, 90, '∞ from step 9'],
       [110, 110, '−∞ from step 11'],
     ]);
-    expect(nonFiniteBands([{ curve: total, markNonFinite: false }], set.series.step, 0, set.length, x)).toEqual([]);
+    expect(nonFiniteBands([{ curve: total, markNonFinite: false }], 1, set.length, x)).toEqual([]);
   });
   it('merges runs of different curves that are closer than 3 px', () => {
     const set = curveSet([1, NaN, 2]);
     const curves = set.curves.filter((c) => c.id !== 'regularizationLoss').map((curve) => ({ curve, markNonFinite: true }));
-    expect(nonFiniteBands(curves, set.series.step, 0, 3, x)).toHaveLength(1);
+    expect(nonFiniteBands(curves, 1, 3, x)).toHaveLength(1);
     expect(nonFiniteName(null)).toBe('∞');
   });
 });

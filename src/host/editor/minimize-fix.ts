@@ -19,7 +19,7 @@ export const MODEL_PENALTIES = '$model.calculateLosses()';
 const OPEN: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
 /** Index just past a string, template or comment starting at i, or i when there is none. */
-function skipNonCode(text: string, i: number): number {
+export function skipNonCode(text: string, i: number): number {
   const c = text[i];
   if (c === '/' && text[i + 1] === '/') {
     const nl = text.indexOf('\n', i);
@@ -47,7 +47,7 @@ function skipNonCode(text: string, i: number): number {
 }
 
 /** Index of the bracket closing the one at `open`. */
-function matchClose(text: string, open: number): number {
+export function matchClose(text: string, open: number): number {
   const stack: string[] = [OPEN[text[open]]];
   let i = open + 1;
   while (i < text.length && stack.length) {
@@ -65,7 +65,7 @@ function matchClose(text: string, open: number): number {
 }
 
 /** End of an expression starting at i: the first `,` `;` or unmatched closer at depth 0. */
-function expressionEnd(text: string, i: number, stops: string): number {
+export function expressionEnd(text: string, i: number, stops: string): number {
   while (i < text.length) {
     const skipped = skipNonCode(text, i);
     if (skipped !== i) {
@@ -80,7 +80,7 @@ function expressionEnd(text: string, i: number, stops: string): number {
   return i;
 }
 
-function trimRange(text: string, start: number, end: number): [number, number] {
+export function trimRange(text: string, start: number, end: number): [number, number] {
   while (start < end && /\s/.test(text[start])) start++;
   while (end > start && /\s/.test(text[end - 1])) end--;
   return [start, end];
@@ -118,14 +118,14 @@ function sliceFrom(text: string, i: number): string {
   return text.slice(i, i + 8);
 }
 
-function namespaceOf(text: string): string {
+export function namespaceOf(text: string): string {
   const m =
     /import\s+\*\s+as\s+([\w$]+)\s+from\s+['"]@tensorflow\/tfjs[\w-]*['"]/.exec(text) ??
     /(?:const|let|var)\s+([\w$]+)\s*=\s*require\(\s*['"]@tensorflow\/tfjs[\w-]*['"]\s*\)/.exec(text);
   return m?.[1] ?? 'tf';
 }
 
-function modelOf(callback: string, text: string): string {
+export function modelOf(callback: string, text: string): string {
   const used = /([\w$]+)\.(?:apply|predict|call|execute)\s*\(/.exec(callback);
   if (used && used[1] !== 'tf') return used[1];
   const declared = /(?:const|let|var)\s+([\w$]+)\s*=\s*[\w$]+\.(?:sequential|model)\s*\(/.exec(text);

@@ -16,7 +16,8 @@ function weightRow(w: WeightNote): string {
   const verdict = w.regularizer === null ? '' : w.reaches === null ? 'pending' : w.reaches ? '✓ reaches' : '⚠ **never reaches**';
   const share = w.share === null ? '—' : formatPercent(w.share, 1);
   const decay = w.decayPerStep === undefined ? '—' : `×${formatFactor(w.decayPerStep)}`;
-  return `| \`${w.shortName}\` | ${formatShape(w.shape)} | ${w.regularizer ?? 'none'} | ${verdict} | ${decay} | ${formatNumber(w.norm)} | ${share} |`;
+  const measured = w.effectiveDecay?.median != null ? `${formatNumber(w.effectiveDecay.median, 2)}` : w.effectiveDecay?.unavailable ? 'n/a' : '—';
+  return `| \`${w.shortName}\` | ${formatShape(w.shape)} | ${w.regularizer ?? 'none'} | ${verdict} | ${decay} | ${measured} | ${formatNumber(w.norm)} | ${share} |`;
 }
 
 /** The hover: every layer on the line, each weight with its regularizer, decay factor, current norm and loss share. */
@@ -35,8 +36,10 @@ export function hoverFor(note: ShownNote): vscode.MarkdownString {
   for (const l of note.layers) {
     const args = encodeURIComponent(JSON.stringify([note.script, { kind: 'layer', layer: l.name }]));
     md.appendMarkdown(`${escapeMarkdown(l.name)} (${escapeMarkdown(l.className)}) · [Show in Loss Graph](command:${SHOW_IN_GRAPH_COMMAND}?${args})\n\n`);
-    md.appendMarkdown('| weight | shape | decay | minimized loss | decay/step (SGD) | ‖w‖ | share of loss |\n|---|---|---|---|---|---|---|\n');
+    md.appendMarkdown('| weight | shape | decay | minimized loss | decay/step (SGD) | shrinks per step (measured) | ‖w‖ | share of loss |\n|---|---|---|---|---|---|---|---|\n');
     md.appendMarkdown(l.weights.map(weightRow).join('\n') + '\n\n');
+    // What each decay really does under the optimizer that trains it, in words.
+    for (const w of l.weights) if (w.decaySentence) md.appendMarkdown(`**${escapeMarkdown(w.shortName)}**: ${escapeMarkdown(w.decaySentence)}\n\n`);
   }
   return md;
 }

@@ -25,7 +25,11 @@ class ScriptPanel implements vscode.Disposable {
     panel.iconPath = new vscode.ThemeIcon('graph-line');
     panel.webview.options = { enableScripts: true, localResourceRoots: [owner.webviewRoot] };
     panel.webview.html = this.html();
-    this.feed = new WebviewFeed(script, { run: () => owner.runs.get(script) }, (m) => panel.webview.postMessage(m));
+    this.feed = new WebviewFeed(
+      script,
+      { run: () => owner.runs.get(script), compare: () => owner.runs.compareOf(script)?.state },
+      (m) => panel.webview.postMessage(m),
+    );
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m) => void this.receive(m)),
       panel.onDidDispose(() => owner.closed(this)),
@@ -51,7 +55,8 @@ class ScriptPanel implements vscode.Disposable {
 
   async onRunChange(change: RunChange): Promise<void> {
     // A new run replaces what was shown; a finished run adds what only the host knows (final status, exit).
-    if (change.kind === 'events') await this.feed.events(change.events);
+    // The decoupled side of a comparison streams into the same panel, overlaid.
+    if (change.kind === 'events') await this.feed.events(change.events, change.run.isComparison ? 'compare' : 'run');
     else await this.feed.hydrate();
   }
 
@@ -137,7 +142,7 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
   ) {
     this.webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     this.subscription = runs.onDidChange((change) => {
-      if (change.kind === 'finished' && change.run.outcome) void this.archive.save(change.run.state, change.run.findings);
+      if (change.kind === 'finished' && change.run.outcome && !change.run.isComparison) void this.archive.save(change.run.state, change.run.findings);
       void this.panels.get(change.run.script)?.onRunChange(change);
     });
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Finding } from '../../shared/analysis/finding';
+import { decoupledDecayFix, decoupledPlan } from '../editor/decoupled-fix';
 import { compileLossFix, minimizeFix, MODEL_PENALTIES } from '../editor/minimize-fix';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import type { RunController } from './run-controller';
@@ -53,5 +54,47 @@ export class AddPenaltiesQuickFix implements vscode.CodeActionProvider {
       }
     }
     return [];
+  }
+}
+
+/**
+ * For `l2-with-adaptive-optimizer`: "Use decoupled weight decay". Takes the layer's L2 regularizer out of its config
+ * and writes a small helper (plain tfjs) that shrinks the same weights by lr·2·l2 after each step, called after
+ * optimizer.minimize / applyGradients or from model.fit's onBatchEnd (decoupled-fix.ts does the text work).
+ */
+export class DecoupledDecayQuickFix implements vscode.CodeActionProvider {
+  static readonly kinds = [vscode.CodeActionKind.QuickFix];
+
+  constructor(private readonly runs: RunController) {}
+
+  async provideCodeActions(document: vscode.TextDocument, range: vscode.Range, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
+    const ours = (d: vscode.Diagnostic) => d.source === DIAGNOSTIC_SOURCE && d.code === 'l2-with-adaptive-optimizer';
+    const diagnostics = context.diagnostics.some(ours)
+      ? context.diagnostics.filter(ours)
+      : vscode.languages.getDiagnostics(document.uri).filter((d) => ours(d) && d.range.intersection(range) !== undefined);
+    if (diagnostics.length === 0) return [];
+    const actions: vscode.CodeAction[] = [];
+    for (const run of this.runs.all()) {
+      if (!run.files.has(document.uri.fsPath)) continue;
+      for (const f of run.findings) {
+        const d = diagnostics.find((x) => f.ruleId === 'l2-with-adaptive-optimizer' && f.source?.file === document.uri.fsPath && x.range.start.line === (f.source?.line ?? 0) - 1 && x.message === f.message);
+        if (!d) continue;
+        const plan = decoupledPlan(run.state, f);
+        if (!plan) continue;
+        const training = plan.trainingFile === document.uri.fsPath ? document : await vscode.workspace.openTextDocument(vscode.Uri.file(plan.trainingFile));
+        const typescript = /\.(ts|tsx|mts|cts)$/.test(training.fileName);
+        const fix = decoupledDecayFix(plan, { file: document.uri.fsPath, text: document.getText() }, { file: training.uri.fsPath, text: training.getText() }, typescript);
+        if (!fix) continue;
+        const action = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+        action.edit = new vscode.WorkspaceEdit();
+        for (const e of fix.edits) {
+          const doc = e.file === document.uri.fsPath ? document : training;
+          action.edit.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.newText);
+        }
+        action.diagnostics = [d];
+        actions.push(action);
+      }
+    }
+    return actions;
   }
 }

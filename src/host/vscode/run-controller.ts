@@ -1,8 +1,10 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding } from '../../shared/analysis/finding';
 import { analyzeRun } from '../../shared/analysis/rules';
 import { emptyRunState, type RunState, type RunStatus } from '../../shared/model/run-state';
+import type { WeightDecayMode } from '../../shared/protocol/run-data';
 import type { RunnerEvent } from '../../shared/protocol/runner-protocol';
 import type * as Engine from '../../engine/run-session';
 import type { RunOutcome } from '../../engine/run-session';
@@ -22,6 +24,11 @@ export class Run {
   pid: number | undefined;
   /** In the environment of every process of the run (LOSS_LENS_RUN): how a stop finds them, and tests check. */
   mark: string | undefined;
+  /**
+   * Compare with Decoupled Weight Decay: on the script's own run (as written), the decoupled what-if run shown
+   * overlaid in its panel. The partner is never the panel's, the notes' or the Problems' run itself.
+   */
+  partner: Run | null = null;
   private version = 0;
   private derived: { version: number; findings: Finding[] } | null = null;
 
@@ -29,10 +36,21 @@ export class Run {
     readonly script: string,
     readonly state: RunState = emptyRunState(script),
     findings?: Finding[],
+    /** How the run treats weight decay: the script as written, or the decoupled what-if. */
+    readonly weightDecay: WeightDecayMode = state.weightDecay ?? 'as-written',
   ) {
     this.files = new Set([script]);
+    this.state.weightDecay = weightDecay;
     if (findings) this.derived = { version: 0, findings };
   }
+
+  /** The decoupled side of a comparison: shown only overlaid on its partner. */
+  get isComparison(): boolean {
+    return this.weightDecay === 'decoupled' && this.compareOf !== null;
+  }
+
+  /** For the decoupled side of a comparison: the run (as written) it is compared with. */
+  compareOf: Run | null = null;
 
   get status(): RunStatus {
     return this.state.status;
@@ -105,16 +123,64 @@ export class RunController implements vscode.Disposable {
     this.latest = script;
     const abort = new AbortController();
     // Registered before anything is awaited, so a Stop that comes right away still finds the run.
-    const done = this.execute(run, settings, abort.signal).finally(() => {
-      if (this.active.get(script)?.run === run) this.active.delete(script);
-      this.finished.set(script, run);
-      this.emitter.fire({ kind: 'finished', run });
-      void this.updateContext();
-    });
+    const done = this.execute(run, settings, abort.signal).finally(() => this.settle(script, run));
     this.active.set(script, { run, abort, done });
     this.emitter.fire({ kind: 'started', run });
     void this.updateContext();
     return run;
+  }
+
+  /**
+   * Compare with Decoupled Weight Decay: the script as written and its decoupled what-if, one after the other (or
+   * at once where the machine has the cores for two). One Stop stops both; the script's run is the one as written,
+   * with the decoupled one as its partner.
+   */
+  async compare(script: string, options: { parallel?: boolean } = {}): Promise<{ run: Run; decoupled: Run }> {
+    await this.stop(script);
+    const settings = readSettings(vscode.Uri.file(script));
+    const run = new Run(script);
+    const decoupled = new Run(script, undefined, undefined, 'decoupled');
+    run.partner = decoupled;
+    decoupled.compareOf = run;
+    this.latest = script;
+    const abort = new AbortController();
+    const parallel = options.parallel ?? os.availableParallelism() >= 4;
+    this.log.info(`Comparing ${script} with its decoupled what-if (${parallel ? 'both at once' : 'one after the other'})`);
+    const first = this.execute(run, settings, abort.signal).finally(() => this.finishedOne(run));
+    const second = (parallel ? Promise.resolve() : first).then(() => {
+      if (abort.signal.aborted) {
+        // Stopped before its turn: it never ran.
+        decoupled.state.status = 'cancelled';
+        decoupled.state.end = { reason: 'stopped-by-user', exitCode: null, exitSource: null };
+        return;
+      }
+      this.emitter.fire({ kind: 'started', run: decoupled });
+      return this.execute(decoupled, settings, abort.signal);
+    });
+    const done = Promise.all([first, second.finally(() => this.finishedOne(decoupled))]).then(() => this.settle(script, run, false));
+    this.active.set(script, { run, abort, done });
+    this.emitter.fire({ kind: 'started', run });
+    if (parallel) this.emitter.fire({ kind: 'started', run: decoupled });
+    void this.updateContext();
+    return { run, decoupled };
+  }
+
+  /** One run of a comparison ended: its views update now, whatever the other is doing. */
+  private finishedOne(run: Run): void {
+    this.emitter.fire({ kind: 'finished', run });
+  }
+
+  /** The script's runs are over: it is no longer active, and its run is the finished one. */
+  private settle(script: string, run: Run, announce = true): void {
+    if (this.active.get(script)?.run === run) this.active.delete(script);
+    this.finished.set(script, run);
+    if (announce) this.emitter.fire({ kind: 'finished', run });
+    void this.updateContext();
+  }
+
+  /** The decoupled run a script's run is compared with, if it is a comparison. */
+  compareOf(script: string): Run | undefined {
+    return this.get(script)?.partner ?? undefined;
   }
 
   private async execute(run: Run, settings: LossLensSettings, signal: AbortSignal): Promise<void> {
@@ -128,8 +194,9 @@ export class RunController implements vscode.Disposable {
       pending = [];
       this.emitter.fire({ kind: 'events', run, events });
     };
+    const variant = run.weightDecay === 'decoupled' ? ', weight decay decoupled (what-if)' : '';
     const args = settings.scriptArguments.length ? `, arguments ${JSON.stringify(settings.scriptArguments)}` : '';
-    this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s${args})`);
+    this.log.info(`Running ${script} (backend ${settings.backend}, ${settings.steps} steps, ${settings.timeoutSeconds} s${args}${variant})`);
     try {
       // The engine (esbuild, child processes) loads only when a run starts, keeping activation light.
       const { runScript } = loadEngine(this.runnerPath);
@@ -140,6 +207,7 @@ export class RunController implements vscode.Disposable {
         steps: settings.steps,
         timeoutSeconds: settings.timeoutSeconds,
         backend: settings.backend,
+        weightDecay: run.weightDecay,
         nodePath: settings.nodePath || undefined,
         runnerPath: this.runnerPath,
         toolVersion: this.toolVersion,
@@ -165,7 +233,7 @@ export class RunController implements vscode.Disposable {
       run.outcome = outcome;
       run.changed(outcome.findings);
       for (const f of outcome.findings) if (f.source) run.files.add(f.source.file);
-      this.log.info(`Finished ${path.basename(script)}: ${run.status}, ${outcome.report.steps} steps, ${outcome.findings.length} findings`);
+      this.log.info(`Finished ${path.basename(script)}${variant}: ${run.status}, ${outcome.report.steps} steps, ${outcome.findings.length} findings`);
     } catch (err) {
       clearTimeout(flushTimer);
       run.state.status = 'failed';

@@ -46,7 +46,8 @@ export class RunStatus implements vscode.Disposable {
       this.progress.get(run.id)?.finish();
       this.progress.delete(run.id);
     }
-    if (run.script !== this.runs.latestScript()) return;
+    // The status bar speaks of the script's own run; its decoupled partner has its own notification.
+    if (run.script !== this.runs.latestScript() || run.isComparison) return;
     const icon = run.status === 'running' ? '$(loading~spin)' : run.findings.some((f) => f.severity === 'error') || run.status === 'failed' ? '$(error)' : '$(check)';
     this.item.text = `${icon} Loss Lens: ${message}`;
     this.item.tooltip = `${path.basename(run.script)}: ${message}. Click to show the loss graph.`;
@@ -55,7 +56,11 @@ export class RunStatus implements vscode.Disposable {
 
   private startProgress(run: Run): void {
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Loss Lens: ${path.basename(run.script)}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Loss Lens: ${path.basename(run.script)}${run.isComparison ? ' · decoupled weight decay (what-if)' : ''}`,
+        cancellable: true,
+      },
       (progress, token) =>
         new Promise<void>((resolve) => {
           token.onCancellationRequested(() => void this.runs.stop(run.script));

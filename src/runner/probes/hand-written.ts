@@ -52,6 +52,8 @@ export interface Recognition {
   terms: RecognizedTerm[];
   /** Layer penalties that do not reach the minimized scalar but are summed with data: tensor id → sum node. */
   taggedSummedAt: Map<number, number>;
+  /** Layer penalties in the minimized scalar: tensor id → what each element counts there (null if unknown). */
+  taggedScale: Map<number, number | null>;
   /** The minimized scalar's own tape node, when it has one. */
   yNodeId: number | null;
 }
@@ -71,7 +73,7 @@ export function recognizeHandWritten(input: RecognitionInput): Recognition {
   };
 
   const yNode = producer.get(yTensorId) ?? null;
-  const result: Recognition = { terms: [], taggedSummedAt: new Map(), yNodeId: yNode?.id ?? null };
+  const result: Recognition = { terms: [], taggedSummedAt: new Map(), taggedScale: new Map(), yNodeId: yNode?.id ?? null };
   // A loss with no data in it (fitting a function of the variables alone) has no data term to regularize.
   if (!yNode || !(flagOf({ id: yTensorId, shape: [] }) & D)) return result;
 
@@ -79,7 +81,11 @@ export function recognizeHandWritten(input: RecognitionInput): Recognition {
 
   // In the loss: walk the additive structure of the minimized scalar. `s` is what one element of `t` counts.
   const visit = (t: TapeTensor, s: number | null, depth: number): void => {
-    if (depth > 200 || tagged.has(t.id)) return;
+    if (depth > 200) return;
+    if (tagged.has(t.id)) {
+      if (!result.taggedScale.has(t.id)) result.taggedScale.set(t.id, s);
+      return;
+    }
     const f = flagOf(t);
     if (!(f & V)) return;
     if (!(f & D) && !(f & T)) {

@@ -21,6 +21,8 @@ export interface EvaluatedPenalty {
   termId: string;
   tensorId: number;
   value: number;
+  /** The penalty tensor itself (alive while the step runs): the decoupled what-if subtracts it from the loss. */
+  tensor: Tensor;
 }
 
 export interface RegularizedWeight {
@@ -167,7 +169,7 @@ export class LayerProbe {
             probe.layerDepth--;
           }
           const started = performance.now();
-          probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t) });
+          probe.evaluated?.push({ termId, tensorId: t.id, value: readScalar(t), tensor: t });
           probeClock.add(started, 'penalties');
           return t;
         };

@@ -28,6 +28,12 @@ export function optimizerInfo(opt: OptimizerLike): OptimizerInfo {
   return { className: opt.getClassName?.() ?? opt.constructor?.name ?? 'Optimizer', config };
 }
 
+/** Code that runs around every applyGradients of a built-in optimizer: `before` sees the gradients, `after` the updated weights. */
+export interface ApplyListener<T> {
+  before(opt: OptimizerLike, grads: unknown): T;
+  after(token: T): void;
+}
+
 /**
  * Knows which optimizer is driving the current step: `minimize` reaches the gradient tape through
  * `computeGradients`; a loop of `variableGrads` + `applyGradients` is only seen after the step.
@@ -38,6 +44,9 @@ export class OptimizerProbe {
   /** Each optimizer instance that trained something, and the weights it updates. */
   private readonly trainers = new Map<OptimizerLike, { index: number; weights: Set<string>; lr: number | undefined }>();
   private emit: ((update: OptimizerWeights) => void) | null = null;
+  private readonly listeners: Array<ApplyListener<unknown>> = [];
+  private readonly afterApply: Array<() => void> = [];
+  private depth = 0;
 
   constructor(private readonly tf: Tf) {}
 
@@ -69,6 +78,21 @@ export class OptimizerProbe {
     this.emit({ index: t.index, optimizer: optimizerInfo(opt), ...(grew ? { weights: [...t.weights] } : {}) });
   }
 
+  /** Runs around each applyGradients (the effective-decay probe). */
+  onApply<T>(listener: ApplyListener<T>): void {
+    this.listeners.push(listener as ApplyListener<unknown>);
+  }
+
+  /** Runs `fn` once, right after the next applyGradients returns (a step limit waits for the step's update). */
+  onceAfterApply(fn: () => void): void {
+    this.afterApply.push(fn);
+  }
+
+  /** True while an optimizer applies its gradients (its own assignments are not the script's). */
+  updating(): boolean {
+    return this.depth > 0;
+  }
+
   /** The optimizer running `minimize` / `computeGradients` right now, if any (it will apply this step's gradients). */
   running(): OptimizerLike | null {
     return this.current;
@@ -97,7 +121,20 @@ export class OptimizerProbe {
       proto.applyGradients = function applyGradients(this: OptimizerLike, ...args: unknown[]) {
         probe.last = this;
         probe.noteUpdates(this, gradientNames(args[0]));
-        return original.apply(this, args);
+        // A subclass's own applyGradients calling super's: the outer call is the update.
+        if (probe.depth > 0) return original.apply(this, args);
+        const tokens = probe.listeners.map((l) => l.before(this, args[0]));
+        probe.depth++;
+        try {
+          return original.apply(this, args);
+        } finally {
+          try {
+            probe.listeners.forEach((l, i) => l.after(tokens[i]));
+          } finally {
+            probe.depth--;
+            for (const fn of probe.afterApply.splice(0)) fn();
+          }
+        }
       };
     }
   }

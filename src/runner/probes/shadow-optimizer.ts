@@ -66,6 +66,8 @@ interface SlotState {
   b: Float64Array;
   /** Centered RMSProp's mean gradient. */
   c: Float64Array;
+  /** This step's update, reused from step to step. */
+  d: Float64Array;
 }
 
 /**
@@ -89,7 +91,7 @@ export class ShadowOptimizer {
     let s = this.slots.get(name);
     if (!s || s.a.length !== size) {
       const init = this.config.kind === 'Adagrad' ? this.config.initialAccumulatorValue : 0;
-      s = { a: new Float64Array(size), b: new Float64Array(size).fill(init), c: new Float64Array(size) };
+      s = { a: new Float64Array(size), b: new Float64Array(size).fill(init), c: new Float64Array(size), d: new Float64Array(size) };
       this.slots.set(name, s);
     }
     return s;
@@ -108,78 +110,108 @@ export class ShadowOptimizer {
     return out;
   }
 
+  // Every constant in a local and one pass per element: this runs on every penalized weight of every step.
   private update(s: SlotState, g: Float64Array): Float64Array {
     const k = this.config;
     const lr = k.learningRate;
-    const d = new Float64Array(g.length);
+    const { a, b, c, d } = s;
+    const n = g.length;
     switch (k.kind) {
       case 'SGD':
-        for (let i = 0; i < g.length; i++) d[i] = -lr * g[i];
+        for (let i = 0; i < n; i++) d[i] = -lr * g[i];
         break;
-      case 'Momentum':
-        for (let i = 0; i < g.length; i++) {
-          const acc = k.momentum * s.a[i] + g[i];
-          s.a[i] = acc;
-          d[i] = k.useNesterov ? -lr * (g[i] + acc * k.momentum) : -lr * acc;
+      case 'Momentum': {
+        const m = k.momentum;
+        if (k.useNesterov) {
+          for (let i = 0; i < n; i++) {
+            const acc = m * a[i] + g[i];
+            a[i] = acc;
+            d[i] = -lr * (g[i] + acc * m);
+          }
+        } else {
+          for (let i = 0; i < n; i++) {
+            const acc = m * a[i] + g[i];
+            a[i] = acc;
+            d[i] = -lr * acc;
+          }
         }
         break;
+      }
       case 'Adam': {
-        const c1 = 1 - this.accBeta1;
-        const c2 = 1 - this.accBeta2;
-        for (let i = 0; i < g.length; i++) {
-          const m = k.beta1 * s.a[i] + (1 - k.beta1) * g[i];
-          const v = k.beta2 * s.b[i] + (1 - k.beta2) * g[i] * g[i];
-          s.a[i] = m;
-          s.b[i] = v;
-          d[i] = -lr * ((m / c1) / (Math.sqrt(v / c2) + k.epsilon));
+        const b1 = k.beta1;
+        const b2 = k.beta2;
+        const eps = k.epsilon;
+        // −lr·(m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε), with the two corrections folded into constants.
+        const rate = -lr / (1 - this.accBeta1);
+        const inv2 = 1 / (1 - this.accBeta2);
+        for (let i = 0; i < n; i++) {
+          const gi = g[i];
+          const m = b1 * a[i] + (1 - b1) * gi;
+          const v = b2 * b[i] + (1 - b2) * gi * gi;
+          a[i] = m;
+          b[i] = v;
+          d[i] = (rate * m) / (Math.sqrt(v * inv2) + eps);
         }
         break;
       }
       case 'Adamax': {
-        const rate = -lr / (this.iteration * k.lrDecay + 1);
-        const c1 = 1 - this.accBeta1;
-        for (let i = 0; i < g.length; i++) {
-          const m = k.beta1 * s.a[i] + (1 - k.beta1) * g[i];
-          const u = Math.max(k.beta2 * s.b[i], Math.abs(g[i]));
-          s.a[i] = m;
-          s.b[i] = u;
-          d[i] = (rate / c1) * (m / (u + k.epsilon));
+        const b1 = k.beta1;
+        const b2 = k.beta2;
+        const eps = k.epsilon;
+        const rate = -lr / (this.iteration * k.lrDecay + 1) / (1 - this.accBeta1);
+        for (let i = 0; i < n; i++) {
+          const gi = g[i];
+          const m = b1 * a[i] + (1 - b1) * gi;
+          const u = Math.max(b2 * b[i], Math.abs(gi));
+          a[i] = m;
+          b[i] = u;
+          d[i] = rate * (m / (u + eps));
         }
         break;
       }
-      case 'RMSProp':
-        for (let i = 0; i < g.length; i++) {
-          const ms = k.rmsDecay * s.b[i] + (1 - k.rmsDecay) * g[i] * g[i];
-          s.b[i] = ms;
+      case 'RMSProp': {
+        const rho = k.rmsDecay;
+        const mom = k.momentum;
+        const eps = k.epsilon;
+        for (let i = 0; i < n; i++) {
+          const gi = g[i];
+          const ms = rho * b[i] + (1 - rho) * gi * gi;
+          b[i] = ms;
           let denom: number;
           if (k.centered) {
-            const mg = k.rmsDecay * s.c[i] + (1 - k.rmsDecay) * g[i];
-            s.c[i] = mg;
-            denom = Math.sqrt(ms - (mg * mg + k.epsilon));
+            const mg = rho * c[i] + (1 - rho) * gi;
+            c[i] = mg;
+            denom = Math.sqrt(ms - (mg * mg + eps));
           } else {
-            denom = Math.sqrt(ms + k.epsilon);
+            denom = Math.sqrt(ms + eps);
           }
-          const mom = k.momentum * s.a[i] + (g[i] * lr) / denom;
-          s.a[i] = mom;
-          d[i] = -mom;
+          const step = mom * a[i] + (gi * lr) / denom;
+          a[i] = step;
+          d[i] = -step;
         }
         break;
+      }
       case 'Adagrad':
-        for (let i = 0; i < g.length; i++) {
-          const acc = s.b[i] + g[i] * g[i];
-          s.b[i] = acc;
-          d[i] = -lr * (g[i] / Math.sqrt(acc + FLOAT32_EPSILON));
+        for (let i = 0; i < n; i++) {
+          const gi = g[i];
+          const acc = b[i] + gi * gi;
+          b[i] = acc;
+          d[i] = -lr * (gi / Math.sqrt(acc + FLOAT32_EPSILON));
         }
         break;
-      case 'Adadelta':
-        for (let i = 0; i < g.length; i++) {
-          const oldG2 = s.a[i];
-          s.a[i] = k.rho * oldG2 + (1 - k.rho) * g[i] * g[i];
-          const upd = (Math.sqrt(s.b[i] + k.epsilon) / Math.sqrt(oldG2 + k.epsilon)) * g[i];
-          s.b[i] = k.rho * s.b[i] + (1 - k.rho) * upd * upd;
+      case 'Adadelta': {
+        const rho = k.rho;
+        const eps = k.epsilon;
+        for (let i = 0; i < n; i++) {
+          const gi = g[i];
+          const oldG2 = a[i];
+          a[i] = rho * oldG2 + (1 - rho) * gi * gi;
+          const upd = (Math.sqrt(b[i] + eps) / Math.sqrt(oldG2 + eps)) * gi;
+          b[i] = rho * b[i] + (1 - rho) * upd * upd;
           d[i] = -lr * upd;
         }
         break;
+      }
     }
     return d;
   }
@@ -189,9 +221,17 @@ export class ShadowOptimizer {
  * The fraction of a weight the penalty removes in one step: s = −⟨Δ_applied − Δ_data, w⟩ / ⟨w, w⟩, where w is the
  * weight before the step. Under plain SGD with L2 `l2` this is exactly 2·lr·l2, so 1 − s is the decay factor.
  */
-export function decayFraction(applied: Float64Array, dataOnly: Float64Array, w: Float64Array): number {
+export function decayFraction(applied: Float64Array, dataOnly: Float64Array, w: Float64Array, weights: Float64Array | null = null): number {
   let dot = 0;
   let norm = 0;
+  // A stratified sample: each element stands for `weights[i]` of the weight's (both sums, so the ratio is unbiased).
+  if (weights) {
+    for (let i = 0; i < w.length; i++) {
+      dot += weights[i] * (applied[i] - dataOnly[i]) * w[i];
+      norm += weights[i] * w[i] * w[i];
+    }
+    return norm > 0 ? -dot / norm : Number.NaN;
+  }
   for (let i = 0; i < w.length; i++) {
     dot += (applied[i] - dataOnly[i]) * w[i];
     norm += w[i] * w[i];

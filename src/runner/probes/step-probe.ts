@@ -14,6 +14,7 @@ import {
   type Variable,
 } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
+import type { EffectiveDecay, PenaltyGradientSpec, PenalizedWeightStep } from './effective-decay';
 import { recognizeHandWritten, type Recognition, type RecognizedTerm } from './hand-written';
 import { weightRole, type LayerProbe, type RegularizedWeight } from './layer-probe';
 import { optimizerInfo, type OptimizerProbe } from './optimizer-probe';
@@ -38,6 +39,20 @@ interface Objective {
    * and later steps pay nothing.
    */
   handWritten: HandLayout | null;
+  /** The captured step's hand-written terms: every piece (weight, form, coefficient), by term id. */
+  handPieces: Map<string, PenaltyPiece[]>;
+  /** What each layer penalty counts in the minimized scalar on the captured step (1 under fit), by term id. */
+  taggedScale: Map<string, number | null>;
+  /** The objective's variables by name (its variable set never changes). */
+  variablesByName: Map<string, Variable>;
+}
+
+/** A penalty the decoupled what-if takes out of this step's minimized scalar: its tensor and what it counts there. */
+interface RemovedPenalty {
+  termId: string;
+  tensor: Tensor;
+  scale: number;
+  value: number;
 }
 
 interface HandLayout {
@@ -59,6 +74,8 @@ export interface StepProbeOptions {
   /** Called after the step that reaches the limit has been reported. */
   onStepLimit: () => void;
   startedAt: number;
+  /** The effective-decay probe (issue 11), told about every step; its mode says whether penalties stay in the loss. */
+  decay?: EffectiveDecay | null;
 }
 
 /**
@@ -70,6 +87,8 @@ export class StepProbe {
   private readonly objectives = new Map<string, Objective>();
   private readonly weightStats: WeightStats;
   private readonly sites: SiteProbe;
+  /** The step limit was reached inside minimize(): the run ends once that step's update is applied. */
+  private limitPending = false;
 
   constructor(
     private readonly tf: Tf,
@@ -120,6 +139,9 @@ export class StepProbe {
         optimizer: null,
         optimizerLr: undefined,
         handWritten: null,
+        handPieces: new Map(),
+        taggedScale: new Map(),
+        variablesByName: new Map(xs.map((x) => [(x as Variable).name, x as Variable])),
       };
       this.objectives.set(signature, o);
     }
@@ -134,9 +156,15 @@ export class StepProbe {
     dy: Tensor | undefined,
     allowNoGradients: boolean | undefined,
   ): ReturnType<GradientsFn> {
+    // A step past the limit (its update came and went without our hearing of it): end now.
+    if (this.limitPending) this.reachLimit();
     let started = performance.now();
     const objective = this.objectiveFor(xs);
     const stepNo = objective.steps + 1;
+    const decay = this.options.decay ?? null;
+    decay?.beginStep(objective.index);
+    const decoupled = decay?.mode === 'decoupled';
+    let removed: RemovedPenalty[] = [];
     const capture = objective.tracked === null;
     let total = Number.NaN;
     let inLoss = new Set<string>();
@@ -153,6 +181,7 @@ export class StepProbe {
       const tape = self.state.activeTape ?? [];
       const { evaluated, opOwner } = this.layers.endStep();
       total = readScalar(y);
+      const tensors = decoupled ? new Map<string, { tensor: Tensor; scale: number | null }>() : null;
       // A penalty reaches the minimized loss exactly when its tensor is an ancestor of y on this tape.
       const leadsToY = evaluated.length > 0 ? ancestorTensors(tape, [y.id]) : new Set<number>();
       for (const p of evaluated) {
@@ -167,6 +196,7 @@ export class StepProbe {
         for (const h of known) {
           if (!handValues.has(h.id)) handValues.set(h.id, h.value);
           if (h.inLoss) inLoss.add(h.id);
+          if (h.inLoss) tensors?.set(h.id, { tensor: h.tensor, scale: h.scale });
         }
       } else if (capture || layout !== null) {
         const recognitionStarted = performance.now();
@@ -182,11 +212,20 @@ export class StepProbe {
         for (const h of hand) {
           if (!handValues.has(h.id)) handValues.set(h.id, h.value);
           if (h.term.inLoss) inLoss.add(h.id);
+          if (h.term.inLoss) tensors?.set(h.id, { tensor: tapeTensor(h.term.tensor), scale: h.term.scale });
         }
         if (capture && hand.length > 0) objective.handWritten = layoutOf(tape, y, hand);
         recognitionMs = performance.now() - recognitionStarted;
       }
       if (capture) this.capture(objective, stepNo, tape, xs, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map(), recognitionMs);
+      if (tensors) {
+        removed = this.removablePenalties(objective, evaluated, leadsToY, tensors, handValues);
+        if (removed.length > 0) {
+          const without = this.withoutPenalties(y, removed);
+          probeClock.add(afterF, 'afterLoss');
+          return without;
+        }
+      }
       probeClock.add(afterF, 'afterLoss');
       return y;
     };
@@ -206,10 +245,63 @@ export class StepProbe {
     if (capture && running) this.optimizers.noteUpdates(running, (objective.tracked ?? xs).map((x) => x.name));
 
     objective.steps = stepNo;
-    this.report(objective, stepNo, xs, total, inLoss, evaluatedValues, handValues);
+    this.report(objective, stepNo, xs, total, inLoss, evaluatedValues, handValues, removed);
     probeClock.add(started, 'afterStep');
-    if (this.stepsTaken() >= this.options.stepLimit) this.options.onStepLimit();
+    if (this.stepsTaken() >= this.options.stepLimit) {
+      // Inside minimize() the step's update follows at once: its effective decay (and the what-if's decay) needs it.
+      if (running && !this.limitPending) {
+        this.limitPending = true;
+        this.optimizers.onceAfterApply(() => this.reachLimit());
+        setImmediate(() => this.reachLimit());
+      } else if (!running) this.options.onStepLimit();
+    }
     return result;
+  }
+
+  private reachLimit(): void {
+    if (!this.limitPending) return;
+    this.limitPending = false;
+    this.options.onStepLimit();
+  }
+
+  /**
+   * The decoupled what-if: the L1/L2 penalties that reach this step's minimized scalar (layer regularizers, and
+   * hand-written terms whose every piece is L1 or L2), with what each counts there.
+   */
+  private removablePenalties(
+    objective: Objective,
+    evaluated: ReturnType<LayerProbe['endStep']>['evaluated'],
+    leadsToY: Set<number>,
+    hand: Map<string, { tensor: Tensor; scale: number | null }>,
+    handValues: Map<string, number>,
+  ): RemovedPenalty[] {
+    const out: RemovedPenalty[] = [];
+    const seen = new Set<string>();
+    const infoOf = new Map(this.layers.regularizedWeights().map((r) => [r.termId, r.info]));
+    for (const p of evaluated) {
+      if (seen.has(p.termId) || !leadsToY.has(p.tensorId) || infoOf.get(p.termId)?.className !== 'L1L2') continue;
+      seen.add(p.termId);
+      const scale = objective.taggedScale.get(p.termId) ?? 1;
+      out.push({ termId: p.termId, tensor: p.tensor, scale, value: p.value * scale });
+    }
+    for (const [id, h] of hand) {
+      const pieces = objective.handPieces.get(id);
+      if (h.scale === null || !pieces?.length || pieces.some((x) => (x.form !== 'l1' && x.form !== 'l2') || x.coefficient === null)) continue;
+      out.push({ termId: id, tensor: h.tensor, scale: h.scale, value: handValues.get(id) ?? Number.NaN });
+    }
+    return out;
+  }
+
+  /** y − Σ scale·Σ penalty: the same scalar without the penalties, so their gradient is gone whatever the script did with them. */
+  private withoutPenalties(y: Tensor, removed: RemovedPenalty[]): Tensor {
+    if (y.size !== 1) return y;
+    const tf = this.tf;
+    let sum: Tensor | null = null;
+    for (const r of removed) {
+      const part = tf.mul(tf.sum(r.tensor), r.scale);
+      sum = sum ? tf.add(sum, part) : part;
+    }
+    return sum ? tf.sub(y, tf.reshape(sum, y.shape)) : y;
   }
 
   private capture(
@@ -296,6 +388,11 @@ export class StepProbe {
       });
     }
 
+    for (const h of hand) if (h.term.pieces) objective.handPieces.set(h.id, h.term.pieces);
+    for (const [termId, tensorId] of evaluatedTensor) {
+      if (recognition?.taggedScale.has(tensorId)) objective.taggedScale.set(termId, recognition.taggedScale.get(tensorId)!);
+    }
+
     const minimized = siteOf(recognition?.yNodeId);
     // Inside model.fit (or a one-line minimize) the scalar is built at the call itself: no name of the user's.
     const minimizedSource = minimized && stepSource && minimized.line === stepSource.line && minimized.file === stepSource.file ? { ...minimized, name: null } : minimized;
@@ -346,6 +443,7 @@ export class StepProbe {
     inLoss: Set<string>,
     evaluatedValues: Map<string, number>,
     handValues: Map<string, number>,
+    removed: RemovedPenalty[] = [],
   ): void {
     const opt = this.optimizers.active();
     // Describing the optimizer is cheap but not free: redo it only when it, or its learning rate, changed.
@@ -372,15 +470,18 @@ export class StepProbe {
 
     const terms: Record<string, number> = {};
     let regularizationLoss = 0;
+    // The what-if took these out of the scalar it minimized: they count neither in the total nor as regularization.
+    const removedIds = new Set(removed.map((r) => r.termId));
+    const minimized = total - removed.reduce((sum, r) => sum + r.value, 0);
     for (const r of regularized) {
       const value = evaluatedValues.get(r.termId) ?? (stats ? penaltyFromStats(r, stats) : undefined);
       if (value === undefined) continue;
       terms[r.termId] = value;
-      if (inLoss.has(r.termId)) regularizationLoss += value;
+      if (inLoss.has(r.termId) && !removedIds.has(r.termId)) regularizationLoss += value;
     }
     for (const [id, value] of handValues) {
       terms[id] = value;
-      if (inLoss.has(id)) regularizationLoss += value;
+      if (inLoss.has(id) && !removedIds.has(id)) regularizationLoss += value;
     }
     const weightNorms: Record<string, number> = {};
     if (stats) {
@@ -395,8 +496,8 @@ export class StepProbe {
       record: {
         objective: objective.index,
         step: stepNo,
-        totalLoss: total,
-        dataLoss: total - regularizationLoss,
+        totalLoss: minimized,
+        dataLoss: minimized - regularizationLoss,
         regularizationLoss,
         terms,
         inLoss: [...inLoss],
@@ -407,6 +508,39 @@ export class StepProbe {
     });
     objective.norms.stepTook(now - objective.lastEnd);
     objective.lastEnd = now;
+    this.options.decay?.noteStep(objective.index, stepNo, xs, this.penalizedWeights(objective, xs, regularized, inLoss, removedIds));
+  }
+
+  /** Each penalized weight this objective trains, with the penalties that reached its minimized loss this step. */
+  private penalizedWeights(objective: Objective, xs: Variable[], regularized: RegularizedWeight[], inLoss: Set<string>, removed: Set<string>): PenalizedWeightStep[] {
+    const out = new Map<string, PenalizedWeightStep>();
+    const xIds = new Set(xs.map((x) => x.id));
+    const entry = (v: Variable) => {
+      let e = out.get(v.name);
+      if (!e) {
+        e = { variable: v, reaching: [], decoupledL2: 0 };
+        out.set(v.name, e);
+      }
+      return e;
+    };
+    for (const r of regularized) {
+      if (!xIds.has(r.variable.val.id)) continue;
+      const e = entry(r.variable.val);
+      if (!inLoss.has(r.termId)) continue;
+      if (removed.has(r.termId)) e.decoupledL2 += r.info.l2;
+      else e.reaching.push(...regularizerSpecs(r.info));
+    }
+    for (const [id, pieces] of objective.handPieces) {
+      for (const piece of pieces) {
+        const v = objective.variablesByName.get(piece.weight);
+        if (!v) continue;
+        const e = entry(v);
+        if (!inLoss.has(id)) continue;
+        if (removed.has(id)) e.decoupledL2 += piece.form === 'l2' ? (piece.coefficient ?? 0) : 0;
+        else e.reaching.push({ form: piece.form, coefficient: piece.coefficient });
+      }
+    }
+    return [...out.values()];
   }
 
   /** Σw² of the tracked and L2-penalized weights, Σ|w| of the L1-penalized ones, timed for the schedule. */
@@ -420,6 +554,15 @@ export class StepProbe {
     objective.norms.measured(stepNo, performance.now() - started);
     return sums;
   }
+}
+
+/** A layer regularizer's pieces in tfjs's convention: L1L2 is l1·Σ|w| + l2·Σw²; any other class has a form we do not know. */
+function regularizerSpecs(info: RegularizerInfo): PenaltyGradientSpec[] {
+  if (info.className !== 'L1L2') return [{ form: 'unknown', coefficient: null }];
+  const out: PenaltyGradientSpec[] = [];
+  if (info.l1 !== 0) out.push({ form: 'l1', coefficient: info.l1 });
+  if (info.l2 !== 0) out.push({ form: 'l2', coefficient: info.l2 });
+  return out;
 }
 
 /** The tfjs L1L2 penalty, l1·Σ|w| + l2·Σw², from the statistics the step already read. */
@@ -448,13 +591,18 @@ function layoutOf(tape: readonly TapeNode[], y: Tensor, hand: HandTerm[]): HandL
  * The hand-written terms of a step whose tape repeats the captured one (same ops, same order, the same op
  * returning the loss): read from the same positions, in O(ops) string compares. Null when the tape differs.
  */
-function fromLayout(layout: HandLayout, tape: readonly TapeNode[], y: Tensor): Array<{ id: string; inLoss: boolean; value: number }> | null {
+function fromLayout(
+  layout: HandLayout,
+  tape: readonly TapeNode[],
+  y: Tensor,
+): Array<{ id: string; inLoss: boolean; value: number; tensor: Tensor; scale: number | null }> | null {
   if (tape.length !== layout.kernels.length) return null;
   for (let i = 0; i < tape.length; i++) if (tape[i].kernelName !== layout.kernels[i]) return null;
   if (!tape[layout.yIndex]?.outputs.some((o) => o.id === y.id)) return null;
   return layout.terms.map((t) => {
-    const raw = readSum(tapeTensor(tape[t.index].outputs[t.output]));
-    return { id: t.id, inLoss: t.inLoss, value: t.inLoss && t.scale !== null ? raw * t.scale : raw };
+    const tensor = tapeTensor(tape[t.index].outputs[t.output]);
+    const raw = readSum(tensor);
+    return { id: t.id, inLoss: t.inLoss, value: t.inLoss && t.scale !== null ? raw * t.scale : raw, tensor, scale: t.scale };
   });
 }
 

@@ -56,6 +56,16 @@ export const RULES = {
       'Regularization"). For real decay, shrink the weights after each step (w ← w·(1 − lr·λ)) instead of adding L2, ' +
       'or use plain SGD, where L2 and decay are the same.',
   },
+  'uneven-effective-decay': {
+    severity: 'warning',
+    summary: 'An adaptive optimizer gives weights with the same penalty coefficient effective decays more than 10× apart.',
+    help:
+      'Loss Lens measures how much each penalty really shrinks its weight per step under the optimizer that trains it. ' +
+      'Adam, Adamax, RMSProp, Adagrad and Adadelta divide the penalty\'s gradient by each weight\'s own gradient scale, so ' +
+      'one coefficient decays weights with large gradients barely and weights with tiny gradients far more than plain SGD ' +
+      'would. Decoupled weight decay (w ← w·(1 − lr·λ) after each step, as AdamW does) decays every weight alike: try ' +
+      'it with loss-lens analyze --weight-decay decoupled.',
+  },
   'regularization-dominates-loss': {
     severity: 'warning',
     summary: 'At the first step the regularization loss exceeds the data loss.',

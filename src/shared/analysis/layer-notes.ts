@@ -1,6 +1,8 @@
 import type { RunState } from '../model/run-state';
 import type { SourcePosition, WeightInfo } from '../protocol/run-data';
-import { describePieces, describeRegularizer } from './decay';
+import { formatNumber } from '../format';
+import { describePieces, describeRegularizer, PLAIN_SGD } from './decay';
+import { effectiveDecayOf, type EffectiveDecayView } from './effective-decay';
 import { collectTerms, decayFactor, weightViews, type TermView, type WeightView } from './terms';
 
 export type NoteTone = 'reaches' | 'missing' | 'neutral' | 'pending';
@@ -23,6 +25,10 @@ export interface WeightNote {
   droppedByTfjs: boolean;
   /** False when no optimizer updates the weight (a frozen target network): its penalty decays nothing either way. */
   trained: boolean;
+  /** The decay measured under the weight's own optimizer (issue 11), for penalized weights and those the script decays. */
+  effectiveDecay: EffectiveDecayView | null;
+  /** One sentence for the hover: "L2 1e-2 · Adam shrinks this kernel 7e-8 per step (plain SGD with this L2: 2e-5)". */
+  decaySentence: string | null;
 }
 
 /** What the editor says at the end of one line that created layers. */
@@ -51,6 +57,21 @@ function penaltyText(t: TermView, weightId: string): string {
   return t.regularizer ? describeRegularizer(t.regularizer) : 'penalty';
 }
 
+const shrink = (x: number) => formatNumber(x, 2);
+
+/** What the decay of one weight really does, in a sentence; null when there is nothing measured or said yet. */
+function decaySentence(state: RunState, w: WeightInfo, regularizer: string | null, d: EffectiveDecayView | null): string | null {
+  if (!d) return null;
+  const what = `this ${w.role === 'other' ? 'weight' : w.role}`;
+  const head = regularizer ?? 'decayed by the script';
+  if (d.unavailable) return `${head} · its effective decay is not measured: ${d.unavailable}`;
+  if (d.median === null) return null;
+  const opt = d.optimizer ?? 'its optimizer';
+  if (state.weightDecay === 'decoupled') return `${head}, decoupled (what-if) · shrinks ${what} ${shrink(d.median)} per step, after each ${opt} update`;
+  const reference = d.sgdEquivalent === null ? '' : d.optimizer === PLAIN_SGD ? ' (2·lr·l2, as expected)' : ` (plain SGD with this L2: ${shrink(d.sgdEquivalent)})`;
+  return `${head} · ${opt} shrinks ${what} ${shrink(d.median)} per step${reference}`;
+}
+
 function weightNote(state: RunState, v: WeightView): WeightNote {
   const w: WeightInfo = v.info;
   const penalties = v.penalties.filter((t) => t.kind !== 'activity-penalty');
@@ -62,11 +83,13 @@ function weightNote(state: RunState, v: WeightView): WeightNote {
   // A hand-written term over several weights counts once in the loss: its share is given on each of them.
   const value = values.some((x) => x !== null) ? values.reduce<number>((s, x) => s + (x ?? 0), 0) : null;
   const reachingValue = penalties.reduce((s, t, i) => s + (t.reachesMinimizedLoss ? values[i] ?? 0 : 0), 0);
+  const regularizer = penalties.length ? penalties.map((t) => penaltyText(t, w.id)).join(', ') : null;
+  const effective = v.updated === false ? null : (effectiveDecayOf(state, v) ?? null);
   return {
     weight: w.id,
     shortName: v.layer ? w.name : w.id,
     shape: w.shape,
-    regularizer: penalties.length ? penalties.map((t) => penaltyText(t, w.id)).join(', ') : null,
+    regularizer,
     reaches,
     decayPerStep: reaches === null ? undefined : decayFactor(v),
     norm: latest(series?.weightNorms[w.id]),
@@ -75,7 +98,33 @@ function weightNote(state: RunState, v: WeightView): WeightNote {
     heldBy: w.heldBy ? `${w.heldBy.className} ${w.heldBy.layer} (${w.heldBy.path})` : null,
     trained: v.updated !== false,
     droppedByTfjs: !!w.heldBy && /(^|\.)cells?(\[\d+\])?$/.test(w.heldBy.path) && penalties.some((t) => t.kind === 'weight-penalty' && !t.reachesMinimizedLoss),
+    effectiveDecay: effective,
+    decaySentence: decaySentence(state, w, regularizer, effective),
   };
+}
+
+/**
+ * The measured decay, where it says more than the verdict: under any optimizer but plain SGD (where it is 2·lr·l2,
+ * the factor the hover already gives) and in the decoupled what-if. "Adam shrinks it 7e-8/step (plain SGD: 2e-5)".
+ */
+function measuredSuffix(layers: NoteLayer[], decoupled: boolean): string {
+  const measured = layers.flatMap((l) => l.weights.filter((w) => w.effectiveDecay?.median != null && w.trained));
+  if (measured.length === 0) return '';
+  const opts = [...new Set(measured.map((w) => w.effectiveDecay!.optimizer ?? 'its optimizer'))];
+  if (!decoupled && opts.length === 1 && opts[0] === PLAIN_SGD) return '';
+  const who = decoupled ? 'decoupled' : opts.join('/');
+  const values = measured.map((w) => w.effectiveDecay!.median!);
+  if (layers.length > 1) {
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    return ` · ${who}: ${lo === hi ? shrink(lo) : `${shrink(lo)}–${shrink(hi)}`}/step`;
+  }
+  if (measured.length === 1) {
+    const d = measured[0].effectiveDecay!;
+    const sgd = d.sgdEquivalent !== null && !decoupled && d.optimizer !== PLAIN_SGD ? ` (plain SGD: ${shrink(d.sgdEquivalent)})` : '';
+    return ` · ${decoupled ? 'decoupled: shrinks' : `${who} shrinks`} it ${shrink(d.median!)}/step${sgd}`;
+  }
+  return ` · ${who} shrinks ${measured.map((w) => `${w.shortName} ${shrink(w.effectiveDecay!.median!)}`).join(', ')}/step`;
 }
 
 /** "L2 1e-3 on kernel", or "L2 1e-3 on kernel, L2 1e-4 on bias". */
@@ -148,10 +197,19 @@ export function layerNotes(state: RunState): LineNote[] {
     if (v.layer !== null) continue;
     add(v.source, { name: v.info.id, className: VARIABLE, weights: [weightNote(state, v)], trainable: v.info.trainable });
   }
-  return [...byLine.values()].map(({ source, layers }) => ({
-    file: source.file,
-    line: source.line,
-    ...noteFor(layers),
-    layers: layers.map((l) => ({ name: l.name, className: l.className, weights: l.weights })),
-  }));
+  const decoupled = state.weightDecay === 'decoupled';
+  return [...byLine.values()].map(({ source, layers }) => {
+    let note = noteFor(layers);
+    // A layer with no penalty that the script decays itself (a decoupled decay after each step, as the quick fix writes).
+    const byScript = layers.some((l) => l.weights.some((w) => !w.regularizer && (w.effectiveDecay?.median ?? 0) > 0));
+    if (byScript && note.text.endsWith('no decay')) note = { text: note.text.replace(/no decay$/, 'decoupled decay in the script'), tone: 'reaches' };
+    const suffix = note.tone === 'reaches' || decoupled ? measuredSuffix(layers, decoupled || byScript) : '';
+    return {
+      file: source.file,
+      line: source.line,
+      text: note.text + suffix,
+      tone: note.tone,
+      layers: layers.map((l) => ({ name: l.name, className: l.className, weights: l.weights })),
+    };
+  });
 }

@@ -6,12 +6,14 @@ import {
   namedSite,
   optimizerInfo,
   penaltyPiece,
+  weightDecayMode,
   regularizerInfo,
   sourcePosition,
   termInfo,
   weightRole,
 } from '../protocol/run-data';
 import { wireNumber } from '../protocol/wire-number';
+import { effectiveDecayOf } from './effective-decay';
 import { finding, type Finding } from './finding';
 import { analyzeRun, firstNonFinite } from './rules';
 import { collectTerms, decayFactor, weightViews, type WeightView } from './terms';
@@ -41,6 +43,12 @@ const reportWeight = z.object({
   /** Index into `optimizers` of the optimizer that updates it; null when none is known to. */
   optimizer: z.number().int().nullable(),
   decayPerStep: z.number().optional(),
+  /** Measured: the median over the steps of s, the fraction of the weight its decay removed per step (see README). */
+  effectiveDecay: z.number().optional(),
+  /** 1 − effectiveDecay: the factor the decay really multiplied the weight by per step, under its own optimizer. */
+  effectiveDecayPerStep: z.number().optional(),
+  /** Why a penalized weight has no measured effective decay. */
+  effectiveDecayUnavailable: z.string().optional(),
 });
 
 /**
@@ -52,6 +60,8 @@ export const reportSchema = z.object({
   tool: z.object({ name: z.literal('loss-lens'), version: z.string() }),
   script: z.string(),
   status: finishedStatus,
+  /** `decoupled`: the what-if run (`--weight-decay decoupled`); `as-written`: the script unchanged. */
+  weightDecay: weightDecayMode,
   steps: z.number().int(),
   durationMs: z.number(),
   backend: backendInfo.nullable(),
@@ -98,6 +108,8 @@ export const reportSchema = z.object({
     learningRate: z.array(nullableNumber),
     terms: z.record(z.string(), z.array(nullableNumber)),
     weightNorms: z.record(z.string(), z.array(nullableNumber)),
+    /** Per weight, s at each step (aligned with `step`; null where it was not measured). */
+    effectiveDecay: z.record(z.string(), z.array(nullableNumber)),
   }),
   nonFinite: z
     .object({ step: z.number().int(), terms: z.array(z.string()), weights: z.array(z.string()) })
@@ -142,6 +154,7 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
     tool: { name: 'loss-lens', version: meta.toolVersion },
     script: state.script,
     status,
+    weightDecay: state.weightDecay ?? 'as-written',
     steps: Object.values(state.series).reduce((m, x) => Math.max(m, x.step.length), 0),
     durationMs: Math.round(meta.durationMs),
     backend: state.backend,
@@ -158,9 +171,9 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
       className: l.className,
       source: l.source,
       activityRegularizer: l.activityRegularizer,
-      weights: l.weights.filter((w) => weightById.has(w.id)).map((w) => reportWeightOf(weightById.get(w.id)!)),
+      weights: l.weights.filter((w) => weightById.has(w.id)).map((w) => reportWeightOf(state, weightById.get(w.id)!)),
     })),
-    variables: views.filter((v) => v.layer === null).map((v) => ({ ...reportWeightOf(v), source: v.source })),
+    variables: views.filter((v) => v.layer === null).map((v) => ({ ...reportWeightOf(state, v), source: v.source })),
     terms: terms.map((t) => ({
       id: t.id,
       collection: t.collection,
@@ -186,6 +199,7 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
       learningRate: s?.learningRate ?? [],
       terms: s?.terms ?? {},
       weightNorms: s?.weightNorms ?? {},
+      effectiveDecay: s ? alignedDecay(s) : {},
     },
     nonFinite: nf ? { step: nf.step, terms: nf.terms, weights: nf.weights } : null,
     objectives: Object.keys(state.series).length,
@@ -194,9 +208,25 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
   };
 }
 
-/** A weight as the report lists it, with every penalty on it and its own optimizer's decay factor. */
-function reportWeightOf(v: WeightView): z.output<typeof reportWeight> {
+/** The effective-decay columns on the series' own step column (a step's decay arrives after it, on its own column). */
+function alignedDecay(s: RunState['series'][string]): Record<string, Array<number | null>> {
+  const index = new Map(s.step.map((step, i) => [step, i]));
+  const out: Record<string, Array<number | null>> = {};
+  for (const [weight, column] of Object.entries(s.decay?.values ?? {})) {
+    const aligned = new Array<number | null>(s.step.length).fill(null);
+    s.decay.step.forEach((step, i) => {
+      const at = index.get(step);
+      if (at !== undefined) aligned[at] = column[i];
+    });
+    out[weight] = aligned;
+  }
+  return out;
+}
+
+/** A weight as the report lists it, with every penalty on it, its own optimizer's decay factor and its measured decay. */
+function reportWeightOf(state: RunState, v: WeightView): z.output<typeof reportWeight> {
   const decay = decayFactor(v);
+  const measured = effectiveDecayOf(state, v);
   return {
     name: v.info.id,
     shortName: v.info.name,
@@ -208,6 +238,8 @@ function reportWeightOf(v: WeightView): z.output<typeof reportWeight> {
     penalties: v.penalties.map((t) => t.id),
     optimizer: v.optimizerIndex,
     ...(decay === undefined ? {} : { decayPerStep: decay }),
+    ...(measured?.median != null ? { effectiveDecay: measured.median, effectiveDecayPerStep: 1 - measured.median } : {}),
+    ...(measured?.unavailable ? { effectiveDecayUnavailable: measured.unavailable } : {}),
   };
 }
 

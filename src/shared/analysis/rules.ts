@@ -3,6 +3,7 @@ import type { RunState } from '../model/run-state';
 import type { NamedSite, SourcePosition } from '../protocol/run-data';
 import { DATA_TERM_ID } from '../protocol/term-ids';
 import { ADAPTIVE_OPTIMIZERS, describePieces, describeRegularizer } from './decay';
+import { ruleUnevenEffectiveDecay } from './effective-decay';
 import { makeFinding, sortFindings, type Finding } from './finding';
 import { collectTerms, describeTerm, weightViews, type TermView, type WeightView } from './terms';
 
@@ -431,6 +432,7 @@ export function analyzeRun(state: RunState): Finding[] {
     ...ruleNonFinite(state, terms),
     ...ruleDecayOnBiasOrNorm(weights),
     ...ruleAdaptiveOptimizer(weights),
+    ...ruleUnevenEffectiveDecay(state, weights),
     ...ruleRegularizationDominates(state, terms),
     ...ruleNoDecay(state, weights),
   ]));

@@ -7,6 +7,8 @@ import {
   optimizerWeights,
   scriptError,
   sourcePosition,
+  weightDecayMode,
+  type DecayRecord,
   type ScriptError,
   type StepRecord,
 } from '../protocol/run-data';
@@ -32,6 +34,13 @@ export const series = z.object({
   weightNorms: z.record(z.string(), z.array(nullableWire)),
   /** For each penalty term: in how many steps it reached the minimized loss. */
   termInLossSteps: z.record(z.string(), z.number().int()),
+  /**
+   * Effective decay s per weight (the fraction of it its decay removed that step), with its own step column: a
+   * step's value is known only after its update, so it arrives after the step and is appended on its own.
+   */
+  decay: z
+    .object({ step: z.array(z.number().int()), values: z.record(z.string(), z.array(nullableWire)) })
+    .default({ step: [], values: {} }),
 });
 export type Series = z.output<typeof series>;
 
@@ -68,6 +77,10 @@ export const runState = z.object({
   optimizerWeights: z.record(z.string(), optimizerWeights.required({ weights: true })).default({}),
   graphs: z.record(z.string(), lossGraph),
   series: z.record(z.string(), series),
+  /** Penalized weights whose effective decay cannot be measured, with why. */
+  decayUnavailable: z.record(z.string(), z.string()).default({}),
+  /** How the run treated weight decay: the script as written, or the decoupled what-if. */
+  weightDecay: weightDecayMode.default('as-written'),
   error: scriptError.extend({ phase: z.enum(['build', 'run']) }).nullable(),
   buildErrors: z.array(buildError),
   end: runEnd.nullable(),
@@ -86,6 +99,7 @@ export function emptySeries(): Series {
     terms: {},
     weightNorms: {},
     termInLossSteps: {},
+    decay: { step: [], values: {} },
   };
 }
 
@@ -101,6 +115,8 @@ export function emptyRunState(script: string, args: string[] = []): RunState {
     optimizerWeights: {},
     graphs: {},
     series: {},
+    decayUnavailable: {},
+    weightDecay: 'as-written',
     error: null,
     buildErrors: [],
     end: null,
@@ -120,6 +136,20 @@ export function appendStep(series: Series, r: StepRecord): void {
   appendKeyed(series.terms, r.terms, n);
   appendKeyed(series.weightNorms, r.weightNorms, n);
   for (const id of r.inLoss) series.termInLossSteps[id] = (series.termInLossSteps[id] ?? 0) + 1;
+}
+
+/** Append one step's effective decay to its own columns (the step it belongs to may be older than the last step). */
+export function appendDecay(series: Series, r: DecayRecord): void {
+  const d = series.decay;
+  const n = d.step.length;
+  // A record for a step already there (several updates in one step) replaces that step's values.
+  if (n > 0 && d.step[n - 1] === r.step) {
+    for (const [k, v] of Object.entries(r.values)) (d.values[k] ??= new Array<number | null>(n).fill(null))[n - 1] = v;
+    return;
+  }
+  d.step.push(r.step);
+  for (const k of Object.keys(r.values)) if (!d.values[k]) d.values[k] = new Array<number | null>(n).fill(null);
+  for (const [k, column] of Object.entries(d.values)) column.push(r.values[k] ?? null);
 }
 
 function appendKeyed(columns: Record<string, Array<number | null>>, values: Record<string, number>, n: number): void {
@@ -159,6 +189,14 @@ export function applyRunnerEvent(state: RunState, event: RunnerEvent): void {
       appendStep(series, event.record);
       return;
     }
+    case 'decay': {
+      if (Object.keys(event.record.values).length > 0) appendDecay((state.series[event.record.objective] ??= emptySeries()), event.record);
+      for (const [weight, reason] of Object.entries(event.record.unavailable ?? {})) state.decayUnavailable[weight] = reason;
+      return;
+    }
+    case 'weight-decay':
+      state.weightDecay = event.mode;
+      return;
     case 'error':
       state.error = { ...event.error, phase: 'run' };
       return;

@@ -172,6 +172,27 @@ export const optimizerWeights = z.object({
 });
 export type OptimizerWeights = z.output<typeof optimizerWeights>;
 
+/**
+ * How the run treats weight decay: `as-written` runs the script unchanged; `decoupled` takes every L1/L2 penalty
+ * out of the minimized loss and decays each L2-penalized weight by w·(1 − lr·2·l2) after each of its updates.
+ */
+export const weightDecayMode = z.enum(['as-written', 'decoupled']);
+export type WeightDecayMode = z.output<typeof weightDecayMode>;
+
+/**
+ * The effective decay of one step, sent once the step's update (and anything the script did to the weights before
+ * the next step) is known. A value is s, the fraction of the weight its decay removed in that step:
+ * s = −⟨Δ_applied − Δ_data, w⟩/⟨w, w⟩ (see README); null when it could not be measured that step.
+ */
+export const decayRecord = z.object({
+  objective: z.number().int(),
+  step: z.number().int(),
+  values: z.record(z.string(), wireNumber.nullable()),
+  /** Weights whose effective decay cannot be measured, each with why (sent once, when it becomes known). */
+  unavailable: z.record(z.string(), z.string()).optional(),
+});
+export type DecayRecord = z.output<typeof decayRecord>;
+
 export const stepRecord = z.object({
   objective: z.number().int(),
   /** 1-based count of optimizer steps of this objective. */

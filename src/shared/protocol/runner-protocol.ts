@@ -2,6 +2,7 @@ import { z } from './zod';
 import { parseWith, type ParseResult } from './parse';
 import {
   backendInfo,
+  decayRecord,
   layerInfo,
   lossGraph,
   optimizerInfo,
@@ -9,6 +10,7 @@ import {
   scriptError,
   sourcePosition,
   stepRecord,
+  weightDecayMode,
 } from './run-data';
 
 export const RUNNER_PROTOCOL_VERSION = 2;
@@ -58,6 +60,10 @@ export const initCommand = z.object({
   backend: backendChoice,
   /** False only for benchmarks: the same process, backend and kernels, without the probes. */
   instrument: z.boolean().default(true),
+  /** The decoupled what-if (`loss-lens analyze --weight-decay decoupled`), or the script as written. */
+  weightDecay: weightDecayMode.default('as-written'),
+  /** False only for benchmarks: every other probe, without measuring the effective decay. */
+  measureDecay: z.boolean().default(true),
 });
 export type InitCommand = z.output<typeof initCommand>;
 export type InitCommandInput = z.input<typeof initCommand>;
@@ -79,6 +85,9 @@ export const runnerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('optimizer-weights'), update: optimizerWeights }),
   z.object({ type: z.literal('graph'), graph: lossGraph }),
   z.object({ type: z.literal('step'), record: stepRecord }),
+  z.object({ type: z.literal('decay'), record: decayRecord }),
+  /** How the run treats weight decay (sent once, before the first step). */
+  z.object({ type: z.literal('weight-decay'), mode: weightDecayMode }),
   z.object({ type: z.literal('error'), error: scriptError }),
   z.object({
     type: z.literal('end'),
@@ -91,6 +100,7 @@ export const runnerEvent = z.discriminatedUnion('type', [
 export type RunnerEvent = z.output<typeof runnerEvent>;
 /** What the runner writes before encoding: numbers may be non-finite. */
 export type RunnerEventInput = z.input<typeof runnerEvent>;
+export type DecayRecordInput = z.input<typeof decayRecord>;
 
 export type { ParseResult } from './parse';
 

@@ -7,6 +7,7 @@ import {
   encodeForWebview,
   hydrate,
   replaceFindings,
+  type AppendTarget,
   type EncodedMessage,
   type HostToWebview,
   type SelectTarget,
@@ -16,6 +17,8 @@ import {
 /** What a feed shows: the run of one script as its host knows it right now (none before the first run). */
 export interface FeedSource {
   run(): { state: RunState; findings: Finding[] } | undefined;
+  /** The decoupled what-if run the panel compares the run with (Compare with Decoupled Weight Decay), if any. */
+  compare?(): RunState | undefined;
 }
 
 /**
@@ -29,7 +32,7 @@ export class WebviewFeed {
   /** A selection asked for before the webview was ready: sent right after its first hydrate. */
   private pendingSelect: SelectTarget | null = null;
   /** What was sent, for tests. */
-  readonly sent = { hydrate: 0, append: 0, findings: 0, select: 0 };
+  readonly sent = { hydrate: 0, append: 0, findings: 0, select: 0, compareAppend: 0, compareHydrate: 0 };
 
   constructor(
     private readonly script: string,
@@ -57,13 +60,15 @@ export class WebviewFeed {
     const run = this.source.run();
     const findings = run?.findings ?? [];
     this.lastFindings = JSON.stringify(findings);
-    await this.post(hydrate(run?.state ?? emptyRunState(this.script), findings, this.settings));
+    await this.post(hydrate(run?.state ?? emptyRunState(this.script), findings, this.settings, this.source.compare?.() ?? null));
   }
 
   /** New runner events, already folded into the source's state; the findings follow when they changed. */
-  async events(events: RunnerEvent[]): Promise<void> {
+  async events(events: RunnerEvent[], target: AppendTarget = 'run'): Promise<void> {
     if (!this.isReady || events.length === 0) return;
-    await this.post(append(events));
+    await this.post(append(events, target));
+    // The compared run's findings are not the panel's: its own stay as they are.
+    if (target === 'compare') return;
     const findings = this.source.run()?.findings ?? [];
     const key = JSON.stringify(findings);
     if (key === this.lastFindings) return;
@@ -79,6 +84,8 @@ export class WebviewFeed {
 
   private async post(message: HostToWebview): Promise<void> {
     this.sent[message.type]++;
+    if (message.type === 'append' && message.target === 'compare') this.sent.compareAppend++;
+    if (message.type === 'hydrate' && message.compare) this.sent.compareHydrate++;
     await this.transport(encodeForWebview(message));
   }
 }

@@ -42,19 +42,27 @@ export const selectTarget = z.discriminatedUnion('kind', [
 ]);
 export type SelectTarget = z.output<typeof selectTarget>;
 
+/** The series travel packed (packed-series.ts): a million steps must not be a million JSON numbers each. */
+const hydratedRun = runState.extend({ series: z.record(z.string(), z.union([packedSeries, series])) });
+
 export const hydrateMessage = z.object({
   type: z.literal('hydrate'),
   protocol: z.literal(WEBVIEW_PROTOCOL_VERSION),
-  /** The series travel packed (packed-series.ts): a million steps must not be a million JSON numbers each. */
-  run: runState.extend({ series: z.record(z.string(), z.union([packedSeries, series])) }),
+  run: hydratedRun,
   findings: z.array(finding),
   settings: uiSettings,
+  /** Compare with Decoupled Weight Decay: the decoupled what-if run, overlaid on `run` (the script as written). */
+  compare: hydratedRun.nullable().default(null),
 });
+
+/** Which run an append belongs to: the panel's own, or the one it compares it with. */
+export const appendTarget = z.enum(['run', 'compare']);
+export type AppendTarget = z.output<typeof appendTarget>;
 
 export const hostToWebview = z.discriminatedUnion('type', [
   hydrateMessage,
   /** Runner events in arrival order, batched by the host (one message per frame or so, never one per step). */
-  z.object({ type: z.literal('append'), events: z.array(runnerEvent) }),
+  z.object({ type: z.literal('append'), events: z.array(runnerEvent), target: appendTarget.default('run') }),
   /** The engine's findings for the run so far; replaces the previous list. */
   z.object({ type: z.literal('findings'), findings: z.array(finding) }),
   /** Bring a layer or term into view and select it (the editor's "Show in Loss Graph"). */
@@ -101,19 +109,17 @@ export type EncodedMessage = { readonly type: HostToWebview['type'] } & Record<s
 
 /** Make a message JSON-safe for postMessage: non-finite numbers become their names, a hydrate's series are packed. */
 export function encodeForWebview(message: HostToWebview): EncodedMessage {
-  const wire =
-    message.type === 'hydrate'
-      ? { ...message, run: { ...message.run, series: Object.fromEntries(Object.entries(message.run.series).map(([k, v]) => [k, packSeries(v)])) } }
-      : message;
+  const packRun = (run: RunState) => ({ ...run, series: Object.fromEntries(Object.entries(run.series).map(([k, v]) => [k, packSeries(v)])) });
+  const wire = message.type === 'hydrate' ? { ...message, run: packRun(message.run), compare: message.compare ? packRun(message.compare) : null } : message;
   return JSON.parse(JSON.stringify(wire, nonFiniteReplacer)) as EncodedMessage;
 }
 
-export function hydrate(run: RunState, findings: Finding[], settings: UiSettings = DEFAULT_UI_SETTINGS): HostToWebview {
-  return { type: 'hydrate', protocol: WEBVIEW_PROTOCOL_VERSION, run, findings, settings };
+export function hydrate(run: RunState, findings: Finding[], settings: UiSettings = DEFAULT_UI_SETTINGS, compare: RunState | null = null): HostToWebview {
+  return { type: 'hydrate', protocol: WEBVIEW_PROTOCOL_VERSION, run, findings, settings, compare };
 }
 
-export function append(events: RunnerEvent[]): HostToWebview {
-  return { type: 'append', events };
+export function append(events: RunnerEvent[], target: AppendTarget = 'run'): HostToWebview {
+  return { type: 'append', events, target };
 }
 
 export function replaceFindings(findings: Finding[]): HostToWebview {

@@ -2,15 +2,24 @@ import type { Series } from '../model/run-state';
 import { EmaColumn } from './ema';
 import { LodColumn, type ValueAt } from './lod-column';
 
-export type CurveGroup = 'loss' | 'norm';
+export type CurveGroup = 'loss' | 'norm' | 'decay';
 
 /** One line of the training curves: its raw values, their index, and the smoothed copy when smoothing is on. */
 export interface Curve {
   id: string;
+  /** The id without the run's prefix (`dataLoss`, `norm:dense`): the same line in either of two overlaid runs. */
+  base: string;
   label: string;
   group: CurveGroup;
-  /** For norm curves: the layer whose weights it measures. */
+  /** For norm and decay curves: the layer whose weights it measures. */
   layer: string | null;
+  /** For decay curves: the weight. */
+  weight?: string;
+  /**
+   * The step of each row. Loss and norm curves share the series' step column; the effective decay has its own
+   * (a step's decay arrives after the step), and a compared run has its own series.
+   */
+  steps: ArrayLike<number>;
   valueAt: ValueAt;
   raw: LodColumn;
   ema: EmaColumn;
@@ -37,12 +46,19 @@ export class CurveSet {
   private normLayers = new Map<string, string[]>();
   private weightCount = -1;
   private termCount = 0;
+  private decayCount = -1;
   private smoothing: number;
 
+  /**
+   * `variant` names the run when two are overlaid (the script as written and its decoupled what-if): every curve's
+   * id gets `<variant>:` in front (except the first run's, `as-written`, whose ids stay plain) and its label
+   * ` · <variant label>` after.
+   */
   constructor(
     readonly series: Series,
     private readonly layerOf: (weightId: string) => string,
     smoothing: number,
+    readonly variant: { id: string; label: string } | null = null,
   ) {
     this.smoothing = smoothing;
     for (const c of LOSS_CURVES) {
@@ -51,13 +67,49 @@ export class CurveSet {
     }
   }
 
+  /** Rows a curve has now: its own step column's length. */
+  static rows(c: Curve): number {
+    return c.steps.length;
+  }
+
   get length(): number {
     return this.series.step.length;
   }
 
-  private makeCurve(id: string, label: string, group: CurveGroup, layer: string | null, valueAt: ValueAt): Curve {
+  /** The id a curve of this run gets: plain for the first run, `<variant>:` before it for an overlaid one. */
+  idOf(id: string): string {
+    return this.variant && this.variant.id !== 'as-written' ? `${this.variant.id}:${id}` : id;
+  }
+
+  private makeCurve(id: string, label: string, group: CurveGroup, layer: string | null, valueAt: ValueAt, steps: ArrayLike<number> = this.series.step): Curve {
     const ema = new EmaColumn(valueAt, this.smoothing);
-    return { id, label, group, layer, valueAt, raw: new LodColumn(valueAt), ema, smooth: new LodColumn(ema.valueAt, 32) };
+    const shown = this.variant ? `${label} · ${this.variant.label}` : label;
+    return { id: this.idOf(id), base: id, label: shown, group, layer, steps, valueAt, raw: new LodColumn(valueAt), ema, smooth: new LodColumn(ema.valueAt, 32) };
+  }
+
+  /**
+   * One curve per weight with an effective decay (the fraction its decay removes per step), on the decay's own
+   * step column, labelled by its layer (and the weight, where a layer has several).
+   */
+  private refreshDecayCurves(): void {
+    const decay = this.series.decay;
+    if (!decay) return;
+    const weights = Object.keys(decay.values);
+    if (weights.length === this.decayCount) return;
+    this.decayCount = weights.length;
+    const perLayer = new Map<string, number>();
+    for (const w of weights) perLayer.set(this.layerOf(w), (perLayer.get(this.layerOf(w)) ?? 0) + 1);
+    for (const w of weights) {
+      const id = `decay:${w}`;
+      if (this.curves.some((c) => c.base === id)) continue;
+      const layer = this.layerOf(w);
+      const column = decay.values[w];
+      const short = w.startsWith(`${layer}/`) ? w.slice(layer.length + 1) : w;
+      const label = (perLayer.get(layer) ?? 0) > 1 ? `${layer} ${short}` : layer;
+      const curve = this.makeCurve(id, label, 'decay', layer, (i) => column[i] ?? null, decay.step);
+      curve.weight = w;
+      this.curves.push(curve);
+    }
   }
 
   /** Per layer, √(Σ‖w‖²) over its weights: the norm of all the layer's parameters together. */
@@ -87,8 +139,8 @@ export class CurveSet {
         }
         return seen ? Math.sqrt(sum) : null;
       };
-      const id = `norm:${layer}`;
-      const curve = this.makeCurve(id, layer, 'norm', layer, valueAt);
+      const curve = this.makeCurve(`norm:${layer}`, layer, 'norm', layer, valueAt);
+      const id = curve.id;
       const at = this.curves.findIndex((c) => c.id === id);
       if (at >= 0) this.curves[at] = curve;
       else this.curves.push(curve);
@@ -121,12 +173,13 @@ export class CurveSet {
   refresh(): void {
     this.refreshWithAll();
     this.refreshNormCurves();
+    this.refreshDecayCurves();
   }
 
   /** Index the rows appended since the last call, in these curves only. */
   syncCurves(curves: readonly Curve[]): void {
-    const n = this.length;
     for (const c of curves) {
+      const n = CurveSet.rows(c);
       c.raw.sync(n);
       if (this.smoothing > 0) {
         c.ema.sync(n);

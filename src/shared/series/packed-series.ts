@@ -17,12 +17,16 @@ export const packedSeries = z
     terms: z.record(z.string(), packedColumn),
     weightNorms: z.record(z.string(), packedColumn),
     termInLossSteps: z.record(z.string(), z.number().int()),
+    /** The effective decay's own columns (its step column may be shorter than the series'). */
+    decay: z
+      .object({ length: z.number().int().nonnegative(), step: packedColumn, values: z.record(z.string(), packedColumn) })
+      .optional(),
   })
   .transform((p, ctx): Series => {
-    const unpack = (c: PackedColumn, path: string[], nullable: boolean): Array<number | null> => {
-      const values = unpackColumn(c, p.length);
+    const unpack = (c: PackedColumn, path: string[], nullable: boolean, length = p.length): Array<number | null> => {
+      const values = unpackColumn(c, length);
       if (!values || (!nullable && 'nulls' in c && c.nulls !== undefined)) {
-        ctx.issues.push({ code: 'custom', message: `column does not hold ${p.length} ${nullable ? '' : 'non-null '}values`, path, input: c });
+        ctx.issues.push({ code: 'custom', message: `column does not hold ${length} ${nullable ? '' : 'non-null '}values`, path, input: c });
         return [];
       }
       return values;
@@ -40,6 +44,12 @@ export const packedSeries = z
       terms: keyed(p.terms, 'terms'),
       weightNorms: keyed(p.weightNorms, 'weightNorms'),
       termInLossSteps: p.termInLossSteps,
+      decay: p.decay
+        ? {
+            step: unpack(p.decay.step, ['decay', 'step'], false, p.decay.length) as number[],
+            values: Object.fromEntries(Object.entries(p.decay.values).map(([k, c]) => [k, unpack(c, ['decay', 'values', k], true, p.decay!.length)])),
+          }
+        : { step: [], values: {} },
     };
   });
 export type PackedSeries = z.input<typeof packedSeries>;
@@ -54,5 +64,6 @@ export function packSeries(s: Series): PackedSeries {
     terms: packAll(s.terms),
     weightNorms: packAll(s.weightNorms),
     termInLossSteps: s.termInLossSteps,
+    ...(s.decay?.step.length ? { decay: { length: s.decay.step.length, step: packColumn(s.decay.step), values: packAll(s.decay.values) } } : {}),
   };
 }

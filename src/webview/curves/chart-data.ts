@@ -14,10 +14,13 @@ export function visibleRows(steps: ArrayLike<number>, x0: number, x1: number): [
   return [Math.max(0, lowerBound(steps, x0) - 1), Math.min(steps.length, lowerBound(steps, x1) + 1)];
 }
 
-/** The extent of every curve's raw values in rows [i0, i1). */
-export function curvesExtent(curves: ReadonlyArray<{ curve: Curve }>, i0: number, i1: number): Extent {
+/** The extent of every curve's raw values over the visible steps (each curve on its own step column). */
+export function curvesExtent(curves: ReadonlyArray<{ curve: Curve }>, x0: number, x1: number): Extent {
   const ext = emptyExtent();
-  for (const c of curves) c.curve.raw.extent(i0, i1, ext);
+  for (const c of curves) {
+    const [i0, i1] = visibleRows(c.curve.steps, x0, x1);
+    c.curve.raw.extent(i0, Math.min(i1, c.curve.raw.length), ext);
+  }
   return ext;
 }
 
@@ -55,17 +58,13 @@ export function nonFiniteName(v: number | null): string {
  * One band per run of non-finite values (NaN, ±∞) in the marked curves, left to right; runs of different
  * curves closer than 3 px merge into one band, labelled after the first.
  */
-export function nonFiniteBands(
-  curves: ReadonlyArray<{ curve: Curve; markNonFinite: boolean }>,
-  steps: ArrayLike<number>,
-  i0: number,
-  i1: number,
-  x: Scale,
-): NonFiniteBand[] {
+export function nonFiniteBands(curves: ReadonlyArray<{ curve: Curve; markNonFinite: boolean }>, x0: number, x1: number, x: Scale): NonFiniteBand[] {
   const bands: NonFiniteBand[] = [];
   for (const c of curves) {
     if (!c.markNonFinite) continue;
-    for (const [s, e] of c.curve.raw.nonFiniteRuns(i0, i1)) {
+    const steps = c.curve.steps;
+    const [i0, i1] = visibleRows(steps, x0, x1);
+    for (const [s, e] of c.curve.raw.nonFiniteRuns(i0, Math.min(i1, c.curve.raw.length))) {
       const bx0 = x(steps[s]);
       const bx1 = x(steps[e - 1]);
       const last = bands[bands.length - 1];
@@ -124,7 +123,7 @@ export interface LinePaths {
  */
 export function linePaths(
   curves: readonly DrawnCurve[],
-  frame: { steps: ArrayLike<number>; x0: number; x1: number; log: boolean; smoothing: number },
+  frame: { x0: number; x1: number; log: boolean; smoothing: number },
   pixels: number,
   x: Scale,
   y: Scale,
@@ -133,10 +132,11 @@ export function linePaths(
   const points = new Map<string, { raw: CurvePoints; smooth: CurvePoints | null }>();
   const raw: LineRow[] = [];
   const smooth: LineRow[] = [];
-  const request = { steps: frame.steps, x0: frame.x0, x1: frame.x1, pixels, log: frame.log };
+  const request = { x0: frame.x0, x1: frame.x1, pixels, log: frame.log };
   for (const c of curves) {
-    const r = downsampleM4({ ...request, column: c.curve.raw });
-    const s = smoothOn ? downsampleM4({ ...request, column: c.curve.smooth }) : null;
+    const steps = c.curve.steps;
+    const r = downsampleM4({ ...request, steps, column: c.curve.raw });
+    const s = smoothOn ? downsampleM4({ ...request, steps, column: c.curve.smooth }) : null;
     points.set(c.curve.id, { raw: r, smooth: s });
     raw.push({ id: `${c.curve.id}:raw`, cls: `ll-line raw ${c.cls}${smoothOn ? ' faint' : ''}`, d: pathOf(r, x, y) });
     if (s) smooth.push({ id: `${c.curve.id}:smooth`, cls: `ll-line smooth ${c.cls}`, d: pathOf(s, x, y) });

@@ -2,7 +2,7 @@ import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3';
 import { displaySafe, formatInt, formatNumber } from '../../shared/format';
 import type { CurvePoints } from '../../shared/series/downsample';
 import { el, sel, type Sel } from '../dom';
-import { curvesExtent, linePaths, nearestRow, nonFiniteBands, visibleRows, yDomain, type DrawnCurve, type LineRow } from './chart-data';
+import { curvesExtent, linePaths, nearestRow, nonFiniteBands, yDomain, type DrawnCurve, type LineRow } from './chart-data';
 import { axesMark, bandsMark, crosshairMark, gridMark, linesMark, nonFiniteMarkersMark, nowMark, rulesMark, type ChartRule } from './chart-marks';
 
 export type { ChartRule } from './chart-marks';
@@ -13,6 +13,13 @@ const MARGIN = { top: 14, right: 16, bottom: 26, left: 58 };
 export interface ChartCurve extends DrawnCurve {
   /** Mark non-finite runs of this curve. */
   markNonFinite: boolean;
+}
+
+/** The row of a curve's own step column that holds `step`, or null when it has none. */
+function rowAt(steps: ArrayLike<number>, step: number): number | null {
+  if (steps.length === 0) return null;
+  const i = nearestRow(steps, step);
+  return steps[i] === step ? i : null;
 }
 
 /** Values listed under the chart at the crosshair, largest first. */
@@ -174,8 +181,7 @@ export class Chart {
     this.plot.attr('transform', `translate(${MARGIN.left},${MARGIN.top})`);
     this.plot.select('rect.ll-overlay').attr('width', size.width).attr('height', size.height);
 
-    const [i0, i1] = visibleRows(frame.steps, frame.x0, frame.x1);
-    const domain = yDomain(curvesExtent(frame.curves, i0, i1), frame.log);
+    const domain = yDomain(curvesExtent(frame.curves, frame.x0, frame.x1), frame.log);
     this.y = (frame.log ? scaleLog() : scaleLinear()).domain(domain).range([size.height, 0]).nice();
     this.x = scaleLinear().domain([frame.x0, frame.x1]).range([0, size.width]);
     const x = (v: number) => this.x(v);
@@ -187,7 +193,7 @@ export class Chart {
     const lines = linePaths(frame.curves, frame, size.width, x, y);
     this.lastPoints = lines.points;
     linesMark(this.plot.select('g.ll-lines'), lines.rows);
-    const bands = nonFiniteBands(frame.curves, frame.steps, i0, i1, x);
+    const bands = nonFiniteBands(frame.curves, frame.x0, frame.x1, x);
     bandsMark(this.plot.select('g.ll-bands'), bands, size.height);
     nonFiniteMarkersMark(this.plot.select('g.ll-markers'), bands);
     const now = frame.currentStep;
@@ -211,13 +217,17 @@ export class Chart {
     this.readout.classList.add('active');
     el(this.readout, 'span', 'll-readout-step', `step ${formatInt(f.steps[i])}`);
     const exact = (v: number | null) => formatNumber(v, 6);
-    const rows = f.curves.map((c) => ({ c, v: c.curve.valueAt(i) })).sort((a, b) => (b.v ?? -Infinity) - (a.v ?? -Infinity));
-    for (const { c, v } of rows.slice(0, READOUT_ROWS)) {
+    // Each curve at its own row for that step (a decay curve, or a compared run, has its own step column).
+    const rows = f.curves
+      .map((c) => ({ c, row: rowAt(c.curve.steps, f.steps[i]) }))
+      .map(({ c, row }) => ({ c, row, v: row === null ? null : c.curve.valueAt(row) }))
+      .sort((a, b) => (b.v ?? -Infinity) - (a.v ?? -Infinity));
+    for (const { c, v, row } of rows.slice(0, READOUT_ROWS)) {
       const item = el(this.readout, 'span', `ll-readout-item ${c.cls}`);
       el(item, 'span', 'll-swatch');
       el(item, 'span', 'll-readout-label', c.curve.label);
       el(item, 'span', 'll-readout-value', exact(v));
-      if (f.smoothing > 0 && c.curve.ema.synced > i) el(item, 'span', 'll-readout-smooth', `smoothed ${exact(c.curve.smooth.valueAt(i))}`);
+      if (row !== null && f.smoothing > 0 && c.curve.ema.synced > row) el(item, 'span', 'll-readout-smooth', `smoothed ${exact(c.curve.smooth.valueAt(row))}`);
     }
     if (rows.length > READOUT_ROWS) el(this.readout, 'span', 'll-more', `+${rows.length - READOUT_ROWS} more`);
   }
@@ -230,13 +240,15 @@ export class Chart {
     const f = this.frame;
     let best: { id: string; label: string; x: number; y: number; d: number } | null = null;
     if (f && this.pointerY !== null && f.crosshair !== null && f.steps.length) {
-      const i = nearestRow(f.steps, f.crosshair);
+      const at = f.steps[nearestRow(f.steps, f.crosshair)];
       for (const c of f.curves) {
+        const i = rowAt(c.curve.steps, at);
+        if (i === null) continue;
         const v = f.smoothing > 0 && c.curve.ema.synced > i ? c.curve.smooth.valueAt(i) : c.curve.valueAt(i);
         if (v === null || !Number.isFinite(v) || (f.log && v <= 0)) continue;
         const y = this.y(v);
         const d = Math.abs(y - this.pointerY);
-        if (d <= 24 && (!best || d < best.d)) best = { id: c.curve.id, label: c.curve.label, x: this.x(f.steps[i]), y, d };
+        if (d <= 24 && (!best || d < best.d)) best = { id: c.curve.id, label: c.curve.label, x: this.x(at), y, d };
       }
     }
     this.hovered = best?.id ?? null;

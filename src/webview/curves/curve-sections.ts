@@ -1,7 +1,9 @@
 import type { DecayStatus } from '../../shared/analysis/terms';
 import type { PenaltyCounts } from '../../shared/analysis/verdict';
+import { formatNumber } from '../../shared/format';
 import type { Curve, CurveSet } from '../../shared/series/curve-set';
-import { curveStyle, type CurveStyle, type StyleContext } from './curve-style';
+import type { ChartRule } from './chart-marks';
+import { curveStyle, PALETTE, type CurveStyle, type StyleContext } from './curve-style';
 import { selectNormCurves, type NormSelection } from './norm-selection';
 
 /**
@@ -11,10 +13,14 @@ import { selectNormCurves, type NormSelection } from './norm-selection';
  */
 export interface SectionContext {
   set: CurveSet;
+  /** A second run overlaid on the first (the decoupled what-if beside the script as written), or null. */
+  compare: CurveSet | null;
   decayOf(layer: string): DecayStatus;
   penalties: PenaltyCounts;
   normFilter: string;
   allNorms: boolean;
+  /** What plain SGD with each weight's L2 would remove per step (2·lr·l2), drawn as reference lines. */
+  decayReferences: ReadonlyArray<{ value: number; weights: readonly string[] }>;
 }
 
 export interface SectionCurve {
@@ -29,6 +35,10 @@ export interface SectionContent {
   notes: string[];
   /** For a section that shows a subset (weight norms): how many there are, and how they were picked. */
   selection: NormSelection | null;
+  /** Horizontal reference lines. */
+  rules?: ChartRule[];
+  /** The step axis of the crosshair when it is not the series' (the decay's own step column). */
+  steps?: ArrayLike<number>;
 }
 
 export interface SectionDef {
@@ -38,7 +48,28 @@ export interface SectionDef {
   chartLabel: string;
   /** A filter box and "show all" in its legend. */
   filterable: boolean;
+  /** Always on a log scale, whatever the toolbar says (values spanning orders of magnitude). */
+  log?: boolean;
+  /** Hidden while it has no curve (a run without decay has nothing to show there). */
+  hideWhenEmpty?: boolean;
   content(ctx: SectionContext): SectionContent;
+}
+
+/** The note a comparison adds to every section's legend. */
+export const COMPARE_NOTE = 'solid: the script as written · dashed: decoupled weight decay (what-if)';
+
+/** Overlaid runs: the second run's curve for the same line, in the same colour and dashed. */
+function withPartners(ctx: SectionContext, curves: SectionCurve[]): SectionCurve[] {
+  const compare = ctx.compare;
+  if (!compare) return curves;
+  const partner = new Map(compare.curves.map((c) => [c.base, c]));
+  const out: SectionCurve[] = [];
+  for (const c of curves) {
+    out.push({ curve: c.curve, style: { ...c.style, stroke: 'solid' } });
+    const p = partner.get(c.curve.base);
+    if (p) out.push({ curve: p, style: { ...c.style, stroke: 'dashed', z: c.style.z + 1 } });
+  }
+  return out;
 }
 
 /** Legend order of the loss curves: the one the optimizer minimized first. */
@@ -53,13 +84,16 @@ const LOSS: SectionDef = {
     const p = ctx.penalties;
     const leftOut = p.never + p.sometimes > 0;
     const styleCtx: StyleContext = { decayOf: ctx.decayOf, normIndex: () => 0, normCount: 0 };
+    // Compared: the data loss of both runs (the decoupled run minimizes the data loss alone).
+    const wanted = (c: Curve) => (ctx.compare ? c.base === 'dataLoss' : c.group === 'loss' && (c.base !== 'withAllPenalties' || leftOut));
     const curves = ctx.set.curves
-      .filter((c) => c.group === 'loss' && (c.id !== 'withAllPenalties' || leftOut))
-      .sort((a, b) => LOSS_ORDER.indexOf(a.id) - LOSS_ORDER.indexOf(b.id))
+      .filter((c) => c.group === 'loss' && wanted(c))
+      .sort((a, b) => LOSS_ORDER.indexOf(a.base) - LOSS_ORDER.indexOf(b.base))
       .map((curve) => ({ curve, style: curveStyle(curve, styleCtx) }));
     const notes: string[] = [];
-    if (p.always + p.sometimes === 0) notes.push('total = data (no penalty in the loss)');
-    return { curves, notes, selection: null };
+    if (ctx.compare) notes.push(COMPARE_NOTE);
+    else if (p.always + p.sometimes === 0) notes.push('total = data (no penalty in the loss)');
+    return { curves: withPartners(ctx, curves), notes, selection: null };
   },
 };
 
@@ -77,8 +111,41 @@ const NORMS: SectionDef = {
       selection.mode === 'top'
         ? [`the ${selection.shown.length} of ${selection.total} layers whose norm changed most, and the decayed ones that changed most`]
         : [];
-    return { curves: selection.shown.map((curve) => ({ curve, style: curveStyle(curve, styleCtx) })), notes, selection };
+    if (ctx.compare) notes.push(COMPARE_NOTE);
+    return { curves: withPartners(ctx, selection.shown.map((curve) => ({ curve, style: curveStyle(curve, styleCtx) }))), notes, selection };
   },
 };
 
-export const SECTIONS: readonly SectionDef[] = [LOSS, NORMS];
+/** "2·lr·l2 = 1e-6", the SGD reference of one or more weights. */
+function referenceLabel(value: number, count: number, total: number): string {
+  return `2·lr·l2 = ${formatNumber(value, 2)}${total > 1 ? ` (${count} weight${count === 1 ? '' : 's'})` : ''}`;
+}
+
+/**
+ * The effective decay per layer over the steps (issue 11): the fraction of each decayed weight its decay removed
+ * that step, measured under its own optimizer, on a log scale, with 2·lr·l2 (plain SGD with that L2) as reference.
+ */
+const DECAY: SectionDef = {
+  id: 'decay',
+  title: 'Decay per step',
+  chartLabel: 'Effective decay per step',
+  filterable: false,
+  log: true,
+  hideWhenEmpty: true,
+  content(ctx) {
+    const own = ctx.set.curves.filter((c) => c.group === 'decay');
+    // Curves only the compared run has (the decoupled run decays every L2-penalized weight) come along too.
+    const extra = ctx.compare ? ctx.compare.curves.filter((c) => c.group === 'decay' && !own.some((o) => o.base === c.base)) : [];
+    const curves = own.map((curve, i) => ({ curve, style: { color: `pal-${i % PALETTE}`, stroke: 'solid' as const, z: 0, tag: null, tagClass: null } }));
+    const paired = withPartners(ctx, curves);
+    extra.forEach((curve, i) => paired.push({ curve, style: { color: `pal-${(own.length + i) % PALETTE}`, stroke: 'dashed', z: 1, tag: null, tagClass: null } }));
+    const refs = ctx.decayReferences;
+    const rules = refs.map((r, i) => ({ id: `sgd-${i}`, y: r.value, label: referenceLabel(r.value, r.weights.length, refs.length) }));
+    const notes = ['fraction of the weight its decay removes per step, under its own optimizer', 'dotted: what plain SGD with the same L2 removes (2·lr·l2)'];
+    if (ctx.compare) notes.push(COMPARE_NOTE);
+    const longest = [ctx.set, ctx.compare].filter((x): x is CurveSet => x !== null).map((x) => x.series.decay.step).sort((a, b) => b.length - a.length)[0];
+    return { curves: paired, notes, selection: null, rules, steps: longest };
+  },
+};
+
+export const SECTIONS: readonly SectionDef[] = [LOSS, NORMS, DECAY];

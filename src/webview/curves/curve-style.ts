@@ -51,7 +51,7 @@ const DECAY_TAG: Record<DecayStatus, string> = {
 };
 
 export function curveStyle(curve: Curve, ctx: StyleContext): CurveStyle {
-  const fixed = FIXED_STYLES[curve.id];
+  const fixed = FIXED_STYLES[curve.base];
   if (fixed) return fixed;
   if (curve.group !== 'norm' || curve.layer === null) return plain('c-total');
   const status = ctx.decayOf(curve.layer);

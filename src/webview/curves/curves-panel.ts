@@ -2,7 +2,7 @@ import type { DecayStatus } from '../../shared/analysis/terms';
 import type { PenaltyCounts } from '../../shared/analysis/verdict';
 import { formatInt } from '../../shared/format';
 import type { Series } from '../../shared/model/run-state';
-import { CurveSet } from '../../shared/series/curve-set';
+import { CurveSet, type Curve } from '../../shared/series/curve-set';
 import { el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
 import type { Chart, ChartHooks } from './chart';
@@ -19,6 +19,10 @@ export interface CurvesInput {
   layerOf: (weightId: string) => string;
   decayOf: (layer: string) => DecayStatus;
   penalties: PenaltyCounts;
+  /** 2·lr·l2 per decayed weight (the Decay per step section's reference lines). */
+  decayReferences?: ReadonlyArray<{ value: number; weights: readonly string[] }>;
+  /** The decoupled what-if's series, overlaid dashed on the script's own (Compare with Decoupled Weight Decay). */
+  compare?: Series | null;
 }
 
 export interface CurvesCallbacks {
@@ -43,6 +47,7 @@ export class CurvesPanel {
   private readonly empty: HTMLElement;
   private input: CurvesInput | null = null;
   private set: CurveSet | null = null;
+  private compareSet: CurveSet | null = null;
   private crosshair: number | null = null;
   private frameRequested = false;
   private forceNext = false;
@@ -70,6 +75,7 @@ export class CurvesPanel {
       smoothing: (w) => {
         this.ui.smoothing = w;
         this.set?.setSmoothing(w);
+        this.compareSet?.setSmoothing(w);
         this.changed();
       },
       logScale: (on) => {
@@ -117,6 +123,16 @@ export class CurvesPanel {
     return this.sections[1].chart;
   }
 
+  /** The Decay per step chart. */
+  get decayChart(): Chart {
+    return this.sections.find((s) => s.def.id === 'decay')!.chart;
+  }
+
+  /** The sections on screen, by id (the tests read their legends). */
+  section(id: string): SectionView | undefined {
+    return this.sections.find((s) => s.def.id === id);
+  }
+
   whenDrawn(): Promise<void> {
     return new Promise((resolve) => this.drawnResolvers.push(resolve));
   }
@@ -126,10 +142,14 @@ export class CurvesPanel {
   }
 
   setInput(input: CurvesInput): void {
-    const seriesChanged = input.series !== this.input?.series;
+    const compare = input.compare ?? null;
+    const seriesChanged = input.series !== this.input?.series || compare !== (this.input?.compare ?? null);
     this.input = input;
     if (seriesChanged) {
-      this.set = input.series ? new CurveSet(input.series, input.layerOf, this.ui.smoothing) : null;
+      // Overlaid, each run's curves are named after it; alone, the run's curves keep their plain names.
+      const variant = (id: string, label: string) => (compare ? { id, label } : null);
+      this.set = input.series ? new CurveSet(input.series, input.layerOf, this.ui.smoothing, variant('as-written', 'as written')) : null;
+      this.compareSet = compare ? new CurveSet(compare, input.layerOf, this.ui.smoothing, { id: 'decoupled', label: 'decoupled' }) : null;
       // A new run's curves: the old legends and frames go, or they keep the old run alive.
       for (const sec of this.sections) sec.clear();
     }
@@ -184,7 +204,18 @@ export class CurvesPanel {
   private indexShown(): void {
     if (!this.set) return;
     this.set.refresh();
-    for (const s of this.sections) if (s.content) this.set.syncCurves(s.content.curves.map((c) => c.curve));
+    this.compareSet?.refresh();
+    for (const s of this.sections) if (s.content) this.syncShown(s.content.curves.map((c) => c.curve));
+  }
+
+  /** Index the rows appended to these curves (each of its own run). */
+  private syncShown(curves: readonly Curve[]): void {
+    this.set?.syncCurves(curves);
+  }
+
+  /** The compared run's rows arrived: the overlay is not subject to the pixel rule, draw it. */
+  compareChanged(): void {
+    this.schedule(true);
   }
 
   /**
@@ -199,13 +230,20 @@ export class CurvesPanel {
     return rows - this.drawnRows >= perPixel || performance.now() - this.drawnAt > 250;
   }
 
+  /** Every step either run has reached. */
+  private fullDomain(): StepDomain | null {
+    const ranges = [this.set, this.compareSet].map((x) => (x ? fullRange(x.series.step) : null)).filter((r): r is StepDomain => r !== null);
+    if (ranges.length === 0) return null;
+    return [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
+  }
+
   private domain(): StepDomain | null {
-    const full = this.set ? fullRange(this.set.series.step) : null;
+    const full = this.fullDomain();
     return full ? this.ui.xDomain ?? full : null;
   }
 
   private setDomain(d: StepDomain | null): void {
-    this.ui.xDomain = clampDomain(d, this.set ? fullRange(this.set.series.step) : null);
+    this.ui.xDomain = clampDomain(d, this.fullDomain());
     this.changed();
   }
 
@@ -236,21 +274,43 @@ export class CurvesPanel {
     }
     this.draws++;
     set.refresh();
+    this.compareSet?.refresh();
     const d = this.domain()!;
-    const steps = set.series.step;
+    const steps = this.compareSet && this.compareSet.length > set.length ? this.compareSet.series.step : set.series.step;
     if (this.chartWidth === 0) this.chartWidth = this.lossChart.root.parentElement!.getBoundingClientRect().width || 600;
     const boxW = this.chartWidth - 2;
     const boxH = Math.max(160, Math.min(320, Math.round(boxW * 0.45)));
     const hidden = new Set(this.ui.hidden);
     const base = { steps, x0: d[0], x1: d[1], log: this.ui.logScale, smoothing: this.ui.smoothing, currentStep: steps[steps.length - 1], crosshair: this.crosshair };
-    const ctx = { set, decayOf: this.input.decayOf, penalties: this.input.penalties, normFilter: this.ui.normFilter, allNorms: this.ui.allNorms };
+    const ctx = {
+      set,
+      compare: this.compareSet,
+      decayOf: this.input.decayOf,
+      penalties: this.input.penalties,
+      normFilter: this.ui.normFilter,
+      allNorms: this.ui.allNorms,
+      decayReferences: this.input.decayReferences ?? [],
+    };
     for (const s of this.sections) {
       const content = s.def.content(ctx);
+      const empty = s.def.hideWhenEmpty === true && content.curves.length === 0;
+      s.setHidden(empty);
+      if (empty) {
+        s.clear();
+        continue;
+      }
       s.renderLegend(content);
       const shown = drawOrder(content.curves.filter((c) => !hidden.has(c.curve.id)));
-      set.syncCurves(shown.map((c) => c.curve));
+      this.syncShown(shown.map((c) => c.curve));
       s.chart.resize(boxW, boxH);
-      s.chart.draw({ ...base, curves: shown.map((c) => ({ curve: c.curve, cls: styleClass(c.style), markNonFinite: true })) });
+      const axis = content.steps && content.steps.length > 0 ? content.steps : steps;
+      s.chart.draw({
+        ...base,
+        steps: axis,
+        log: s.def.log === true || base.log,
+        rules: content.rules,
+        curves: shown.map((c) => ({ curve: c.curve, cls: styleClass(c.style), markNonFinite: true })),
+      });
     }
     this.root.setAttribute('data-steps', String(steps.length));
     this.root.setAttribute('aria-description', `${formatInt(steps.length)} steps`);

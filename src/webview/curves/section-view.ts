@@ -24,6 +24,7 @@ export class SectionView {
   private readonly count: HTMLElement | null = null;
   private readonly showAll: HTMLButtonElement | null = null;
   private legendKey = '';
+  private readonly box: HTMLElement;
 
   constructor(
     parent: HTMLElement,
@@ -33,6 +34,7 @@ export class SectionView {
     private readonly actions: SectionActions,
   ) {
     const box = el(parent, 'div', `ll-chart-box ll-section-${def.id}`);
+    this.box = box;
     el(box, 'h3', 'll-chart-title', def.title);
     if (def.filterable) {
       const tools = el(box, 'div', 'll-section-tools');
@@ -56,6 +58,11 @@ export class SectionView {
     this.legend = el(box, 'div', 'll-chart-legend');
     this.notes = el(box, 'div', 'll-legend-notes');
     this.chart = new Chart(box, def.chartLabel, hooks);
+  }
+
+  /** A section with nothing to show (no decayed weight) takes no room. */
+  setHidden(hidden: boolean): void {
+    this.box.hidden = hidden;
   }
 
   /** Forget what was shown (a new run has no steps yet). */

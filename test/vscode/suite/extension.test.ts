@@ -43,7 +43,7 @@ describe('Loss Lens in VS Code', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     assert.equal(ext.packageJSON.capabilities.untrustedWorkspaces.supported, false);
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['lossLens.visualize', 'lossLens.stop', 'lossLens.rerun']) assert.ok(commands.includes(c), c);
+    for (const c of ['lossLens.visualize', 'lossLens.compareDecoupled', 'lossLens.stop', 'lossLens.rerun']) assert.ok(commands.includes(c), c);
   });
 
   it('runs the command: errors in Problems and a note on each layer line', async () => {
@@ -123,6 +123,75 @@ describe('Loss Lens in VS Code', () => {
     assert.deepEqual(lossLensDiagnostics('custom-loop-drops-penalty.ts'), []);
     const { decorations } = await api();
     assert.equal(decorations.notesFor(file('custom-loop-drops-penalty.ts'))[0].text, 'L2 1e-3 on kernel · reaches loss');
+  });
+
+  it('compares with decoupled weight decay: both variants run, one panel overlays them, Problems and notes stay the script’s', async () => {
+    const { runs, panels, decorations } = await api();
+    await open('adam-l2-decay.ts');
+    await vscode.commands.executeCommand('lossLens.compareDecoupled');
+    const run = await runs.whenDone(file('adam-l2-decay.ts'));
+    assert.ok(run?.partner, 'the run has its decoupled partner');
+    const decoupled = run.partner;
+    assert.equal(run.state.weightDecay, 'as-written');
+    assert.equal(decoupled.state.weightDecay, 'decoupled');
+    assert.equal(run.status, 'step-limit');
+    assert.equal(decoupled.status, 'step-limit');
+    assert.equal(runs.compareOf(file('adam-l2-decay.ts')), decoupled);
+    // The decoupled run decays every kernel by exactly lr·2·l2 = 2e-6 per step; Adam with L2 does far more.
+    for (const column of Object.values(decoupled.state.series[0].decay.values)) for (const v of column) assert.ok(Math.abs(v! / 2e-6 - 1) < 1e-9, String(v));
+    const medians = run.outcome!.report.layers.flatMap((l) => l.weights).filter((w) => w.regularizer).map((w) => w.effectiveDecay!);
+    assert.ok(medians.length === 3 && medians.every((m) => m > 10 * 2e-6), `as written: ${medians.join(', ')}`);
+    assert.ok(decoupled.state.series[0].regularizationLoss.every((r) => r === 0), 'nothing regularizes the decoupled loss');
+    // Seeded: same start.
+    assert.equal(decoupled.state.series[0].dataLoss[0], run.state.series[0].dataLoss[0]);
+    // One panel: hydrated with both runs, the decoupled one's steps appended as the overlay.
+    const p = panels.panelFor(file('adam-l2-decay.ts'))!;
+    // A webview loads at its own pace: its ready (and so its hydrate) may come after both runs ended.
+    for (let i = 0; i < 200 && p.sent.compareHydrate < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(p.sent.compareHydrate >= 1, `a hydrate carried the decoupled run: ${JSON.stringify(p.sent)}`);
+    // Problems and notes are those of the script as written: three L2-with-Adam warnings, not six.
+    const codes = lossLensDiagnostics('adam-l2-decay.ts').map((d) => d.code);
+    assert.deepEqual(codes.filter((c) => c === 'l2-with-adaptive-optimizer').length, 3);
+    assert.match(decorations.notesFor(file('adam-l2-decay.ts'))[0].text, /^L2 1e-3 on kernel · reaches loss · Adam shrinks it .*\/step \(plain SGD: 2e-6\)$/);
+  });
+
+  it('stops both variants of a comparison at once', async () => {
+    const { runs } = await api();
+    await open('never-ends.ts');
+    await vscode.commands.executeCommand('lossLens.compareDecoupled');
+    const run = runs.get(file('never-ends.ts'))!;
+    for (let i = 0; i < 100 && run.pid === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    const pid = run.pid!;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(isAlive(pid), 'the first variant is up');
+    await vscode.commands.executeCommand('lossLens.stop');
+    await runs.whenDone(file('never-ends.ts'));
+    assert.equal(isAlive(pid), false, 'its runner is gone');
+    assert.equal(runs.isRunning(), false, 'and the second never starts');
+    const second = run.partner!;
+    assert.notEqual(second.status, 'running');
+    assert.ok(second.pid === undefined || !isAlive(second.pid));
+  });
+
+  it('quick-fixes L2 under Adam into decoupled weight decay, and the re-run measures it', async () => {
+    await visualize('adam-l2-decay.ts');
+    const uri = vscode.Uri.file(file('adam-l2-decay.ts'));
+    const first = lossLensDiagnostics('adam-l2-decay.ts').find((d) => d.code === 'l2-with-adaptive-optimizer')!;
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, first.range);
+    const fix = actions.find((a) => a.title === 'Use decoupled weight decay');
+    assert.ok(fix?.edit, `the quick fix is offered (got: ${actions.map((a) => a.title).join(', ')})`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await doc.save();
+    assert.match(doc.getText(), /function applyDecoupledWeightDecay\(layers: tf\.layers\.Layer\[\]/);
+    assert.match(doc.getText(), /onBatchEnd: \(\) => applyDecoupledWeightDecay\(\[model\.getLayer\('dense_Dense1'\)\], \['kernel'\], 0\.001, 0\.002\)/);
+    const run = await visualize('adam-l2-decay.ts');
+    assert.equal(run.status, 'step-limit');
+    const s = run.state.series[0].decay.values['dense_Dense1/kernel'].filter((v): v is number => v !== null);
+    assert.ok(s.length >= 3 && s.every((v) => Math.abs(v / 2e-6 - 1) < 1e-3), `decoupled decay measured: ${s.join(', ')}`);
+    const { decorations } = await api();
+    assert.equal(decorations.notesFor(file('adam-l2-decay.ts'))[0].text, 'decoupled decay in the script · decoupled: shrinks it 2e-6/step');
+    assert.equal(lossLensDiagnostics('adam-l2-decay.ts').filter((d) => d.code === 'l2-with-adaptive-optimizer').length, 2);
   });
 
   it('points a script error at the user line, in Problems', async () => {

@@ -24,6 +24,8 @@ const controls = document.getElementById('harness-controls')!;
 const params = new URLSearchParams(location.search);
 
 let replay: Replay | null = null;
+/** Compare with Decoupled Weight Decay: a second stream (the what-if run), replayed beside the first. */
+let compareReplay: Replay | null = null;
 let theme: ThemeName = (params.get('theme') as ThemeName) || 'dark';
 /** Steps per second; 0 = everything at once. */
 let speed = Number(params.get('speed') ?? 20);
@@ -52,7 +54,10 @@ function currentFindings(r: Replay): Finding[] {
 
 const feed = new WebviewFeed(
   'harness',
-  { run: () => (replay ? { state: replay.state, findings: currentFindings(replay) } : undefined) },
+  {
+    run: () => (replay ? { state: replay.state, findings: currentFindings(replay) } : undefined),
+    compare: () => compareReplay?.state,
+  },
   post,
 );
 
@@ -91,6 +96,21 @@ function tick(budget: number): void {
     replay.sent++;
   }
   void feed.events(batch);
+  // The compared run plays alongside, step for step (VS Code runs the two one after the other or at once).
+  const c = compareReplay;
+  if (c) {
+    const more: RunnerEvent[] = [];
+    let cSteps = 0;
+    while (c.sent < c.events.length) {
+      const e = c.events[c.sent];
+      if (e.type === 'step' && cSteps >= budget) break;
+      if (e.type === 'step') cSteps++;
+      more.push(e);
+      applyRunnerEvent(c.state, e);
+      c.sent++;
+    }
+    void feed.events(more, 'compare');
+  }
   updateProgress();
 }
 
@@ -117,22 +137,25 @@ function schedule(): void {
 /** Loads in flight, held so a caller's pending promise (a test's page.evaluate) cannot be collected. */
 const loading = new Set<Promise<void>>();
 
-function loadStream(name: string, options: { speed?: number; upTo?: number } = {}): Promise<void> {
+function loadStream(name: string, options: { speed?: number; upTo?: number; compare?: string } = {}): Promise<void> {
   const load = (async () => {
-    const text = await (await fetch(`/streams/${encodeURIComponent(name)}.ndjson`)).text();
-    loadEvents(parseStream(text), name, options);
+    const fetchEvents = async (n: string) => parseStream(await (await fetch(`/streams/${encodeURIComponent(n)}.ndjson`)).text());
+    const compare = options.compare ? await fetchEvents(options.compare) : null;
+    loadEvents(await fetchEvents(name), name, { ...options, compareEvents: compare ?? undefined });
   })();
   loading.add(load);
   return load.finally(() => loading.delete(load));
 }
 
-function loadEvents(events: RunnerEvent[], name: string, options: { speed?: number; upTo?: number } = {}): void {
+function loadEvents(events: RunnerEvent[], name: string, options: { speed?: number; upTo?: number; compareEvents?: RunnerEvent[] } = {}): void {
   if (options.speed !== undefined) speed = options.speed;
   replay = { name, events, sent: 0, state: emptyRunState(`examples/${name}.ts`) };
+  compareReplay = options.compareEvents ? { name: `${name} (decoupled)`, events: options.compareEvents, sent: 0, state: emptyRunState(`examples/${name}.ts`) } : null;
   findingsCache = null;
   // Events before `upTo` are already in the host's state when the webview asks: they arrive in hydrate.
   const upTo = options.upTo ?? 0;
   while (replay.sent < Math.min(upTo, events.length)) applyRunnerEvent(replay.state, events[replay.sent++]);
+  if (compareReplay) while (compareReplay.sent < Math.min(upTo, compareReplay.events.length)) applyRunnerEvent(compareReplay.state, compareReplay.events[compareReplay.sent++]);
   sendHydrate();
   schedule();
 }
@@ -204,8 +227,15 @@ async function buildControls(): Promise<void> {
   const streamSelect = document.createElement('select');
   for (const n of names) streamSelect.add(new Option(n, n));
   streamSelect.value = params.get('stream') ?? 'custom-loop-drops-penalty';
-  streamSelect.addEventListener('change', () => void loadStream(streamSelect.value));
+  const compareSelect = document.createElement('select');
+  compareSelect.add(new Option('(none)', ''));
+  for (const n of names) compareSelect.add(new Option(n, n));
+  compareSelect.value = params.get('compare') ?? '';
+  const load = () => void loadStream(streamSelect.value, { compare: compareSelect.value || undefined });
+  streamSelect.addEventListener('change', load);
+  compareSelect.addEventListener('change', load);
   label(controls, 'Stream ', streamSelect);
+  label(controls, 'Compare with ', compareSelect);
   const speedInput = document.createElement('input');
   speedInput.type = 'number';
   speedInput.min = '0';
@@ -244,7 +274,7 @@ async function buildControls(): Promise<void> {
   const ex = document.createElement('span');
   ex.id = 'harness-exports';
   controls.appendChild(ex);
-  await loadStream(streamSelect.value);
+  await loadStream(streamSelect.value, { compare: compareSelect.value || undefined });
 }
 
 /** The API the tests and the benchmark drive. */
@@ -275,8 +305,11 @@ const harness = {
   get state() {
     return replay?.state ?? null;
   },
+  get compareState() {
+    return compareReplay?.state ?? null;
+  },
   get done() {
-    return !!replay && replay.sent >= replay.events.length;
+    return !!replay && replay.sent >= replay.events.length && (!compareReplay || compareReplay.sent >= compareReplay.events.length);
   },
   received,
   rejected,
