@@ -35,6 +35,9 @@ const build = (options) =>
 const nodeEntry = (entry, outfile, extra = {}) =>
   build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, external: nodeExternal, ...extra });
 
+/** Minified for load time, with names kept so stack traces and `constructor.name` still read. */
+const minified = { minify: !watch, keepNames: true };
+
 // The runner's own wasm-SIMD kernels (built from source by scripts/build-simd-kernels.mjs) sit next to dist/runner.js.
 mkdirSync('dist', { recursive: true });
 for (const f of readdirSync('src/runner/backend/simd').filter((f) => f.endsWith('.wasm'))) {
@@ -42,9 +45,11 @@ for (const f of readdirSync('src/runner/backend/simd').filter((f) => f.endsWith(
 }
 
 await Promise.all([
-  // The engine is its own file, loaded by the extension with the first run: activation stays small.
-  nodeEntry('src/host/extension.ts', 'dist/extension.js'),
-  nodeEntry('src/engine/run-session.ts', 'dist/engine.js'),
+    // Activation loads extension.js alone; the host (dist/host.js) comes with the first command or restored panel,
+  // the engine with the first run. Minified (names kept, source maps beside them): all three are parsed on the way.
+  nodeEntry('src/host/extension.ts', 'dist/extension.js', minified),
+  nodeEntry('src/host/vscode/host-core.ts', 'dist/host.js', minified),
+  nodeEntry('src/engine/run-session.ts', 'dist/engine.js', minified),
   nodeEntry('src/runner/main.ts', 'dist/runner.js'),
   // Beside the runner: its ES module hooks (module.register loads them by URL, on their own thread on Node 20),
   // its host watchdog (a worker thread) and the reaper the watchdog starts when the host died.

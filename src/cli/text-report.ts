@@ -1,3 +1,5 @@
+// Over 300 lines, on purpose: this is the whole terminal report, its sections in the order they print; the helpers
+// here build its rows and cells (layers, variables, loss split, findings) and serve nothing else.
 import * as path from 'node:path';
 import type { Report } from '../shared/analysis/report';
 import { describePieces, describeRegularizer } from '../shared/analysis/decay';

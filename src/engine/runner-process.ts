@@ -11,7 +11,7 @@ import {
   type RunnerEvent,
   type TranspiledModule,
 } from '../shared/protocol/runner-protocol';
-import type { RunnerExitFacts } from '../shared/model/run-state';
+import type { RunnerExitFacts } from '../shared/model/run-exit';
 import { killTree, type KillOptions } from './kill-tree';
 import { PrivateChannel } from './private-channel';
 import type { RunnerLaunch } from './run-options';

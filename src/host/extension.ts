@@ -1,120 +1,77 @@
 /**
- * Composition only: wires the run controller to the editor, the Problems panel and the loss-graph panel.
- * Nothing heavy loads here; the engine is imported when the first run starts.
+ * Activation only registers the entry points: commands, the panel serializer and the code-action providers. The
+ * host itself (host-core.ts, built as dist/host.js) is required when one of them is first used, and the engine
+ * (dist/engine.js) with the first run, so activating costs a few kilobytes instead of every schema and view.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { selectTarget } from '../shared/protocol/webview-protocol';
-import { LayerDecorations, SHOW_IN_GRAPH_COMMAND } from './vscode/decorations';
-import { FindingDiagnostics } from './vscode/diagnostics';
-import { LossGraphPanels, PANEL_VIEW_TYPE } from './vscode/loss-graph-panel';
-import { AddPenaltiesQuickFix, DecoupledDecayQuickFix } from './vscode/quick-fix';
-import { RunArchive } from './vscode/run-archive';
-import { RunController } from './vscode/run-controller';
-import { RunStatus } from './vscode/run-status';
-import { readSettings } from './vscode/settings';
+import type { LayerDecorations } from './vscode/decorations';
+import type * as HostModule from './vscode/host-core';
+import type { HostCore } from './vscode/host-core';
+import type { LossGraphPanels } from './vscode/loss-graph-panel';
+import type { RunController } from './vscode/run-controller';
+import { COMPARE_COMMAND, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES, SHOW_IN_GRAPH_COMMAND, VISUALIZE_COMMAND } from './vscode/contributions';
 
-const SCRIPT_LANGUAGES = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);
-
-/** What activate() returns: the extension's own tests drive and inspect it through this. */
+/** What activate() returns: the extension's own tests drive and inspect it through this (reading it loads the host). */
 export interface LossLensApi {
-  runs: RunController;
-  decorations: LayerDecorations;
-  panels: LossGraphPanels;
+  readonly runs: RunController;
+  readonly decorations: LayerDecorations;
+  readonly panels: LossGraphPanels;
 }
 
-let controller: RunController | undefined;
+let core: HostCore | undefined;
 
 export function activate(context: vscode.ExtensionContext): LossLensApi {
   const log = vscode.window.createOutputChannel('Loss Lens', { log: true });
-  const runs = new RunController(path.join(context.extensionPath, 'dist', 'runner.js'), log, context.extension.packageJSON.version);
-  controller = runs;
-  const decorations = new LayerDecorations();
-  decorations.setEnabled(readSettings().decorations);
-  const diagnostics = new FindingDiagnostics();
-  const panels = new LossGraphPanels(context.extensionUri, runs, new RunArchive(context.storageUri?.fsPath), log);
+  context.subscriptions.push(log);
+  const host = (): HostCore => {
+    // A plain require of a computed path: esbuild leaves it alone, so the host stays out of extension.js.
+    core ??= (require(path.join(context.extensionPath, 'dist', 'host.js')) as typeof HostModule).createHost(context, log);
+    return core;
+  };
+  const scripts = [...SCRIPT_LANGUAGES].map((language) => ({ language, scheme: 'file' }));
+  const quickFix = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
 
   context.subscriptions.push(
-    log,
-    runs,
-    decorations,
-    diagnostics,
-    panels,
-    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, panels),
-    new RunStatus(runs),
-    runs.onDidChange((change) => {
-      // The notes and Problems are the script's as written; a comparison's decoupled run is only overlaid in the panel.
-      if (change.kind === 'started' || change.run.isComparison) return;
-      decorations.update(change.run);
-      diagnostics.update(change.run);
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
+      deserializeWebviewPanel: (panel, state) => host().panels.deserializeWebviewPanel(panel, state),
     }),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('lossLens.decorations.enabled')) decorations.setEnabled(readSettings().decorations);
-    }),
+    // Until the host is loaded there has been no run, so there are no findings to fix.
     vscode.languages.registerCodeActionsProvider(
-      [...SCRIPT_LANGUAGES].map((language) => ({ language, scheme: 'file' })),
-      new AddPenaltiesQuickFix(runs),
-      { providedCodeActionKinds: AddPenaltiesQuickFix.kinds },
+      scripts,
+      { provideCodeActions: (document, range, actions) => (core ? core.addPenalties.provideCodeActions(document, range, actions) : []) },
+      quickFix,
     ),
     vscode.languages.registerCodeActionsProvider(
-      [...SCRIPT_LANGUAGES].map((language) => ({ language, scheme: 'file' })),
-      new DecoupledDecayQuickFix(runs),
-      { providedCodeActionKinds: DecoupledDecayQuickFix.kinds },
+      scripts,
+      { provideCodeActions: (document, range, actions) => (core ? core.decoupledDecay.provideCodeActions(document, range, actions) : []) },
+      quickFix,
     ),
-    vscode.commands.registerCommand('lossLens.visualize', (uri?: vscode.Uri) => visualize(runs, panels, uri)),
-    vscode.commands.registerCommand(COMPARE_COMMAND, (uri?: vscode.Uri) => visualize(runs, panels, uri, 'compare')),
-    vscode.commands.registerCommand(SHOW_IN_GRAPH_COMMAND, async (script: unknown, target: unknown) => {
-      // Reached from a hover link: check what it carries like any other message.
-      const parsed = selectTarget.safeParse(target);
-      if (typeof script === 'string' && parsed.success && runs.get(script)) await panels.showInGraph(script, parsed.data);
-    }),
+    vscode.commands.registerCommand(VISUALIZE_COMMAND, (uri?: vscode.Uri) => host().visualize(uri, 'run')),
+    vscode.commands.registerCommand(COMPARE_COMMAND, (uri?: vscode.Uri) => host().visualize(uri, 'compare')),
+    vscode.commands.registerCommand(SHOW_IN_GRAPH_COMMAND, (script: unknown, target: unknown) => host().showInGraph(script, target)),
     vscode.commands.registerCommand('lossLens.openExample', async () => {
       // The walkthrough's first step: an example that ships with the extension, opened in an editor.
       const example = vscode.Uri.joinPath(context.extensionUri, 'examples', 'custom-loop-drops-penalty.ts');
       await vscode.window.showTextDocument(example, { preview: false });
     }),
-    vscode.commands.registerCommand('lossLens.showPanel', () => {
-      const script = runs.latestScript();
-      if (script) panels.show(script);
-    }),
-    vscode.commands.registerCommand('lossLens.stop', async () => {
-      const script = runs.latestScript();
-      if (script) await runs.stop(script);
-    }),
-    vscode.commands.registerCommand('lossLens.rerun', async () => {
-      const script = runs.latestScript();
-      if (!script) return;
-      panels.show(script);
-      await runs.start(script);
-    }),
+    vscode.commands.registerCommand('lossLens.showPanel', () => core?.showPanel()),
+    vscode.commands.registerCommand('lossLens.stop', () => core?.stop()),
+    vscode.commands.registerCommand('lossLens.rerun', () => core?.rerun()),
   );
-  return { runs, decorations, panels };
-}
-
-/** Compare with Decoupled Weight Decay: the script as written and its decoupled what-if, overlaid in one panel. */
-export const COMPARE_COMMAND = 'lossLens.compareDecoupled';
-
-/** Runs the script in the active editor (or the one given by a menu), after saving it; or compares it with its decoupled what-if. */
-async function visualize(runs: RunController, panels: LossGraphPanels, uri?: vscode.Uri, how: 'run' | 'compare' = 'run'): Promise<void> {
-  if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage('Loss Lens runs your training script, so it only works in a trusted workspace.');
-    return;
-  }
-  const editor = vscode.window.activeTextEditor;
-  const document = uri
-    ? await vscode.workspace.openTextDocument(uri)
-    : editor?.document;
-  if (!document || document.uri.scheme !== 'file' || !SCRIPT_LANGUAGES.has(document.languageId)) {
-    void vscode.window.showErrorMessage('Loss Lens: open a TensorFlow.js training script (JavaScript or TypeScript file) first.');
-    return;
-  }
-  if (document.isDirty) await document.save();
-  // The panel opens at once and fills as the run streams in.
-  panels.show(document.uri.fsPath);
-  if (how === 'compare') await runs.compare(document.uri.fsPath);
-  else await runs.start(document.uri.fsPath);
+  return {
+    get runs() {
+      return host().runs;
+    },
+    get decorations() {
+      return host().decorations;
+    },
+    get panels() {
+      return host().panels;
+    },
+  };
 }
 
 export async function deactivate(): Promise<void> {
-  await controller?.disposeAndWait();
+  await core?.runs.disposeAndWait();
 }

@@ -131,6 +131,11 @@ export function layerPrototype(tf: Tf): Record<string, unknown> {
   return (tf.layers as unknown as { Layer: { prototype: Record<string, unknown> } }).Layer.prototype;
 }
 
+/** `tf.Variable.prototype`, whose `assign` the effective-decay probe hooks to see a decay the script applies itself. */
+export function variablePrototype(tf: Tf): { assign: (this: Variable, value: Tensor) => void } {
+  return tf.Variable.prototype as unknown as { assign: (this: Variable, value: Tensor) => void };
+}
+
 /** What `@tensorflow/tfjs-data` exports, as the union package re-exports it. */
 export function dataNamespace(tf: Tf): unknown {
   return (tf as unknown as { data: unknown }).data;

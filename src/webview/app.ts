@@ -1,3 +1,5 @@
+// Over 300 lines, on purpose: the one place host messages turn into state and panel updates, so the order of folding,
+// refreshing and rendering is read in one file; header, verdict, panels, export and marks are modules of their own.
 import { comparisonNotices, decayReferenceLines } from '../shared/analysis/compare';
 import type { Finding } from '../shared/analysis/finding';
 import { collectTerms, layerDecay, penaltiesByLayer, refreshTermViews, type DecayStatus, type TermView } from '../shared/analysis/terms';

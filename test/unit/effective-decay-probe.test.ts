@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EffectiveDecay, mismatchOf, rescaleShrink } from '../../src/runner/probes/effective-decay';
+import { EffectiveDecay } from '../../src/runner/probes/effective-decay';
+import { mismatchOf, rescaleShrink } from '../../src/runner/probes/weight-change';
 import { OptimizerProbe } from '../../src/runner/probes/optimizer-probe';
 import { decayFraction, shadowConfig, ShadowOptimizer } from '../../src/runner/probes/shadow-optimizer';
 import { sampleIndices, SAMPLE_SIZE, sampleSeed, WeightSampler } from '../../src/runner/probes/weight-sample';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeRun, firstNonFinite, foldBySource } from '../../src/shared/analysis/rules';
+import { analyzeRun, foldBySource } from '../../src/shared/analysis/rules';
+import { firstNonFinite } from '../../src/shared/analysis/run-rules';
 import { makeFinding, RULES } from '../../src/shared/analysis/finding';
 import { stateFrom, wire } from '../helpers/events';
 import { L2, syntheticRun } from '../helpers/synthetic-run';

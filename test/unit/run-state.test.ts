@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appendStep, emptyRunState, emptySeries, finalStatus } from '../../src/shared/model/run-state';
+import { finalStatus } from '../../src/shared/model/run-exit';
+import { appendStep, emptyRunState, emptySeries } from '../../src/shared/model/run-state';
 import type { StepRecord } from '../../src/shared/protocol/run-data';
 
 const record = (step: number, extra: Partial<StepRecord> = {}): StepRecord => ({

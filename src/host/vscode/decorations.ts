@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { SHOW_IN_GRAPH_COMMAND } from './contributions';
 import { layerNotes, type LineNote, type NoteTone, type WeightNote } from '../../shared/analysis/layer-notes';
 import { formatFactor, formatNumber, formatPercent, formatShape } from '../../shared/format';
 import { LineTracker } from '../editor/line-tracker';
@@ -24,7 +25,6 @@ function weightRow(w: WeightNote): string {
 /** A note as shown: with the script whose run made it, for the hover's command link. */
 export type ShownNote = LineNote & { script: string };
 
-export const SHOW_IN_GRAPH_COMMAND = 'lossLens.showInGraph';
 
 const escapeMarkdown = (text: string) => text.replace(/[\\`*_[\]<>()#|!]/g, '\\$&');
 

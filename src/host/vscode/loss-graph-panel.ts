@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { PANEL_VIEW_TYPE } from './contributions';
 import { WebviewFeed } from '../../shared/protocol/webview-feed';
 import { parseWebviewToHost, type SelectTarget, type WebviewToHost } from '../../shared/protocol/webview-protocol';
 import { renderWebviewHtml } from '../../shared/webview-html';
@@ -9,7 +10,6 @@ import type { RunArchive } from './run-archive';
 import type { RunChange, RunController } from './run-controller';
 import { readSettings } from './settings';
 
-export const PANEL_VIEW_TYPE = 'lossLens.panel';
 
 /** One panel per script. It owns no run data: everything it shows is rebuilt from the controller's state. */
 class ScriptPanel implements vscode.Disposable {

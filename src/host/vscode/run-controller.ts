@@ -1,3 +1,5 @@
+// Over 300 lines, on purpose: a Run and the controller share one lifecycle (the controller alone starts, compares,
+// adopts, settles and stops runs, and links a comparison's partner/compareOf), so the bookkeeping stays in one file.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';

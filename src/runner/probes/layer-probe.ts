@@ -1,5 +1,5 @@
 import { probeClock } from './probe-clock';
-import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo, WeightRole } from '../../shared/protocol/run-data';
+import type { LayerInfo, RegularizerInfo, WeightInfo } from '../../shared/protocol/run-data';
 import { activityTermId, penaltyTermId } from '../../shared/protocol/term-ids';
 import {
   layerPrototype,
@@ -14,6 +14,8 @@ import {
   type Tf,
 } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
+import { regularizerInfo, shortWeightName, weightRole } from './layer-descriptions';
+import { layerStructure, safeWeights, type LayerRecord, type LayerStructure } from './layer-structure';
 import { SourceNames } from './source-names';
 
 /** A penalty the step computed: which term, which tensor, and its value read while it was alive. */
@@ -31,68 +33,6 @@ export interface RegularizedWeight {
   variable: LayerVariableLike;
   regularizer: RegularizerLike;
   info: RegularizerInfo;
-}
-
-interface LayerRecord {
-  layer: LayerLike;
-  source: SourcePosition | null;
-}
-
-interface LayerStructure {
-  listedRecords: LayerRecord[];
-  listed: LayerLike[];
-  owner: Map<string, LayerLike>;
-  /** Weights an outer layer owns but does not report itself. */
-  extra: Map<LayerLike, LayerVariableLike[]>;
-  /** Any layer's name → the name of the listed layer it belongs to. */
-  rootName: Map<string, string>;
-}
-
-/**
- * What the report says of a regularizer: its class and its L1/L2 coefficients as written (0 where it has none).
- * NaN, ±Infinity and negative coefficients are kept: the invalid-regularizer rule reports them.
- */
-export function regularizerInfo(reg: RegularizerLike): RegularizerInfo {
-  const config = safeConfig(reg);
-  const num = (v: unknown) => (typeof v === 'number' ? v : 0);
-  return {
-    className: reg.getClassName?.() ?? reg.constructor?.name ?? 'Regularizer',
-    l1: num(reg.l1 ?? config.l1),
-    l2: num(reg.l2 ?? config.l2),
-  };
-}
-
-function safeConfig(obj: { getConfig?(): Record<string, unknown> }): Record<string, unknown> {
-  try {
-    return obj.getConfig?.() ?? {};
-  } catch {
-    return {};
-  }
-}
-
-/**
- * A weight's name inside its listed layer: `kernel`, or for a wrapper's inner layers the part after the
- * wrapper's name (`forward_gru_GRU1/recurrent_kernel`), so a Bidirectional's two kernels read apart.
- */
-function shortWeightName(layerName: string, originalName: string): string {
-  const prefix = `${layerName}/`;
-  if (originalName.startsWith(prefix)) return originalName.slice(prefix.length);
-  return originalName.split('/').pop() ?? originalName;
-}
-
-export function weightRole(originalName: string): WeightRole {
-  const leaf = originalName.split('/').pop() ?? originalName;
-  if (/kernel$/.test(leaf)) return 'kernel';
-  if (leaf === 'bias') return 'bias';
-  if (leaf === 'gamma') return 'gamma';
-  if (leaf === 'beta') return 'beta';
-  if (leaf === 'embeddings') return 'embedding';
-  return 'other';
-}
-
-function isContainerOrInput(layer: LayerLike): boolean {
-  const cls = layer.getClassName();
-  return Array.isArray(layer.layers) || cls === 'InputLayer';
 }
 
 /**
@@ -241,44 +181,11 @@ export class LayerProbe {
     return this.structure().owner.get(weightId)?.name ?? null;
   }
 
-  /**
-   * Which layers to list and which listed layer owns each weight. tfjs keeps an RNN's weights on its cell and a
-   * wrapper's on its inner layer(s), and every one of them reports the same weights: each weight is listed once,
-   * under the outermost layer (the one the user wrote), with the inner layer that made it as a detail.
-   */
+  /** The layer structure, recomputed only when layers or weights were added since the last call. */
   private structure(): LayerStructure {
     const weightCount = this.creators.size;
     if (this.structureCache?.records === this.records.length && this.structureCache.weights === weightCount) return this.structureCache.value;
-    const candidates = this.records.filter((r) => !isContainerOrInput(r.layer));
-    const parent = new Map<LayerLike, LayerLike>();
-    for (const r of candidates) for (const n of nestedLayers(r.layer)) if (n.layer !== r.layer && !parent.has(n.layer)) parent.set(n.layer, r.layer);
-    const root = (l: LayerLike): LayerLike => {
-      const seen = new Set<LayerLike>();
-      let x = l;
-      while (parent.has(x) && !seen.has(x)) {
-        seen.add(x);
-        x = parent.get(x)!;
-      }
-      return x;
-    };
-    const listedRecords = candidates.filter((r) => !parent.has(r.layer));
-    const listed = listedRecords.map((r) => r.layer);
-    const owner = new Map<string, LayerLike>();
-    const extra = new Map<LayerLike, LayerVariableLike[]>();
-    for (const layer of listed) for (const w of safeWeights(layer)) if (!owner.has(w.name)) owner.set(w.name, layer);
-    // A weight an inner layer made that its outer layer does not report (yet): still the outer layer's.
-    for (const r of candidates) {
-      if (!parent.has(r.layer)) continue;
-      const top = root(r.layer);
-      for (const w of safeWeights(r.layer)) {
-        if (owner.has(w.name)) continue;
-        owner.set(w.name, top);
-        extra.set(top, [...(extra.get(top) ?? []), w]);
-      }
-    }
-    const rootName = new Map<string, string>();
-    for (const r of candidates) rootName.set(r.layer.name, root(r.layer).name);
-    const value: LayerStructure = { listedRecords, listed, owner, extra, rootName };
+    const value = layerStructure(this.records);
     this.structureCache = { records: this.records.length, weights: weightCount, value };
     return value;
   }
@@ -343,14 +250,6 @@ export class LayerProbe {
     if (signature === this.lastSignature) return null;
     this.lastSignature = signature;
     return layers;
-  }
-}
-
-function safeWeights(layer: LayerLike): LayerVariableLike[] {
-  try {
-    return layer.weights ?? [];
-  } catch {
-    return [];
   }
 }
 

@@ -15,7 +15,8 @@ import {
 import { wireNumber } from '../protocol/wire-number';
 import { effectiveDecayOf } from './effective-decay';
 import { finding, type Finding } from './finding';
-import { analyzeRun, firstNonFinite } from './rules';
+import { analyzeRun } from './rules';
+import { firstNonFinite } from './run-rules';
 import { collectTerms, decayFactor, weightViews, type WeightView } from './terms';
 
 export const REPORT_SCHEMA_VERSION = 1;

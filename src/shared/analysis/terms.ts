@@ -1,3 +1,6 @@
+// Over 300 lines, on purpose: term views and the weight views built from them are one model of the run's penalties
+// (a weight's view is the term views on it, both read from the same graphs, layers and raw variables), and the
+// rules, report, notes, quick fix and panel all take both from here.
 import type {
   LayerInfo,
   NamedSite,

@@ -1,3 +1,6 @@
+// Over 300 lines, on purpose: this class alone owns the shared step axis, crosshair and zoom, and the one-draw-per-frame
+// schedule with background indexing that every section obeys; sections, toolbar, styles and step domains are modules
+// of their own (section-view, curves-toolbar, curve-style, step-domain).
 import type { DecayStatus } from '../../shared/analysis/terms';
 import type { PenaltyCounts } from '../../shared/analysis/verdict';
 import { formatInt } from '../../shared/format';

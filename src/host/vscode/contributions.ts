@@ -1,0 +1,7 @@
+/** The ids package.json contributes (commands, the panel's view type, the languages a script can be in), in one place. */
+export const PANEL_VIEW_TYPE = 'lossLens.panel';
+export const SHOW_IN_GRAPH_COMMAND = 'lossLens.showInGraph';
+/** Compare with Decoupled Weight Decay: the script as written and its decoupled what-if, overlaid in one panel. */
+export const COMPARE_COMMAND = 'lossLens.compareDecoupled';
+export const VISUALIZE_COMMAND = 'lossLens.visualize';
+export const SCRIPT_LANGUAGES: ReadonlySet<string> = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);

@@ -1,0 +1,47 @@
+// What the step probe keeps per objective (one per variable set) from step to step.
+import type { PenaltyPiece } from '../../shared/protocol/run-data';
+import type { OptimizerLike, Variable } from '../tfjs-internals';
+import type { HandLayout } from './hand-term-layout';
+import { NormSchedule } from './weight-stats';
+
+export interface Objective {
+  index: number;
+  steps: number;
+  lastEnd: number;
+  norms: NormSchedule;
+  /** Variables whose norms are tracked: those that lead to the loss or carry a penalty (not an optimizer's own). */
+  tracked: Variable[] | null;
+  optimizerSignature: string;
+  optimizer: OptimizerLike | null;
+  optimizerLr: number | undefined;
+  /**
+   * The captured step's hand-written penalties, by tape position: a later step whose tape has the same ops in the
+   * same order reads them from the same positions; any other step is recognised afresh. Null: none were found,
+   * and later steps pay nothing.
+   */
+  handWritten: HandLayout | null;
+  /** The captured step's hand-written terms: every piece (weight, form, coefficient), by term id. */
+  handPieces: Map<string, PenaltyPiece[]>;
+  /** What each layer penalty counts in the minimized scalar on the captured step (1 under fit), by term id. */
+  taggedScale: Map<string, number | null>;
+  /** The objective's variables by name (its variable set never changes). */
+  variablesByName: Map<string, Variable>;
+}
+
+/** A new objective, before its first (captured) step. */
+export function newObjective(index: number, startedAt: number, xs: readonly Variable[]): Objective {
+  return {
+    index,
+    steps: 0,
+    lastEnd: startedAt,
+    norms: new NormSchedule(),
+    tracked: null,
+    optimizerSignature: '',
+    optimizer: null,
+    optimizerLr: undefined,
+    handWritten: null,
+    handPieces: new Map(),
+    taggedScale: new Map(),
+    variablesByName: new Map(xs.map((x) => [x.name, x])),
+  };
+}

@@ -1,0 +1,152 @@
+// The rules on whether each penalty reaches the minimized loss: regularizer-not-in-loss, -intermittent, activity regularizers.
+import type { RunState } from '../model/run-state';
+import type { NamedSite, SourcePosition } from '../protocol/run-data';
+import { describeRegularizer } from './decay';
+import { makeFinding, type Finding } from './finding';
+import { capitalize, where } from './rule-text';
+import { describeTerm, type TermView } from './terms';
+
+/** "`totalLoss` (line 21)", "the value at line 21", with the file when it is not the one the finding is in. */
+function siteText(site: NamedSite | SourcePosition | null | undefined, inFile: string | null, fallback: string): string {
+  if (!site) return fallback;
+  const file = site.file !== inFile ? ` of ${site.file.split(/[\\/]/).pop()}` : '';
+  const name = 'name' in site ? site.name : null;
+  return name ? `\`${name}\` (line ${site.line}${file})` : `the value at line ${site.line}${file}`;
+}
+
+/** tfjs keeps an RNN's regularizers on its cell (and a Bidirectional's on its two RNNs' cells) and never adds them. */
+function rnnCellOf(t: TermView): { path: string } | null {
+  const held = t.weightInfo?.heldBy;
+  if (!held || t.kind !== 'weight-penalty') return null;
+  return /(^|\.)cells?(\[\d+\])?$/.test(held.path) || /Cell$/.test(held.className) ? { path: held.path } : null;
+}
+
+function layerRef(state: RunState, layerName: string | null): string {
+  const binding = state.layers.find((l) => l.name === layerName)?.binding;
+  return binding ?? `$model.getLayer('${layerName}')`;
+}
+
+const steps = (n: number) => `${n} step${n === 1 ? '' : 's'}`;
+const modelWord = (expr: string) => expr.replace(/\$model/g, 'model');
+
+export function ruleRegularizerNotInLoss(state: RunState, terms: TermView[], skip: (t: TermView) => boolean): Finding[] {
+  const out: Finding[] = [];
+  const dropped: TermView[] = [];
+  for (const t of terms) {
+    if (t.collection !== 'regularization' || t.kind === 'activity-penalty' || t.objective === null || skip(t)) continue;
+    if (t.stepsInLoss === 0) dropped.push(t);
+    else if (t.stepsInLoss < t.stepsObserved) {
+      out.push(
+        makeFinding(
+          'regularizer-intermittent',
+          `${capitalize(describeTerm(t))} reaches the minimized loss in only ${t.stepsInLoss} of ${t.stepsObserved} steps.`,
+          where(t),
+        ),
+      );
+    }
+  }
+
+  // Penalties summed with the data loss into a value the step does not return: one finding per such sum.
+  const bySum = new Map<string, TermView[]>();
+  for (const t of dropped) {
+    if (!t.summedAt) continue;
+    const key = `${t.summedAt.file}:${t.summedAt.line}:${t.summedAt.column}`;
+    bySum.set(key, [...(bySum.get(key) ?? []), t]);
+  }
+  for (const group of bySum.values()) {
+    const at = group[0].summedAt!;
+    const minimized = state.graphs[group[0].objective!]?.minimizedSource ?? null;
+    const these = group.length === 1 ? 'this penalty' : `these ${group.length} penalties`;
+    const what = group.map(describeTerm).slice(0, 3).join('; ') + (group.length > 3 ? '; …' : '');
+    out.push(
+      makeFinding(
+        'regularizer-not-in-loss',
+        `${siteText(at, at.file, 'A sum')} adds ${these} (${what}), but the step returns ` +
+          `${siteText(minimized, at.file, 'another value')}: ${group.length === 1 ? 'it never reaches' : 'none of them reaches'} ` +
+          `the minimized loss, so ${group.length === 1 ? 'it decays' : 'they decay'} nothing (${steps(group[0].stepsObserved)}). ` +
+          `Return ${at.name ? `\`${at.name}\`` : 'that sum'} instead.`,
+        {
+          ...(group.length === 1 ? where(group[0]) : { layer: null, weight: null, termId: null }),
+          source: { file: at.file, line: at.line, column: at.column },
+          related: group.map((t) => ({ layer: t.layer, weight: t.weight, termId: t.id })),
+        },
+      ),
+    );
+  }
+
+  // An RNN's penalties sit on its cell(s), which no loss includes: one finding per layer, with every cell to add.
+  const rnn = new Map<string, Array<{ t: TermView; path: string }>>();
+  for (const t of dropped) {
+    const cell = t.summedAt ? null : rnnCellOf(t);
+    if (cell) rnn.set(t.layer ?? '', [...(rnn.get(t.layer ?? '') ?? []), { t, path: cell.path }]);
+  }
+  for (const [layer, list] of rnn) {
+    const paths = [...new Set(list.map((x) => x.path))];
+    const ref = layerRef(state, layer);
+    const exprs = paths.map((p) => `${ref}.${p}.calculateLosses()`);
+    const expr = exprs.length === 1 ? exprs[0] : `[${exprs.map((e) => `...${e}`).join(', ')}]`;
+    const t = list[0].t;
+    const what = list.map((x) => `${describeRegularizer(x.t.regularizer!)} on ${x.t.weightInfo?.name ?? x.t.weight}`).join(', ');
+    out.push(
+      makeFinding(
+        'regularizer-not-in-loss',
+        `${what} of ${layer} never ${list.length === 1 ? 'reaches' : 'reach'} the minimized loss: ${list.length === 1 ? 'it decays' : 'they decay'} ` +
+          `nothing (${steps(t.stepsObserved)}). tfjs keeps ${layer}'s regularizers on its ${paths.join(' and ')} and does not add an ` +
+          `RNN cell's regularizers to the loss, even in model.fit. Add tf.addN(${modelWord(expr)}) to the loss, or write the penalty by hand.`,
+        {
+          ...where(t),
+          ...(list.length > 1 ? { weight: null, termId: null } : {}),
+          related: list.length > 1 ? list.map((x) => ({ layer: x.t.layer, weight: x.t.weight, termId: x.t.id })) : [],
+          addToLoss: expr,
+        },
+      ),
+    );
+  }
+
+  for (const t of dropped) {
+    if (t.summedAt || rnnCellOf(t)) continue;
+    const minimized = state.graphs[t.objective!]?.minimizedSource ?? null;
+    const head = `${capitalize(describeTerm(t))} never reaches the minimized loss: it decays nothing (${steps(t.stepsObserved)}).`;
+    if (t.kind === 'hand-written') {
+      const named = t.sourceName ? ` (\`${t.sourceName}\`, line ${t.source?.line})` : '';
+      out.push(
+        makeFinding(
+          'regularizer-not-in-loss',
+          `${capitalize(describeTerm(t))}${named} is computed in the step but never added to the loss it returns ` +
+            `(${siteText(minimized, t.source?.file ?? null, 'the minimized value')}): it decays nothing (${steps(t.stepsObserved)}).`,
+          where(t),
+        ),
+      );
+    } else if (t.evaluated) {
+      out.push(
+        makeFinding(
+          'regularizer-not-in-loss',
+          `${head} The step computes it but never adds it to the loss it returns (${siteText(minimized, t.source?.file ?? null, 'the minimized value')}).`,
+          { ...where(t), addToLoss: '$model.calculateLosses()' },
+        ),
+      );
+    } else {
+      // model.fit evaluates and adds every layer's penalty (an RNN cell's aside), so an unevaluated one means a hand-written loop.
+      out.push(
+        makeFinding('regularizer-not-in-loss', `${head} Add model.calculateLosses() to the loss your optimizer.minimize() callback returns.`, {
+          ...where(t),
+          addToLoss: '$model.calculateLosses()',
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+export function ruleActivityRegularizer(terms: TermView[]): Finding[] {
+  return terms
+    .filter((t) => t.kind === 'activity-penalty')
+    .map((t) =>
+      makeFinding(
+        'activity-regularizer-unsupported',
+        `${t.layer} has an activity regularizer (${describeRegularizer(t.regularizer!)}), which tfjs cannot apply: ` +
+          'it can never reach the loss.',
+        where(t),
+      ),
+    );
+}
