@@ -74,4 +74,22 @@ describe('one VSIX per VS Code platform', () => {
       expect(new Set(zip.names).size).toBe(zip.names.length);
     });
   }
+
+  // Open VSX (code-server, VSCodium and similar editors install from there) refuses an extension without a
+  // license, takes the namespace from `publisher`, and serves only extensions that use no proposed API.
+  it('is ready for Open VSX: a license in the VSIX, a valid namespace, no proposed API', async () => {
+    const zip = await entries(vsixes[0]);
+    const manifest = await zip.read('extension.vsixmanifest');
+    expect(manifest).toContain('<License>extension/LICENSE.txt</License>');
+    expect(zip.names).toContain('extension/LICENSE.txt');
+    expect(await zip.read('extension/LICENSE.txt')).toMatch(/^MIT License/);
+    expect(manifest).toContain('<Property Id="Microsoft.VisualStudio.Code.EnabledApiProposals" Value="" />');
+    const pkg = JSON.parse(await zip.read('extension/package.json')) as Record<string, unknown>;
+    expect(pkg.publisher).toMatch(/^[\w\-+$~]+$/);
+    expect(pkg.name).toMatch(/^[\w\-+$~]+$/);
+    expect(pkg.license).toBe('MIT');
+    expect(pkg.enabledApiProposals).toBeUndefined();
+    expect(pkg.repository).toMatchObject({ type: 'git' });
+    expect((pkg.engines as Record<string, string>).vscode).toMatch(/^\^1\.\d+\.\d+$/);
+  });
 });
