@@ -5,18 +5,23 @@ import { analyzeRun } from '../shared/analysis/rules';
 import { buildReport, type Report } from '../shared/analysis/report';
 import type { Finding } from '../shared/analysis/finding';
 import { finalStatus } from '../shared/model/run-exit';
-import { applyRunnerEvent, emptyRunState, type FinishedStatus, type RunState } from '../shared/model/run-state';
+import { applyRunnerEvent, emptyRunState, recordProtocolError, type FinishedStatus, type RunState } from '../shared/model/run-state';
 import type { RunnerEvent } from '../shared/protocol/runner-protocol';
 import { MAX_TIMEOUT_SECONDS, type RunnerLaunch } from './run-options';
 import { RunnerProcess } from './runner-process';
 import { scanScript } from './script-scan';
 
 export interface RunOptions extends RunnerLaunch {
-  /** At most MAX_TIMEOUT_SECONDS (Node's timers hold 2^31−1 ms). */
+  /** For the whole analysis, the scan included; at most MAX_TIMEOUT_SECONDS (Node's timers hold 2^31−1 ms). */
   timeoutSeconds: number;
   toolVersion: string;
   /** Every validated event, after it has been folded into `state`. */
   onEvent?: (event: RunnerEvent, state: RunState) => void;
+  /**
+   * Called once the scan succeeded, before anything runs, with every file of the user's it read (the script
+   * included): a caller that writes files of its own (the CLI's --events) must never write over one of them.
+   */
+  onScanned?: (scan: { files: readonly string[] }) => void;
   /** Called once the runner is up, with a way to stop it early and the mark its processes carry. */
   onStarted?: (control: { stop: () => Promise<void>; pid: number | undefined; mark: string }) => void;
   /** Aborting it cancels the run: status `cancelled`. */
@@ -82,6 +87,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
       return finish('failed');
     }
     for (const message of scan.notices) if (!state.notices.includes(message)) state.notices.push(message);
+    options.onScanned?.({ files: scan.readFiles });
     if (options.signal?.aborted) {
       state.end = { reason: 'stopped-by-user', exitCode: null, exitSource: null };
       return finish('cancelled');
@@ -99,7 +105,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
         options.onEvent?.(event, state);
       },
       onProtocolError: (error) => {
-        state.protocolErrors++;
+        recordProtocolError(state, error);
         options.onProtocolError?.(error);
       },
       onSpawn: (pid, mark) => options.onStarted?.({ stop: async () => void (await runner.stop('stop')), pid, mark }),
@@ -109,7 +115,9 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
       state.error = { phase: 'run', name: 'RunnerDied', message: `Loss Lens could not start the script: ${err.message}`, stack: null, source: null };
       return null;
     });
-    const timer = setTimeout(() => void runner.stop('timeout'), Math.min(options.timeoutSeconds, MAX_TIMEOUT_SECONDS) * 1000);
+    // The timeout is the whole analysis's: the time the scan took is already spent.
+    const budgetMs = Math.min(options.timeoutSeconds, MAX_TIMEOUT_SECONDS) * 1000 - (performance.now() - started);
+    const timer = setTimeout(() => void runner.stop('timeout'), Math.max(0, budgetMs));
     const onAbort = () => void runner.stop('stop');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
