@@ -180,12 +180,16 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function eventRecording(file: string, script: string): EventRecording {
+  let recording: EventRecording;
   try {
-    return new EventRecording(file, script);
+    recording = new EventRecording(file, script);
   } catch (err) {
     if (err instanceof RefusedPath) throw new UsageError(err.message);
     throw err;
   }
+  const stdout = recording.sameAsDescriptor(1, 'where this command writes its report (stdout)');
+  if (stdout) throw new UsageError(stdout);
+  return recording;
 }
 
 interface AnalyzeOptions {

@@ -92,6 +92,21 @@ export class EventRecording {
     return null;
   }
 
+  /**
+   * Why FILE is refused when it is the file behind one of our own descriptors (stdout, where the report goes:
+   * `--events out.json > out.json` would cut the report with the recording), else null.
+   */
+  sameAsDescriptor(fd: number, what: string): string | null {
+    let st: fs.Stats;
+    try {
+      st = fs.fstatSync(fd);
+    } catch {
+      return null;
+    }
+    const mine = identityOf(this.file);
+    return mine && sameInode(mine, st) ? `--events ${this.shown} is ${what}; the recording needs a file of its own` : null;
+  }
+
   /** Appends one line; the first call opens the file. Never throws and never blocks. */
   write(line: string): void {
     if (this.stopped !== null) return;

@@ -12,7 +12,7 @@ import { RunnerProcess } from './runner-process';
 import { scanScript } from './script-scan';
 
 export interface RunOptions extends RunnerLaunch {
-  /** For the whole analysis, the scan included; at most MAX_TIMEOUT_SECONDS (Node's timers hold 2^31−1 ms). */
+  /** At most MAX_TIMEOUT_SECONDS (Node's timers hold 2^31−1 ms). */
   timeoutSeconds: number;
   toolVersion: string;
   /** Every validated event, after it has been folded into `state`. */
@@ -115,9 +115,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
       state.error = { phase: 'run', name: 'RunnerDied', message: `Loss Lens could not start the script: ${err.message}`, stack: null, source: null };
       return null;
     });
-    // The timeout is the whole analysis's: the time the scan took is already spent.
-    const budgetMs = Math.min(options.timeoutSeconds, MAX_TIMEOUT_SECONDS) * 1000 - (performance.now() - started);
-    const timer = setTimeout(() => void runner.stop('timeout'), Math.max(0, budgetMs));
+    const timer = setTimeout(() => void runner.stop('timeout'), Math.min(options.timeoutSeconds, MAX_TIMEOUT_SECONDS) * 1000);
     const onAbort = () => void runner.stop('stop');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();

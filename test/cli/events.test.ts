@@ -98,6 +98,20 @@ describe('--events never writes over the script or a file it reads', () => {
   });
 });
 
+describe('--events never writes into the report it goes with', () => {
+  it('refuses the file stdout is redirected to: the report stays one whole JSON document', () => {
+    const out = fs.openSync(file('out.json'), 'w');
+    try {
+      const r = spawnSync(process.execPath, [CLI, 'analyze', 'train.js', '--events', 'out.json', '--json'], { cwd: dir, stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+      expect(r.status).toBe(2);
+    } finally {
+      fs.closeSync(out);
+    }
+    const report = jsonReport(fs.readFileSync(file('out.json'), 'utf8'));
+    expect(report.error).toMatchObject({ name: 'UsageError', message: '--events out.json is where this command writes its report (stdout); the recording needs a file of its own' });
+  });
+});
+
 describe('--events FILE is written only when there is something to write', () => {
   it('a script that fails to build leaves no file behind', () => {
     const r = cli(dir, 'analyze', fixtureScript('syntax-error.ts'), '--events', 'rec.ndjson', '--json');
