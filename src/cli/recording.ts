@@ -69,7 +69,7 @@ export class EventRecording {
     } catch (err) {
       throw new RefusedPath(`--events: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    const clash = this.protect([path.resolve(script)]);
+    const clash = this.protect([path.resolve(script)], 'the script');
     if (clash) throw new RefusedPath(clash);
   }
 
@@ -77,7 +77,7 @@ export class EventRecording {
    * Files that must never be written over (the scan's list). Returns why FILE is refused when it is one of them,
    * else null; they stay protected when the file is opened.
    */
-  protect(files: readonly string[]): string | null {
+  protect(files: readonly string[], what = 'a file the script reads'): string | null {
     const target = realTarget(this.file);
     const mine = identityOf(this.file);
     for (const file of files) {
@@ -86,7 +86,7 @@ export class EventRecording {
       this.protectedFiles.push({ file, id });
       if (id.real === target || (mine && sameInode(id, mine))) {
         const how = id.real === target ? (path.resolve(this.file) === path.resolve(file) ? '' : ' (through a link)') : ' (a hard link to it)';
-        return `--events ${this.shown} is ${file}${how}, a file of the script's; Loss Lens never writes over the script or the files it reads`;
+        return `--events ${this.shown} is ${what}, ${file}${how}; Loss Lens never writes over the script or the files it reads`;
       }
     }
     return null;

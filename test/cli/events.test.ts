@@ -61,7 +61,7 @@ describe('--events never writes over the script or a file it reads', () => {
       expect(r.code, target).toBe(2);
       const report = jsonReport(r.stdout);
       expect(report).toMatchObject({ status: 'failed', error: { name: 'UsageError' } });
-      expect(report.error?.message).toContain('never writes over the script');
+      expect(report.error?.message).toMatch(/^--events \S+ is the script, .*train\.js.*; Loss Lens never writes over the script or the files it reads$/);
       expect(r.stderr, target).toBe('');
       expect(snapshot()).toEqual(before);
     }
@@ -75,7 +75,7 @@ describe('--events never writes over the script or a file it reads', () => {
       expect(r.code, target).toBe(2);
       const report = jsonReport(r.stdout);
       expect(report).toMatchObject({ status: 'failed', error: { name: 'UsageError' } });
-      expect(report.error?.message).toMatch(/a file of the script's; Loss Lens never writes over the script or the files it reads/);
+      expect(report.error?.message).toMatch(/^--events \S+ is a file the script reads, .*; Loss Lens never writes over the script or the files it reads$/);
       expect(r.stderr, target).not.toContain('the script ran');
       expect(snapshot()).toEqual(before);
     }
@@ -92,7 +92,7 @@ describe('--events never writes over the script or a file it reads', () => {
     const text = cli(dir, 'analyze', 'train.js', '--events', 'train.js');
     expect(text.code).toBe(2);
     expect(text.stdout).toBe('');
-    expect(text.stderr).toMatch(/^loss-lens: --events train\.js is .*train\.js, a file of the script's/);
+    expect(text.stderr).toMatch(/^loss-lens: --events train\.js is the script, .*train\.js; Loss Lens never writes over/);
     expect(text.stderr).toContain('Usage: loss-lens analyze');
     expect(snapshot()).toEqual(before);
   });
