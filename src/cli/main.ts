@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildReport, exitCodeFor, type Report } from '../shared/analysis/report';
@@ -10,6 +9,7 @@ import { weightDecayMode, type WeightDecayMode } from '../shared/protocol/run-da
 import { backendChoice, type BackendChoice } from '../shared/protocol/runner-protocol';
 import { MAX_TIMEOUT_SECONDS } from '../engine/run-options';
 import { runScript } from '../engine/run-session';
+import { EventRecording, RefusedPath } from './recording';
 import { renderSarif } from './sarif-report';
 import { ansiStyle, renderTextReport } from './text-report';
 
@@ -37,7 +37,8 @@ Options:
   --json             the same as --format json
   --sarif-root DIR   SARIF locations are relative to DIR (default: the current folder)
   --events FILE      also write every runner event to FILE, one JSON object per line
-                     (a recording the webview harness and tests can replay)
+                     (a recording the webview harness and tests can replay). FILE is replaced;
+                     the script and the files it reads are refused
   --fail-on LIST     also exit 1 on any of: timeout, step-limit, warning (comma-separated)
   --no-color         plain text even on a terminal
   -h, --help         this help
@@ -49,6 +50,9 @@ be built or run, 130/143 cancelled by SIGINT/SIGTERM (the report says status "ca
 `;
 
 class UsageError extends Error {}
+
+/** A line on stderr from us (not the script's own output): whatever it quotes is shown, never obeyed. */
+const say = (message: string) => process.stderr.write(`loss-lens: ${displaySafe(message)}\n`);
 
 /** The --format value as written, before the arguments are checked (the last one wins, as parseArgs does). */
 function formatArg(args: string[]): string | null {
@@ -105,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
   const usageError = (message: string, script?: string): number => {
     if (asked === 'json') process.stdout.write(toWireJson(usageReport(message, script), 2) + '\n');
     else if (asked === 'sarif') process.stdout.write(renderSarif(usageReport(message, script), process.cwd()));
-    else process.stderr.write(`loss-lens: ${message}\n\n${USAGE}`);
+    else process.stderr.write(`loss-lens: ${displaySafe(message)}\n\n${USAGE}`);
     return 2;
   };
   let parsed;
@@ -164,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
       format: format as Format,
       sarifRoot: path.resolve(values['sarif-root'] ?? process.cwd()),
       failOn: failOnList(values['fail-on']),
-      recording: values.events === undefined ? null : openRecording(values.events),
+      recording: values.events === undefined ? null : eventRecording(values.events, script),
       color: !values['no-color'] && format === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
       args: scriptArgs,
     };
@@ -172,15 +176,20 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) return usageError(err.message, script);
     throw err;
   }
-  return analyze(script, options);
+  return analyze(script, options, usageError);
 }
 
-function openRecording(file: string): number {
+function eventRecording(file: string, script: string): EventRecording {
+  let recording: EventRecording;
   try {
-    return fs.openSync(file, 'w');
+    recording = new EventRecording(file, script);
   } catch (err) {
-    throw new UsageError(`--events: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    if (err instanceof RefusedPath) throw new UsageError(err.message);
+    throw err;
   }
+  const stdout = recording.sameAsDescriptor(1, 'where this command writes its report (stdout)');
+  if (stdout) throw new UsageError(stdout);
+  return recording;
 }
 
 interface AnalyzeOptions {
@@ -192,11 +201,11 @@ interface AnalyzeOptions {
   sarifRoot: string;
   color: boolean;
   failOn: Set<FailOn>;
-  recording: number | null;
+  recording: EventRecording | null;
   args: string[];
 }
 
-async function analyze(script: string, o: AnalyzeOptions): Promise<number> {
+async function analyze(script: string, o: AnalyzeOptions, usageError: (message: string, script?: string) => number): Promise<number> {
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | null = null;
   // The first signal cancels the run (the report still comes); the run's processes are gone within a second.
@@ -207,7 +216,8 @@ async function analyze(script: string, o: AnalyzeOptions): Promise<number> {
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
   const saidNotices = new Set<string>();
-  let recordingError: string | null = null;
+  // --events naming a file the scan read: the run stops before the script starts, as a usage error.
+  let refused: string | null = null;
   const outcome = await runScript({
     scriptPath: script,
     args: o.args,
@@ -220,25 +230,31 @@ async function analyze(script: string, o: AnalyzeOptions): Promise<number> {
     signal: controller.signal,
     // The script's own output never mixes with the report on stdout.
     onOutput: (_stream, text) => process.stderr.write(text),
+    onScanned: ({ files }) => {
+      refused = o.recording?.protect(files) ?? null;
+      if (refused) controller.abort();
+    },
     onEvent: (event) => {
-      if (o.recording !== null && recordingError === null) {
-        try {
-          fs.writeSync(o.recording, toWireJson(event) + '\n');
-        } catch (err) {
-          recordingError = (err as Error).message;
-        }
-      }
+      o.recording?.write(toWireJson(event) + '\n');
       if (event.type === 'notice' && !saidNotices.has(event.message)) {
         saidNotices.add(event.message);
-        process.stderr.write(`loss-lens: ${displaySafe(event.message)}\n`);
+        say(event.message);
       }
     },
-    onProtocolError: (error) => process.stderr.write(`loss-lens: ignored a malformed runner message: ${error}\n`),
+    onProtocolError: (error) => say(`ignored a malformed runner message: ${error}`),
   });
-  if (o.recording !== null) fs.closeSync(o.recording);
-  if (recordingError) outcome.report.notices.push(`--events: the recording stopped early (${recordingError}).`);
+  o.recording?.close();
   process.removeListener('SIGINT', interrupt);
   process.removeListener('SIGTERM', interrupt);
+  if (refused) return usageError(refused, script);
+  const recordingProblem = o.recording?.problem;
+  if (recordingProblem) outcome.report.notices.push(recordingProblem);
+  // Notices the engine added itself (the scan's, a broken channel, an incomplete report) are said too, once.
+  for (const notice of outcome.report.notices) {
+    if (saidNotices.has(notice)) continue;
+    saidNotices.add(notice);
+    say(notice);
+  }
   if (o.format === 'json') {
     process.stdout.write(toWireJson(outcome.report, 2) + '\n');
   } else if (o.format === 'sarif') {

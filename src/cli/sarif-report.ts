@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RULES, type Finding, type RuleId, type Severity } from '../shared/analysis/finding';
@@ -54,8 +55,38 @@ function location(f: Finding, report: Report, root: string) {
   return { physicalLocation: { artifactLocation: artifactLocation(file, root), region } };
 }
 
+/**
+ * The key of our partial fingerprint (SARIF §3.27.17: a versioned hierarchical string; bump the version when
+ * what goes into it changes). Not `primaryLocationLineHash`: GitHub reserves that one for its own hash of the
+ * line's text, and checks a value it did not compute against it.
+ */
+export const FINGERPRINT_KEY = 'lossLens/v1';
+
+/**
+ * One stable identity per result, so that code scanning keeps an alert (and its dismissal) when lines move: the
+ * rule, the file as the SARIF names it, and what the finding is about (layer, weight, term), never a line or a
+ * column. Results that would still share one (two build errors in one file) get `:2`, `:3` in report order.
+ */
+export function partialFingerprints(findings: readonly Finding[], uris: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return findings.map((f, i) => {
+    const hash = createHash('sha256')
+      .update(JSON.stringify([f.ruleId, uris[i], f.layer, f.weight, f.termId]))
+      .digest('hex')
+      .slice(0, 32);
+    const n = (seen.get(hash) ?? 0) + 1;
+    seen.set(hash, n);
+    return `${hash}:${n}`;
+  });
+}
+
+/** Names from the script, as properties: the same escapes as messages, so no bidi control reorders them in a viewer. */
+const safeName = (s: string | null) => (s === null ? null : displaySafe(s));
+
 export function renderSarif(report: Report, root: string): string {
   const ids = Object.keys(RULES) as RuleId[];
+  const locations = report.findings.map((f) => location(f, report, root));
+  const fingerprints = partialFingerprints(report.findings, locations.map((l) => l.physicalLocation.artifactLocation.uri));
   const sarif = {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
@@ -85,17 +116,18 @@ export function renderSarif(report: Report, root: string): string {
             ...(report.error ? { toolExecutionNotifications: [{ level: 'error', message: text(`${report.error.name}: ${report.error.message}`) }] } : {}),
           },
         ],
-        results: report.findings.map((f) => ({
+        results: report.findings.map((f, i) => ({
           ruleId: f.ruleId,
           ruleIndex: ids.indexOf(f.ruleId),
           level: LEVEL[f.severity],
           message: text(f.message),
-          locations: [location(f, report, root)],
+          locations: [locations[i]],
+          partialFingerprints: { [FINGERPRINT_KEY]: fingerprints[i] },
           ...(f.layer || f.weight || f.step !== null
-            ? { properties: { layer: f.layer, weight: f.weight, step: f.step, termId: f.termId } }
+            ? { properties: { layer: safeName(f.layer), weight: safeName(f.weight), step: f.step, termId: safeName(f.termId) } }
             : {}),
         })),
-        properties: { status: report.status, steps: report.steps, script: report.script },
+        properties: { status: report.status, steps: report.steps, script: displaySafe(report.script) },
       },
     ],
   };

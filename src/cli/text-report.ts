@@ -183,18 +183,23 @@ const withShare = (part: number, whole: number) => {
   return s ? `${formatNumber(part)} (${s})` : formatNumber(part);
 };
 
-/** Every string of the report, with control and bidi characters made visible (only the error text keeps its lines). */
+/**
+ * Every string of the report with control and bidi characters made visible, newlines included: each line of
+ * the text report is one of ours, so nothing the script names (a variable called "w\n  fake.js:1:1  error …")
+ * can print a line that passes for a finding.
+ */
 function displaySafeReport(report: Report): Report {
-  const walk = (value: unknown, key: string): unknown => {
-    if (typeof value === 'string') return displaySafe(value, { keepNewlines: key === 'message' || key === 'stack' });
-    if (Array.isArray(value)) return value.map((v) => walk(v, key));
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [displaySafe(k), walk(v, k)]));
-    }
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return displaySafe(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [displaySafe(k), walk(v)]));
     return value;
   };
-  return walk(report, '') as Report;
+  return walk(report) as Report;
 }
+
+/** A multi-line error message (a tfjs shape error) as lines: ours to break, each one made safe on its own. */
+const messageLines = (message: string) => message.split(/\r?\n/).map((line) => displaySafe(line));
 
 export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = plain): string {
   // Names, paths and messages come from the user's script: none of them may reach the terminal raw.
@@ -239,7 +244,8 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
     };
     const label = labels[report.error.name] ?? 'the script failed';
     out.push('', st.red(st.bold(`✗ ${label}`)) + (where ? ` at ${where}` : ''));
-    for (const line of report.error.message.split('\n')) out.push(`  ${line}`);
+    // The raw message's own line breaks, each line escaped and indented under the ✗ line (it quotes the script).
+    for (const line of messageLines(unsafeReport.error!.message)) out.push(`  ${st.dim('│')} ${line}`);
   }
 
   if (report.layers.length) {

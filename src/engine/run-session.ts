@@ -5,7 +5,7 @@ import { analyzeRun } from '../shared/analysis/rules';
 import { buildReport, type Report } from '../shared/analysis/report';
 import type { Finding } from '../shared/analysis/finding';
 import { finalStatus } from '../shared/model/run-exit';
-import { applyRunnerEvent, emptyRunState, type FinishedStatus, type RunState } from '../shared/model/run-state';
+import { applyRunnerEvent, emptyRunState, recordProtocolError, type FinishedStatus, type RunState } from '../shared/model/run-state';
 import type { RunnerEvent } from '../shared/protocol/runner-protocol';
 import { MAX_TIMEOUT_SECONDS, type RunnerLaunch } from './run-options';
 import { RunnerProcess } from './runner-process';
@@ -17,6 +17,11 @@ export interface RunOptions extends RunnerLaunch {
   toolVersion: string;
   /** Every validated event, after it has been folded into `state`. */
   onEvent?: (event: RunnerEvent, state: RunState) => void;
+  /**
+   * Called once the scan succeeded, before anything runs, with every file of the user's it read (the script
+   * included): a caller that writes files of its own (the CLI's --events) must never write over one of them.
+   */
+  onScanned?: (scan: { files: readonly string[] }) => void;
   /** Called once the runner is up, with a way to stop it early and the mark its processes carry. */
   onStarted?: (control: { stop: () => Promise<void>; pid: number | undefined; mark: string }) => void;
   /** Aborting it cancels the run: status `cancelled`. */
@@ -82,6 +87,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
       return finish('failed');
     }
     for (const message of scan.notices) if (!state.notices.includes(message)) state.notices.push(message);
+    options.onScanned?.({ files: scan.readFiles });
     if (options.signal?.aborted) {
       state.end = { reason: 'stopped-by-user', exitCode: null, exitSource: null };
       return finish('cancelled');
@@ -99,7 +105,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
         options.onEvent?.(event, state);
       },
       onProtocolError: (error) => {
-        state.protocolErrors++;
+        recordProtocolError(state, error);
         options.onProtocolError?.(error);
       },
       onSpawn: (pid, mark) => options.onStarted?.({ stop: async () => void (await runner.stop('stop')), pid, mark }),

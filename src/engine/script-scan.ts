@@ -17,6 +17,11 @@ export interface ScanOk {
   tfjsImports: string[];
   /** The user's own files the script reaches statically (not node_modules). */
   userFiles: string[];
+  /**
+   * Every file of the user's the scan read: the script, its own files, and each package.json consulted for
+   * "type". Nothing Loss Lens writes (an --events recording) may land on one of them.
+   */
+  readFiles: string[];
   /** Every TypeScript file among them (and JavaScript written for Babel), transpiled in the run's folder. */
   transpiled: Record<string, TranspiledModule>;
   /** User ES modules only ever require()d, by path → a CommonJS version of each (see InitCommand.requiredEsm). */
@@ -74,6 +79,7 @@ export async function scanScript(scriptPath: string, outDir: string): Promise<Sc
     ok: true,
     tfjsImports: [...tfjsImports].sort(),
     userFiles,
+    readFiles: [...new Set([entry, ...userFiles, ...types.read])],
     transpiled: transpiled.modules,
     requiredEsm,
     notices,

@@ -141,6 +141,8 @@ function propagateEsm(metafile: Metafile, scriptDir: string, kind: Map<string, '
 /** The nearest package.json's "type", per folder, as Node reads it. */
 export class PackageTypes {
   private readonly cache = new Map<string, 'module' | 'commonjs' | null>();
+  /** Every package.json read (the scan's list of files it looked at: nothing may write over them). */
+  readonly read = new Set<string>();
 
   of(file: string): 'module' | 'commonjs' | null {
     return this.dir(path.dirname(file));
@@ -152,6 +154,7 @@ export class PackageTypes {
     let type: 'module' | 'commonjs' | null = null;
     const pkg = path.join(dir, 'package.json');
     if (fs.existsSync(pkg)) {
+      this.read.add(pkg);
       try {
         const t = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { type?: unknown }).type;
         type = t === 'module' ? 'module' : 'commonjs';

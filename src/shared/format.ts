@@ -55,10 +55,12 @@ export function formatShape(shape: readonly number[]): string {
   return shape.length === 0 ? 'scalar' : shape.join('×');
 }
 
-// C0 and C1 control characters (a terminal acts on ESC sequences) and the bidi controls that make a name or
-// a path display as something else (U+202A–U+202E, U+2066–U+2069, and the LRM/RLM/ALM marks).
-const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const CONTROLS_AND_NEWLINES = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// C0 and C1 control characters and DEL (a terminal acts on ESC sequences; CR and NEL rewind or break a line),
+// the line and paragraph separators (U+2028/U+2029: a line break to editors and some viewers), and the bidi
+// controls that make a name or a path display as something else (U+202A–U+202E, U+2066–U+2069, LRM/RLM/ALM).
+// A newline is a control too: one in a layer name would print a line that passes for one of the report's own.
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const CONTROLS_AND_NEWLINES = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const escapeChar = (c: string) => {
   const code = c.charCodeAt(0);
@@ -67,8 +69,9 @@ const escapeChar = (c: string) => {
 
 /**
  * Text from the user's script (layer names, messages, paths) as it may be shown: control and bidi
- * characters become visible escapes (`\x1b`, `\u202e`), so nothing the script names can drive a terminal
- * or reorder what a reader sees. Newlines are kept only where asked (multi-line messages).
+ * characters become visible escapes (`\x0a`, `\x1b`, `\u202e`), so nothing the script names can drive a
+ * terminal, reorder what a reader sees, or start a line of its own. Newlines (`\n` only) are kept where asked,
+ * for a view that shows a multi-line message as such and cannot be forged by a line (a DOM node, a JSON string).
  */
 export function displaySafe(text: string, options: { keepNewlines?: boolean } = {}): string {
   return text.replace(options.keepNewlines ? CONTROLS : CONTROLS_AND_NEWLINES, escapeChar);

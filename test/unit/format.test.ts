@@ -51,4 +51,15 @@ describe('text from the script is shown, never obeyed', () => {
     expect(displaySafe('two\nlines\u0007', { keepNewlines: true })).toBe('two\nlines\\x07');
     expect(displaySafe('conv2d_Conv2D1/kernel · ×0.9998 — ‖w‖')).toBe('conv2d_Conv2D1/kernel · ×0.9998 — ‖w‖');
   });
+
+  it('escapes every line break and rewind a name could use to print a line of its own: CR, NEL, LS/PS, DEL, all of C0 and C1', () => {
+    expect(displaySafe('w\n  fake.js:1:1  error  FORGED')).toBe('w\\x0a  fake.js:1:1  error  FORGED');
+    expect(displaySafe('a\r\u0085b\u2028c\u2029d\u007f')).toBe('a\\x0d\\x85b\\u2028c\\u2029d\\x7f');
+    // Kept newlines are only \n: a CR or a separator still shows as an escape.
+    expect(displaySafe('one\r\ntwo\u2028', { keepNewlines: true })).toBe('one\\x0d\ntwo\\u2028');
+    for (let code = 0; code <= 0x9f; code++) {
+      if (code >= 0x20 && code < 0x7f) continue;
+      expect(displaySafe(`x${String.fromCharCode(code)}y`)).toMatch(/^x\\x[0-9a-f]{2}y$/);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { artifactLocation, renderSarif, rootUri } from '../../src/cli/sarif-report';
+import { artifactLocation, FINGERPRINT_KEY, renderSarif, rootUri } from '../../src/cli/sarif-report';
 import { makeFinding, RULES } from '../../src/shared/analysis/finding';
 import { buildReport } from '../../src/shared/analysis/report';
 import { readStream, stateFrom } from '../helpers/events';
@@ -70,5 +70,73 @@ describe('SARIF output', () => {
     sarif.runs[0].results[0].level = 'fatal';
     delete sarif.version;
     expect(validate(sarif).length).toBeGreaterThan(0);
+  });
+
+  describe('partialFingerprints: one stable identity per result, whatever lines move', () => {
+    type Result = { ruleId: string; partialFingerprints: Record<string, string>; properties?: { weight: string | null } };
+    const results = (report: ReturnType<typeof reportOf>, root = '/ws'): Result[] => {
+      const sarif = JSON.parse(renderSarif(report, root));
+      expect(validate(sarif)).toEqual([]);
+      return sarif.runs[0].results;
+    };
+    const fingerprint = (r: Result) => r.partialFingerprints[FINGERPRINT_KEY];
+    /** The recorded CNN run, as if its script were /ws/train.ts (the recording holds the machine's own paths). */
+    const cnnReport = () => {
+      const report = reportOf('fit-cnn-with-decay', '/ws/train.ts');
+      for (const f of report.findings) if (f.source) f.source.file = '/ws/train.ts';
+      return report;
+    };
+
+    it('every result has one under a versioned key of ours; different layers and weights differ', () => {
+      expect(FINGERPRINT_KEY).toMatch(/^[A-Za-z]+\/v\d+$/);
+      const rs = results(cnnReport());
+      expect(rs.length).toBeGreaterThan(3);
+      for (const r of rs) expect(fingerprint(r)).toMatch(/^[0-9a-f]{32}:\d+$/);
+      expect(new Set(rs.map(fingerprint)).size).toBe(rs.length);
+      // Same rule, different weights: different fingerprints.
+      const byRule = rs.filter((r) => r.ruleId === rs[0].ruleId);
+      expect(new Set(byRule.map(fingerprint)).size).toBe(byRule.length);
+    });
+
+    it('moving every finding to other lines and columns keeps each fingerprint; renaming a layer or the file does not', () => {
+      const report = cnnReport();
+      const before = results(report).map(fingerprint);
+      const moved = structuredClone(report);
+      for (const f of moved.findings) if (f.source) f.source = { ...f.source, line: f.source.line + 40, column: f.source.column + 3 };
+      expect(results(moved).map(fingerprint)).toEqual(before);
+
+      const renamed = structuredClone(report);
+      const target = renamed.findings.findIndex((f) => f.layer !== null);
+      renamed.findings[target].layer = `${renamed.findings[target].layer}_renamed`;
+      const after = results(renamed).map(fingerprint);
+      expect(after[target]).not.toBe(before[target]);
+      expect(after.filter((_, i) => i !== target)).toEqual(before.filter((_, i) => i !== target));
+
+      // The path relative to the SARIF root is part of it; the root itself is not.
+      const elsewhere = structuredClone(report);
+      for (const f of elsewhere.findings) if (f.source) f.source.file = '/ws/other.ts';
+      expect(results(elsewhere).map(fingerprint).filter((fp, i) => report.findings[i].source && fp === before[i])).toEqual([]);
+      const rooted = structuredClone(report);
+      rooted.script = '/elsewhere/ws/train.ts';
+      for (const f of rooted.findings) if (f.source) f.source.file = '/elsewhere/ws/train.ts';
+      expect(results(rooted, '/elsewhere/ws').map(fingerprint)).toEqual(before);
+    });
+
+    it('results that would share one (two build errors in a file) are told apart by their order', () => {
+      const report = reportOf('custom-loop-drops-penalty', '/ws/a.ts');
+      report.findings = [makeFinding('script-error', 'Build error: one'), makeFinding('script-error', 'Build error: two')];
+      const [a, b] = results(report).map(fingerprint);
+      expect(a.split(':')[0]).toBe(b.split(':')[0]);
+      expect([a.split(':')[1], b.split(':')[1]]).toEqual(['1', '2']);
+    });
+  });
+
+  it('names in properties are escaped like messages: no raw bidi control or line break reaches a viewer', () => {
+    const report = reportOf('custom-loop-drops-penalty', '/ws/a.ts');
+    report.findings = [makeFinding('no-decay', 'm', { layer: 'evil\u202egnp', weight: 'w\r\nx', termId: 'penalty:w\u2066' })];
+    const text = renderSarif(report, '/ws');
+    expect(text).not.toMatch(/[\u202e\u2066]|\\r|\\n/);
+    expect(JSON.parse(text).runs[0].results[0].properties).toEqual({ layer: 'evil\\u202egnp', weight: 'w\\x0d\\x0ax', step: null, termId: 'penalty:w\\u2066' });
+    expect(validate(JSON.parse(text))).toEqual([]);
   });
 });

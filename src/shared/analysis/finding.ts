@@ -90,6 +90,15 @@ export const RULES = {
     summary: 'The script failed.',
     help: 'The report still holds everything captured before the failure.',
   },
+  'incomplete-report': {
+    severity: 'warning',
+    summary: 'Some of what the run reported was malformed and left out: the report is incomplete.',
+    help:
+      'Loss Lens checks every message from the instrumented script against its protocol and drops any that fails, ' +
+      'rather than trust it. What such a message carried (layers, steps, penalties) is missing, so a clean report ' +
+      'may not be clean. Unless the script itself wrote on Loss Lens\'s private channel, this is a Loss Lens bug: ' +
+      'please report it with the error the finding quotes.',
+  },
 } as const satisfies Record<string, { severity: Severity; summary: string; help: string }>;
 
 export type RuleId = keyof typeof RULES;

@@ -4,7 +4,7 @@ import { ruleUnevenEffectiveDecay } from './effective-decay';
 import { sortFindings, type Finding } from './finding';
 import { ruleAdaptiveOptimizer, ruleDecayOnBiasOrNorm, ruleInvalidRegularizer, ruleNoDecay } from './placement-rules';
 import { ruleActivityRegularizer, ruleRegularizerNotInLoss } from './reach-rules';
-import { ruleNoTrainingStep, ruleNonFinite, ruleRegularizationDominates, ruleScriptError } from './run-rules';
+import { ruleIncompleteReport, ruleNoTrainingStep, ruleNonFinite, ruleRegularizationDominates, ruleScriptError } from './run-rules';
 import { collectTerms, weightViews, type TermView } from './terms';
 
 const sourceKey = (f: Finding) => (f.source ? `${f.source.file}:${f.source.line}:${f.source.column}` : null);
@@ -61,6 +61,7 @@ export function analyzeRun(state: RunState): Finding[] {
   };
   return sortFindings(foldBySource([
     ...ruleScriptError(state),
+    ...ruleIncompleteReport(state),
     ...ruleNoTrainingStep(state),
     ...ruleInvalidRegularizer(terms),
     ...ruleRegularizerNotInLoss(state, terms, onUntrainedOnly),

@@ -1,6 +1,6 @@
 // The rules on the run as a whole: script errors, no training step, a non-finite loss, regularization dominating the loss.
 import { formatNumber } from '../format';
-import type { RunState } from '../model/run-state';
+import { incompleteReportNotice, type RunState } from '../model/run-state';
 import { DATA_TERM_ID } from '../protocol/term-ids';
 import { makeFinding, type Finding } from './finding';
 import { where } from './rule-text';
@@ -109,4 +109,12 @@ export function ruleScriptError(state: RunState): Finding[] {
   const e = state.error;
   if (!e) return build;
   return [...build, makeFinding('script-error', `${e.name}: ${e.message}`, { source: e.source })];
+}
+
+/** Runner messages that failed validation were left out: say so, or a report missing them would read as clean. */
+export function ruleIncompleteReport(state: RunState): Finding[] {
+  if (state.protocolErrors === 0) return [];
+  const n = state.protocolErrors;
+  const what = `${incompleteReportNotice(n, state.firstProtocolError)} What ${n === 1 ? 'it' : 'they'} carried is missing from this report, so it may look cleaner than the run was.`;
+  return [makeFinding('incomplete-report', what, { source: null })];
 }

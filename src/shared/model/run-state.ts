@@ -83,7 +83,10 @@ export const runState = z.object({
   error: scriptError.extend({ phase: z.enum(['build', 'run']) }).nullable(),
   buildErrors: z.array(buildError),
   end: runEnd.nullable(),
+  /** Runner messages that failed validation and were left out: the report is incomplete when this is not 0. */
   protocolErrors: z.number().int(),
+  /** What was wrong with the first of them (a zod issue list in one line), for the notice and the finding. */
+  firstProtocolError: z.string().nullable().default(null),
 });
 export type RunState = z.output<typeof runState>;
 
@@ -120,7 +123,31 @@ export function emptyRunState(script: string, args: string[] = []): RunState {
     buildErrors: [],
     end: null,
     protocolErrors: 0,
+    firstProtocolError: null,
   };
+}
+
+/** How much of a rejected message's error the notice and the finding quote. */
+const PROTOCOL_ERROR_GIST = 200;
+const INCOMPLETE_NOTICE = 'The report is incomplete: ';
+
+/** The notice an incomplete run carries: the count and the first error's gist. */
+export function incompleteReportNotice(count: number, firstError: string | null): string {
+  const gist = firstError === null ? '' : ` (${count === 1 ? 'the error' : 'the first'}: ${firstError.length > PROTOCOL_ERROR_GIST ? `${firstError.slice(0, PROTOCOL_ERROR_GIST)}…` : firstError})`;
+  return `${INCOMPLETE_NOTICE}${count} runner message${count === 1 ? '' : 's'} failed validation and ${count === 1 ? 'was' : 'were'} left out${gist}.`;
+}
+
+/**
+ * A runner message the engine rejected: whatever it carried is missing, so the run must not read as whole. Counts
+ * it, keeps the first error, and keeps one notice with the count up to date (in place, so it stays where it was).
+ */
+export function recordProtocolError(state: RunState, error: string): void {
+  state.protocolErrors++;
+  state.firstProtocolError ??= error;
+  const notice = incompleteReportNotice(state.protocolErrors, state.firstProtocolError);
+  const at = state.notices.findIndex((n) => n.startsWith(INCOMPLETE_NOTICE));
+  if (at < 0) state.notices.push(notice);
+  else state.notices[at] = notice;
 }
 
 /** Append one step to column-wise series, keeping every column the same length. */
