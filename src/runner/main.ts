@@ -11,9 +11,9 @@ import { Worker } from 'node:worker_threads';
 import type { SourcePosition } from '../shared/protocol/run-data';
 import {
   parseInitCommand,
+  RUN_FILES,
   RUN_MARK_ENV,
   RUNNER_PROTOCOL_VERSION,
-  STOP_SIGNAL,
   type EndReason,
   type InitCommand,
   type RunnerEventInput,
@@ -22,6 +22,7 @@ import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
 import { EffectiveDecay } from './probes/effective-decay';
 import { hostGone, reapRun, type HostWatch } from './host-gone';
 import { installModuleHooks } from './module-hooks';
+import { joinCgroup, recordDescendants } from './run-containment';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
@@ -102,18 +103,42 @@ function reportError(err: unknown): void {
   emit({ type: 'error', error: { name: wasm?.name ?? (e.name || 'Error'), message: wasm?.message ?? e.message, stack, source } });
 }
 
+/**
+ * The end event goes out from Node's own exit path, not from an 'exit' listener: a script (or a library on its
+ * way out) may call process.removeAllListeners('exit'), and the run must still end as it did. Every way out
+ * passes through `process.emit('exit', code)` (the natural end, process.exit(), an uncaught error; Node 20 and
+ * 24 alike) or, for process.exit() called from inside an 'exit' listener, `process.reallyExit(code)`. The
+ * script's own 'exit' listeners run first, so an exit code one of them sets is the code reported.
+ */
 function installProcessHooks(): void {
   // Who called process.exit(), so a report can point at the line. Otherwise Node's exit is untouched.
   process.exit = function exit(code?: number | string | null) {
     if (!ended) exitSource = frames?.captureSite() ?? null;
     return realExit(code as number);
   } as typeof process.exit;
-  process.on('exit', (code) => {
+  const onExit = (code: number) => {
     if (fatalError) end('error', code);
     else end(code === 0 ? 'completed' : 'exit', code, exitSource);
+    // Children still the runner's now are re-parented the moment it exits: record them while they are ours.
+    if (watch?.recordFile) recordDescendants(watch.recordFile);
     // The script ended on its own after the host died (say, on EPIPE writing to it): take its children along.
     if (watch && hostGone(watch)) reapRun(watch);
-  });
+  };
+  const nodeEmit = process.emit;
+  process.emit = function emitWithEnd(this: NodeJS.Process, event: string | symbol, ...args: unknown[]) {
+    if (event !== 'exit') return (nodeEmit as (...a: unknown[]) => boolean).call(this, event, ...args);
+    try {
+      return (nodeEmit as (...a: unknown[]) => boolean).call(this, event, ...args);
+    } finally {
+      onExit(exitCodeNow(args[0]));
+    }
+  } as typeof process.emit;
+  const internal = process as unknown as { reallyExit: (code?: number) => never };
+  const reallyExit = internal.reallyExit;
+  internal.reallyExit = function reallyExitWithEnd(code?: number) {
+    onExit(exitCodeNow(code));
+    return reallyExit.call(process, code);
+  };
   // A monitor sees an uncaught error without changing what happens: Node prints it and exits 1, unless the
   // script has its own 'uncaughtException' handler, which then decides (as under plain node).
   process.on('uncaughtExceptionMonitor', (err) => {
@@ -122,12 +147,12 @@ function installProcessHooks(): void {
     flushLayers();
     reportError(err);
   });
-  if (process.platform !== 'win32') {
-    process.on(STOP_SIGNAL, () => {
-      end('stopped', 0);
-      realExit(0);
-    });
-  }
+}
+
+/** The code Node will exit with: process.exitCode as the 'exit' listeners left it, else the one given. */
+function exitCodeNow(given: unknown): number {
+  const code = Number(process.exitCode ?? given ?? 0);
+  return Number.isInteger(code) ? code : 1;
 }
 
 type ErrorListeners = Record<'uncaughtException' | 'unhandledRejection', Array<(...a: unknown[]) => void>>;
@@ -146,7 +171,14 @@ function removeListenersAddedSince(before: ErrorListeners): void {
   }
 }
 
+/**
+ * Before anything of the script runs: join the run's cgroup (the host already moved us; this makes sure), give
+ * the script the environment `node script.js` would have (without what the host set only to start us), and
+ * start the watchdog thread (host gone, polite stop, descendant record).
+ */
 function startWatchdog(init: InitCommand): void {
+  const contained = joinCgroup(init.cgroup);
+  for (const name of init.hostOnlyEnv) delete process.env[name];
   const mark = process.env[RUN_MARK_ENV];
   if (!mark) return;
   watch = {
@@ -157,10 +189,21 @@ function startWatchdog(init: InitCommand): void {
     markEnv: RUN_MARK_ENV,
     workDir: init.workDir,
     pollMs: WATCHDOG_POLL_MS,
+    cgroup: contained ? init.cgroup : null,
+    controlDir: path.join(init.workDir, RUN_FILES.control),
+    stopFile: RUN_FILES.stop,
+    recordFile: contained || process.platform !== 'linux' ? null : path.join(init.workDir, RUN_FILES.descendants),
   };
   const worker = new Worker(path.join(__dirname, 'host-watchdog.js'), { workerData: watch, stdout: true, stderr: true, env: process.env });
-  worker.unref();
+  // The host's polite stop, forwarded by the watchdog thread: handled whenever the main thread gets to it.
+  // Listened to before unref(): a 'message' listener added later would keep the process alive (Node 20).
+  worker.on('message', (message: { lossLensStop?: boolean } | null) => {
+    if (!message?.lossLensStop) return;
+    end('stopped', 0);
+    realExit(0);
+  });
   worker.on('error', () => {});
+  worker.unref();
 }
 
 /** Nobody reads the channel any more: if the host is gone, the whole run goes (as the watchdog would do). */
@@ -203,6 +246,7 @@ async function main(): Promise<void> {
         level: 'info',
         message: `${kernel} is missing on this backend: it runs on the cpu implementation (correct, slower).`,
       }),
+      init.workDir,
     );
   } catch (err) {
     if (err instanceof BackendUnavailableError) {
