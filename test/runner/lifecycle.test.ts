@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { descendantsOf, record, recordFile } from '../../src/engine/descendants';
+import { RunCgroup } from '../../src/engine/run-cgroup';
 import type { RunOptions } from '../../src/engine/run-session';
 import type { RunnerEvent } from '../../src/shared/protocol/runner-protocol';
-import { analyze, eventually, fixtureScript, isAlive } from '../helpers/run';
+import { analyze, eventually, fixtureScript, ROOT } from '../helpers/run';
 import { processesWithToken } from '../helpers/process-state';
 import { runtimes } from '../helpers/runtimes';
 
@@ -149,4 +152,45 @@ describe.each(runtimes())("exit listeners the script removes (%s)", (_name, node
       expect(report.error?.name ?? null).toBe(exitCode === 0 ? null : 'ProcessExit');
     });
   }
+});
+
+describe('the reaper (the host died; started from inside the run)', () => {
+  const REAPER = path.join(ROOT, 'dist', 'reaper.js');
+  const mark = () => randomBytes(16).toString('hex');
+
+  it("without a cgroup: kills the recorded processes (unmarked, re-parented) and removes the run's folder", async () => {
+    const workDir = fs.mkdtempSync(path.join(tmp, 'loss-lens-'));
+    const token = `ll-reaped-${randomBytes(6).toString('hex')}`;
+    // An env -i, setsid helper whose shell exited: re-parented, no mark; it was recorded while it was ours.
+    const shell = spawn('sh', ['-c', `env -i setsid "$0" -e 'setInterval(() => {}, 1000)' ${token} & read x`, process.execPath], { stdio: ['pipe', 'ignore', 'ignore'] });
+    // The shell's command line holds the token too: two until it exits.
+    expect(await eventually(() => processesWithToken(token).length === 2)).toBe(true);
+    record(recordFile(workDir), new Set(), descendantsOf(shell.pid!));
+    shell.stdin!.end('go\n');
+    await new Promise((r) => shell.on('exit', r));
+    expect(processesWithToken(token)).toHaveLength(1);
+    const reaper = spawn(process.execPath, [REAPER, mark(), '999999', workDir], { stdio: 'ignore' });
+    expect(await new Promise((r) => reaper.on('exit', r))).toBe(0);
+    expect(processesWithToken(token)).toEqual([]);
+    expect(fs.existsSync(workDir)).toBe(false);
+  });
+
+  it('with a cgroup: leaves it, kills everything in it, removes it and the folder', async () => {
+    const workDir = fs.mkdtempSync(path.join(tmp, 'loss-lens-'));
+    const cgroup = RunCgroup.create(mark());
+    expect(typeof cgroup, String(cgroup)).toBe('object');
+    const dir = (cgroup as RunCgroup).dir;
+    const token = `ll-reaped-${randomBytes(6).toString('hex')}`;
+    // A helper in the cgroup, then the reaper started from inside it (as the runner's watchdog starts it).
+    const helper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', token], { stdio: 'ignore', detached: true });
+    expect((cgroup as RunCgroup).join(helper.pid!)).toBe(true);
+    const gate = spawn('sh', ['-c', 'read x; exec "$0" "$@"', process.execPath, REAPER, mark(), '999999', workDir, dir], { stdio: ['pipe', 'ignore', 'ignore'] });
+    expect((cgroup as RunCgroup).join(gate.pid!)).toBe(true);
+    const exited = new Promise((r) => gate.on('exit', r));
+    gate.stdin!.end('go\n');
+    expect(await exited).toBe(0);
+    expect(processesWithToken(token)).toEqual([]);
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(fs.existsSync(workDir)).toBe(false);
+  });
 });
