@@ -22,6 +22,7 @@ import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
 import { EffectiveDecay } from './probes/effective-decay';
 import { hostGone, reapRun, type HostWatch } from './host-gone';
 import { installModuleHooks } from './module-hooks';
+import { onProcessExit } from './exit-hook';
 import { joinCgroup, recordDescendants } from './run-containment';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
@@ -103,42 +104,21 @@ function reportError(err: unknown): void {
   emit({ type: 'error', error: { name: wasm?.name ?? (e.name || 'Error'), message: wasm?.message ?? e.message, stack, source } });
 }
 
-/**
- * The end event goes out from Node's own exit path, not from an 'exit' listener: a script (or a library on its
- * way out) may call process.removeAllListeners('exit'), and the run must still end as it did. Every way out
- * passes through `process.emit('exit', code)` (the natural end, process.exit(), an uncaught error; Node 20 and
- * 24 alike) or, for process.exit() called from inside an 'exit' listener, `process.reallyExit(code)`. The
- * script's own 'exit' listeners run first, so an exit code one of them sets is the code reported.
- */
 function installProcessHooks(): void {
   // Who called process.exit(), so a report can point at the line. Otherwise Node's exit is untouched.
   process.exit = function exit(code?: number | string | null) {
     if (!ended) exitSource = frames?.captureSite() ?? null;
     return realExit(code as number);
   } as typeof process.exit;
-  const onExit = (code: number) => {
+  // Not an 'exit' listener: the script may remove those (see exit-hook.ts).
+  onProcessExit((code) => {
     if (fatalError) end('error', code);
     else end(code === 0 ? 'completed' : 'exit', code, exitSource);
     // Children still the runner's now are re-parented the moment it exits: record them while they are ours.
     if (watch?.recordFile) recordDescendants(watch.recordFile);
     // The script ended on its own after the host died (say, on EPIPE writing to it): take its children along.
     if (watch && hostGone(watch)) reapRun(watch);
-  };
-  const nodeEmit = process.emit;
-  process.emit = function emitWithEnd(this: NodeJS.Process, event: string | symbol, ...args: unknown[]) {
-    if (event !== 'exit') return (nodeEmit as (...a: unknown[]) => boolean).call(this, event, ...args);
-    try {
-      return (nodeEmit as (...a: unknown[]) => boolean).call(this, event, ...args);
-    } finally {
-      onExit(exitCodeNow(args[0]));
-    }
-  } as typeof process.emit;
-  const internal = process as unknown as { reallyExit: (code?: number) => never };
-  const reallyExit = internal.reallyExit;
-  internal.reallyExit = function reallyExitWithEnd(code?: number) {
-    onExit(exitCodeNow(code));
-    return reallyExit.call(process, code);
-  };
+  });
   // A monitor sees an uncaught error without changing what happens: Node prints it and exits 1, unless the
   // script has its own 'uncaughtException' handler, which then decides (as under plain node).
   process.on('uncaughtExceptionMonitor', (err) => {
@@ -147,12 +127,6 @@ function installProcessHooks(): void {
     flushLayers();
     reportError(err);
   });
-}
-
-/** The code Node will exit with: process.exitCode as the 'exit' listeners left it, else the one given. */
-function exitCodeNow(given: unknown): number {
-  const code = Number(process.exitCode ?? given ?? 0);
-  return Number.isInteger(code) ? code : 1;
 }
 
 type ErrorListeners = Record<'uncaughtException' | 'unhandledRejection', Array<(...a: unknown[]) => void>>;
