@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
  * background job, a daemon that double-forked to init. One entry point, one branch per platform:
  *
  * - Linux: every process whose environment carries the run's mark (`LOSS_LENS_RUN=<mark>`, inherited from the
- *   runner), plus the runner's descendants and process group (for a child that cleared its environment).
+ *   runner), plus the runner's descendants and process group and the processes recorded as the run's while the
+ *   runner lived (for a child that cleared its environment). Where the run has a cgroup (run-cgroup.ts), that
+ *   comes first and this only sweeps up.
  * - macOS: the same, from `ps` (`-E` shows the environment of our own processes).
  * - Windows: `taskkill /T /F` on the runner's tree (parent links only: a child whose parent already exited is
  *   out of reach without a job object).
@@ -43,6 +45,11 @@ export interface KillTarget {
   groupId?: number;
   /** Never killed, with its ancestors: the host (or reaper) doing the killing. */
   selfPid?: number;
+  /**
+   * Processes known to be the run's although they may carry no mark and descend from nobody of the run any
+   * more (recorded while the runner lived: src/engine/descendants.ts); asked again each round.
+   */
+  recorded?: () => number[];
 }
 
 export interface KillOptions {
@@ -76,20 +83,21 @@ export async function killTree(target: KillTarget, options: KillOptions = {}): P
       }
     }
   };
-  let members = runMembers(sys.list(target.mark), target);
+  const look = () => runMembers(sys.list(target.mark), target, target.recorded?.() ?? []);
+  let members = look();
   if (members.length === 0) return { killed: [], survivors: [] };
   if (graceMs > 0) {
     signalAll(members, 'SIGTERM');
     const until = Math.min(deadline, sys.now() + graceMs);
     while (sys.now() < until) {
       await sys.sleep(POLL_MS);
-      members = runMembers(sys.list(target.mark), target);
+      members = look();
       if (members.length === 0) return { killed: [...killed], survivors: [] };
     }
   }
   // SIGKILL, and look again: a process may have forked between the listing and the kill.
   for (;;) {
-    members = runMembers(sys.list(target.mark), target);
+    members = look();
     if (members.length === 0) return { killed: [...killed], survivors: [] };
     if (sys.now() >= deadline) return { killed: [...killed], survivors: members };
     signalAll(members, 'SIGKILL');
@@ -97,8 +105,8 @@ export async function killTree(target: KillTarget, options: KillOptions = {}): P
   }
 }
 
-/** The processes of the run in a listing: marked ones, the root's group, and descendants of any of them. */
-export function runMembers(all: ProcessEntry[], target: KillTarget): number[] {
+/** The processes of the run in a listing: marked ones, the root's group, recorded ones, and descendants of any of them. */
+export function runMembers(all: ProcessEntry[], target: KillTarget, recorded: number[] = []): number[] {
   const protectedPids = new Set<number>();
   if (target.selfPid !== undefined) {
     // The killer and its ancestors are never part of the run, whatever their environment says.
@@ -108,8 +116,9 @@ export function runMembers(all: ProcessEntry[], target: KillTarget): number[] {
     }
   }
   const members = new Set<number>();
+  const known = new Set(recorded);
   for (const p of all) {
-    if (p.marked || p.pid === target.rootPid || (target.groupId !== undefined && p.pgid === target.groupId && p.pid !== target.groupId)) members.add(p.pid);
+    if (p.marked || known.has(p.pid) || p.pid === target.rootPid || (target.groupId !== undefined && p.pgid === target.groupId && p.pid !== target.groupId)) members.add(p.pid);
   }
   const children = new Map<number, number[]>();
   for (const p of all) {

@@ -1,5 +1,6 @@
 import type { WeightDecayMode } from '../shared/protocol/run-data';
 import type { BackendChoice } from '../shared/protocol/runner-protocol';
+import type { ContainmentMode } from './containment';
 
 /** The longest timeout: Node's timers hold at most 2^31−1 ms (a larger delay fires at once), about 24.8 days. */
 export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
@@ -21,8 +22,12 @@ export interface RunnerLaunch {
   measureDecay?: boolean;
   /** The run's working folder (default: this process's). */
   cwd?: string;
+  /** Variables added to the script's environment (on top of this process's). */
+  env?: NodeJS.ProcessEnv;
   /** The Node executable for the runner (default: the one running us). */
   nodePath?: string;
+  /** `auto` (default): the run's own cgroup where the platform gives one; `mark`: the process mark and descendant walk only. */
+  containment?: ContainmentMode;
   /** The script's own stdout/stderr, passed through untouched. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
   /** A telemetry frame that failed validation: logged, never trusted. */

@@ -127,6 +127,7 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
     const notice = (message: string) => {
       if (!state.notices.includes(message)) state.notices.push(message);
     };
+    notice(exit.containment);
     if (exit.garbageBytes > 0) {
       notice(`${exit.garbageBytes} bytes on Loss Lens's private telemetry channel were not its frames; they were skipped.`);
     }

@@ -5,14 +5,15 @@ import * as path from 'node:path';
 import {
   parseRunnerEvent,
   RUN_MARK_ENV,
+  RUN_FILES,
   RUNNER_PROTOCOL_VERSION,
-  STOP_SIGNAL,
   type InitCommandInput,
   type RunnerEvent,
   type TranspiledModule,
 } from '../shared/protocol/runner-protocol';
 import type { RunnerExitFacts } from '../shared/model/run-exit';
-import { killTree, type KillOptions } from './kill-tree';
+import { Containment } from './containment';
+import type { KillOptions } from './kill-tree';
 import { PrivateChannel } from './private-channel';
 import type { RunnerLaunch } from './run-options';
 
@@ -21,7 +22,6 @@ export interface RunnerProcessOptions extends RunnerLaunch {
   workDir: string;
   transpiled: Record<string, TranspiledModule>;
   requiredEsm?: Record<string, string>;
-  env?: NodeJS.ProcessEnv;
   onEvent: (event: RunnerEvent) => void;
   /** For tests of each platform's branch. */
   killOptions?: Pick<KillOptions, 'system'>;
@@ -32,7 +32,15 @@ export interface RunnerExit extends RunnerExitFacts {
   garbageBytes: number;
   /** Processes of the run still alive after the deadline (should be none). */
   survivors: number[];
+  /** Which containment applied (a notice of the report). */
+  containment: string;
 }
+
+/**
+ * Set in the runner's environment only so Electron's binary (VS Code's own runtime) starts as Node; the runner
+ * takes it out again before user code unless the host's environment had it (`node script.js` never sets it).
+ */
+const ELECTRON_AS_NODE = 'ELECTRON_RUN_AS_NODE';
 
 /** How long a polite stop may take before the run's processes get SIGKILL. */
 const POLITE_STOP_MS = 300;
@@ -53,6 +61,7 @@ export class RunnerProcess {
   private stderrPartial = '';
   private readonly exited: Promise<RunnerExit>;
   private resolveExit!: (exit: RunnerExit) => void;
+  private containment!: Containment;
 
   constructor(private readonly options: RunnerProcessOptions) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
@@ -70,6 +79,10 @@ export class RunnerProcess {
       if (parsed.value.type === 'hello') this.started = true;
       o.onEvent(parsed.value);
     });
+    // The polite stop's mailbox (see RUN_FILES): the runner's watchdog thread watches this folder.
+    fs.mkdirSync(path.join(o.workDir, RUN_FILES.control), { mode: 0o700 });
+    this.containment = Containment.prepare(this.mark, o.workDir, o.containment);
+    const env = { ...process.env, ...o.env };
     const init: InitCommandInput = {
       type: 'init',
       protocol: RUNNER_PROTOCOL_VERSION,
@@ -85,13 +98,20 @@ export class RunnerProcess {
       instrument: o.instrument ?? true,
       weightDecay: o.weightDecay ?? 'as-written',
       measureDecay: o.measureDecay ?? true,
+      cgroup: this.containment.cgroupDir,
+      hostOnlyEnv: env[ELECTRON_AS_NODE] === undefined ? [ELECTRON_AS_NODE] : [],
     };
     const initPath = path.join(o.workDir, 'init.json');
-    fs.writeFileSync(initPath, JSON.stringify(init), { mode: 0o600 });
+    try {
+      fs.writeFileSync(initPath, JSON.stringify(init), { mode: 0o600 });
+    } catch (err) {
+      await this.containment.kill({ mark: this.mark, selfPid: process.pid }, { graceMs: 0 });
+      throw err;
+    }
 
     const child = spawn(o.nodePath ?? process.execPath, [o.runnerPath, initPath], {
       cwd: o.cwd ?? process.cwd(),
-      env: { ...process.env, ...o.env, [RUN_MARK_ENV]: this.mark, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...env, [RUN_MARK_ENV]: this.mark, [ELECTRON_AS_NODE]: '1' },
       // The script's stdin is closed; its stdout and stderr are passed through. Nothing else: fds 3 and up are
       // the runtime's own, as under plain node.
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,6 +120,8 @@ export class RunnerProcess {
       windowsHide: true,
     });
     this.child = child;
+    // Before Node has even started inside it: nothing the script starts can be outside the cgroup.
+    this.containment.adopt(child.pid);
     o.onSpawn?.(child.pid, this.mark);
     child.stdout?.setEncoding('utf8').on('data', (t: string) => o.onOutput?.('stdout', t));
     child.stderr?.setEncoding('utf8').on('data', (t: string) => {
@@ -155,16 +177,21 @@ export class RunnerProcess {
       lastStderrLine: spawnError ? `could not start ${this.options.nodePath ?? process.execPath}: ${spawnError}` : this.lastStderrLine,
       garbageBytes: s.garbageBytes,
       survivors,
+      containment: this.containment.notice(),
     });
   }
 
   private killRun(graceMs: number, runnerAlive = true) {
     const pid = this.child?.pid;
     const group = process.platform === 'win32' ? undefined : pid;
-    return killTree({ mark: this.mark, rootPid: runnerAlive || process.platform === 'win32' ? pid : undefined, groupId: group, selfPid: process.pid }, { graceMs, ...this.options.killOptions });
+    const rootPid = runnerAlive || process.platform === 'win32' ? pid : undefined;
+    return this.containment.kill({ mark: this.mark, rootPid, groupId: group, selfPid: process.pid }, { graceMs, ...this.options.killOptions });
   }
 
-  /** Ask politely (the runner writes its end event), then SIGKILL every process of the run. */
+  /**
+   * Ask politely (the runner writes its end event), then SIGKILL every process of the run. The request is a
+   * file in the run's private folder, not a signal: a script may use any signal itself (SIGUSR2 included).
+   */
   async stop(reason: 'timeout' | 'stop'): Promise<RunnerExit> {
     const child = this.child;
     if (!child) {
@@ -173,11 +200,13 @@ export class RunnerProcess {
     }
     if (child.exitCode !== null || child.signalCode !== null) return this.exited;
     this.killedBy ??= reason;
-    if (process.platform !== 'win32' && child.pid !== undefined) {
+    // While the runner lives its descendants are its descendants: record them before its exit re-parents them.
+    this.containment.recordNow(child.pid);
+    if (child.pid !== undefined) {
       try {
-        process.kill(child.pid, STOP_SIGNAL);
+        fs.writeFileSync(path.join(this.options.workDir, RUN_FILES.control, RUN_FILES.stop), reason, { mode: 0o600 });
       } catch {
-        // Already gone.
+        // The folder is gone: the run is over.
       }
       const polite = await Promise.race([this.exited.then(() => true), delay(POLITE_STOP_MS).then(() => false)]);
       if (polite) return this.exited;

@@ -15,6 +15,13 @@ export interface HostWatch {
   markEnv: string;
   workDir: string;
   pollMs: number;
+  /** The run's cgroup (the reaper leaves it, kills it and removes it), or null. */
+  cgroup: string | null;
+  /** The polite stop's folder: a `stop` file appearing there asks the runner to end (see RUN_FILES). */
+  controlDir: string;
+  stopFile: string;
+  /** Where the run's descendants are recorded each poll (no cgroup, Linux), or null. */
+  recordFile: string | null;
 }
 
 export function hostGone(w: HostWatch): boolean {
@@ -30,8 +37,11 @@ export function hostGone(w: HostWatch): boolean {
 export function reapRun(w: HostWatch): never {
   const env = { ...process.env };
   delete env[w.markEnv];
+  // The runner took the variable out of the script's environment; Electron's binary needs it to start as Node.
+  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   try {
-    spawn(process.execPath, [w.reaperPath, w.mark, String(process.pid), w.workDir], { detached: true, stdio: 'ignore', env, windowsHide: true }).unref();
+    const args = [w.reaperPath, w.mark, String(process.pid), w.workDir, ...(w.cgroup ? [w.cgroup] : [])];
+    spawn(process.execPath, args, { detached: true, stdio: 'ignore', env, windowsHide: true }).unref();
   } catch {
     // Nothing more to try: at least this process and its group go.
   }

@@ -11,9 +11,9 @@ import { Worker } from 'node:worker_threads';
 import type { SourcePosition } from '../shared/protocol/run-data';
 import {
   parseInitCommand,
+  RUN_FILES,
   RUN_MARK_ENV,
   RUNNER_PROTOCOL_VERSION,
-  STOP_SIGNAL,
   type EndReason,
   type InitCommand,
   type RunnerEventInput,
@@ -22,6 +22,8 @@ import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
 import { EffectiveDecay } from './probes/effective-decay';
 import { hostGone, reapRun, type HostWatch } from './host-gone';
 import { installModuleHooks } from './module-hooks';
+import { onProcessExit } from './exit-hook';
+import { joinCgroup, recordDescendants } from './run-containment';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
@@ -108,9 +110,12 @@ function installProcessHooks(): void {
     if (!ended) exitSource = frames?.captureSite() ?? null;
     return realExit(code as number);
   } as typeof process.exit;
-  process.on('exit', (code) => {
+  // Not an 'exit' listener: the script may remove those (see exit-hook.ts).
+  onProcessExit((code) => {
     if (fatalError) end('error', code);
     else end(code === 0 ? 'completed' : 'exit', code, exitSource);
+    // Children still the runner's now are re-parented the moment it exits: record them while they are ours.
+    if (watch?.recordFile) recordDescendants(watch.recordFile);
     // The script ended on its own after the host died (say, on EPIPE writing to it): take its children along.
     if (watch && hostGone(watch)) reapRun(watch);
   });
@@ -122,12 +127,6 @@ function installProcessHooks(): void {
     flushLayers();
     reportError(err);
   });
-  if (process.platform !== 'win32') {
-    process.on(STOP_SIGNAL, () => {
-      end('stopped', 0);
-      realExit(0);
-    });
-  }
 }
 
 type ErrorListeners = Record<'uncaughtException' | 'unhandledRejection', Array<(...a: unknown[]) => void>>;
@@ -146,7 +145,14 @@ function removeListenersAddedSince(before: ErrorListeners): void {
   }
 }
 
+/**
+ * Before anything of the script runs: join the run's cgroup (the host already moved us; this makes sure), give
+ * the script the environment `node script.js` would have (without what the host set only to start us), and
+ * start the watchdog thread (host gone, polite stop, descendant record).
+ */
 function startWatchdog(init: InitCommand): void {
+  const contained = joinCgroup(init.cgroup);
+  for (const name of init.hostOnlyEnv) delete process.env[name];
   const mark = process.env[RUN_MARK_ENV];
   if (!mark) return;
   watch = {
@@ -157,10 +163,21 @@ function startWatchdog(init: InitCommand): void {
     markEnv: RUN_MARK_ENV,
     workDir: init.workDir,
     pollMs: WATCHDOG_POLL_MS,
+    cgroup: contained ? init.cgroup : null,
+    controlDir: path.join(init.workDir, RUN_FILES.control),
+    stopFile: RUN_FILES.stop,
+    recordFile: contained || process.platform !== 'linux' ? null : path.join(init.workDir, RUN_FILES.descendants),
   };
   const worker = new Worker(path.join(__dirname, 'host-watchdog.js'), { workerData: watch, stdout: true, stderr: true, env: process.env });
-  worker.unref();
+  // The host's polite stop, forwarded by the watchdog thread: handled whenever the main thread gets to it.
+  // Listened to before unref(): a 'message' listener added later would keep the process alive (Node 20).
+  worker.on('message', (message: { lossLensStop?: boolean } | null) => {
+    if (!message?.lossLensStop) return;
+    end('stopped', 0);
+    realExit(0);
+  });
   worker.on('error', () => {});
+  worker.unref();
 }
 
 /** Nobody reads the channel any more: if the host is gone, the whole run goes (as the watchdog would do). */
@@ -203,6 +220,7 @@ async function main(): Promise<void> {
         level: 'info',
         message: `${kernel} is missing on this backend: it runs on the cpu implementation (correct, slower).`,
       }),
+      init.workDir,
     );
   } catch (err) {
     if (err instanceof BackendUnavailableError) {

@@ -1,10 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/shared/analysis/report';
-import { eventually, isAlive } from '../helpers/process-state';
+import { ownCgroupDir } from '../../src/engine/run-cgroup';
+import { eventually, isAlive, processesWithToken } from '../helpers/process-state';
 import { fixtureScript, ROOT } from '../helpers/run';
 import { sarifValidator } from '../helpers/sarif-schema';
 
@@ -75,7 +77,11 @@ describe('loss-lens analyze --json', () => {
 
 /** The CLI started in the background, with its stderr collected as it comes. */
 function startCli(...args: string[]) {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCliWith(process.env, ...args);
+}
+
+function startCliWith(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
@@ -185,6 +191,62 @@ describe('loss-lens analyze: arguments, exit status, stopping', () => {
     await run.exited;
     const pids = [runner!.pid, ...helperPids(run.stderr())];
     expect(await eventually(() => pids.every((pid) => !isAlive(pid)) && !fs.existsSync(runner!.workDir))).toBe(true);
+  });
+});
+
+describe('loss-lens analyze: nothing outlives the run, whatever its helpers did to their environment', () => {
+  const escapes = fixtureScript('lifecycle/escapes-own-env.js');
+  for (const [how, kill] of [
+    ['SIGINT to the CLI', 'SIGINT'],
+    ['SIGKILL to the CLI (the watchdog and the reaper clean up)', 'SIGKILL'],
+  ] as const) {
+    it(`${how}: no helper (env {PATH}, setsid env {}, env -i double fork), no cgroup, nothing in the temp folder`, async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'll-cli-life-'));
+      const token = `ll-cli-escape-${randomBytes(6).toString('hex')}`;
+      try {
+        const run = startCliWith({ ...process.env, TMPDIR: tmp }, 'analyze', escapes, '--json', '--steps', '100000', '--', token, 'slow');
+        expect(await eventually(() => run.stderr().includes('helpers up: 3'))).toBe(true);
+        const runner = runnerOf(run.child.pid!);
+        expect(runner).not.toBeNull();
+        // The runner is in the run's own cgroup (this machine has a writable cgroup v2).
+        const cgroup = ownCgroupDir(`/proc/${runner!.pid}`);
+        expect('dir' in cgroup && path.basename(cgroup.dir)).toMatch(/^loss-lens-[0-9a-f]{32}$/);
+        run.child.kill(kill);
+        const code = await run.exited;
+        if (kill === 'SIGINT') {
+          expect(code).toBe(130);
+          expect(jsonReport(run.stdout()).status).toBe('cancelled');
+          expect(processesWithToken(token)).toEqual([]);
+          expect(fs.readdirSync(tmp)).toEqual([]);
+        }
+        expect(await eventually(() => processesWithToken(token).length === 0 && fs.readdirSync(tmp).length === 0 && !isAlive(runner!.pid))).toBe(true);
+        if (kill === 'SIGINT') expect(jsonReport(run.stdout()).notices).toContain(`Containment: cgroup v2 (${'dir' in cgroup ? cgroup.dir : ''}): every process the script started was in it, and went with it.`);
+        expect(await eventually(() => 'dir' in cgroup && !fs.existsSync(cgroup.dir))).toBe(true);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("the script's environment is the CLI's (plus the documented LOSS_LENS_RUN), and its children inherit exactly that", () => {
+    const script = fixtureScript('lifecycle/prints-env.js');
+    const envOf = (text: string, label: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${label} `));
+      if (!line) throw new Error(`no ${label} line in:\n${text.slice(-2000)}`);
+      return JSON.parse(line.slice(label.length + 1)) as Record<string, string>;
+    };
+    // Without and with ELECTRON_RUN_AS_NODE in the caller's environment: the script sees what plain node would.
+    for (const extra of [{}, { ELECTRON_RUN_AS_NODE: '1' }]) {
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LL_PROBE: 'kept as is', ...extra };
+      const plain = spawnSync(process.execPath, [script], { cwd: ROOT, env, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, 'analyze', script, '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+      expect(jsonReport(r.stdout).status).toBe('completed');
+      const seen = envOf(r.stderr, 'env');
+      expect(seen.LOSS_LENS_RUN).toMatch(/^[0-9a-f]{32}$/);
+      const { LOSS_LENS_RUN: _mark, ...rest } = seen;
+      expect(rest).toEqual(envOf(plain.stdout, 'env'));
+      expect(envOf(r.stderr, 'child-env')).toEqual(seen);
+    }
   });
 });
 

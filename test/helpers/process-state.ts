@@ -32,3 +32,19 @@ export async function eventually(done: () => boolean, limitMs = 30_000): Promise
   }
   return done();
 }
+
+/** Every live process whose command line holds `token` (found without the run's mark). */
+export function processesWithToken(token: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmdline = '';
+    try {
+      cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmdline.includes(token) && isAlive(Number(name))) out.push(Number(name));
+  }
+  return out;
+}

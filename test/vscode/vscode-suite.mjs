@@ -36,5 +36,7 @@ export function makeSuiteWorkspace() {
     'adam-l2-decay.ts': path.join(ROOT, 'examples/adam-l2-decay.ts'),
     'spawns-helpers.js': path.join(ROOT, 'test/fixtures/scripts/spawns-helpers.js'),
     'argparse-style.js': path.join(ROOT, 'test/fixtures/scripts/argparse-style.js'),
+    'escapes-own-env.js': path.join(ROOT, 'test/fixtures/scripts/lifecycle/escapes-own-env.js'),
+    'prints-env.js': path.join(ROOT, 'test/fixtures/scripts/lifecycle/prints-env.js'),
   });
 }

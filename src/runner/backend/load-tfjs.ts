@@ -47,6 +47,8 @@ export async function loadTfjs(
   scriptPath: string,
   choice: BackendChoice,
   onFallbackUsed: (kernelName: string) => void = () => {},
+  /** Where the wasm backend's generated files go (the run's private folder); the system's temp folder by default. */
+  tempDir?: string,
 ): Promise<LoadedTfjs> {
   const notices: string[] = [];
   const finish = (tf: Tf, req: Req, pkg: string, backend: string, source: 'user' | 'bundled', resolved: string) =>
@@ -116,7 +118,7 @@ export async function loadTfjs(
   preferThreadedWasm(tf, req, threads.threads, (reason) => {
     // Adaptive threads are only an optimization: say nothing when they cannot start.
     if (!threads.adaptive) notices.push(`Multithreaded wasm did not start (${reason.split('\n')[0]}): running on one thread.`);
-  }, threads.adaptive);
+  }, threads.adaptive, tempDir);
   if (!(await tf.setBackend('wasm'))) throw new BackendUnavailableError('the wasm backend failed to initialize');
   await tf.ready();
   if (choice === 'auto') {

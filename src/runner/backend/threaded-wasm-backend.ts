@@ -54,6 +54,7 @@ export function preferThreadedWasm(
   threads = wasmThreadCount(),
   onFailure: (reason: string) => void = () => {},
   adaptive = false,
+  tempDir?: string,
 ): boolean {
   if (threads < 2 || typeof SharedArrayBuffer === 'undefined') return false;
   let factoryPath: string;
@@ -76,10 +77,10 @@ export function preferThreadedWasm(
     async () => {
       try {
         if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('this Node has no wasm SIMD');
-        const lazy = adaptive ? lazyPoolFactory(factoryPath, threads) : null;
+        const lazy = adaptive ? lazyPoolFactory(factoryPath, threads, tempDir) : null;
         if (adaptive && !lazy) throw new Error('this tfjs-backend-wasm build cannot start its pool later');
         const factory = (lazy ? req(lazy.path) : req(factoryPath)) as ThreadedFactory;
-        const module = await startThreadedModule(req, factory, factoryPath, workerSource, threads, lazy !== null);
+        const module = await startThreadedModule(req, factory, factoryPath, workerSource, threads, lazy !== null, tempDir);
         const backend = new BackendWasm(module);
         // Idle pool threads must not keep the script's process alive after it finishes.
         for (const worker of module.PThread?.runningWorkers ?? []) worker.unref();
@@ -113,7 +114,7 @@ function packageFile(factoryPath: string, file: string): string {
  * (wasm-threads/thread-pools.ts), and load in the background while the run goes on.
  * Null when this build's glue is not the one we know, or its pool pointer cannot be found.
  */
-function lazyPoolFactory(factoryPath: string, threads: number): { path: string; address: number } | null {
+function lazyPoolFactory(factoryPath: string, threads: number, tempDir?: string): { path: string; address: number } | null {
   const wasmFile = packageFile(factoryPath, 'tfjs-backend-wasm-threaded-simd.wasm');
   let address: number | null;
   let source: string;
@@ -130,11 +131,23 @@ function lazyPoolFactory(factoryPath: string, threads: number): { path: string; 
   const patched = source
     .replace(poolSize, 'var pthreadPoolSize=0;')
     .replace(waitForWorkers, 'PThread.unusedWorkers.forEach(function(w){PThread.loadWasmModuleToWorker(w)});removeRunDependency("wasm-instantiate")');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'loss-lens-wasm-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir(tempDir);
   const file = path.join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   writeFileSync(file, patched);
   return { path: file, address };
+}
+
+/**
+ * A folder for the patched glue and the worker script. In a run it is inside the run's private folder, which
+ * whoever ends the run removes (the host, or the reaper when the host died): an 'exit' handler never runs when
+ * the runner is killed (a timeout of a spinning script, a SIGKILL), and would leave them in the temp folder.
+ * Elsewhere (tests, benchmarks) it is a temp folder removed as the process exits.
+ */
+function scratchDir(tempDir: string | undefined): string {
+  if (tempDir) return mkdtempSync(path.join(tempDir, 'wasm-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'loss-lens-wasm-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /**
@@ -151,10 +164,10 @@ async function startThreadedModule(
   workerSource: string,
   threads: number,
   startWithOneThread = false,
+  tempDir?: string,
 ): Promise<EmscriptenModule> {
   // tfjs ships the worker as a JS string (escaped newlines restored, as its browser loader does).
-  const workerDir = mkdtempSync(path.join(os.tmpdir(), 'loss-lens-wasm-'));
-  process.once('exit', () => rmSync(workerDir, { recursive: true, force: true }));
+  const workerDir = scratchDir(tempDir);
   const workerFile = path.join(workerDir, 'worker.js');
   // Lazily started pools need to know, without the main thread's event loop, when a worker has
   // loaded the module: each worker answers a message posted after `load` in a shared cell.

@@ -64,12 +64,29 @@ export const initCommand = z.object({
   weightDecay: weightDecayMode.default('as-written'),
   /** False only for benchmarks: every other probe, without measuring the effective decay. */
   measureDecay: z.boolean().default(true),
+  /**
+   * The run's cgroup v2 folder (Linux, where the host could make one): the runner joins it before any user code
+   * runs, so every process the script starts is in it. Null: the mark and the descendant record contain the run.
+   */
+  cgroup: z.string().nullable().default(null),
+  /**
+   * Variables the host put in the runner's environment only to start it (ELECTRON_RUN_AS_NODE, for Electron's
+   * binary) that its own environment did not have: the runner removes them before user code, so the script
+   * sees the environment `node script.js` would have given it.
+   */
+  hostOnlyEnv: z.array(z.string()).default([]),
 });
 export type InitCommand = z.output<typeof initCommand>;
 export type InitCommandInput = z.input<typeof initCommand>;
 
-/** The signal a host sends for a polite stop (the runner writes its end event, then exits); SIGKILL follows. */
-export const STOP_SIGNAL = 'SIGUSR2';
+/**
+ * Files of the run's private folder besides init.json and the channel. A polite stop is a file, not a signal
+ * (any signal is one a script may use itself): the host writes `control/stop`, the runner's watchdog thread
+ * notices it and the main thread writes the end event and exits; SIGKILL follows after a grace period.
+ * `descendants` records the run's processes as they were seen (`pid starttime` lines), for a stop that comes
+ * after they were re-parented (see src/engine/descendants.ts).
+ */
+export const RUN_FILES = { control: 'control', stop: 'stop', descendants: 'descendants' } as const;
 
 // ---- runner → host (the private channel, one framed JSON object per event) -------------------------------
 

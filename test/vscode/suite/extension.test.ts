@@ -2,7 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LossLensApi } from '../../../src/host/extension';
-import { isAlive, processesWithMark } from '../../helpers/process-state';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { isAlive, processesWithMark, processesWithToken } from '../../helpers/process-state';
 
 const EXTENSION_ID = 'loss-lens.loss-lens';
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -281,6 +284,48 @@ describe('Loss Lens in VS Code', () => {
       assert.equal(run.state.series[0].step.length, 4, 'it trained the epochs it was told');
     } finally {
       await config.update('scriptArguments', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it('Stop takes along helpers with an environment of their own (an env -i double fork too), and says how the run was contained', async () => {
+    const { runs } = await api();
+    const token = `ll-vscode-escape-${randomBytes(6).toString('hex')}`;
+    const config = vscode.workspace.getConfiguration('lossLens', vscode.Uri.file(file('escapes-own-env.js')));
+    await config.update('scriptArguments', [token, 'slow'], vscode.ConfigurationTarget.Workspace);
+    await config.update('steps', 100000, vscode.ConfigurationTarget.Workspace);
+    try {
+      await open('escapes-own-env.js');
+      await vscode.commands.executeCommand('lossLens.visualize');
+      for (let i = 0; i < 400 && processesWithToken(token).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(processesWithToken(token).length, 3, 'its three helpers run');
+      await vscode.commands.executeCommand('lossLens.stop');
+      const run = await runs.whenDone(file('escapes-own-env.js'));
+      assert.equal(run?.status, 'cancelled');
+      assert.deepEqual(processesWithToken(token), [], 'no helper is left');
+      const containment = run!.state.notices.find((n) => n.startsWith('Containment: '));
+      assert.match(containment ?? '', /^Containment: cgroup v2 \(/);
+      assert.equal(fs.existsSync(/\(([^)]+)\)/.exec(containment!)![1]), false, 'its cgroup is gone');
+    } finally {
+      await config.update('scriptArguments', undefined, vscode.ConfigurationTarget.Workspace);
+      await config.update('steps', 6, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
+  it("the script's environment is the extension host's plus LOSS_LENS_RUN, and its children inherit exactly that", async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'll-vscode-env-')), 'env.json');
+    const config = vscode.workspace.getConfiguration('lossLens', vscode.Uri.file(file('prints-env.js')));
+    await config.update('scriptArguments', [out], vscode.ConfigurationTarget.Workspace);
+    try {
+      const run = await visualize('prints-env.js');
+      assert.equal(run.status, 'completed');
+      const seen = JSON.parse(fs.readFileSync(out, 'utf8')) as { env: Record<string, string>; child: Record<string, string> };
+      const { LOSS_LENS_RUN: mark, ...rest } = seen.env;
+      assert.match(mark, /^[0-9a-f]{32}$/);
+      assert.deepEqual(rest, { ...process.env });
+      assert.deepEqual(seen.child, seen.env);
+    } finally {
+      await config.update('scriptArguments', undefined, vscode.ConfigurationTarget.Workspace);
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
     }
   });
 });
