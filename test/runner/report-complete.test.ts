@@ -105,6 +105,22 @@ describe('steps', () => {
   });
 });
 
+describe('objectives that share variables', () => {
+  it('two heads on a shared trunk, an optimizer each, no varList: two objectives; a switched optimizer on the same head stays in its objective', async () => {
+    const { report } = await analyze(fixtureScript('shared-trunk-two-heads.ts'), { steps: 100 });
+    expect(report.status).toBe('completed');
+    expect(report.stepsByObjective).toEqual([6, 4]);
+    expect(report.steps).toBe(10);
+    expect(penalties(report).map((t) => [t.id, t.stepsInLoss, t.stepsObserved])).toEqual([['penalty:dense_Dense2/kernel', 6, 6]]);
+    expect(rules(report).filter((r) => r !== 'no-decay')).toEqual([]);
+    expect(report.optimizers.map((o) => o.weights)).toEqual([
+      ['dense_Dense1/kernel', 'dense_Dense1/bias', 'dense_Dense2/kernel', 'dense_Dense2/bias'],
+      ['dense_Dense1/kernel', 'dense_Dense1/bias', 'dense_Dense3/kernel', 'dense_Dense3/bias'],
+      ['dense_Dense1/kernel', 'dense_Dense1/bias', 'dense_Dense2/kernel', 'dense_Dense2/bias'],
+    ]);
+  });
+});
+
 describe('save, load, and train on', () => {
   const LOAD_LINE = 18;
 

@@ -30,10 +30,12 @@ export interface Objective {
   variableIds: Set<number>;
   /** Its first step came when no ops were recorded (a second objective of the same call): capture it again. */
   recapture: boolean;
+  /** The optimizer whose minimize() ran its first step (null: a variableGrads / grads loop, known only after). */
+  trainer: OptimizerLike | null;
 }
 
 /** A new objective, before its first (captured) step. */
-export function newObjective(index: number, startedAt: number, xs: readonly Variable[]): Objective {
+export function newObjective(index: number, startedAt: number, xs: readonly Variable[], trainer: OptimizerLike | null = null): Objective {
   return {
     index,
     steps: 0,
@@ -49,6 +51,7 @@ export function newObjective(index: number, startedAt: number, xs: readonly Vari
     variablesByName: new Map(xs.map((x) => [variableName(x), x])),
     variableIds: new Set(xs.map((x) => x.id)),
     recapture: false,
+    trainer,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   tapeTensor,
   type EngineInternals,
   type GradientsFn,
+  type OptimizerLike,
   type Tensor,
   type Tf,
   type Variable,
@@ -87,19 +88,23 @@ export class StepProbe {
    * The objective of a step: among those of the same call (the same variable list), the one whose variables
    * overlap most with those the step really differentiates; a new one when none does. Two models trained by two
    * `minimize` calls without a varList pass every trainable variable both times, but each step reaches only its
-   * own model's: they are two objectives.
+   * own model's: two objectives. Two heads on a shared trunk overlap; they are still two objectives when another
+   * optimizer trains each (an optimizer switched mid-run, training the same variables, stays one objective; so
+   * does a step that reaches only some of its objective's variables, like a mixture of experts).
    */
-  private objectiveFor(callKey: string, trained: Variable[]): Objective {
+  private objectiveFor(callKey: string, trained: Variable[], trainer: OptimizerLike | null): Objective {
     const list = this.byCall.get(callKey) ?? [];
     let best: Objective | null = null;
     let bestOverlap = 0;
     for (const o of list) {
       let overlap = 0;
       for (const v of trained) if (o.variableIds.has(v.id)) overlap++;
-      if (overlap > bestOverlap) [best, bestOverlap] = [o, overlap];
+      const sameSet = overlap === trained.length && overlap === o.variableIds.size;
+      const otherTrainer = trainer !== null && o.trainer !== null && trainer !== o.trainer;
+      if (overlap > bestOverlap && (sameSet || !otherTrainer)) [best, bestOverlap] = [o, overlap];
     }
     if (!best) {
-      best = newObjective(this.objectiveCount++, this.options.startedAt, trained);
+      best = newObjective(this.objectiveCount++, this.options.startedAt, trained, trainer);
       list.push(best);
       this.byCall.set(callKey, list);
     } else if (bestOverlap < trained.length) {
@@ -161,7 +166,7 @@ export class StepProbe {
         probeClock.add(afterF, 'afterLoss');
         return y;
       }
-      objective = this.objectiveFor(callKey, trained);
+      objective = this.objectiveFor(callKey, trained, this.optimizers.running());
       stepNo = objective.steps + 1;
       decay?.beginStep(objective.index);
       // The first step of an objective is captured; one whose first step came unannounced (no ops recorded) is
