@@ -36,14 +36,15 @@ describe('names and classes of the script’s own', () => {
     validates(report);
   });
 
-  it('an unregistered regularizer class, an optimizer whose config holds NaN and Infinity, a variable named 42, a cell that failed to build', async () => {
+  it('an unregistered regularizer class, an optimizer whose config holds NaN and Infinity, a variable named 42, a layer renamed 5, a cell that failed to build', async () => {
     const { report, state, output } = await analyze(fixtureScript('odd-names.ts'), { steps: 3 });
     expect(output).toContain('no cell:');
     expect(state.protocolErrors).toBe(0);
     expect(report.status).toBe('step-limit');
     expect(report.steps).toBe(3);
-    // The cell whose constructor threw is no layer of the script's.
-    expect(report.layers.map((l) => l.name)).toEqual(['dense_Dense1']);
+    // The cell whose constructor threw is no layer of the script's; the head renamed to 5 is '5'.
+    expect(report.layers.map((l) => l.name)).toEqual(['dense_Dense1', '5']);
+    expect(report.graph?.nodes.some((n) => n.kind === 'op' && n.layer === '5')).toBe(true);
     expect(report.layers[0].weights[0].regularizer).toEqual({ className: 'SquaredSum', l1: 0, l2: 5e-3 });
     expect(report.variables.map((v) => [v.name, v.penalties])).toEqual([['42', ['hand:42']]]);
     expect(penalties(report).map((t) => [t.id, t.reachesMinimizedLoss])).toEqual([

@@ -145,7 +145,7 @@ export class LayerProbe {
         probe.layerDepth--;
         // Inner layers return first and claim their ops; the enclosing model gets the rest.
         for (let i = start; i < tape.length; i++) {
-          if (!owner.has(tape[i].id)) owner.set(tape[i].id, this.name);
+          if (!owner.has(tape[i].id)) owner.set(tape[i].id, layerName(this));
         }
       }
     };
@@ -190,7 +190,10 @@ export class LayerProbe {
     const out = new Map<number, { weightId: string; layer: string }>();
     const { listed, owner, extra } = this.structure();
     for (const layer of listed) {
-      for (const w of [...safeWeights(layer), ...(extra.get(layer) ?? [])]) out.set(w.val.id, { weightId: w.name, layer: owner.get(w.name)?.name ?? layer.name });
+      for (const w of [...safeWeights(layer), ...(extra.get(layer) ?? [])]) {
+        const holder = owner.get(w.name) ?? layer;
+        out.set(w.val.id, { weightId: w.name, layer: layerName(holder) });
+      }
     }
     return out;
   }
@@ -202,7 +205,8 @@ export class LayerProbe {
 
   /** The listed layer that holds a weight, by weight id. */
   ownerOf(weightId: string): string | null {
-    return this.structure().owner.get(weightId)?.name ?? null;
+    const holder = this.structure().owner.get(weightId);
+    return holder ? layerName(holder) : null;
   }
 
   /** The layer structure, recomputed only when layers or weights were added since the last call. */
