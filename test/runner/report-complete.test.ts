@@ -68,9 +68,9 @@ describe('names and classes of the script’s own', () => {
 });
 
 describe('steps', () => {
-  it('a step tfjs refuses (no variable on the loss’s path), caught by the script, is no step: no-training-step', async () => {
+  it('a step tfjs refuses (no variable on the loss’s path) or whose loss throws, caught by the script, is no step: no-training-step', async () => {
     const { report, output } = await analyze(fixtureScript('refused-steps.ts'));
-    expect(output).toContain('refused 6 steps; bias 0');
+    expect(output).toContain('refused 6 steps, 3 failed; bias 0');
     expect(report.status).toBe('completed');
     expect(report.steps).toBe(0);
     expect(report.stepsByObjective).toEqual([]);
