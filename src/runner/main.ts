@@ -24,6 +24,7 @@ import { hostGone, reapRun, type HostWatch } from './host-gone';
 import { installModuleHooks } from './module-hooks';
 import { onProcessExit } from './exit-hook';
 import { joinCgroup, recordDescendants } from './run-containment';
+import { thrownError } from './probes/describe-names';
 import { LayerProbe } from './probes/layer-probe';
 import { OptimizerProbe } from './probes/optimizer-probe';
 import { StepProbe } from './probes/step-probe';
@@ -97,11 +98,12 @@ function end(reason: EndReason, exitCode: number | null, source: SourcePosition 
 }
 
 function reportError(err: unknown): void {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const stack = typeof e.stack === 'string' ? (frames?.withoutOwnFrames(e.stack) ?? e.stack) : null;
+  const e = err instanceof Error ? err : new Error(thrownError(err).message);
+  const { name, message, stack: rawStack } = thrownError(e);
+  const stack = rawStack !== null ? (frames?.withoutOwnFrames(rawStack) ?? rawStack) : null;
   const source = frames?.firstUserFrame(stack) ?? null;
   const wasm = tfjs ? describeWasmMemoryFailure(tfjs, e) : null;
-  emit({ type: 'error', error: { name: wasm?.name ?? (e.name || 'Error'), message: wasm?.message ?? e.message, stack, source } });
+  emit({ type: 'error', error: { name: wasm?.name ?? name, message: wasm?.message ?? message, stack, source } });
 }
 
 function installProcessHooks(): void {

@@ -140,6 +140,29 @@ describe('layer regularizers', () => {
     expect(f.message).not.toContain('Add model.calculateLosses()');
     expect(f.addToLoss).toBe('encoder.cell.calculateLosses()');
   });
+
+  it('a model and its copy loaded from a save, with layers of the same name: one cell finding each, each reaching its own layer', () => {
+    const events = syntheticRun({
+      layers: [
+        { name: 'lstm', className: 'LSTM', line: 7, weights: [{ name: 'kernel', reg: L2(1e-3) }] },
+        { name: 'copy', className: 'LSTM', line: 20, weights: [{ name: 'kernel', reg: L2(1e-3) }] },
+      ],
+      steps: [{ total: 2, penalties: { 'lstm/kernel': [0.1, false], 'copy/kernel': [0.1, false] } }],
+    });
+    const layers = events.find((e) => e.type === 'layers') as Extract<RunnerEventInput, { type: 'layers' }>;
+    const graph = events.find((e) => e.type === 'graph') as Extract<RunnerEventInput, { type: 'graph' }>;
+    for (const l of layers.layers) l.weights[0].heldBy = { layer: 'lstm_cell', className: 'LSTMCell', path: 'cell' };
+    // The copy tfjs loaded keeps the saved name; its line (the load) binds the model, not the layer.
+    layers.layers[1].name = 'lstm';
+    for (const t of graph.graph.terms) if (t.layer === 'copy') t.layer = 'lstm';
+    layers.layers[0].binding = 'encoder';
+    layers.layers[1].binding = null;
+    const found = analyzeRun(stateFrom(wire(events))).filter((f) => f.ruleId === 'regularizer-not-in-loss');
+    expect(found.map((f) => [f.source?.line, f.addToLoss])).toEqual([
+      [7, 'encoder.cell.calculateLosses()'],
+      [20, "$model.getLayer('lstm').cell.calculateLosses()"],
+    ]);
+  });
 });
 
 describe('the optimizer that trains each weight', () => {

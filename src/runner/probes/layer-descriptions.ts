@@ -1,6 +1,7 @@
 // What the report says of a layer's weights and regularizers: short weight names, roles, L1/L2 coefficients.
 import type { RegularizerInfo, WeightRole } from '../../shared/protocol/run-data';
-import type { RegularizerLike } from '../tfjs-internals';
+import type { LayerLike, RegularizerLike } from '../tfjs-internals';
+import { classNameOf, nameOf } from './describe-names';
 
 /**
  * What the report says of a regularizer: its class and its L1/L2 coefficients as written (0 where it has none).
@@ -10,7 +11,7 @@ export function regularizerInfo(reg: RegularizerLike): RegularizerInfo {
   const config = safeConfig(reg);
   const num = (v: unknown) => (typeof v === 'number' ? v : 0);
   return {
-    className: reg.getClassName?.() ?? reg.constructor?.name ?? 'Regularizer',
+    className: classNameOf(reg, 'Regularizer'),
     l1: num(reg.l1 ?? config.l1),
     l2: num(reg.l2 ?? config.l2),
   };
@@ -18,10 +19,19 @@ export function regularizerInfo(reg: RegularizerLike): RegularizerInfo {
 
 function safeConfig(obj: { getConfig?(): Record<string, unknown> }): Record<string, unknown> {
   try {
-    return obj.getConfig?.() ?? {};
+    const config: unknown = obj.getConfig?.();
+    return typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : {};
   } catch {
     return {};
   }
+}
+
+/**
+ * A layer's name as the report keys it. tfjs always names a layer (and cannot build one named with a number), but
+ * the script can rename it afterwards; the layer's unique id keeps a placeholder apart from every other layer's.
+ */
+export function layerName(layer: LayerLike): string {
+  return nameOf(layer.name, `(unnamed ${classNameOf(layer, 'layer')} ${nameOf((layer as { id?: unknown }).id, '?')})`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { probeClock } from './probe-clock';
-import type { LayerInfo, RegularizerInfo, WeightInfo } from '../../shared/protocol/run-data';
+import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo } from '../../shared/protocol/run-data';
 import { activityTermId, penaltyTermId } from '../../shared/protocol/term-ids';
 import {
   layerPrototype,
@@ -14,8 +14,10 @@ import {
   type Tf,
 } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
-import { regularizerInfo, shortWeightName, weightRole } from './layer-descriptions';
+import { classNameOf, nameOf } from './describe-names';
+import { layerName, regularizerInfo, shortWeightName, weightRole } from './layer-descriptions';
 import { layerStructure, safeWeights, type LayerRecord, type LayerStructure } from './layer-structure';
+import { LoadSites } from './load-sites';
 import { SourceNames } from './source-names';
 
 /** A penalty the step computed: which term, which tensor, and its value read while it was alive. */
@@ -45,6 +47,8 @@ export class LayerProbe {
   /** Names the values at the user's lines: shared with the step probe, one read per file. */
   readonly names = new SourceNames();
   private readonly records: LayerRecord[] = [];
+  private readonly recordOf = new WeakMap<LayerLike, LayerRecord>();
+  private readonly loads: LoadSites;
   private readonly regularized = new Map<string, RegularizedWeight>();
   /** Weight id → the layer whose addWeight made it (an RNN's cell, not the RNN). */
   private readonly creators = new Map<string, LayerLike>();
@@ -58,9 +62,12 @@ export class LayerProbe {
     private readonly tf: Tf,
     private readonly engine: EngineInternals,
     private readonly frames: UserFrames,
-  ) {}
+  ) {
+    this.loads = new LoadSites(frames, (layers, site) => this.loaded(layers, site));
+  }
 
   install(): void {
+    this.loads.install(this.tf);
     const proto = layerPrototype(this.tf);
     this.hookCreation(proto);
     this.hookAddWeight(proto);
@@ -76,7 +83,12 @@ export class LayerProbe {
       },
       set(this: LayerLike, value: unknown) {
         Object.defineProperty(this, '_addedWeightNames', { value, writable: true, configurable: true, enumerable: true });
-        probe.records.push({ layer: this, source: probe.frames.captureSite(constructorNames(this)) });
+        const source = probe.frames.captureSite(constructorNames(this));
+        // Built with no line of the script's on the stack while a model loads: the load's layer (fixed up once it resolves).
+        const duringLoad = probe.loads.loading();
+        const record: LayerRecord = duringLoad && source === null ? { layer: this, source: probe.loads.site(), loaded: true, duringLoad } : { layer: this, source, duringLoad };
+        probe.records.push(record);
+        probe.recordOf.set(this, record);
       },
     });
   }
@@ -97,7 +109,7 @@ export class LayerProbe {
       if (regularizer != null && this._losses.length > 0) {
         const termId = penaltyTermId(variable.name);
         const info = regularizerInfo(regularizer);
-        probe.regularized.set(termId, { termId, layer: this.name, variable, regularizer, info });
+        probe.regularized.set(termId, { termId, layer: layerName(this), variable, regularizer, info });
         // Same penalty as tfjs computes, but its output tensor is tagged with the term it belongs to.
         this._losses[this._losses.length - 1] = () => {
           // A layer penalty's ops are the layer's: no per-op stack capture for them on a captured step.
@@ -133,10 +145,22 @@ export class LayerProbe {
         probe.layerDepth--;
         // Inner layers return first and claim their ops; the enclosing model gets the rest.
         for (let i = start; i < tape.length; i++) {
-          if (!owner.has(tape[i].id)) owner.set(tape[i].id, this.name);
+          if (!owner.has(tape[i].id)) owner.set(tape[i].id, layerName(this));
         }
       }
     };
+  }
+
+  /** A load resolved: its model's layers are the load's, at the line that loaded them. */
+  private loaded(layers: LayerLike[], site: SourcePosition | null): void {
+    for (const layer of layers) {
+      const record = this.recordOf.get(layer);
+      // Only layers built during a load: one the script built before and reused keeps its own line. A layer of the
+      // script's own class that tfjs built (its fromConfig on the stack) is the load's too.
+      if (!record?.duringLoad) continue;
+      record.source = site;
+      record.loaded = true;
+    }
   }
 
   /** True while a layer makes its weights, or (on a captured step) runs its ops. */
@@ -166,7 +190,10 @@ export class LayerProbe {
     const out = new Map<number, { weightId: string; layer: string }>();
     const { listed, owner, extra } = this.structure();
     for (const layer of listed) {
-      for (const w of [...safeWeights(layer), ...(extra.get(layer) ?? [])]) out.set(w.val.id, { weightId: w.name, layer: owner.get(w.name)?.name ?? layer.name });
+      for (const w of [...safeWeights(layer), ...(extra.get(layer) ?? [])]) {
+        const holder = owner.get(w.name) ?? layer;
+        out.set(w.val.id, { weightId: w.name, layer: layerName(holder) });
+      }
     }
     return out;
   }
@@ -178,7 +205,8 @@ export class LayerProbe {
 
   /** The listed layer that holds a weight, by weight id. */
   ownerOf(weightId: string): string | null {
-    return this.structure().owner.get(weightId)?.name ?? null;
+    const holder = this.structure().owner.get(weightId);
+    return holder ? layerName(holder) : null;
   }
 
   /** The layer structure, recomputed only when layers or weights were added since the last call. */
@@ -193,23 +221,25 @@ export class LayerProbe {
   layers(): LayerInfo[] {
     const out: LayerInfo[] = [];
     const { listedRecords, owner, extra } = this.structure();
-    for (const { layer, source } of listedRecords) {
+    for (const { layer, source, loaded } of listedRecords) {
       const weights = [...safeWeights(layer), ...(extra.get(layer) ?? [])].filter((w) => owner.get(w.name) === layer);
+      const name = layerName(layer);
       out.push({
-        name: layer.name,
-        className: layer.getClassName(),
+        name,
+        className: classNameOf(layer),
         source,
         weights: weights.map((w) => ({
-          id: w.name,
-          name: shortWeightName(layer.name, w.originalName),
+          id: nameOf(w.name, `${name}/${nameOf(w.originalName, 'weight')}`),
+          name: shortWeightName(name, nameOf(w.originalName, 'weight')),
           shape: [...w.shape],
-          trainable: w.trainable,
-          role: weightRole(w.originalName),
+          trainable: Boolean(w.trainable),
+          role: weightRole(nameOf(w.originalName, '')),
           regularizer: this.regularized.get(penaltyTermId(w.name))?.info ?? null,
           heldBy: this.heldBy(layer, w.name),
         })),
         activityRegularizer: layer.activityRegularizer ? regularizerInfo(layer.activityRegularizer) : null,
-        binding: this.names.referenceAt(source),
+        // A loaded layer's line binds the model it loaded (`const m = await tf.loadLayersModel(…)`), not the layer.
+        binding: loaded ? null : this.names.referenceAt(source),
       });
     }
     return out;
@@ -230,15 +260,15 @@ export class LayerProbe {
       return null;
     };
     const path = search(outer, '', 0);
-    return path === null ? null : { layer: creator.name, className: creator.getClassName(), path };
+    return path === null ? null : { layer: layerName(creator), className: classNameOf(creator), path };
   }
 
   activityTerms(): Array<{ termId: string; layer: string; info: RegularizerInfo }> {
     return this.structure()
       .listedRecords.filter((r) => r.layer.activityRegularizer != null)
       .map((r) => ({
-        termId: activityTermId(r.layer.name),
-        layer: r.layer.name,
+        termId: activityTermId(layerName(r.layer)),
+        layer: layerName(r.layer),
         info: regularizerInfo(r.layer.activityRegularizer as RegularizerLike),
       }));
   }
@@ -246,7 +276,8 @@ export class LayerProbe {
   /** The layer list, if it changed since the last call (new layers, or weights built). */
   layersIfChanged(): LayerInfo[] | null {
     const layers = this.layers();
-    const signature = layers.map((l) => `${l.name}:${l.weights.length}`).join(',');
+    // A loaded layer's line can change once its load resolves: part of what is news.
+    const signature = layers.map((l) => `${l.name}:${l.weights.length}:${l.source?.line ?? ''}:${l.source?.column ?? ''}`).join(',');
     if (signature === this.lastSignature) return null;
     this.lastSignature = signature;
     return layers;

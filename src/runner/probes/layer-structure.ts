@@ -1,10 +1,16 @@
 // Which of the created layers are listed, and which listed layer owns each weight (an RNN's cell's are its RNN's).
 import type { SourcePosition } from '../../shared/protocol/run-data';
 import { nestedLayers, type LayerLike, type LayerVariableLike } from '../tfjs-internals';
+import { classNameOf } from './describe-names';
+import { layerName } from './layer-descriptions';
 
 export interface LayerRecord {
   layer: LayerLike;
   source: SourcePosition | null;
+  /** Built by tfjs from a saved model (`tf.loadLayersModel`): `source` is the line that loaded it. */
+  loaded?: boolean;
+  /** Built while a load was under way: the load's, if its model holds it. */
+  duringLoad?: boolean;
 }
 
 export interface LayerStructure {
@@ -23,7 +29,7 @@ export interface LayerStructure {
  * under the outermost layer (the one the user wrote), with the inner layer that made it as a detail.
  */
 export function layerStructure(records: readonly LayerRecord[]): LayerStructure {
-  const candidates = records.filter((r) => !isContainerOrInput(r.layer));
+  const candidates = records.filter((r) => constructed(r.layer) && !isContainerOrInput(r.layer));
   const parent = new Map<LayerLike, LayerLike>();
   for (const r of candidates) for (const n of nestedLayers(r.layer)) if (n.layer !== r.layer && !parent.has(n.layer)) parent.set(n.layer, r.layer);
   const root = (l: LayerLike): LayerLike => {
@@ -51,13 +57,20 @@ export function layerStructure(records: readonly LayerRecord[]): LayerStructure 
     }
   }
   const rootName = new Map<string, string>();
-  for (const r of candidates) rootName.set(r.layer.name, root(r.layer).name);
+  for (const r of candidates) rootName.set(layerName(r.layer), layerName(root(r.layer)));
   return { listedRecords, listed, owner, extra, rootName };
 }
 
 function isContainerOrInput(layer: LayerLike): boolean {
-  const cls = layer.getClassName();
-  return Array.isArray(layer.layers) || cls === 'InputLayer';
+  return Array.isArray(layer.layers) || classNameOf(layer) === 'InputLayer';
+}
+
+/**
+ * False for a layer whose constructor threw before tfjs's base constructor named it (a cell class of the script's
+ * own that passes no name and has no registered class name, say): the script holds no such layer.
+ */
+function constructed(layer: LayerLike): boolean {
+  return 'name' in layer;
 }
 
 export function safeWeights(layer: LayerLike): LayerVariableLike[] {

@@ -1,5 +1,6 @@
 import type { OptimizerInfo, OptimizerWeights } from '../../shared/protocol/run-data';
 import { optimizerPrototype, type OptimizerLike, type Tf } from '../tfjs-internals';
+import { classNameOf, nameOf } from './describe-names';
 
 const OPTIMIZER_CLASSES = [
   'Optimizer',
@@ -15,17 +16,20 @@ const OPTIMIZER_CLASSES = [
 /** What the report says of an optimizer: its class and the plain values of its getConfig(). */
 export function optimizerInfo(opt: OptimizerLike): OptimizerInfo {
   const config: OptimizerInfo['config'] = {};
-  let raw: Record<string, unknown> = {};
+  let raw: unknown = {};
   try {
     raw = opt.getConfig();
   } catch {
     // A custom optimizer without getConfig still has a class.
   }
-  for (const [k, v] of Object.entries(raw)) {
-    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v === null) config[k] = v;
+  // Only plain values travel (a custom getConfig may return anything, or nothing); NaN and ±Infinity travel as strings.
+  if (typeof raw === 'object' && raw !== null) {
+    for (const [k, v] of Object.entries(raw)) {
+      if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v === null) config[k] = v;
+    }
   }
   if (config.learningRate === undefined && typeof opt.learningRate === 'number') config.learningRate = opt.learningRate;
-  return { className: opt.getClassName?.() ?? opt.constructor?.name ?? 'Optimizer', config };
+  return { className: classNameOf(opt, 'Optimizer'), config };
 }
 
 /** Code that runs around every applyGradients of a built-in optimizer: `before` sees the gradients, `after` the updated weights. */
@@ -147,7 +151,7 @@ export class OptimizerProbe {
 
 /** Variable names of what applyGradients received: a NamedTensorMap, or a list of `{ name, tensor }`. */
 function gradientNames(grads: unknown): string[] {
-  if (Array.isArray(grads)) return grads.map((g) => (g as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string');
+  if (Array.isArray(grads)) return grads.map((g) => nameOf((g as { name?: unknown } | null)?.name, '')).filter((n) => n !== '');
   if (grads && typeof grads === 'object') return Object.keys(grads).filter((k) => (grads as Record<string, unknown>)[k] != null);
   return [];
 }

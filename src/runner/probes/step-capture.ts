@@ -3,6 +3,7 @@ import type { NamedSite, PenaltyPiece, RawVariableInfo, RegularizerInfo, SourceP
 import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
 import type { TapeNode, TapeTensor, Tensor, Tf, Variable } from '../tfjs-internals';
 import type { UserFrames } from '../user-frames';
+import { variableName } from './describe-names';
 import type { HandTerm } from './hand-term-layout';
 import type { Recognition } from './hand-written';
 import { weightRole } from './layer-descriptions';
@@ -81,7 +82,7 @@ export class StepCapture {
     const noteRaw = (v: TapeTensor) => {
       if (weights.has(v.id) || !(v instanceof this.tf.Variable)) return;
       rawVariables.set(v.id, v as Variable);
-      weights.set(v.id, { weightId: (v as Variable).name, layer: null });
+      weights.set(v.id, { weightId: variableName(v as Variable), layer: null });
     };
     for (const x of xs) noteRaw(x);
     for (const h of hand) {
@@ -118,7 +119,7 @@ export class StepCapture {
       objective: objective.index,
       step: stepNo,
       tape,
-      xs: xs.map((x) => ({ tensorId: x.id, weightId: weights.get(x.id)?.weightId ?? x.name })),
+      xs: xs.map((x) => ({ tensorId: x.id, weightId: weights.get(x.id)?.weightId ?? variableName(x) })),
       yTensorId: y.id,
       terms,
       opOwner: owners,
@@ -127,17 +128,18 @@ export class StepCapture {
       minimizedSource,
     });
     const keep = new Set(graph.variables);
-    objective.tracked = xs.filter((x) => keep.has(weights.get(x.id)?.weightId ?? x.name));
+    objective.tracked = xs.filter((x) => keep.has(weights.get(x.id)?.weightId ?? variableName(x)));
     const covered = new Set(hand.flatMap((h) => h.term.weights));
     const raw: RawVariableInfo[] = [];
     for (const v of rawVariables.values()) {
-      if (!keep.has(v.name) && !covered.has(v.name)) continue;
+      const name = variableName(v);
+      if (!keep.has(name) && !covered.has(name)) continue;
       raw.push({
-        id: v.name,
-        name: v.name,
+        id: name,
+        name,
         shape: [...v.shape],
-        trainable: v.trainable,
-        role: rawVariableRole(v.name),
+        trainable: Boolean(v.trainable),
+        role: rawVariableRole(name),
         regularizer: null,
         source: this.sites.variableSource(v),
       });

@@ -1,6 +1,7 @@
 // What the step probe keeps per objective (one per variable set) from step to step.
 import type { PenaltyPiece } from '../../shared/protocol/run-data';
 import type { OptimizerLike, Variable } from '../tfjs-internals';
+import { variableName } from './describe-names';
 import type { HandLayout } from './hand-term-layout';
 import { NormSchedule } from './weight-stats';
 
@@ -24,12 +25,17 @@ export interface Objective {
   handPieces: Map<string, PenaltyPiece[]>;
   /** What each layer penalty counts in the minimized scalar on the captured step (1 under fit), by term id. */
   taggedScale: Map<string, number | null>;
-  /** The objective's variables by name (its variable set never changes). */
+  /** The variables its steps differentiate, by name and by tensor id (a later step may reach a few more). */
   variablesByName: Map<string, Variable>;
+  variableIds: Set<number>;
+  /** Its first step came when no ops were recorded (a second objective of the same call): capture it again. */
+  recapture: boolean;
+  /** The optimizer whose minimize() ran its first step (null: a variableGrads / grads loop, known only after). */
+  trainer: OptimizerLike | null;
 }
 
 /** A new objective, before its first (captured) step. */
-export function newObjective(index: number, startedAt: number, xs: readonly Variable[]): Objective {
+export function newObjective(index: number, startedAt: number, xs: readonly Variable[], trainer: OptimizerLike | null = null): Objective {
   return {
     index,
     steps: 0,
@@ -42,6 +48,15 @@ export function newObjective(index: number, startedAt: number, xs: readonly Vari
     handWritten: null,
     handPieces: new Map(),
     taggedScale: new Map(),
-    variablesByName: new Map(xs.map((x) => [x.name, x])),
+    variablesByName: new Map(xs.map((x) => [variableName(x), x])),
+    variableIds: new Set(xs.map((x) => x.id)),
+    recapture: false,
+    trainer,
   };
+}
+
+/** A variable a later step of the objective differentiates too. */
+export function addVariable(objective: Objective, v: Variable): void {
+  objective.variableIds.add(v.id);
+  objective.variablesByName.set(variableName(v), v);
 }

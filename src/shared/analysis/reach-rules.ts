@@ -21,9 +21,14 @@ function rnnCellOf(t: TermView): { path: string } | null {
   return /(^|\.)cells?(\[\d+\])?$/.test(held.path) || /Cell$/.test(held.className) ? { path: held.path } : null;
 }
 
-function layerRef(state: RunState, layerName: string | null): string {
-  const binding = state.layers.find((l) => l.name === layerName)?.binding;
-  return binding ?? `$model.getLayer('${layerName}')`;
+/**
+ * How code can reach the layer that holds a weight: the name its creation line assigned it to, else by name through
+ * the model. Looked up by the weight, not the layer's name: a model loaded back from a save has layers of the same
+ * names, and its line binds the model, not the layer.
+ */
+function layerRef(state: RunState, weightId: string | null, layerName: string | null): string {
+  const holder = state.layers.find((l) => l.weights.some((w) => w.id === weightId)) ?? state.layers.find((l) => l.name === layerName);
+  return holder?.binding ?? `$model.getLayer('${layerName}')`;
 }
 
 const steps = (n: number) => `${n} step${n === 1 ? '' : 's'}`;
@@ -75,14 +80,20 @@ export function ruleRegularizerNotInLoss(state: RunState, terms: TermView[], ski
   }
 
   // An RNN's penalties sit on its cell(s), which no loss includes: one finding per layer, with every cell to add.
+  // Grouped by the layer that holds them (two layers may share a name: a model and its copy loaded from a save).
+  let holders: Map<string, number> | null = null;
   const rnn = new Map<string, Array<{ t: TermView; path: string }>>();
   for (const t of dropped) {
     const cell = t.summedAt ? null : rnnCellOf(t);
-    if (cell) rnn.set(t.layer ?? '', [...(rnn.get(t.layer ?? '') ?? []), { t, path: cell.path }]);
+    if (!cell) continue;
+    holders ??= new Map(state.layers.flatMap((l, i) => l.weights.map((w) => [w.id, i] as const)));
+    const key = `${holders.get(t.weight ?? '') ?? -1}:${t.layer ?? ''}`;
+    rnn.set(key, [...(rnn.get(key) ?? []), { t, path: cell.path }]);
   }
-  for (const [layer, list] of rnn) {
+  for (const list of rnn.values()) {
+    const layer = list[0].t.layer;
     const paths = [...new Set(list.map((x) => x.path))];
-    const ref = layerRef(state, layer);
+    const ref = layerRef(state, list[0].t.weight, layer);
     const exprs = paths.map((p) => `${ref}.${p}.calculateLosses()`);
     const expr = exprs.length === 1 ? exprs[0] : `[${exprs.map((e) => `...${e}`).join(', ')}]`;
     const t = list[0].t;

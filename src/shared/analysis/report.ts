@@ -63,7 +63,10 @@ export const reportSchema = z.object({
   status: finishedStatus,
   /** `decoupled`: the what-if run (`--weight-decay decoupled`); `as-written`: the script unchanged. */
   weightDecay: weightDecayMode,
+  /** Every optimizer step the script made, over all its objectives (what `--steps` counts). */
   steps: z.number().int(),
+  /** Each objective's own step count, in objective order (`steps` is their sum). */
+  stepsByObjective: z.array(z.number().int()),
   durationMs: z.number(),
   backend: backendInfo.nullable(),
   notices: z.array(z.string()),
@@ -150,13 +153,18 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
       }
     : state.error;
 
+  const stepsByObjective = Object.keys(state.series)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((o) => state.series[o].step.length);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'loss-lens', version: meta.toolVersion },
     script: state.script,
     status,
     weightDecay: state.weightDecay ?? 'as-written',
-    steps: Object.values(state.series).reduce((m, x) => Math.max(m, x.step.length), 0),
+    steps: stepsByObjective.reduce((n, k) => n + k, 0),
+    stepsByObjective,
     durationMs: Math.round(meta.durationMs),
     backend: state.backend,
     notices: state.notices,

@@ -63,8 +63,11 @@ export type LayerInfo = z.output<typeof layerInfo>;
 
 export const optimizerInfo = z.object({
   className: z.string(),
-  /** The optimizer's own getConfig(): learningRate, momentum, beta1, beta2, epsilon, … */
-  config: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
+  /**
+   * The optimizer's own getConfig(): learningRate, momentum, beta1, beta2, epsilon, … A custom optimizer's may hold
+   * NaN or ±Infinity: they travel as "NaN"/"Infinity" strings and are numbers again on arrival.
+   */
+  config: z.record(z.string(), z.union([wireNumber, z.string(), z.boolean(), z.null()])),
 });
 export type OptimizerInfo = z.output<typeof optimizerInfo>;
 
