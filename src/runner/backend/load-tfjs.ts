@@ -68,7 +68,9 @@ export async function loadTfjs(
           const tf = req(pkg) as Tf;
           await tf.setBackend('tensorflow');
           await tf.ready();
-          return finish(tf, req, pkg, 'tensorflow', whose === 'user' && !isOwn(resolved) ? 'user' : 'bundled', resolved);
+          // A script inside Loss Lens's own tree (its examples) resolves Loss Lens's tfjs-node: that is not the user's.
+          const own = whose === 'bundled' || resolved === tryResolve(ownReq, pkg);
+          return finish(tf, req, pkg, 'tensorflow', own ? 'bundled' : 'user', resolved);
         } catch (err) {
           notices.push(`${pkg} is installed but failed to load (${(err as Error).message.split('\n')[0]}).`);
         }
