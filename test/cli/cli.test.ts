@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/shared/analysis/report';
+import { autoBackendHere } from '../helpers/backends';
 import { eventually, isAlive } from '../helpers/process-state';
 import { fixtureScript, ROOT } from '../helpers/run';
 import { sarifValidator } from '../helpers/sarif-schema';
@@ -26,7 +27,7 @@ describe('loss-lens analyze --json', () => {
     const r = cli('analyze', 'examples/custom-loop-drops-penalty.ts', '--json', '--steps', '4');
     expect(r.code).toBe(1);
     const report = jsonReport(r.stdout);
-    expect(report).toMatchObject({ schemaVersion: 1, status: 'step-limit', steps: 4, backend: { name: 'wasm' }, optimizer: { className: 'SGD' } });
+    expect(report).toMatchObject({ schemaVersion: 1, status: 'step-limit', steps: 4, backend: { name: autoBackendHere() }, optimizer: { className: 'SGD' } });
     expect(report.script).toBe(path.join(ROOT, 'examples/custom-loop-drops-penalty.ts'));
     expect(report.graph?.nodes.length).toBeGreaterThan(5);
     expect(report.curves.step).toEqual([1, 2, 3, 4]);

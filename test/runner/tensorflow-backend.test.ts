@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MATRIX_BACKENDS, OWN_TFJS_NODE, workspaceWithOwnTfjsNode } from '../helpers/backends';
 import { analyze, fixtureScript, ROOT } from '../helpers/run';
+import { node24 } from '../helpers/runtimes';
 
 // The real @tensorflow/tfjs-node, as `npm run setup:tfjs-node` builds it (the README's test command runs it).
 // Only in the matrix's tensorflow row: LOSS_LENS_TEST_BACKENDS=wasm leaves these out with the rest of that row.
@@ -59,6 +60,14 @@ describe.each(MATRIX_BACKENDS.filter((b) => b === 'tensorflow'))('@tensorflow/tf
     } finally {
       fs.rmSync(ws, { recursive: true, force: true });
     }
+  });
+
+  it("runs under Node 24, the extension host's runtime: the N-API addon loads, and tfjs-node's calls to util functions Node 23 removed work", async () => {
+    const { report } = await analyze(fixtureScript('cjs-script.js'), { nodePath: node24(), backend: 'tensorflow' });
+    expect(report.status, report.error?.message).toBe('completed');
+    expect(report.backend?.name).toBe('tensorflow');
+    expect(report.steps).toBe(3);
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['decay-on-bias-or-norm']);
   });
 
   it("a script in Loss Lens's own tree runs on Loss Lens's tfjs-node, not the user's", async () => {

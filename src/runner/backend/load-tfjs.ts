@@ -4,6 +4,7 @@ import type { BackendInfo } from '../../shared/protocol/run-data';
 import type { BackendChoice } from '../../shared/protocol/runner-protocol';
 import { cpuBackend, dataNamespace, type Tf } from '../tfjs-internals';
 import { registerFileSystemIo } from './file-system-io';
+import { restoreUtilForTfjsNode } from './node-util-compat';
 import { preferThreadedWasm, wasmThreadPlan } from './threaded-wasm-backend';
 import { installAdaptiveThreads } from './wasm-threads/adaptive-threads';
 import { installWasmTrainingKernels } from './wasm-training-kernels';
@@ -65,6 +66,7 @@ export async function loadTfjs(
         const resolved = tryResolve(req, pkg);
         if (!resolved) continue;
         try {
+          restoreUtilForTfjsNode();
           const tf = req(pkg) as Tf;
           await tf.setBackend('tensorflow');
           await tf.ready();
