@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeOn, lossLensWithoutTfjsNode, MATRIX_BACKENDS } from '../helpers/backends';
