@@ -41,7 +41,10 @@ describe.each(MATRIX_BACKENDS)('the scripts people write, on %s', (backend) => {
     expect(report.steps).toBe(8);
     expect(report.optimizer).toMatchObject({ className: 'RMSProp', config: { learningRate: 1e-3 } });
     expect(report.terms.filter((t) => t.collection === 'regularization').map((t) => t.reachesMinimizedLoss)).toEqual([true, true]);
-    expect(report.findings.map((f) => f.ruleId)).toEqual(['l2-with-adaptive-optimizer', 'l2-with-adaptive-optimizer']);
+    // Whether uneven-effective-decay fires here depends on the unseeded initial weights: over these 8 RMSProp steps the
+    // two kernels' median decays land from a few times to over 30× apart, around its 10× threshold (3 runs in 10 fired,
+    // on either backend). effective-decay.test.ts checks that rule on seeded problems.
+    expect(report.findings.map((f) => f.ruleId).filter((r) => r !== 'uneven-effective-decay')).toEqual(['l2-with-adaptive-optimizer', 'l2-with-adaptive-optimizer']);
   });
 
   it('ESM with top-level await, a custom layer subclass, and variableGrads + applyGradients', async () => {
