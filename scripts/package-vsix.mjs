@@ -36,7 +36,9 @@ function esbuildVersion() {
 
 /** The production packages, as folders relative to the root (nested ones too), without the root itself. */
 function productionPackages() {
-  const out = npm(['ls', '--omit=dev', '--all', '--parseable'], ROOT, { stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  // --omit=optional: @tensorflow/tfjs-node (and what only it needs) is built for this machine by
+  // `npm run setup:tfjs-node`, against libraries under .cache/; the extension finds a workspace's own instead.
+  const out = npm(['ls', '--omit=dev', '--omit=optional', '--all', '--parseable'], ROOT, { stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   return out
     .split(/\r?\n/)
     .map((p) => path.relative(ROOT, p))

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/shared/analysis/report';
 import { ownCgroupDir } from '../../src/engine/run-cgroup';
+import { autoBackendHere } from '../helpers/backends';
 import { eventually, isAlive, processesWithToken } from '../helpers/process-state';
 import { fixtureScript, ROOT } from '../helpers/run';
 import { sarifValidator } from '../helpers/sarif-schema';
@@ -28,7 +29,7 @@ describe('loss-lens analyze --json', () => {
     const r = cli('analyze', 'examples/custom-loop-drops-penalty.ts', '--json', '--steps', '4');
     expect(r.code).toBe(1);
     const report = jsonReport(r.stdout);
-    expect(report).toMatchObject({ schemaVersion: 1, status: 'step-limit', steps: 4, backend: { name: 'wasm' }, optimizer: { className: 'SGD' } });
+    expect(report).toMatchObject({ schemaVersion: 1, status: 'step-limit', steps: 4, backend: { name: autoBackendHere() }, optimizer: { className: 'SGD' } });
     expect(report.script).toBe(path.join(ROOT, 'examples/custom-loop-drops-penalty.ts'));
     expect(report.graph?.nodes.length).toBeGreaterThan(5);
     expect(report.curves.step).toEqual([1, 2, 3, 4]);

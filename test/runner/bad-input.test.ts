@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunOptions } from '../../src/engine/run-session';
 import { exitCodeFor } from '../../src/shared/analysis/report';
+import { MATRIX_BACKENDS } from '../helpers/backends';
 import { analyze, fixtureScript, isAlive, processesWithMark } from '../helpers/run';
 
 const helperPids = (output: string) =>
@@ -46,8 +47,8 @@ describe('bad input gets a clear error and keeps what was captured', () => {
     expect(exitCodeFor(report)).toBe(2);
   });
 
-  it('a loss that goes NaN: an error finding naming the step and the term that went first', async () => {
-    const { report } = await analyze(fixtureScript('goes-nan.ts'), { steps: 8 });
+  it.each(MATRIX_BACKENDS)('a loss that goes NaN, on %s: an error finding naming the step and the term that went first', async (backend) => {
+    const { report } = await analyze(fixtureScript('goes-nan.ts'), { steps: 8, backend });
     expect(report.status).toBe('step-limit');
     expect(report.nonFinite).not.toBeNull();
     const f = report.findings.find((x) => x.ruleId === 'non-finite-loss');

@@ -4,6 +4,7 @@ import type { BackendInfo } from '../../shared/protocol/run-data';
 import type { BackendChoice } from '../../shared/protocol/runner-protocol';
 import { cpuBackend, dataNamespace, type Tf } from '../tfjs-internals';
 import { registerFileSystemIo } from './file-system-io';
+import { restoreUtilForTfjsNode } from './node-util-compat';
 import { preferThreadedWasm, wasmThreadPlan } from './threaded-wasm-backend';
 import { installAdaptiveThreads } from './wasm-threads/adaptive-threads';
 import { installWasmTrainingKernels } from './wasm-training-kernels';
@@ -67,10 +68,13 @@ export async function loadTfjs(
         const resolved = tryResolve(req, pkg);
         if (!resolved) continue;
         try {
+          restoreUtilForTfjsNode();
           const tf = req(pkg) as Tf;
           await tf.setBackend('tensorflow');
           await tf.ready();
-          return finish(tf, req, pkg, 'tensorflow', whose === 'user' && !isOwn(resolved) ? 'user' : 'bundled', resolved);
+          // A script inside Loss Lens's own tree (its examples) resolves Loss Lens's tfjs-node: that is not the user's.
+          const own = whose === 'bundled' || resolved === tryResolve(ownReq, pkg);
+          return finish(tf, req, pkg, 'tensorflow', own ? 'bundled' : 'user', resolved);
         } catch (err) {
           notices.push(`${pkg} is installed but failed to load (${(err as Error).message.split('\n')[0]}).`);
         }
