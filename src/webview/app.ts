@@ -11,6 +11,7 @@ import { el, message } from './dom';
 import { exportMessage, seriesToCsv, seriesToJson, standaloneSvg, svgToPngBase64 } from './export';
 import { FindingsPanel } from './findings/findings-panel';
 import { GraphPanel } from './graph/graph-panel';
+import { CompareLine } from './header/compare-line';
 import { RunHeader } from './header/run-header';
 import type { HostBridge } from './host-bridge';
 import { createMarks, epochNow, markRun, type PanelMarks } from './panel-marks';
@@ -34,6 +35,7 @@ export class App {
   private readonly hadSavedState: boolean;
   private readonly header: RunHeader;
   private readonly notices: HTMLElement;
+  private readonly compareLine: CompareLine;
   private readonly verdict: VerdictPanel;
   readonly graph: GraphPanel;
   readonly curves: CurvesPanel;
@@ -68,6 +70,7 @@ export class App {
       stop: () => this.bridge.post({ type: 'stop' }),
       rerun: () => this.bridge.post({ type: 'rerun' }),
     });
+    this.compareLine = new CompareLine(rootEl);
     this.notices = el(rootEl, 'div', 'll-notices');
     this.verdict = new VerdictPanel(rootEl, { open: (f) => this.openFinding(f) });
     const main = el(rootEl, 'main', 'll-main');
@@ -195,6 +198,8 @@ export class App {
           if (structural || Object.keys(this.compare.series).length !== seriesBefore) this.pushAll();
           else this.curves.compareChanged();
           this.renderHeader();
+          // The comparison's line reads medians over every step: at most every VALUE_REFRESH_MS, like the verdict.
+          this.scheduleValues();
           return;
         }
         let structural = false;
@@ -296,6 +301,7 @@ export class App {
     const o = this.currentObjective();
     const steps = o === null ? undefined : s.series[o]?.step;
     this.verdict.render(verdictOf(s, this.findings, {}, this.terms), steps?.length ? steps[steps.length - 1] : null);
+    this.compareLine.render(s, this.compare);
   }
 
   private renderHeader(): void {
