@@ -1,5 +1,5 @@
 import { formatInt } from '../../shared/format';
-import { button, el } from '../dom';
+import { button, el, prose } from '../dom';
 import type { UiState } from '../ui-state';
 import { Chart, type ChartHooks } from './chart';
 import { renderCurveLegend } from './curve-legend';
@@ -99,7 +99,7 @@ export class SectionView {
     renderCurveLegend(this.legend, entries, (id) => this.actions.toggleCurve(id));
     this.coincideKey = '';
     this.notes.replaceChildren();
-    for (const n of content.notes) el(this.notes, 'span', 'll-legend-note', n);
+    for (const n of content.notes) prose(this.notes, 'span', 'll-legend-note', n);
   }
 
   /**
@@ -126,6 +126,6 @@ export class SectionView {
         b.insertBefore(glyph, b.querySelector('.ll-legend-text'));
       });
     }
-    for (const n of coincidenceNotes(co, (id) => labelOf.get(id) ?? id, (id) => ruleOf.get(id) ?? '')) el(this.coincideNote, 'span', 'll-legend-note ll-coincide-note', n);
+    for (const n of coincidenceNotes(co, (id) => labelOf.get(id) ?? id, (id) => ruleOf.get(id) ?? '')) prose(this.coincideNote, 'span', 'll-legend-note ll-coincide-note', n);
   }
 }

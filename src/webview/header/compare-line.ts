@@ -1,4 +1,4 @@
-import { displaySafe } from '../../shared/format';
+import { prose } from '../dom';
 import type { RunState } from '../../shared/model/run-state';
 import { compareSummary } from './compare-summary';
 
@@ -20,10 +20,7 @@ export class CompareLine {
     this.root.hidden = parts.length === 0;
     this.root.replaceChildren();
     for (const p of parts) {
-      const span = this.root.ownerDocument.createElement('span');
-      span.className = 'll-compare-part';
-      span.textContent = displaySafe(p);
-      this.root.appendChild(span);
+      prose(this.root, 'span', 'll-compare-part', p);
     }
   }
 }
