@@ -50,7 +50,11 @@ export function setProse(e: HTMLElement, text: string): void {
     if (/[-/–]/.test(part) && /\S/.test(part)) {
       const span = doc.createElement('span');
       span.className = 'll-token';
-      span.textContent = part;
+      // Too wide for the line after all ("layer_name/gamma" in a narrow column): break after a slash, not mid-word.
+      part.split(/(?<=\/)/).forEach((piece, i) => {
+        if (i > 0) span.appendChild(doc.createElement('wbr'));
+        span.appendChild(doc.createTextNode(piece));
+      });
       e.appendChild(span);
     } else e.appendChild(doc.createTextNode(part));
   }

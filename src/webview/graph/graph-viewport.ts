@@ -22,6 +22,8 @@ export class GraphViewport {
   constructor(
     parent: HTMLElement,
     private readonly onEnd: (t: ViewTransform) => void,
+    /** The user moved the view (drag, pinch, wheel, the zoom buttons): a resize no longer re-fits it. */
+    private readonly onUserMove: () => void = () => {},
   ) {
     const svgEl = parent.ownerDocument.createElementNS(SVG_NS, 'svg') as SVGSVGElement;
     parent.appendChild(svgEl);
@@ -49,7 +51,8 @@ export class GraphViewport {
         if (event.type === 'wheel') return (event as WheelEvent).ctrlKey || (event as WheelEvent).metaKey;
         return event.type !== 'dblclick' && !(event as MouseEvent).button;
       })
-      .on('zoom', (event: { transform: ZoomTransform }) => {
+      .on('zoom', (event: { transform: ZoomTransform; sourceEvent: Event | null }) => {
+        if (event.sourceEvent) this.onUserMove();
         this.transform = event.transform;
         this.viewport.attr('transform', event.transform.toString());
       })
@@ -81,6 +84,7 @@ export class GraphViewport {
     // At the graph's edge the wheel scrolls the page instead.
     if (Math.abs(next.x - t.x) < 0.5 && Math.abs(next.y - t.y) < 0.5) return;
     e.preventDefault();
+    this.onUserMove();
     // A programmatic transform ends like a drag does, so the new view is saved too.
     this.apply(next);
   }
@@ -99,6 +103,7 @@ export class GraphViewport {
 
   /** Zoom around the box's centre (the toolbar's − and +). */
   zoomBy(factor: number): void {
+    this.onUserMove();
     this.svg.transition().duration(150).call(this.zoomBehavior.scaleBy, factor);
   }
 
