@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../src/shared/analysis/rules';
 import type { ThemeName } from './harness/themes';
 import { RESULTS, auditContrast, loadStream, openHarness, panelFrame, resetPanel, type HarnessSession } from './helpers/browser';
-import { replayStream } from './helpers/streams';
+import { readStream, replayStream } from './helpers/streams';
+
+type Harness = { harness: { loadEvents(e: unknown[], n: string, o: object): void; setTheme(t: string): void; setSpeed(n: number): void } };
 
 /**
  * Issue 21, "say each thing once": the verdict gives a headline and the counts, the Findings list the details; the
@@ -95,6 +97,25 @@ describe('say each thing once (issue 21)', () => {
     // A run that finished on its own has nothing to explain.
     await loadStream(s, 'hand-written-l2-dropped');
     expect((await header()).why).toBeNull();
+  });
+
+  it('the step badge while a run streams: one step count, readable in every theme', async () => {
+    await resetPanel(s);
+    const events = readStream('custom-loop-drops-penalty');
+    const upTo = events.findIndex((e) => e.type === 'step') + 3;
+    await s.page.evaluate(([ev, n]) => (window as unknown as Harness).harness.loadEvents(ev as unknown[], 'custom-loop-drops-penalty', { speed: 0.001, upTo: n }), [events, upTo] as const);
+    const f = panelFrame(s.page);
+    await f.waitForFunction(() => !(document.querySelector('.ll-step-indicator') as HTMLElement).hidden && document.querySelectorAll('g.ll-node').length > 0);
+    for (const theme of THEMES) {
+      await s.page.evaluate((t) => (window as unknown as Harness).harness.setTheme(t), theme);
+      await f.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const header = await f.evaluate(() => (document.querySelector('.ll-header') as HTMLElement).innerText);
+      expect(header.match(/step 3|3 steps/g), theme).toEqual(['step 3']);
+      const issues = await f.evaluate(auditContrast);
+      expect(issues.filter((i) => /step-indicator|phase|edge-label|badge/.test(i.where)), `${theme}: ${JSON.stringify(issues)}`).toEqual([]);
+    }
+    await s.page.evaluate(() => (window as unknown as Harness).harness.setSpeed(0));
+    await s.page.evaluate((t) => (window as unknown as Harness).harness.setTheme(t), 'light');
   });
 
   it('keeps Re-run on the first line, the search hint whole, words whole and the legends whole, at 760 and 1400 px', async () => {
