@@ -36,7 +36,12 @@ describe('the loss graph at first sight (issue 21)', () => {
   afterAll(async () => {
     for (const s of sessions) await s.close();
   });
+  /** One browser at a time (the machine's two cores are shared): the one before is closed. */
   const open = async (width: number, height: number) => {
+    for (const old of sessions.splice(0)) {
+      expect(old.pageErrors).toEqual([]);
+      await old.close();
+    }
     const s = await openHarness('autoload=0', { width, height });
     sessions.push(s);
     return s;
@@ -66,13 +71,43 @@ describe('the loss graph at first sight (issue 21)', () => {
     });
   }
 
-  it('deep-residual at 1400×900: labels at 12 px or more (folded, it is still taller than the panel: it pans)', async () => {
+  it('deep-residual at 1400×900: labels at 12 px or more; still taller than the panel, it pans, with an overview', async () => {
     const s = await open(1400, 900);
     await loadStream(s, 'deep-residual');
     const r = await look(panelFrame(s.page));
     expect(r.medianLabelPx).toBeGreaterThanOrEqual(12);
     // The minimized loss, where the penalties meet, is in view; what is cut is above it.
     expect(r.cut).not.toContain('group:loss');
+    expect(r.cut.length).toBeGreaterThan(0);
+    // An overview says so: every node on it, the part on screen framed; a click on it brings that part into view.
+    const f = panelFrame(s.page);
+    const map = await f.evaluate(() => {
+      const m = document.querySelector<SVGSVGElement>('svg.ll-minimap')!;
+      const view = m.querySelector('rect.ll-minimap-view')!;
+      return {
+        shown: m.getAttribute('display') !== 'none',
+        nodes: m.querySelectorAll('rect.ll-minimap-node').length,
+        label: m.getAttribute('aria-label'),
+        view: Number(view.getAttribute('height')),
+        height: Number(m.getAttribute('height')),
+      };
+    });
+    expect(map.shown).toBe(true);
+    expect(map.nodes).toBe(r.nodes);
+    expect(map.label).toBe(`Overview of the loss graph: ${r.cut.length} of ${r.nodes} nodes are outside the view; click or drag here to move it`);
+    expect(map.view).toBeLessThan(map.height);
+    const box = (await (await f.$('svg.ll-minimap'))!.boundingBox())!;
+    await s.page.mouse.click(box.x + box.width / 2, box.y + 2);
+    await frames(f);
+    const after = await look(f);
+    expect(after.cut).not.toContain(r.cut[0]);
+    expect(after.transform).not.toBe(r.transform);
+  });
+
+  it('no overview when the whole graph is in view', async () => {
+    const s = await open(1400, 900);
+    await loadStream(s, 'fit-cnn-with-decay');
+    expect(await panelFrame(s.page).evaluate(() => document.querySelector('svg.ll-minimap')!.getAttribute('display'))).toBe('none');
   });
 
   it('fits again when the panel changes shape, until the user moves the view', async () => {
@@ -126,6 +161,6 @@ describe('the loss graph at first sight (issue 21)', () => {
       await frames(f);
       await (await s.page.$('iframe'))!.screenshot({ path: path.join(RESULTS, `graph-hand-written-l2-dropped.${theme}.760.png`) });
     }
-    for (const s2 of sessions) expect(s2.pageErrors).toEqual([]);
+    expect(s.pageErrors).toEqual([]);
   });
 });

@@ -25,6 +25,7 @@ import { layoutJob, nodeSizes } from './layout-job';
 import { nodeWidth, type TextMeasure } from './node-size';
 import { placeGraph, type Bounds, type PlacedGraph, type PlacedNode } from './place-graph';
 import { renderGraph } from './render-graph';
+import { Minimap } from './minimap';
 import { fitHeight } from './viewport-math';
 
 /**
@@ -79,6 +80,7 @@ export class GraphPanel {
   private rebuildStarted = 0;
   private renderedResolvers: Array<() => void> = [];
   private fitAfterLayout = false;
+  private readonly minimap: Minimap;
   /** The view is the last fit (nothing moved it since): a resize fits again. */
   private followFit = false;
   /** The direction the last layout used. */
@@ -126,6 +128,8 @@ export class GraphPanel {
       },
       () => (this.followFit = false),
     );
+    this.minimap = new Minimap(body, (p) => this.drawing.panTo(p));
+    this.drawing.onZoom = () => this.updateMinimap();
     this.status = el(body, 'div', 'll-graph-status');
     this.status.setAttribute('role', 'status');
     // Under the drawing, never over it.
@@ -305,8 +309,13 @@ export class GraphPanel {
       const n = placed.nodes.find((x) => x.id === focusGroup || x.group === focusGroup || x.parent === focusGroup);
       if (n) this.centerOn(n, false);
     }
+    this.updateMinimap();
     this.callbacks.rendered?.(placed.nodes.length);
     this.rendered();
+  }
+
+  private updateMinimap(): void {
+    if (this.placed) this.minimap.render(this.placed.nodes, this.placed.bounds, this.drawing.current(), this.drawing.box());
   }
 
   private matches(): Set<string> | null {

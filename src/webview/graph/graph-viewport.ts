@@ -18,6 +18,8 @@ export class GraphViewport {
   transform: ZoomTransform = zoomIdentity;
   /** The drawn graph's extent, for panning limits; null before the first layout. */
   bounds: Bounds | null = null;
+  /** Called on every change of the view (the overview follows it). */
+  onZoom: (() => void) | null = null;
 
   constructor(
     parent: HTMLElement,
@@ -55,6 +57,7 @@ export class GraphViewport {
         if (event.sourceEvent) this.onUserMove();
         this.transform = event.transform;
         this.viewport.attr('transform', event.transform.toString());
+        this.onZoom?.();
       })
       .on('end', () => this.onEnd(this.current()));
     this.svg.call(this.zoomBehavior).on('dblclick.zoom', null);
@@ -109,6 +112,13 @@ export class GraphViewport {
 
   centerOn(point: { x: number; y: number }): void {
     this.apply(centerTransform(this.box(), point, Math.max(this.transform.k, READABLE_SCALE)));
+  }
+
+  /** Centre a graph point at the current scale, kept inside the graph's edges (a click on the overview). */
+  panTo(point: { x: number; y: number }): void {
+    if (!this.bounds) return;
+    this.onUserMove();
+    this.apply(clampPan(centerTransform(this.box(), point, this.transform.k), this.box(), this.bounds));
   }
 
   /** Pan just enough to show a rectangle of the graph (a node that got the keyboard focus). */
