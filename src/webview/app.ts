@@ -7,10 +7,11 @@ import { penaltyCounts, verdictOf } from '../shared/analysis/verdict';
 import { applyRunnerEvent, objectivesOf, type RunState } from '../shared/model/run-state';
 import { WEBVIEW_PROTOCOL_VERSION, parseHostToWebview, type ExportFormat, type HostToWebview } from '../shared/protocol/webview-protocol';
 import { CurvesPanel } from './curves/curves-panel';
-import { el, message } from './dom';
+import { el, message, prose } from './dom';
 import { exportMessage, seriesToCsv, seriesToJson, standaloneSvg, svgToPngBase64 } from './export';
 import { FindingsPanel } from './findings/findings-panel';
 import { GraphPanel } from './graph/graph-panel';
+import { CompareLine } from './header/compare-line';
 import { RunHeader } from './header/run-header';
 import type { HostBridge } from './host-bridge';
 import { createMarks, epochNow, markRun, type PanelMarks } from './panel-marks';
@@ -34,6 +35,7 @@ export class App {
   private readonly hadSavedState: boolean;
   private readonly header: RunHeader;
   private readonly notices: HTMLElement;
+  private readonly compareLine: CompareLine;
   private readonly verdict: VerdictPanel;
   readonly graph: GraphPanel;
   readonly curves: CurvesPanel;
@@ -68,8 +70,9 @@ export class App {
       stop: () => this.bridge.post({ type: 'stop' }),
       rerun: () => this.bridge.post({ type: 'rerun' }),
     });
+    this.compareLine = new CompareLine(rootEl);
     this.notices = el(rootEl, 'div', 'll-notices');
-    this.verdict = new VerdictPanel(rootEl, { open: (f) => this.openFinding(f) });
+    this.verdict = new VerdictPanel(rootEl, { showFindings: () => this.findingsPanel.focusFirst() });
     const main = el(rootEl, 'main', 'll-main');
     this.graph = new GraphPanel(main, this.ui.graph, {
       revealSource: (source) => this.bridge.post({ type: 'revealSource', source }),
@@ -102,12 +105,6 @@ export class App {
     });
     bridge.onMessage((data) => this.receive(data));
     bridge.post({ type: 'ready', protocol: WEBVIEW_PROTOCOL_VERSION });
-  }
-
-  private openFinding(f: Finding): void {
-    if (f.termId && f.termId !== 'data') this.graph.select({ kind: 'term', termId: f.termId });
-    else if (f.layer) this.graph.select({ kind: 'layer', layer: f.layer });
-    if (f.source) this.bridge.post({ type: 'revealSource', source: f.source });
   }
 
   private withSeries(f: (s: NonNullable<RunState['series'][number]>, objective: number) => void): void {
@@ -195,6 +192,8 @@ export class App {
           if (structural || Object.keys(this.compare.series).length !== seriesBefore) this.pushAll();
           else this.curves.compareChanged();
           this.renderHeader();
+          // The comparison's line reads medians over every step: at most every VALUE_REFRESH_MS, like the verdict.
+          this.scheduleValues();
           return;
         }
         let structural = false;
@@ -295,7 +294,8 @@ export class App {
     if (!s) return;
     const o = this.currentObjective();
     const steps = o === null ? undefined : s.series[o]?.step;
-    this.verdict.render(verdictOf(s, this.findings, {}, this.terms), steps?.length ? steps[steps.length - 1] : null);
+    this.verdict.render(verdictOf(s, this.findings, {}, this.terms), steps?.length ? steps[steps.length - 1] : null, this.findings);
+    this.compareLine.render(s, this.compare);
   }
 
   private renderHeader(): void {
@@ -308,7 +308,7 @@ export class App {
       el(e, 'strong', '', `${s.error.name}: `);
       message(e, 'span', '', s.error.message);
     }
-    for (const n of s.notices) el(this.notices, 'div', 'll-notice', n);
-    if (this.compare) for (const n of comparisonNotices(s, this.compare)) el(this.notices, 'div', 'll-notice ll-notice-compare', n);
+    for (const n of s.notices) prose(this.notices, 'div', 'll-notice', n);
+    if (this.compare) for (const n of comparisonNotices(s, this.compare)) prose(this.notices, 'div', 'll-notice ll-notice-compare', n);
   }
 }

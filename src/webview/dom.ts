@@ -37,10 +37,39 @@ export function button(parent: Element, label: string, title: string, onClick: (
   return b;
 }
 
+/**
+ * Sentences that hold names and numbers ("@tensorflow/tfjs-node", "model.calculateLosses()", "2e-6"): each such
+ * token is kept on one line (styles.css .ll-token), so a narrow column wraps between words, never at a token's
+ * hyphen or slash. A token wider than the line still breaks, as a last resort. Replaces the element's children.
+ */
+export function setProse(e: HTMLElement, text: string): void {
+  e.replaceChildren();
+  const doc = e.ownerDocument;
+  for (const part of displaySafe(text).split(/(\S*[-/–]\S*)/)) {
+    if (!part) continue;
+    if (/[-/–]/.test(part) && /\S/.test(part)) {
+      const span = doc.createElement('span');
+      span.className = 'll-token';
+      // Too wide for the line after all ("layer_name/gamma" in a narrow column): break after a slash, not mid-word.
+      part.split(/(?<=\/)/).forEach((piece, i) => {
+        if (i > 0) span.appendChild(doc.createElement('wbr'));
+        span.appendChild(doc.createTextNode(piece));
+      });
+      e.appendChild(span);
+    } else e.appendChild(doc.createTextNode(part));
+  }
+}
+
+/** Like `el`, for a sentence with names and numbers in it (see setProse). */
+export function prose<K extends keyof HTMLElementTagNameMap>(parent: Element, tag: K, className: string, text: string): HTMLElementTagNameMap[K] {
+  const e = el(parent, tag, className);
+  setProse(e, text);
+  return e;
+}
+
 export function sel<E extends Element>(e: E): Sel<E> {
   return select(e) as unknown as Sel<E>;
 }
-
 
 /** A titled panel section with its toolbar: the shape every Loss Lens panel shares. */
 export function panelSection(

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { emptySeries } from '../../src/shared/model/run-state';
 import { CurveSet } from '../../src/shared/series/curve-set';
 import { emptyExtent } from '../../src/shared/series/lod-column';
-import { curvesExtent, linePaths, nearestRow, nonFiniteBands, nonFiniteName, pathOf, visibleRows, yDomain } from '../../src/webview/curves/chart-data';
+import { chartExtent, curvesExtent, linePaths, logTicks, nearestRow, nonFiniteBands, nonFiniteName, pathOf, stepTicks, visibleRows, yDomain, zeroRuns } from '../../src/webview/curves/chart-data';
+import { MARKER_SPACING, coincidenceNotes, coinciding, markerPoints } from '../../src/webview/curves/coincide';
 import { MANY_LAYERS, curveStyle, styleClass } from '../../src/webview/curves/curve-style';
 
 /** A series with the given total losses (data = total, no penalty) and one weight norm per layer. */
@@ -107,5 +108,117 @@ describe('curveStyle', () => {
     expect(style('norm:b')).toMatchObject({ color: 'pal-1', stroke: 'solid', tag: 'no decay' });
     // Past MANY_LAYERS the colour tells the verdict, not the layer.
     expect(curveStyle(set.curves.find((c) => c.id === 'norm:a')!, { ...ctx, normCount: MANY_LAYERS + 1 }).color).toBe('st-dropped many');
+  });
+});
+
+describe('step axis ticks', () => {
+  it('are whole steps, each once, on a short run (d3 alone gives 1, 1.5, 2 … printed "1 2 2 3 3")', () => {
+    expect(stepTicks(1, 3, 7)).toEqual([1, 2, 3]);
+    expect(stepTicks(1, 2, 7)).toEqual([1, 2]);
+    // A one-step run's domain is [0.5, 1.5].
+    expect(stepTicks(0.5, 1.5, 7)).toEqual([1]);
+    for (const [a, b, n] of [[1, 12, 8], [1, 40, 6], [3.2, 9.7, 10], [1, 1_000_000, 7]]) {
+      const t = stepTicks(a, b, n);
+      expect(t.every(Number.isInteger), `${a}–${b}`).toBe(true);
+      expect(new Set(t).size).toBe(t.length);
+      expect(t[0]).toBeGreaterThanOrEqual(a);
+      expect(t[t.length - 1]).toBeLessThanOrEqual(b);
+      expect(t.length).toBeLessThanOrEqual(2 * n + 1);
+    }
+  });
+});
+
+describe('log axis ticks', () => {
+  it('thin to 1·2·5 multiples, then to powers of ten, so labels never crowd', () => {
+    expect(logTicks(1e-8, 1e-3, 6)).toEqual([1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3]);
+    expect(logTicks(1e-4, 1e-3, 5)).toEqual([1e-4, 2e-4, 5e-4, 1e-3]);
+    expect(logTicks(1e-12, 1, 4)).toEqual([1e-12, 1e-8, 1e-4, 1]);
+    expect(logTicks(1, 10, 20)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe('the value range of a chart', () => {
+  it('covers the reference lines, and leaves out a start-up step when asked', () => {
+    // Step 1 at 1e-16 (a first Adam step), then about 1e-4.
+    const set = curveSet([1e-16, 1e-4, 1.2e-4, 1.1e-4]);
+    const total = set.curves.filter((c) => c.id === 'totalLoss').map((curve) => ({ curve }));
+    expect(chartExtent(total, 1, 4).minPositive).toBe(1e-16);
+    expect(chartExtent(total, 1, 4, [], 2)).toMatchObject({ minPositive: 1e-4, max: 1.2e-4 });
+    // The SGD reference is always in range.
+    expect(chartExtent(total, 1, 4, [2e-6], 2)).toMatchObject({ minPositive: 2e-6, max: 1.2e-4 });
+    // Nothing but zeros (a decay that never reaches the loss): the reference alone sets the range.
+    const zeros = curveSet([0, 0, 0]).curves.filter((c) => c.id === 'totalLoss').map((curve) => ({ curve }));
+    expect(yDomain(chartExtent(zeros, 1, 3, [2e-4], 2), true)).toEqual([1e-4, 4e-4]);
+  });
+
+  it('finds the runs of exact zeros to draw in the zero band', () => {
+    const p = { x: Float64Array.from([1, 2, 3, 4, 5, 6]), y: Float64Array.from([0, 0, 1e-4, 0, NaN, 0]), length: 6, raw: true };
+    expect(zeroRuns(p)).toEqual([[1, 2], [4, 4], [6, 6]]);
+  });
+});
+
+describe('lines that lie on one another', () => {
+  const y = (v: number) => 100 - v;
+  let made = 0;
+  const flat = (v: number, n = 40) => ({ ...curveSet(Array.from({ length: n }, () => v)).curves.find((c) => c.id === 'totalLoss')!, id: `line${made++}` });
+  it('are grouped when one colour or one stroke would hide one under the other, and found on a reference line', () => {
+    const a = { curve: flat(20), cls: 'pal-0 dashed' };
+    const b = { curve: flat(20.5), cls: 'pal-1 dashed' };
+    const c = { curve: flat(60), cls: 'pal-2 dashed' };
+    const co = coinciding([a, b, c], 1, 40, y, [{ id: 'sgd', y: 20 }]);
+    expect(co.groups).toEqual([[a.curve.id, b.curve.id]]);
+    expect([...co.onRule]).toEqual([
+      [a.curve.id, 'sgd'],
+      [b.curve.id, 'sgd'],
+    ]);
+    // A dashed line over a solid one of another colour shows both: no markers needed.
+    expect(coinciding([{ curve: a.curve, cls: 'pal-0' }, { curve: b.curve, cls: 'pal-1 dashed' }], 1, 40, y).groups).toEqual([]);
+  });
+
+  it('take turns with their markers along the shared line, each on its own steps', () => {
+    const curve = flat(20);
+    const scales = { x: (v: number) => (v - 1) * 20, y, invert: (px: number) => px / 20 + 1 };
+    const view = { x0: 1, x1: 40, width: 780, smoothed: false };
+    const first = markerPoints(curve, 0, 3, scales, view).map((p) => p[0]);
+    const second = markerPoints(curve, 1, 3, scales, view).map((p) => p[0]);
+    expect(first.length).toBeGreaterThan(3);
+    expect(first.filter((px) => second.includes(px))).toEqual([]);
+    expect(first[1] - first[0]).toBeGreaterThanOrEqual(MARKER_SPACING);
+    // Many steps per pixel: the shift is in pixels, still never the same point.
+    const long = flat(20, 5000);
+    const wide = { x: (v: number) => ((v - 1) / 4999) * 780, y, invert: (px: number) => (px / 780) * 4999 + 1 };
+    const lv = { x0: 1, x1: 5000, width: 780, smoothed: false };
+    const l0 = markerPoints(long, 0, 2, wide, lv).map((p) => p[0]);
+    const l1 = markerPoints(long, 1, 2, wide, lv).map((p) => p[0]);
+    expect(l0.filter((px) => l1.includes(px))).toEqual([]);
+  });
+});
+
+describe('what the legend says about lines on one another', () => {
+  const label = (id: string) => id;
+  const rule = (id: string) => (id === 'sgd' ? '2·lr·l2 = 2e-6' : id);
+  it('says a pair of runs once for all its layers, and a shared variant once', () => {
+    const notes = coincidenceNotes(
+      {
+        groups: [
+          ['a · as written', 'a · decoupled'],
+          ['b · as written', 'b · decoupled'],
+          ['a · x', 'b · x', 'c · x'],
+        ],
+        onRule: new Map([
+          ['a · x', 'sgd'],
+          ['b · x', 'sgd'],
+          ['c · x', 'sgd'],
+          ['d', 'sgd'],
+        ]),
+      },
+      label,
+      rule,
+    );
+    expect(notes).toEqual([
+      'a and b: as written and decoupled lie on one another, told apart by their markers ● ■',
+      'a, b and c (x) lie on one another and on the dotted reference 2·lr·l2 = 2e-6: told apart by their markers ● ■ ▲',
+      'd lies on the dotted reference 2·lr·l2 = 2e-6',
+    ]);
   });
 });

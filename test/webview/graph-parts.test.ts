@@ -86,9 +86,9 @@ describe('placeGraph', () => {
 describe('viewport math', () => {
   const bounds = { x: 0, y: 0, width: 2000, height: 200 };
   it('fits a graph that fits at a readable scale whole and centred, never above the maximum scale', () => {
-    const t = fitTransform({ width: 2000, height: 500 }, bounds, READABLE_SCALE)!;
-    expect(t.k).toBeCloseTo((2000 - 24) / 2000, 9);
-    expect(t.x + (bounds.width * t.k) / 2).toBeCloseTo(1000, 9);
+    const t = fitTransform({ width: 2400, height: 500 }, bounds, READABLE_SCALE)!;
+    expect(t.k).toBeCloseTo((2400 - 24) / 2000, 9);
+    expect(t.x + (bounds.width * t.k) / 2).toBeCloseTo(1200, 9);
     expect(t.y + (bounds.height * t.k) / 2).toBeCloseTo(250, 9);
     expect(fitTransform({ width: 1000, height: 500 }, { x: 0, y: 0, width: 50, height: 20 }, READABLE_SCALE)!.k).toBe(MAX_FIT_SCALE);
   });

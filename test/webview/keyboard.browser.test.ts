@@ -54,13 +54,16 @@ describe('keyboard', () => {
     expect([...expected].filter((k) => !seen.has(k))).toEqual([]);
     for (const n of nodes) expect(seen.get(n)).toBe(true);
     expect([...seen].filter(([, ring]) => !ring).map(([k]) => k)).toEqual([]);
-    // The run's own controls are among them: Re-run, the verdict's finding lines, the curve tools.
+    // The run's own controls are among them: Re-run, the verdict's counts (to the Findings list), each finding.
     expect(expected.some((k) => k.startsWith('button:Run the script again'))).toBe(true);
-    expect(expected.filter((k) => k.startsWith('button:error:')).length).toBe(3);
+    expect(expected.filter((k) => k.startsWith('button:3 errors. Go to the Findings list')).length).toBe(1);
+    expect(expected.filter((k) => k.startsWith('button:Error:')).length).toBe(3);
   });
 
   it('graph nodes come in reading order, and one out of view is panned into it when it gets the focus', async () => {
     await resetPanel(s);
+    // A window too short for the whole graph at a readable size (at 1100 px it fits whole since issue 21).
+    await s.page.setViewportSize({ width: 1400, height: 700 });
     await loadStream(s, 'fit-cnn-with-decay');
     const f = panelFrame(s.page);
     const order = await f.evaluate(() => [...document.querySelectorAll('g.ll-node')].map((n) => n.getAttribute('data-id')));
@@ -87,9 +90,10 @@ describe('keyboard', () => {
     });
     expect(inView).toBe(true);
     expect(needsPan).toBe(true);
+    await s.page.setViewportSize({ width: 1400, height: 1100 });
   });
 
-  it('Enter opens the source line, from a graph node and from a verdict line', async () => {
+  it('Enter opens the source line, from a graph node and from a finding', async () => {
     await resetPanel(s);
     await loadStream(s, 'custom-loop-drops-penalty');
     const state = replayStream('custom-loop-drops-penalty');
@@ -103,7 +107,7 @@ describe('keyboard', () => {
     await s.page.waitForFunction((k) => (window as unknown as { harness: { received: unknown[] } }).harness.received.length > k, n);
     expect(await lastReveal()).toEqual({ type: 'revealSource', source: state.layers.find((l) => l.name === 'dense_Dense2')!.source });
     n = await received();
-    await f.focus('.ll-verdict-finding >> nth=2');
+    await f.focus('.ll-finding-button >> nth=2');
     await s.page.keyboard.press('Enter');
     await s.page.waitForFunction((k) => (window as unknown as { harness: { received: unknown[] } }).harness.received.length > k, n);
     expect(await lastReveal()).toEqual({ type: 'revealSource', source: state.layers.find((l) => l.name === 'dense_Dense3')!.source });

@@ -189,6 +189,33 @@ describe('rows without a value', () => {
   });
 });
 
+describe('smoothing across rows without a value (a weight norm sampled less often later in the run)', () => {
+  // Every step at first, then every 4th: the sampling thins out as the run goes on.
+  const values: Array<number | null> = Array.from({ length: 200 }, (_, i) => (i < 40 || i % 4 === 0 ? 5 - i / 100 : null));
+  values[120] = NaN;
+  const steps = values.map((_, i) => i + 1);
+  const ema = new EmaColumn((i) => values[i], 0.6);
+  ema.sync(values.length);
+  const smooth = new LodColumn(ema.valueAt, 32);
+  smooth.sync(values.length);
+
+  it('is a gap where the source has none, not a break, and still a break at a non-finite value', () => {
+    expect(ema.valueAt(41)).toBeNull();
+    expect(ema.valueAt(44)).toBeCloseTo(smoothEma(values, 0.6)[44]!, 5);
+    expect(Number.isNaN(ema.valueAt(120))).toBe(true);
+  });
+
+  it('downsamples to one line from the first step to the last, broken only at the NaN', () => {
+    for (const pixels of [800, 20]) {
+      const p = downsampleM4({ steps, column: smooth, x0: 1, x1: 200, pixels });
+      const ys = Array.from(p.y.subarray(0, p.length));
+      // Full resolution keeps the NaN as one break; a pixel column holding it and finite rows draws those (M4).
+      expect(ys.filter(Number.isNaN).length, `${pixels} px`).toBe(pixels === 800 ? 1 : 0);
+      expect(p.x[p.length - 1]).toBeGreaterThan(190);
+    }
+  });
+});
+
 describe('lazy indexing', () => {
   const values = makeColumn(300_000);
   it('a large backlog is scanned until it is indexed, with the same answers before and after', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { severityCounts } from '../../src/webview/findings/counts';
 import { analyzeRun } from '../../src/shared/analysis/rules';
 import { runPhase } from '../../src/shared/analysis/run-phase';
 import { penaltyCounts, verdictOf } from '../../src/shared/analysis/verdict';
@@ -110,5 +111,15 @@ describe('runPhase', () => {
     const failed = emptyRunState('x.ts');
     failed.status = 'failed';
     expect(runPhase(failed)).toMatchObject({ kind: 'failed', running: false });
+  });
+});
+
+describe('severityCounts (the verdict counts the findings it leaves to the list)', () => {
+  it('says "1 error", not "1 errors", and leaves out what is at zero', () => {
+    const f = (severity: 'error' | 'warning' | 'info') => ({ severity });
+    expect(severityCounts([f('error')])).toBe('1 error');
+    expect(severityCounts([f('warning'), f('error'), f('warning')])).toBe('1 error · 2 warnings');
+    expect(severityCounts([f('info'), f('info')])).toBe('2 info');
+    expect(severityCounts([])).toBe('no findings');
   });
 });

@@ -37,6 +37,17 @@ const BLOCK_PREFIX = 'group:block:';
 export const blockGroupId = (firstLayer: string) => `${BLOCK_PREFIX}${firstLayer}`;
 export const isBlockGroupId = (id: string) => id.startsWith(BLOCK_PREFIX);
 
+/**
+ * Where a tf.variable that belongs to no layer is drawn: with the other variables of its name scope
+ * ("local3/weights" and "local3/biases" make one node "local3"), or alone when it has no scope. Without this
+ * the variables fell into the minimized loss's group, so a hand-written penalty's arrows came out of the loss
+ * and the data path into it was not drawn (issue 21).
+ */
+export function variableScope(weightId: string): string {
+  const i = weightId.lastIndexOf('/');
+  return i > 0 ? weightId.slice(0, i) : weightId;
+}
+
 export function groupGraph(graph: LossGraph, layers: LayerInfo[]): GraphGroups {
   const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
   const weightOwner = new Map<string, string>();
@@ -78,9 +89,13 @@ export function groupGraph(graph: LossGraph, layers: LayerInfo[]): GraphGroups {
   }
 
   const hasMixed = graph.nodes.some((n) => !groupOf.has(n.id) && n.layer === null && n.kind === 'op' && n.role !== 'data');
+  const layerNames = new Set([...layers.map((l) => l.name), ...graph.nodes.map((n) => n.layer).filter((l): l is string => l !== null)]);
+  /** A free variable's node: its scope, unless a real layer has that name (then the variable's own id). */
+  const freeVariable = (weight: string) => (layerNames.has(variableScope(weight)) ? weight : variableScope(weight));
   for (const node of graph.nodes) {
     if (groupOf.has(node.id)) continue;
-    const layer = node.kind === 'variable' && node.weight ? weightOwner.get(node.weight) ?? node.layer : node.layer;
+    const owner = node.kind === 'variable' && node.weight ? weightOwner.get(node.weight) ?? node.layer : node.layer;
+    const layer = owner ?? (node.kind === 'variable' && node.weight ? freeVariable(node.weight) : null);
     if (layer !== null) add(layerGroupId(layer), 'layer', layer, null, node.id);
     else if (node.role === 'data' && hasMixed && node.id !== graph.minimizedNodeId) {
       add(DATA_LOSS_GROUP, 'data-loss', null, DATA_TERM_ID, node.id);

@@ -1,7 +1,7 @@
 import { layerDecay, penaltiesByLayer, type DecayStatus, type TermView } from '../analysis/terms';
 import type { LayerInfo, OptimizerInfo, TermInfo, WeightInfo } from '../protocol/run-data';
 import { findRepeatedBlocks, type LayerBlock } from './blocks';
-import type { GraphGroups, NodeGroup } from './graph-groups';
+import { variableScope, type GraphGroups, type NodeGroup } from './graph-groups';
 
 export interface ViewContext {
   groups: GraphGroups;
@@ -45,6 +45,14 @@ export const blockTermsUnit = (blockId: string, reaches: boolean) => `${blockId}
 export function buildViewIndex(ctx: ViewContext, options: ViewOptions): ViewIndex {
   const { groups, layers } = ctx;
   const layerPenalties = penaltiesByLayer(ctx.terms);
+  // Penalties on variables outside any layer (hand-written ones), by the node their variables are drawn as.
+  const freePenalties = new Map<string, TermView[]>();
+  for (const t of ctx.terms) {
+    if (t.layer !== null || t.collection !== 'regularization') continue;
+    for (const scope of new Set([t.weight, ...t.pieces.map((p) => p.weight)].filter((w): w is string => !!w).flatMap((w) => [w, variableScope(w)]))) {
+      freePenalties.set(scope, [...(freePenalties.get(scope) ?? []), t]);
+    }
+  }
   const termsById = new Map(ctx.terms.map((t) => [t.id, t]));
   const graphTerms = new Map(groups.graph.terms.map((t) => [t.id, t]));
   const blocks = options.collapseRepeats ? findRepeatedBlocks(groups, layers, ctx.terms) : [];
@@ -72,7 +80,7 @@ export function buildViewIndex(ctx: ViewContext, options: ViewOptions): ViewInde
     termsById,
     graphTerms,
     weightById: new Map(layers.flatMap((l) => l.weights.map((w) => [w.id, w] as const))),
-    decayOf: (name) => layerDecay(layerPenalties.get(name) ?? []),
+    decayOf: (name) => layerDecay(layerPenalties.get(name) ?? freePenalties.get(name) ?? []),
     blocks,
     blockOfLayer,
     blockById: new Map(blocks.map((b) => [b.id, b])),

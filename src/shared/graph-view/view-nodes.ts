@@ -54,11 +54,15 @@ export function layerNode(ix: ViewIndex, unit: string, g: NodeGroup): ViewNode {
   details.push(['decay', DECAY_TEXT[decay]]);
   if (info?.source) details.push(['created at', `${info.source.file}:${info.source.line}`]);
   const regs = weights.filter((w) => w.regularizer).map((w) => `${w.name} ${describeRegularizer(w.regularizer!)}`);
+  // tf.variables outside any layer (a custom loop's weights): drawn as one node per name scope, named for what it holds.
+  const variables = info ? [] : g.members.map((m) => ix.ctx.groups.nodes.get(m)).filter((n): n is GraphNode => n?.kind === 'variable');
+  for (const v of variables) details.push([`variable ${v.label}`, formatShape(v.shape)]);
+  const detail = info || variables.length === 0 ? `${info?.className ?? 'layer'} · ${regs.length ? regs.join(', ') : 'no decay'}` : `tf.variable · ${variables.map((v) => v.label).join(', ')}`;
   return {
     ...groupBase(ix, unit, g.id),
     kind: 'layer',
     label: name,
-    detail: `${info?.className ?? 'layer'} · ${regs.length ? regs.join(', ') : 'no decay'}`,
+    detail,
     role: 'data',
     reaches: true,
     decay,
@@ -78,10 +82,14 @@ export function termNode(ix: ViewIndex, unit: string, g: NodeGroup): ViewNode {
   const reg = t?.regularizer ?? gt?.regularizer ?? null;
   const reaches = ix.termReaches(termId);
   const weight = t?.weight ?? gt?.weight ?? termId;
+  // Beside its layer, a penalty needs only the weight's short name ("kernel"); a penalty on variables outside any
+  // layer names each of them in full ("local3/weights"), or two such penalties would read alike.
+  const vars = [...new Set([weight, ...(t?.pieces ?? []).map((p) => p.weight)])];
+  const named = g.layer !== null && ix.layerByName.has(g.layer) ? weight.split('/').pop() : vars.join(', ');
   return {
     ...groupBase(ix, unit, g.id),
     kind: 'term',
-    label: `${reg ? describeRegularizer(reg) : 'penalty'} · ${weight.split('/').pop()}`,
+    label: `${reg ? describeRegularizer(reg) : 'penalty'} · ${named}`,
     detail: `value ${formatNumber(t?.lastValue)}`,
     role: 'regularization',
     reaches,

@@ -67,8 +67,15 @@ export class EmaColumn {
     this.length = Math.max(this.length, length);
   }
 
-  /** A gap in the source is NaN here: the smoothed column is only drawn, never marked. */
-  readonly valueAt: ValueAt = (i) => this.values[i];
+  /**
+   * A row without a value in the source (a weight norm not sampled that step) is a gap here too, not a break:
+   * the smoothed line joins the rows around it as the raw one does. Told from a non-finite value, which is a break,
+   * by asking the source (only for the NaN rows, so the cost stays with the gaps).
+   */
+  readonly valueAt: ValueAt = (i) => {
+    const v = this.values[i];
+    return v !== v && this.source(i) === null ? null : v;
+  };
 
   byteLength(): number {
     return this.values.byteLength;

@@ -1,3 +1,4 @@
+import { tickStep, ticks } from 'd3';
 import type { Curve } from '../../shared/series/curve-set';
 import { downsampleM4, type CurvePoints } from '../../shared/series/downsample';
 import { emptyExtent, isEmptyExtent, lowerBound, type Extent } from '../../shared/series/lod-column';
@@ -25,6 +26,53 @@ export function curvesExtent(curves: ReadonlyArray<{ curve: Curve }>, x0: number
 }
 
 /**
+ * The extent a chart's value axis must cover: the curves over the visible steps from `rangeFrom` on (a section
+ * leaves out step 1, whose start-up values, down to 1e-16 for a decay, would otherwise set the range; they are
+ * still drawn, clipped), and every reference line, so a reference is never off the chart.
+ */
+export function chartExtent(curves: ReadonlyArray<{ curve: Curve }>, x0: number, x1: number, references: readonly number[] = [], rangeFrom?: number): Extent {
+  let ext = emptyExtent();
+  if (rangeFrom !== undefined && rangeFrom > x0) {
+    for (const c of curves) {
+      const steps = c.curve.steps;
+      const i0 = lowerBound(steps, rangeFrom);
+      const i1 = Math.min(steps.length, lowerBound(steps, x1) + 1);
+      if (i1 > i0) c.curve.raw.extent(i0, Math.min(i1, c.curve.raw.length), ext);
+    }
+  }
+  // Nothing after the start-up step in view (zoomed in on step 1, or a one-step run): the start-up values it is.
+  if (isEmptyExtent(ext)) ext = curvesExtent(curves, x0, x1);
+  for (const v of references) {
+    if (!Number.isFinite(v)) continue;
+    ext.min = Math.min(ext.min, v);
+    ext.max = Math.max(ext.max, v);
+    if (v > 0) ext.minPositive = Math.min(ext.minPositive, v);
+  }
+  return ext;
+}
+
+/**
+ * Runs of exact zeros in downsampled points, as [first step, last step] pairs. On a log axis a zero has no place,
+ * so a chart that knows what a zero means (a decay that never reaches the loss) draws these in a band of their own.
+ */
+export function zeroRuns(points: CurvePoints): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  let start: number | null = null;
+  let last = 0;
+  for (let i = 0; i < points.length; i++) {
+    if (points.y[i] === 0) {
+      if (start === null) start = points.x[i];
+      last = points.x[i];
+    } else if (start !== null) {
+      runs.push([start, last]);
+      start = null;
+    }
+  }
+  if (start !== null) runs.push([start, last]);
+  return runs;
+}
+
+/**
  * The y domain for an extent, before d3's nice(): linear scales get 5% room above and below (10% of the
  * value, or ±1, for a flat line); log scales start at the smallest positive value and widen a flat line
  * to a factor of 2 either side. An empty extent gives [0, 1] ([0.1, 1] on a log scale).
@@ -39,6 +87,43 @@ export function yDomain(ext: Extent, log: boolean): [number, number] {
   if (log) return lo === hi ? [lo / 2, hi * 2] : [lo, hi];
   const pad = lo === hi ? Math.abs(lo) * 0.1 || 1 : (hi - lo) * 0.05;
   return [lo - pad, hi + pad];
+}
+
+/**
+ * The step axis's ticks: whole steps only, each once, about `count` of them. d3's own ticks go below 1 on a
+ * short run (1, 1.5, 2 …), which an integer format prints as "1 2 2 3 3"; a step between two steps does not exist.
+ */
+export function stepTicks(x0: number, x1: number, count: number): number[] {
+  if (!(x1 >= x0) || !Number.isFinite(x0) || !Number.isFinite(x1)) return [];
+  const step = Math.max(1, tickStep(x0, x1, Math.max(1, count)));
+  const out: number[] = [];
+  for (let t = Math.ceil(x0 / step) * step; t <= x1 + 1e-9; t += step) out.push(Math.round(t));
+  return out;
+}
+
+/**
+ * The value axis's ticks on a log scale, about `count` of them: d3 gives every 1…9 multiple of each decade, which
+ * crowds the labels into one another on a short chart. Thinned to 1·2·5 multiples, then to powers of ten, then to
+ * every other power, until they fit; a range inside one decade keeps d3's linear-looking ticks.
+ */
+export function logTicks(lo: number, hi: number, count: number): number[] {
+  if (!(lo > 0) || !(hi >= lo)) return [];
+  const limit = Math.max(2, count);
+  const all: number[] = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++)
+    for (const m of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+      const v = Number(`${m}e${e}`);
+      if (v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12)) all.push(v);
+    }
+  const mantissa = (v: number) => Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-12));
+  const decades = all.filter((v) => mantissa(v) === 1);
+  if (decades.length < 2) return all.length <= limit ? all : ticks(lo, hi, limit);
+  if (all.length <= limit) return all;
+  const fives = all.filter((v) => [1, 2, 5].includes(mantissa(v)));
+  if (fives.length <= limit) return fives;
+  let every = 1;
+  while (Math.ceil(decades.length / every) > limit) every++;
+  return decades.filter((_, i) => i % every === 0);
 }
 
 export interface NonFiniteBand {

@@ -1,7 +1,7 @@
 import { axisBottom, axisLeft, type ScaleContinuousNumeric } from 'd3';
 import { formatInt, formatNumber } from '../../shared/format';
 import type { Sel } from '../dom';
-import type { LineRow, NonFiniteBand } from './chart-data';
+import { stepTicks, type LineRow, type NonFiniteBand } from './chart-data';
 
 /**
  * The marks of a chart, the way Observable Plot writes them: each one draws one kind of thing into its own
@@ -13,22 +13,27 @@ export interface PlotSize {
   height: number;
 }
 
-export function axesMark(plot: Sel<SVGGElement>, x: YScale, y: YScale, size: PlotSize, yTicks: number): void {
+export function axesMark(plot: Sel<SVGGElement>, x: YScale, y: YScale, size: PlotSize, yTicks: number[]): void {
   plot
     .select<SVGGElement>('g.ll-axis-x')
     .attr('transform', `translate(0,${size.height})`)
-    .call(axisBottom(x).ticks(Math.max(2, Math.floor(size.width / 90)), ',d').tickSizeOuter(0));
+    .call(
+      axisBottom(x)
+        .tickValues(stepTicks(x.domain()[0], x.domain()[1], Math.max(2, Math.floor(size.width / 90))))
+        .tickFormat((v) => formatInt(Number(v)))
+        .tickSizeOuter(0),
+    );
   plot.select<SVGGElement>('g.ll-axis-y').call(
     axisLeft(y)
-      .ticks(yTicks)
+      .tickValues(yTicks)
       .tickFormat((v) => formatNumber(Number(v)))
       .tickSizeOuter(0),
   );
 }
 
-export function gridMark(g: Sel<SVGGElement>, y: YScale, yTicks: number, width: number): void {
+export function gridMark(g: Sel<SVGGElement>, y: YScale, yTicks: number[], width: number): void {
   g.selectAll<SVGLineElement, number>('line')
-    .data(y.ticks(yTicks))
+    .data(yTicks)
     .join('line')
     .attr('x1', 0)
     .attr('x2', width)
@@ -100,17 +105,19 @@ export interface ChartRule {
   label: string;
 }
 
-/** Horizontal reference lines across the plot, each with its label at the left end. */
+/** Horizontal reference lines across the plot, each with its label at the right end. */
 export function rulesMark(g: Sel<SVGGElement>, rules: readonly ChartRule[], y: YScale, size: PlotSize): void {
   g.selectAll<SVGGElement, ChartRule>('g.ll-rule')
     .data(rules.filter((r) => Number.isFinite(y(r.y))), (d) => d.id)
     .join((enter) => {
       const r = enter.append('g').attr('class', 'll-rule');
       r.append('line');
-      r.append('text').attr('x', 4).attr('dy', '-0.3em');
+      r.append('text').attr('dy', '-0.35em').attr('text-anchor', 'end');
       return r;
     })
     .attr('transform', (d) => `translate(0,${y(d.y)})`)
     .call((r) => r.select('line').attr('x1', 0).attr('x2', size.width))
+    // At the right end, over the lines with a halo: the lines start at the left, where the start-up step is.
+    .call((r) => r.select('text').attr('x', size.width - 4))
     .call((r) => r.select('text').text((d) => d.label));
 }

@@ -2,7 +2,9 @@ import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3';
 import { displaySafe, formatInt, formatNumber } from '../../shared/format';
 import type { CurvePoints } from '../../shared/series/downsample';
 import { el, sel, type Sel } from '../dom';
-import { curvesExtent, linePaths, nearestRow, nonFiniteBands, yDomain, type DrawnCurve, type LineRow } from './chart-data';
+import { chartExtent, linePaths, logTicks, nearestRow, nonFiniteBands, yDomain, type DrawnCurve, type LineRow } from './chart-data';
+import { markerSetsOf, markersMark, zeroBandMark, zeroLinesOf, ZERO_BAND, ZERO_LINE } from './chart-extras';
+import { coinciding, type Coincidence } from './coincide';
 import { axesMark, bandsMark, crosshairMark, gridMark, linesMark, nonFiniteMarkersMark, nowMark, rulesMark, type ChartRule } from './chart-marks';
 
 export type { ChartRule } from './chart-marks';
@@ -38,6 +40,10 @@ export interface ChartFrame {
   crosshair: number | null;
   /** Horizontal reference lines (a section's "no decay" level, say). */
   rules?: ChartRule[];
+  /** On a log scale: draw exact zeros in a band under the axis, labelled with what a zero means there. */
+  zeroLabel?: string;
+  /** The value range ignores steps before this one (a start-up step's outliers); they are drawn, clipped. */
+  rangeFrom?: number;
 }
 
 export interface ChartHooks {
@@ -47,7 +53,6 @@ export interface ChartHooks {
   panBy(steps: number): void;
   resetZoom(): void;
 }
-
 
 /**
  * One chart of training curves: M4-downsampled paths for the raw series (faint when smoothing is on)
@@ -70,6 +75,10 @@ export class Chart {
   hovered: string | null = null;
   /** Points drawn in the last frame, per curve id: what the tests compare with the data. */
   lastPoints = new Map<string, { raw: CurvePoints; smooth: CurvePoints | null }>();
+  /** Lines lying on one another (and on a reference line) in the last frame: the legend says so. */
+  coincidence: Coincidence = { groups: [], onRule: new Map() };
+  /** The zero band's y, when the last frame drew one. */
+  private zeroY: number | null = null;
 
   constructor(
     parent: HTMLElement,
@@ -90,6 +99,9 @@ export class Chart {
     clipped.append('g').attr('class', 'll-bands');
     clipped.append('g').attr('class', 'll-rules');
     clipped.append('g').attr('class', 'll-lines');
+    this.plot.append('g').attr('class', 'll-zero');
+    // Outside the clip: a marker may sit on the zero band; markerSets keeps them inside the plot.
+    this.plot.append('g').attr('class', 'll-marker-sets');
     clipped.append('line').attr('class', 'll-now');
     clipped.append('line').attr('class', 'll-crosshair');
     clipped.append('g').attr('class', 'll-markers');
@@ -177,22 +189,37 @@ export class Chart {
     this.frame = frame;
     const size = { width: this.plotWidth, height: this.plotHeight };
     this.svg.attr('width', this.width).attr('height', this.height).attr('viewBox', `0 0 ${this.width} ${this.height}`);
-    this.svg.select('clipPath rect').attr('width', size.width).attr('height', size.height);
+    this.svg.select('clipPath rect').attr('width', size.width);
     this.plot.attr('transform', `translate(${MARGIN.left},${MARGIN.top})`);
     this.plot.select('rect.ll-overlay').attr('width', size.width).attr('height', size.height);
 
-    const domain = yDomain(curvesExtent(frame.curves, frame.x0, frame.x1), frame.log);
-    this.y = (frame.log ? scaleLog() : scaleLinear()).domain(domain).range([size.height, 0]).nice();
+    const rules = frame.rules ?? [];
     this.x = scaleLinear().domain([frame.x0, frame.x1]).range([0, size.width]);
     const x = (v: number) => this.x(v);
+    const zeros = frame.log && frame.zeroLabel !== undefined ? zeroLinesOf(frame.curves, frame.x0, frame.x1, size.width, x) : [];
+    const band = zeros.length > 0 ? ZERO_BAND : 0;
+    const domain = yDomain(chartExtent(frame.curves, frame.x0, frame.x1, rules.map((r) => r.y), frame.rangeFrom), frame.log);
+    this.y = (frame.log ? scaleLog() : scaleLinear()).domain(domain).range([size.height - band, 0]).nice();
+    this.zeroY = band ? size.height - ZERO_LINE : null;
+    // Values under a log range (a start-up step) leave the plot at its bottom, never through the zero band.
+    this.svg.select('clipPath rect').attr('height', size.height - band);
     const y = (v: number) => this.y(v);
-    const yTicks = Math.max(2, Math.floor(size.height / 40));
+    const yTicks = Math.max(2, Math.floor((size.height - band) / 40));
+    const [lo, hi] = this.y.domain();
+    const yValues = frame.log ? logTicks(lo, hi, yTicks) : this.y.ticks(yTicks);
 
-    axesMark(this.plot, this.x, this.y, size, yTicks);
-    gridMark(this.plot.select('g.ll-grid'), this.y, yTicks, size.width);
+    axesMark(this.plot, this.x, this.y, size, yValues);
+    gridMark(this.plot.select('g.ll-grid'), this.y, yValues, size.width);
+    zeroBandMark(this.plot.select('g.ll-zero'), band ? frame.zeroLabel! : null, zeros, size);
     const lines = linePaths(frame.curves, frame, size.width, x, y);
     this.lastPoints = lines.points;
     linesMark(this.plot.select('g.ll-lines'), lines.rows);
+    // A zero sits in its band: lines that are zero together coincide there too.
+    const yDrawn = (v: number) => (v === 0 && this.zeroY !== null ? this.zeroY : this.y(v));
+    this.coincidence = coinciding(frame.curves, frame.x0, frame.x1, yDrawn, rules, { smoothed: frame.smoothing > 0 });
+    const scales = { x, y: yDrawn, invert: (px: number) => this.x.invert(px) };
+    const view = { x0: frame.x0, x1: frame.x1, width: size.width, smoothed: frame.smoothing > 0 };
+    markersMark(this.plot.select('g.ll-marker-sets'), markerSetsOf(this.coincidence, frame.curves, scales, view, size.height));
     const bands = nonFiniteBands(frame.curves, frame.x0, frame.x1, x);
     bandsMark(this.plot.select('g.ll-bands'), bands, size.height);
     nonFiniteMarkersMark(this.plot.select('g.ll-markers'), bands);
@@ -245,8 +272,8 @@ export class Chart {
         const i = rowAt(c.curve.steps, at);
         if (i === null) continue;
         const v = f.smoothing > 0 && c.curve.ema.synced > i ? c.curve.smooth.valueAt(i) : c.curve.valueAt(i);
-        if (v === null || !Number.isFinite(v) || (f.log && v <= 0)) continue;
-        const y = this.y(v);
+        if (v === null || !Number.isFinite(v) || (f.log && v < 0) || (f.log && v === 0 && this.zeroY === null)) continue;
+        const y = f.log && v === 0 ? this.zeroY! : this.y(v);
         const d = Math.abs(y - this.pointerY);
         if (d <= 24 && (!best || d < best.d)) best = { id: c.curve.id, label: c.curve.label, x: this.x(at), y, d };
       }

@@ -15,6 +15,7 @@ export function renderCurveLegend(box: HTMLElement, entries: readonly LegendEntr
   for (const { curve, style, hidden } of entries) {
     const b = el(box, 'button', `ll-legend-toggle ${styleClass(style)}${hidden ? ' off' : ''}`);
     b.type = 'button';
+    b.dataset.curve = curve.id;
     b.setAttribute('aria-pressed', hidden ? 'false' : 'true');
     b.title = displaySafe(`Show or hide ${curve.label}`);
     el(b, 'span', 'll-swatch');

@@ -39,6 +39,10 @@ export interface SectionContent {
   rules?: ChartRule[];
   /** The step axis of the crosshair when it is not the series' (the decay's own step column). */
   steps?: ArrayLike<number>;
+  /** On a log scale, exact zeros are drawn in a band with this label (what a zero means in this section). */
+  zeroLabel?: string;
+  /** The value range starts at this step (the steps before it are start-up outliers). */
+  rangeFrom?: number;
 }
 
 export interface SectionDef {
@@ -144,7 +148,14 @@ const DECAY: SectionDef = {
     const notes = ['fraction of the weight its decay removes per step, under its own optimizer', 'dotted: what plain SGD with the same L2 removes (2·lr·l2)'];
     if (ctx.compare) notes.push(COMPARE_NOTE);
     const longest = [ctx.set, ctx.compare].filter((x): x is CurveSet => x !== null).map((x) => x.series.decay.step).sort((a, b) => b.length - a.length)[0];
-    return { curves: paired, notes, selection: null, rules, steps: longest };
+    // A decay of exactly 0 is a penalty that never reaches the loss (or one the optimizer never applied): the
+    // chart draws it in a labelled band, since a log axis has no zero.
+    const dropped = own.some((c) => c.layer !== null && ['dropped', 'partial'].includes(ctx.decayOf(c.layer)));
+    const zeroLabel = dropped ? '0: never reaches the loss' : '0: no decay that step';
+    // Step 1's value is measured on a freshly started optimizer (Adam's first step divides by a tiny second
+    // moment) and can sit ten orders of magnitude away from every later step: it must not set the range.
+    const rangeFrom = longest.length > 2 ? longest[1] : undefined;
+    return { curves: paired, notes, selection: null, rules, steps: longest, zeroLabel, rangeFrom };
   },
 };
 

@@ -312,8 +312,11 @@ export class CurvesPanel {
         steps: axis,
         log: s.def.log === true || base.log,
         rules: content.rules,
+        zeroLabel: content.zeroLabel,
+        rangeFrom: content.rangeFrom,
         curves: shown.map((c) => ({ curve: c.curve, cls: styleClass(c.style), markNonFinite: true })),
       });
+      s.renderCoincidence();
     }
     this.root.setAttribute('data-steps', String(steps.length));
     this.root.setAttribute('aria-description', `${formatInt(steps.length)} steps`);

@@ -1,9 +1,10 @@
 import { formatInt } from '../../shared/format';
-import { button, el } from '../dom';
+import { button, el, prose } from '../dom';
 import type { UiState } from '../ui-state';
 import { Chart, type ChartHooks } from './chart';
 import { renderCurveLegend } from './curve-legend';
 import type { SectionContent, SectionDef } from './curve-sections';
+import { coincidenceNotes, MARKER_GLYPHS } from './coincide';
 
 export interface SectionActions {
   /** A view choice changed (filter, Show all): redraw and remember it. */
@@ -24,6 +25,8 @@ export class SectionView {
   private readonly count: HTMLElement | null = null;
   private readonly showAll: HTMLButtonElement | null = null;
   private legendKey = '';
+  private coincideKey = '';
+  private readonly coincideNote: HTMLElement;
   private readonly box: HTMLElement;
 
   constructor(
@@ -57,6 +60,7 @@ export class SectionView {
     }
     this.legend = el(box, 'div', 'll-chart-legend');
     this.notes = el(box, 'div', 'll-legend-notes');
+    this.coincideNote = el(box, 'div', 'll-legend-notes ll-coincide-notes');
     this.chart = new Chart(box, def.chartLabel, hooks);
   }
 
@@ -72,7 +76,9 @@ export class SectionView {
     // The legend's buttons hold their curves (and so the run's columns) in their click handlers.
     this.legend.replaceChildren();
     this.notes.replaceChildren();
+    this.coincideNote.replaceChildren();
     this.legendKey = '';
+    this.coincideKey = '';
   }
 
   /** The legend, notes and subset count for this content; the legend is rebuilt only when it changes. */
@@ -91,7 +97,35 @@ export class SectionView {
     const hidden = new Set(this.ui.hidden);
     const entries = content.curves.map((c) => ({ curve: c.curve, style: c.style, hidden: hidden.has(c.curve.id) }));
     renderCurveLegend(this.legend, entries, (id) => this.actions.toggleCurve(id));
+    this.coincideKey = '';
     this.notes.replaceChildren();
-    for (const n of content.notes) el(this.notes, 'span', 'll-legend-note', n);
+    for (const n of content.notes) prose(this.notes, 'span', 'll-legend-note', n);
+  }
+
+  /**
+   * Lines the last draw found lying on one another, or on a reference line: each member's marker glyph beside its
+   * legend entry, and a note that says which lines share a place, so a line hidden under another is not read as
+   * missing.
+   */
+  renderCoincidence(): void {
+    const co = this.chart.coincidence;
+    const key = JSON.stringify([co.groups, [...co.onRule]]);
+    if (key === this.coincideKey) return;
+    this.coincideKey = key;
+    const labelOf = new Map((this.content?.curves ?? []).map((c) => [c.curve.id, c.curve.label]));
+    const ruleOf = new Map((this.content?.rules ?? []).map((r) => [r.id, r.label]));
+    for (const m of this.legend.querySelectorAll('.ll-legend-marker')) m.remove();
+    this.coincideNote.replaceChildren();
+    for (const group of co.groups) {
+      group.forEach((id, i) => {
+        const b = [...this.legend.querySelectorAll<HTMLElement>('.ll-legend-toggle')].find((x) => x.dataset.curve === id);
+        if (!b) return;
+        // The glyph is a picture of the marker; the note says in words which lines share a place.
+        const glyph = el(b, 'span', 'll-legend-marker', MARKER_GLYPHS[i % MARKER_GLYPHS.length]);
+        glyph.setAttribute('aria-hidden', 'true');
+        b.insertBefore(glyph, b.querySelector('.ll-legend-text'));
+      });
+    }
+    for (const n of coincidenceNotes(co, (id) => labelOf.get(id) ?? id, (id) => ruleOf.get(id) ?? '')) prose(this.coincideNote, 'span', 'll-legend-note ll-coincide-note', n);
   }
 }

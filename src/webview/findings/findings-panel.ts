@@ -2,7 +2,7 @@ import { RULES, type Finding, type Severity } from '../../shared/analysis/findin
 import type { SourcePosition } from '../../shared/protocol/run-data';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
 import { displaySafe } from '../../shared/format';
-import { el } from '../dom';
+import { el, prose } from '../dom';
 
 export interface FindingsCallbacks {
   revealSource(source: SourcePosition): void;
@@ -19,7 +19,6 @@ const GROUPS: Array<{ severity: Severity; title: string; icon: string }> = [
 export class FindingsPanel {
   readonly root: HTMLElement;
   private readonly list: HTMLElement;
-  private readonly summary: HTMLElement;
 
   constructor(parent: HTMLElement, private readonly callbacks: FindingsCallbacks) {
     this.root = el(parent, 'section', 'll-panel ll-findings');
@@ -27,7 +26,6 @@ export class FindingsPanel {
     const header = el(this.root, 'header', 'll-panel-header');
     const title = el(header, 'h2', 'll-panel-title', 'Findings');
     title.id = 'll-findings-title';
-    this.summary = el(header, 'span', 'll-findings-summary');
     this.list = el(this.root, 'div', 'll-findings-list');
   }
 
@@ -35,7 +33,7 @@ export class FindingsPanel {
     const list = this.list;
     list.replaceChildren();
     const counts = GROUPS.map((g) => findings.filter((f) => f.severity === g.severity).length);
-    this.summary.textContent = GROUPS.map((g, i) => `${counts[i]} ${g.title.toLowerCase()}`).join(' · ');
+    // The counts are said once: in the verdict, and per group in each heading here.
     if (findings.length === 0) {
       el(list, 'p', 'll-empty', 'No findings yet.');
       return;
@@ -54,7 +52,7 @@ export class FindingsPanel {
         b.setAttribute('aria-label', displaySafe(`${g.title.slice(0, -1)}: ${f.message}${where ? `. Reveal ${where}` : ''}`));
         el(b, 'span', 'll-finding-icon', g.icon).setAttribute('aria-hidden', 'true');
         const text = el(b, 'span', 'll-finding-text');
-        el(text, 'span', 'll-finding-message', f.message);
+        prose(text, 'span', 'll-finding-message', f.message);
         const meta = el(text, 'span', 'll-finding-meta');
         el(meta, 'code', 'll-rule', f.ruleId);
         if (f.layer) el(meta, 'span', 'll-meta-item', `layer ${f.layer}`);
@@ -66,6 +64,13 @@ export class FindingsPanel {
         el(details, 'p', '', RULES[f.ruleId].help);
       }
     });
+  }
+
+  /** Bring the list into view with its first finding focused (the verdict's counts lead here). */
+  focusFirst(): void {
+    const first = this.list.querySelector<HTMLButtonElement>('.ll-finding-button');
+    this.root.scrollIntoView({ block: 'start' });
+    first?.focus({ preventScroll: true });
   }
 
   private activate(f: Finding): void {

@@ -48,7 +48,9 @@ type LayoutEdge = { id: string; from: string; to: string; labelWidth: number; la
 /** One dagre run; edge labels (tensor shapes) are laid out as dummy nodes, so they never overlap nodes. */
 function dagreLayout(nodes: Array<{ id: string; width: number; height: number }>, edges: LayoutEdge[], margin: number, rankdir: LayoutDirection): Placed {
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir, nodesep: rankdir === 'LR' ? 14 : 24, ranksep: 36, edgesep: 8, marginx: margin, marginy: margin });
+  // ranksep 24 (dagre halves it around the edge-label ranks): 12 px from a label to the nodes it joins is room enough for
+  // the arrow, and a chain of ten layers then fits a panel 900 px tall at full size (issue 21; it was 36).
+  g.setGraph({ rankdir, nodesep: rankdir === 'LR' ? 14 : 24, ranksep: 24, edgesep: 8, marginx: margin, marginy: margin });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) g.setNode(n.id, { width: n.width, height: n.height });
   for (const e of edges) {

@@ -28,7 +28,7 @@ export function ranksOf(view: ViewGraph): Map<string, number> {
 
 /**
  * The size a layout in each direction will roughly have, from the ranks and the node sizes (dagre's own
- * spacing: 36 px between ranks, edge labels in between, 14 or 24 px between nodes of a rank).
+ * spacing: 24 px between ranks, edge labels in between, 14 or 24 px between nodes of a rank).
  */
 export function estimateExtent(view: ViewGraph, sizes: ReadonlyMap<string, readonly [number, number]>): Record<LayoutDirection, Box> {
   const ranks = ranksOf(view);
@@ -47,8 +47,8 @@ export function estimateExtent(view: ViewGraph, sizes: ReadonlyMap<string, reado
   const all = [...per.values()];
   const gaps = Math.max(0, all.length - 1);
   return {
-    LR: { width: all.reduce((s, p) => s + p.maxW, 0) + gaps * (36 + 60), height: Math.max(0, ...all.map((p) => p.sumH + 14 * (p.count - 1))) },
-    TB: { width: Math.max(0, ...all.map((p) => p.sumW + 24 * (p.count - 1))), height: all.reduce((s, p) => s + p.maxH, 0) + gaps * (36 + 14) },
+    LR: { width: all.reduce((s, p) => s + p.maxW, 0) + gaps * (24 + 60), height: Math.max(0, ...all.map((p) => p.sumH + 14 * (p.count - 1))) },
+    TB: { width: Math.max(0, ...all.map((p) => p.sumW + 24 * (p.count - 1))), height: all.reduce((s, p) => s + p.maxH, 0) + gaps * (24 + 14) },
   };
 }
 

@@ -25,12 +25,17 @@ import { layoutJob, nodeSizes } from './layout-job';
 import { nodeWidth, type TextMeasure } from './node-size';
 import { placeGraph, type Bounds, type PlacedGraph, type PlacedNode } from './place-graph';
 import { renderGraph } from './render-graph';
+import { Minimap } from './minimap';
 import { fitHeight } from './viewport-math';
 
-/** The drawing is at most this share of the window tall (and at least MIN_BODY px): the curves stay in reach. */
-const BODY_SHARE = 0.64;
+/**
+ * The drawing grows to the graph's height at its fit scale, up to the panel's own height (issue 21: capped at 64%
+ * of the window, it cut graphs the panel had room for; scrolled to, the whole drawing is in view); at least
+ * MIN_BODY px.
+ */
 const MIN_BODY = 260;
-const MAX_BODY = 1000;
+/** Room kept inside the window around the drawing: its section's border and the page's padding. */
+const BODY_SLACK = 16;
 
 export interface GraphInput {
   graph: LossGraph | null;
@@ -75,6 +80,9 @@ export class GraphPanel {
   private rebuildStarted = 0;
   private renderedResolvers: Array<() => void> = [];
   private fitAfterLayout = false;
+  private readonly minimap: Minimap;
+  /** The view is the last fit (nothing moved it since): a resize fits again. */
+  private followFit = false;
   /** The direction the last layout used. */
   direction: LayoutDirection = 'LR';
   /** The host's default for folding repeated blocks, used until the user ticks the box. */
@@ -112,10 +120,16 @@ export class GraphPanel {
       exportPng: () => this.placed && this.callbacks.exportPng(this.drawing.node, this.placed.bounds),
     });
     const body = (this.body = el(this.root, 'div', 'll-graph-body'));
-    this.drawing = new GraphViewport(body, (t) => {
-      this.ui.transform = t;
-      this.callbacks.stateChanged();
-    });
+    this.drawing = new GraphViewport(
+      body,
+      (t) => {
+        this.ui.transform = t;
+        this.callbacks.stateChanged();
+      },
+      () => (this.followFit = false),
+    );
+    this.minimap = new Minimap(body, (p) => this.drawing.panTo(p));
+    this.drawing.onZoom = () => this.updateMinimap();
     this.status = el(body, 'div', 'll-graph-status');
     this.status.setAttribute('role', 'status');
     // Under the drawing, never over it.
@@ -123,9 +137,20 @@ export class GraphPanel {
     this.legend.setAttribute('aria-label', 'Legend');
     this.hoverCard = new HoverCard(body);
     // A panel that changes shape may want the other direction ('auto' only; a layout is not cheap).
+    // A panel that changes shape (resize, maximize, restore) is fitted again, unless the user moved the view since.
+    let width = 0;
+    const reshaped = () => {
+      if (!this.view || !this.placed) return;
+      if (this.ui.direction === 'auto' && this.pickDirection(this.view) !== this.direction) this.relayout(false);
+      else if (this.followFit) this.fit(false);
+    };
     new ResizeObserver(() => {
-      if (this.ui.direction === 'auto' && this.view && this.placed && this.pickDirection(this.view) !== this.direction) this.relayout(false);
+      const w = body.getBoundingClientRect().width;
+      if (Math.abs(w - width) < 1) return;
+      width = w;
+      reshaped();
     }).observe(body);
+    this.root.ownerDocument.defaultView!.addEventListener('resize', reshaped);
   }
 
   /** Resolves after the next completed render (tests and the benchmark wait on it). */
@@ -182,7 +207,7 @@ export class GraphPanel {
 
   private maxBodyHeight(): number {
     const win = this.root.ownerDocument.defaultView!;
-    return Math.round(Math.min(MAX_BODY, Math.max(MIN_BODY + 80, win.innerHeight * BODY_SHARE)));
+    return Math.round(Math.max(MIN_BODY + 80, win.innerHeight - BODY_SLACK));
   }
 
   /** Chosen for the tallest the drawing may be, not its current height, which fit() shrinks to the graph. */
@@ -284,8 +309,13 @@ export class GraphPanel {
       const n = placed.nodes.find((x) => x.id === focusGroup || x.group === focusGroup || x.parent === focusGroup);
       if (n) this.centerOn(n, false);
     }
+    this.updateMinimap();
     this.callbacks.rendered?.(placed.nodes.length);
     this.rendered();
+  }
+
+  private updateMinimap(): void {
+    if (this.placed) this.minimap.render(this.placed.nodes, this.placed.bounds, this.drawing.current(), this.drawing.box());
   }
 
   private matches(): Set<string> | null {
@@ -341,6 +371,7 @@ export class GraphPanel {
   }
 
   private centerOn(n: PlacedNode, focus: boolean): void {
+    this.followFit = false;
     this.drawing.centerOn(n);
     if (focus) (this.drawing.viewport.select(`g.ll-node[data-id="${CSS.escape(n.id)}"]`).node() as SVGGElement | null)?.focus();
   }
@@ -354,6 +385,7 @@ export class GraphPanel {
   /** Fit the graph at a readable scale; when it is larger than the view, show the minimized loss. */
   fit(animate: boolean): void {
     if (!this.placed) return;
+    this.followFit = true;
     this.sizeBody();
     const sink = this.placed.nodes.find((n) => n.isSink) ?? null;
     this.drawing.fit(this.placed.bounds, sink, animate);

@@ -18,10 +18,14 @@ export class GraphViewport {
   transform: ZoomTransform = zoomIdentity;
   /** The drawn graph's extent, for panning limits; null before the first layout. */
   bounds: Bounds | null = null;
+  /** Called on every change of the view (the overview follows it). */
+  onZoom: (() => void) | null = null;
 
   constructor(
     parent: HTMLElement,
     private readonly onEnd: (t: ViewTransform) => void,
+    /** The user moved the view (drag, pinch, wheel, the zoom buttons): a resize no longer re-fits it. */
+    private readonly onUserMove: () => void = () => {},
   ) {
     const svgEl = parent.ownerDocument.createElementNS(SVG_NS, 'svg') as SVGSVGElement;
     parent.appendChild(svgEl);
@@ -49,9 +53,11 @@ export class GraphViewport {
         if (event.type === 'wheel') return (event as WheelEvent).ctrlKey || (event as WheelEvent).metaKey;
         return event.type !== 'dblclick' && !(event as MouseEvent).button;
       })
-      .on('zoom', (event: { transform: ZoomTransform }) => {
+      .on('zoom', (event: { transform: ZoomTransform; sourceEvent: Event | null }) => {
+        if (event.sourceEvent) this.onUserMove();
         this.transform = event.transform;
         this.viewport.attr('transform', event.transform.toString());
+        this.onZoom?.();
       })
       .on('end', () => this.onEnd(this.current()));
     this.svg.call(this.zoomBehavior).on('dblclick.zoom', null);
@@ -81,6 +87,7 @@ export class GraphViewport {
     // At the graph's edge the wheel scrolls the page instead.
     if (Math.abs(next.x - t.x) < 0.5 && Math.abs(next.y - t.y) < 0.5) return;
     e.preventDefault();
+    this.onUserMove();
     // A programmatic transform ends like a drag does, so the new view is saved too.
     this.apply(next);
   }
@@ -99,11 +106,19 @@ export class GraphViewport {
 
   /** Zoom around the box's centre (the toolbar's − and +). */
   zoomBy(factor: number): void {
+    this.onUserMove();
     this.svg.transition().duration(150).call(this.zoomBehavior.scaleBy, factor);
   }
 
   centerOn(point: { x: number; y: number }): void {
     this.apply(centerTransform(this.box(), point, Math.max(this.transform.k, READABLE_SCALE)));
+  }
+
+  /** Centre a graph point at the current scale, kept inside the graph's edges (a click on the overview). */
+  panTo(point: { x: number; y: number }): void {
+    if (!this.bounds) return;
+    this.onUserMove();
+    this.apply(clampPan(centerTransform(this.box(), point, this.transform.k), this.box(), this.bounds));
   }
 
   /** Pan just enough to show a rectangle of the graph (a node that got the keyboard focus). */

@@ -60,6 +60,11 @@ export function fitText(text: string, room: number, kind: TextKind, m: TextMeasu
   return `${text.slice(0, lo)}…`;
 }
 
+/**
+ * An edge's label: the shape of the tensor it carries, and how many more go the same way (a layer hands on its
+ * kernel's product and its bias: two tensors). "(+1)" alone read as an unexplained count (issue 21).
+ */
 export function edgeLabel(e: ViewEdge): string {
-  return e.count > 1 ? `${formatShape(e.shape)} (+${e.count - 1})` : formatShape(e.shape);
+  const more = e.count - 1;
+  return more > 0 ? `${formatShape(e.shape)} +${more} tensor${more === 1 ? '' : 's'}` : formatShape(e.shape);
 }

@@ -77,6 +77,7 @@ function edgesMark(g: Sel<SVGGElement>, laid: readonly PlacedEdge[]): void {
     .data(laid, (d) => d.id)
     .join('path')
     .attr('class', (e) => `ll-edge role-${e.role} ${e.reaches ? 'reaches' : 'unreached'}`)
+    .attr('data-edge', (e) => e.id)
     .attr('marker-end', (e) => `url(#ll-arrow-${e.reaches ? e.role : 'unreached'})`)
     .attr('d', (d) => curved(d.path!.points));
 }

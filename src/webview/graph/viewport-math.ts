@@ -17,8 +17,11 @@ export interface Box {
 
 /** Never zoom in further than this when fitting a small graph. */
 export const MAX_FIT_SCALE = 1.25;
-/** Node labels are 12 px: a fit never goes below the scale that draws them at 11 px. Past that, pan. */
-export const READABLE_SCALE = 11 / 12;
+/**
+ * Node labels are 12 px: a fit never draws them smaller (issue 21: at 11 px they were the smallest text of the
+ * panel). A graph that does not fit at this scale pans instead, with the box grown as tall as the panel allows.
+ */
+export const READABLE_SCALE = 1;
 const MARGIN = 12;
 
 /** Place content of `size` (already scaled) on one axis: centred when it fits, else around `focus`, edges kept in. */

@@ -25,6 +25,8 @@ export class RunHeader {
   private readonly phaseText: HTMLElement;
   private readonly step: HTMLElement;
   private readonly backend: HTMLElement;
+  private readonly why: HTMLElement;
+  private whyKey = '';
   private readonly action: HTMLButtonElement;
   private running = true;
 
@@ -44,6 +46,8 @@ export class RunHeader {
     this.step.setAttribute('data-step', '0');
     this.step.hidden = true;
     this.backend = el(run, 'span', 'll-meta-item');
+    this.why = el(run, 'span', 'll-phase-why');
+    this.why.hidden = true;
     this.action = button(this.root, 'Cancel', 'Stop this run', () => (this.running ? actions.stop() : actions.rerun()), 'll-button ll-run-action');
   }
 
@@ -62,11 +66,31 @@ export class RunHeader {
     this.args.hidden = state.args.length === 0;
     this.args.textContent = displaySafe(state.args.join(' '));
     const last = lastStep(state);
-    this.step.hidden = last === null;
+    // Once the run has ended the phase says how many steps it made ("… · 20 steps"): the badge would say it twice.
+    this.step.hidden = last === null || !phase.running;
     this.step.textContent = last === null ? 'no step yet' : `step ${formatInt(last)}`;
     this.step.setAttribute('data-step', String(last ?? 0));
     this.backend.textContent = state.backend ? displaySafe(`${state.backend.name} · tfjs ${state.backend.tfjsVersion}`) : '';
+    this.renderWhy(state);
     return phase;
+  }
+
+  /**
+   * Why a run stopped short, where it did: "Stopped at the step limit" alone leaves a reader wondering whose limit.
+   * The runner does not know how many steps the script meant to make (a loop's bound, fit's epochs × batches), only
+   * that it was still training when the limit came.
+   */
+  private renderWhy(state: RunState): void {
+    const steps = Object.values(state.series).reduce((n, s) => Math.max(n, s.step.length), 0);
+    const key = state.end?.reason === 'step-limit' ? String(steps) : '';
+    if (key === this.whyKey) return;
+    this.whyKey = key;
+    this.why.hidden = key === '';
+    this.why.replaceChildren();
+    if (!key) return;
+    this.why.append(`The script was still training: Loss Lens stops it after ${formatInt(steps)} optimizer step${steps === 1 ? '' : 's'}, the `);
+    el(this.why, 'code', '', 'lossLens.steps');
+    this.why.append(' setting (Settings › Extensions › Loss Lens).');
   }
 }
 
