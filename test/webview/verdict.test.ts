@@ -6,6 +6,8 @@ import { penaltyCounts, verdictOf } from '../../src/shared/analysis/verdict';
 import { collectTerms } from '../../src/shared/analysis/terms';
 import { applyRunnerEvent, emptyRunState, type RunState } from '../../src/shared/model/run-state';
 import { readStream, replayStream } from './helpers/streams';
+import { stateFrom, wire } from '../helpers/events';
+import { L2, syntheticRun } from '../helpers/synthetic-run';
 
 const verdict = (state: RunState) => verdictOf(state, analyzeRun(state));
 
@@ -39,6 +41,21 @@ describe('verdictOf', () => {
     expect(v.headline).toBe(`All 3 penalties reach the loss. Under SGD, L2 is weight decay: ×${Number((1 - 2 * lr * 1e-3).toPrecision(6))} per step.`);
     expect(v.tone).toBe('ok');
     expect(v.top).toEqual([]);
+  });
+
+  it('two penalties in the loss: "Both penalties", never "All 2 penalties"', () => {
+    const state = stateFrom(
+      wire(
+        syntheticRun({
+          layers: [
+            { name: 'd1', line: 10, weights: [{ name: 'kernel', reg: L2(1e-3) }] },
+            { name: 'd2', line: 11, weights: [{ name: 'kernel', reg: L2(1e-3) }] },
+          ],
+          steps: [{ total: 2, penalties: { 'd1/kernel': [0.1, true], 'd2/kernel': [0.2, true] } }],
+        }),
+      ),
+    );
+    expect(verdict(state).headline.startsWith('Both penalties reach the loss.')).toBe(true);
   });
 
   it('every penalty in the loss under Adam: L2 is not weight decay; three findings shown, the rest counted', () => {

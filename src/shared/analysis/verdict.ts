@@ -97,7 +97,7 @@ function headlineOf(state: RunState, terms: readonly TermView[], findings: reado
     first = `${c.sometimes} of ${c.total} penalties ${plural(c.sometimes, 'reaches', 'reach')} the loss in only some steps: ${them} weaker than configured.`;
     tone = 'warning';
   } else {
-    first = c.total === 1 ? 'The one penalty reaches the loss.' : `All ${c.total} penalties reach the loss.`;
+    first = c.total === 1 ? 'The one penalty reaches the loss.' : c.total === 2 ? 'Both penalties reach the loss.' : `All ${c.total} penalties reach the loss.`;
     tone = 'ok';
     second = optimizerClause(state, terms);
     if (second) tone = second.tone;
