@@ -86,6 +86,7 @@ export class RunnerProcess {
       weightDecay: o.weightDecay ?? 'as-written',
       measureDecay: o.measureDecay ?? true,
     };
+    // Holds the token: the runner deletes it as soon as it has read it, before any user code runs.
     const initPath = path.join(o.workDir, 'init.json');
     fs.writeFileSync(initPath, JSON.stringify(init), { mode: 0o600 });
 

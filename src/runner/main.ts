@@ -174,6 +174,10 @@ function readInit(): InitCommand {
   let json: unknown;
   try {
     json = JSON.parse(fs.readFileSync(initPath ?? '', 'utf8'));
+    // It holds the channel's path and token: gone before any user code runs, so a script that finds its path in
+    // /proc/self/cmdline cannot read the token and forge an `end: completed`. The token then lives only in this
+    // process's memory (never in the environment, the watchdog's workerData or the reaper's arguments).
+    fs.unlinkSync(initPath);
   } catch (err) {
     process.stderr.write(`loss-lens runner: start me through the Loss Lens host (no init file: ${(err as Error).message}).\n`);
     return realExit(2);

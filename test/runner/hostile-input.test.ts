@@ -24,3 +24,31 @@ describe('scripts on the edges', () => {
     expect(report.findings).toEqual([]);
   });
 });
+
+describe('a script cannot forge or rewrite what Loss Lens reports (cheap doors closed; not a sandbox)', () => {
+  it('the init file named in /proc/self/cmdline is gone before the script runs; no token in its env or the run folder', async () => {
+    const { report, output, mark } = await analyze(fixtureScript('reads-init-file.js'));
+    expect(output).toMatch(/init path \/\S+\/init\.json: ENOENT/);
+    expect(/argv (.*)/.exec(output)?.[1]).toBe('["reads-init-file.js"]');
+    // Token-like values in its environment: the run's mark (not the token), and whatever the test's own env holds.
+    const tokenLikeEnv = JSON.parse(/token-like in env: (.*)/.exec(output)![1]) as Array<[string, string]>;
+    expect(tokenLikeEnv.filter(([k, v]) => process.env[k] !== v)).toEqual([['LOSS_LENS_RUN', mark]]);
+    expect(output).toMatch(/token-like in the run's folder: false \(\d+ files\)/);
+    // No forged end: the script's own failure after three steps is what the report says.
+    expect(report.status).toBe('failed');
+    expect(report.error).toMatchObject({ message: 'failed after training', source: { file: fixtureScript('reads-init-file.js'), line: 37 } });
+    expect(report.steps).toBe(3);
+  });
+
+  it('a script that replaces fs.writeSync, JSON.stringify and Buffer.from: the report keeps every step and the true losses', async () => {
+    const { report, output } = await analyze(fixtureScript('replaces-telemetry-globals.js'));
+    const printed = JSON.parse(/losses (.*)/.exec(output)![1]) as number[];
+    expect(printed).toHaveLength(6);
+    expect(report.status).toBe('completed');
+    expect(report.steps).toBe(6);
+    report.curves.totalLoss.forEach((loss, i) => expect(loss).toBeCloseTo(printed[i], 5));
+    // Its wrappers saw none of Loss Lens's frames.
+    expect(output).toContain('intercepted: 0 step frames dropped');
+    expect(report.terms.filter((t) => t.collection === 'regularization').every((t) => t.stepsInLoss === 6)).toBe(true);
+  });
+});
