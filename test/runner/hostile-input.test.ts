@@ -52,3 +52,21 @@ describe('a script cannot forge or rewrite what Loss Lens reports (cheap doors c
     expect(report.terms.filter((t) => t.collection === 'regularization').every((t) => t.stepsInLoss === 6)).toBe(true);
   });
 });
+
+describe('wasm out of memory while copying a tensor in', () => {
+  // Unguarded, wasm's malloc returns 0 and tfjs copies the data to address 0: "RangeError: offset is out of bounds"
+  // when it is larger than the heap, silently over the heap's own data when it is smaller.
+  it('a second copy of a 2.6 GiB dataset: WasmOutOfMemory with the size asked for and what was held', async () => {
+    const script = fixtureScript('wasm-out-of-memory-copy.js');
+    const { report, output } = await analyze(script, { backend: 'wasm' });
+    expect(output).toContain('train 100663296,4');
+    expect(output).not.toContain('all ');
+    expect(report.status).toBe('failed');
+    expect(report.error?.name).toBe('WasmOutOfMemory');
+    expect(report.error?.message).toBe(
+      'The wasm backend ran out of memory: an allocation of 2.60 GiB failed with its heap at 1.50 GiB of the 4.00 GiB it can address, with 1.50 GiB in 1 live tensor. Dispose of tensors you no longer need (tf.tidy, tensor.dispose()), train on smaller batches, or install @tensorflow/tfjs-node.',
+    );
+    expect(report.error?.source).toMatchObject({ file: script, line: 10 });
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['script-error']);
+  });
+});

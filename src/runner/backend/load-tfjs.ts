@@ -7,6 +7,7 @@ import { registerFileSystemIo } from './file-system-io';
 import { preferThreadedWasm, wasmThreadPlan } from './threaded-wasm-backend';
 import { installAdaptiveThreads } from './wasm-threads/adaptive-threads';
 import { installWasmTrainingKernels } from './wasm-training-kernels';
+import { guardWasmAllocations } from '../wasm-memory';
 
 export interface LoadedTfjs {
   tf: Tf;
@@ -143,6 +144,7 @@ function describeLoaded(
   if (backend === 'wasm') {
     ({ added: addedKernels, fallback: fallbackKernels } = installWasmTrainingKernels(tf, onFallbackUsed));
     installAdaptiveThreads(tf);
+    guardWasmAllocations(tf);
   }
   // A script written for tfjs-node saves with file://; without tfjs-node, give it the same routers.
   if (!pkg.startsWith('@tensorflow/tfjs-node')) registerFileSystemIo(tf);
