@@ -32,6 +32,7 @@ import { Telemetry } from './telemetry';
 import { engineOf, layerPrototype, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
 import { describeWasmMemoryFailure } from './wasm-memory';
+import { descriptorsNow, guardThreadDescriptors } from './fd-guard';
 
 /** Enough frames that an error thrown deep inside model.fit still shows the user's line that called it. */
 const STACK_TRACE_LIMIT = 100;
@@ -191,6 +192,8 @@ function readInit(): InitCommand {
 }
 
 async function main(): Promise<void> {
+  // Node's own descriptors, as under plain node: what Loss Lens's threads open after this is guarded (fd-guard.ts).
+  const nodeOwnFds = descriptorsNow();
   const init = readInit();
   startWatchdog(init);
   telemetry = new Telemetry(init.channel.path, init.channel.token, channelLost);
@@ -230,6 +233,7 @@ async function main(): Promise<void> {
   // After tfjs: parsing tfjs's own source maps would cost ~150 ms, and its frames are never the user's.
   process.setSourceMapsEnabled(true);
   Error.stackTraceLimit = Math.max(Error.stackTraceLimit, STACK_TRACE_LIMIT);
+  guardThreadDescriptors(nodeOwnFds);
   process.argv = [process.execPath, init.scriptPath, ...init.args];
   process.exitCode = undefined;
   // Node sets it again for a CommonJS entry; for an ES module entry it stays unset, so require.main of a
