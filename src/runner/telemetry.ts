@@ -19,8 +19,29 @@ function wireReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && value - value !== 0 ? `${value}` : value;
 }
 
+const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+const defineProperty = Object.defineProperty;
+const PROTOTYPES = [Object.prototype, Array.prototype];
+
+/**
+ * JSON.stringify honours a `toJSON` on the prototypes of the event's objects: one the script put on
+ * Object.prototype or Array.prototype would rewrite every event. Set aside while an event is encoded.
+ */
+function stringifyEvent(event: RunnerEventInput): string {
+  const setAside: Array<[object, PropertyDescriptor]> = [];
+  for (const proto of PROTOTYPES) {
+    const d: PropertyDescriptor | undefined = apply(getOwnPropertyDescriptor, Object, [proto, 'toJSON']);
+    if (d?.configurable && delete (proto as { toJSON?: unknown }).toJSON) setAside.push([proto, d]);
+  }
+  try {
+    return apply(stringify, JSON, [event, wireReplacer]);
+  } finally {
+    for (const [proto, d] of setAside) apply(defineProperty, Object, [proto, 'toJSON', d]);
+  }
+}
+
 function encode(event: RunnerEventInput, token: string): Buffer {
-  const json: string = apply(stringify, JSON, [event, wireReplacer]);
+  const json = stringifyEvent(event);
   const body: Buffer = apply(bufferFrom, Buffer, [json + '\n', 'utf8']);
   return apply(bufferConcat, Buffer, [[apply(bufferFrom, Buffer, [frameHeader(token, body.length - 1), 'latin1']), body]]);
 }

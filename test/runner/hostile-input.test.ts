@@ -40,7 +40,7 @@ describe('a script cannot forge or rewrite what Loss Lens reports (cheap doors c
     expect(report.steps).toBe(3);
   });
 
-  it('a script that replaces fs.writeSync, JSON.stringify and Buffer.from: the report keeps every step and the true losses', async () => {
+  it('a script that replaces fs.writeSync, JSON.stringify, Buffer.from and adds Object.prototype.toJSON: the report keeps every step and the true losses', async () => {
     const { report, output } = await analyze(fixtureScript('replaces-telemetry-globals.js'));
     const printed = JSON.parse(/losses (.*)/.exec(output)![1]) as number[];
     expect(printed).toHaveLength(6);
@@ -48,7 +48,7 @@ describe('a script cannot forge or rewrite what Loss Lens reports (cheap doors c
     expect(report.steps).toBe(6);
     report.curves.totalLoss.forEach((loss, i) => expect(loss).toBeCloseTo(printed[i], 5));
     // Its wrappers saw none of Loss Lens's frames.
-    expect(output).toContain('intercepted: 0 step frames dropped');
+    expect(output).toContain('intercepted: 0 step frames dropped, 0 step events seen by toJSON');
     expect(report.terms.filter((t) => t.collection === 'regularization').every((t) => t.stepsInLoss === 6)).toBe(true);
   });
 });
