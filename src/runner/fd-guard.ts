@@ -62,9 +62,14 @@ function refusal(fd: number, kind: string): NodeJS.ErrnoException {
 /** Makes fs's write functions refuse the thread descriptors that were not open at `nodeOwn` time. */
 export function guardThreadDescriptors(nodeOwn: Set<number>): void {
   if (process.platform !== 'linux' || nodeOwn.size === 0) return;
+  // Descriptors already seen to be the script's own (a log file): later writes pass without a look, until it closes
+  // them through fs. A thread's descriptor is looked at on every write (rare), so a reused number is never refused.
+  const scripts = new Set<number>();
   const check = (fd: unknown): NodeJS.ErrnoException | null => {
-    if (typeof fd !== 'number' || fd <= 2 || nodeOwn.has(fd)) return null;
+    if (typeof fd !== 'number' || fd <= 2 || nodeOwn.has(fd) || scripts.has(fd)) return null;
     const kind = runtimeKind(fd);
+    // A closed number is not remembered: a thread started later may take it.
+    if (!kind && linkOf(fd) !== null) scripts.add(fd);
     return kind ? refusal(fd, kind) : null;
   };
   const mutable = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
@@ -82,6 +87,15 @@ export function guardThreadDescriptors(nodeOwn: Set<number>): void {
       [name](this: unknown, ...args: unknown[]) {
         const err = check(args[0]);
         if (err) throw err;
+        return original.apply(this, args);
+      },
+    }[name]);
+  }
+  for (const name of ['close', 'closeSync']) {
+    const original = mutable[name];
+    replace(name, {
+      [name](this: unknown, ...args: unknown[]) {
+        if (typeof args[0] === 'number') scripts.delete(args[0]);
         return original.apply(this, args);
       },
     }[name]);
