@@ -101,6 +101,7 @@ export class RunnerProcess {
       cgroup: this.containment.cgroupDir,
       hostOnlyEnv: env[ELECTRON_AS_NODE] === undefined ? [ELECTRON_AS_NODE] : [],
     };
+    // Holds the token: the runner deletes it as soon as it has read it, before any user code runs.
     const initPath = path.join(o.workDir, 'init.json');
     try {
       fs.writeFileSync(initPath, JSON.stringify(init), { mode: 0o600 });

@@ -4,7 +4,7 @@
  * (module-hooks.ts), which covers require() too.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mappedSource, typeScriptRetry, type HooksData } from './module-map';
+import { aliasedFile, mappedSource, typeScriptRetry, type HooksData } from './module-map';
 
 let data: HooksData = { tfjs: {}, transpiled: {}, esbuildFrom: '' };
 
@@ -34,6 +34,8 @@ export async function resolve(
 ): Promise<ResolveResult> {
   const standIn = data.tfjs[specifier];
   if (standIn) return { url: pathToFileURL(standIn.esm).href, format: 'module', shortCircuit: true };
+  const aliased = aliasedFile(specifier, context.parentURL);
+  if (aliased) return next(pathToFileURL(aliased).href, context);
   try {
     return await next(specifier, context);
   } catch (err) {

@@ -35,6 +35,7 @@ import { Telemetry } from './telemetry';
 import { engineOf, layerPrototype, type Tf } from './tfjs-internals';
 import { UserFrames } from './user-frames';
 import { describeWasmMemoryFailure } from './wasm-memory';
+import { descriptorsNow, guardThreadDescriptors } from './fd-guard';
 
 /** Enough frames that an error thrown deep inside model.fit still shows the user's line that called it. */
 const STACK_TRACE_LIMIT = 100;
@@ -193,6 +194,10 @@ function readInit(): InitCommand {
   let json: unknown;
   try {
     json = JSON.parse(fs.readFileSync(initPath ?? '', 'utf8'));
+    // It holds the channel's path and token: gone before any user code runs, so a script that finds its path in
+    // /proc/self/cmdline cannot read the token and forge an `end: completed`. The token then lives only in this
+    // process's memory (never in the environment, the watchdog's workerData or the reaper's arguments).
+    fs.unlinkSync(initPath);
   } catch (err) {
     process.stderr.write(`loss-lens runner: start me through the Loss Lens host (no init file: ${(err as Error).message}).\n`);
     return realExit(2);
@@ -206,6 +211,8 @@ function readInit(): InitCommand {
 }
 
 async function main(): Promise<void> {
+  // Node's own descriptors, as under plain node: what Loss Lens's threads open after this is guarded (fd-guard.ts).
+  const nodeOwnFds = descriptorsNow();
   const init = readInit();
   startWatchdog(init);
   telemetry = new Telemetry(init.channel.path, init.channel.token, channelLost);
@@ -246,6 +253,7 @@ async function main(): Promise<void> {
   // After tfjs: parsing tfjs's own source maps would cost ~150 ms, and its frames are never the user's.
   process.setSourceMapsEnabled(true);
   Error.stackTraceLimit = Math.max(Error.stackTraceLimit, STACK_TRACE_LIMIT);
+  guardThreadDescriptors(nodeOwnFds);
   process.argv = [process.execPath, init.scriptPath, ...init.args];
   process.exitCode = undefined;
   // Node sets it again for a CommonJS entry; for an ES module entry it stays unset, so require.main of a

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MODULES_GLOBAL, type TranspiledModule } from '../shared/protocol/runner-protocol';
 import {
+  aliasedFile,
   isRelativeOrAbsolute,
   isTypeScript,
   mappedSource,
@@ -33,7 +34,8 @@ export type HooksKind = 'registerHooks' | 'register';
  * - every `@tensorflow/tfjs*` specifier, required or imported, from the script or from its packages, loads a
  *   generated stand-in module that hands out the runner's one instrumented tfjs instance;
  * - `.ts/.tsx/.mts/.cts` files load the JavaScript the host transpiled (inline source maps);
- * - a relative import from TypeScript may leave out the extension or say `.js` for a `.ts`, as TypeScript allows.
+ * - a relative import from TypeScript may leave out the extension or say `.js` for a `.ts`, as TypeScript allows;
+ * - a tsconfig `paths`/`baseUrl` alias from a file outside node_modules resolves as tsx resolves it.
  *
  * Node ≥ 22.15 (and 23.5): `module.registerHooks`, in-thread, for require() and import alike. Node 20–22.14:
  * `Module._resolveFilename` and `Module._extensions` for CommonJS, and `module.register` for ES modules.
@@ -99,6 +101,9 @@ function syncHooks(data: HooksData): SyncHooks {
         const required = context.conditions?.includes('require') ?? false;
         return { url: pathToFileURL(required ? standIn.cjs : standIn.esm).href, format: required ? 'commonjs' : 'module', shortCircuit: true };
       }
+      const aliased = aliasedFile(specifier, context.parentURL);
+      // require() resolves paths, import URLs.
+      if (aliased) return next(context.conditions?.includes('require') ? aliased : pathToFileURL(aliased).href, context);
       try {
         return next(specifier, context);
       } catch (err) {
@@ -132,6 +137,8 @@ function installCommonJsHooks(data: HooksData, requiredEsm: Record<string, strin
   Module._resolveFilename = function (request, parent, isMain, options) {
     const standIn = data.tfjs[request];
     if (standIn) return standIn.cjs;
+    const aliased = aliasedFile(request, parent?.filename);
+    if (aliased) return resolveFilename.call(this, aliased, parent, isMain, options);
     try {
       return resolveFilename.call(this, request, parent, isMain, options);
     } catch (err) {

@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TranspiledModule } from '../shared/protocol/runner-protocol';
+import { TsconfigPaths } from './tsconfig-paths';
 
 export const TFJS_SPECIFIER = /^@tensorflow\/tfjs(-[a-z-]+)?$/;
 export const TS_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts'] as const;
@@ -137,4 +139,20 @@ export function typeScriptRetry(specifier: string, parentURL: string | undefined
     if (isFile(new URL(candidate, parentURL).href)) return candidate;
   }
   return null;
+}
+
+const tsconfigPaths = new TsconfigPaths();
+
+/**
+ * The file a tsconfig `paths`/`baseUrl` alias (`@/models/net`) imported from `parent` (a path or a file: URL)
+ * means, or null: then Node resolves the specifier itself. Tried before Node's own resolution, as TypeScript does.
+ */
+export function aliasedFile(specifier: string, parent: string | null | undefined): string | null {
+  if (!parent) return null;
+  const parentFile = parent.startsWith('file:') ? fileURLToPath(parent) : parent;
+  if (!path.isAbsolute(parentFile)) return null;
+  return tsconfigPaths.resolve(specifier, parentFile, (candidate) => {
+    if (isFile(candidate)) return candidate;
+    return typeScriptCandidates(candidate).find((c) => isFile(c)) ?? null;
+  });
 }

@@ -1,9 +1,50 @@
 import * as fs from 'node:fs';
 import { frameHeader } from '../shared/protocol/telemetry-frame';
-import { toWireJson } from '../shared/protocol/wire-number';
 import type { RunnerEventInput } from '../shared/protocol/runner-protocol';
 
+// Everything the channel writes with, taken when the runner loads, before any user code: a script that replaces
+// `fs.writeSync`, `JSON.stringify` or `Buffer.from` (to log, to mock, or to forge) then changes its own calls,
+// never the events. Node's own fs and Buffer internals use their primordials, so they are safe behind these.
+const apply = Reflect.apply;
+const { openSync, writeSync, fstatSync } = fs;
+const { O_WRONLY, O_NONBLOCK } = fs.constants;
+const stringify = JSON.stringify;
+const bufferFrom = Buffer.from;
+const bufferConcat = Buffer.concat;
+const atomicsWait = Atomics.wait;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** JSON with non-finite numbers as their names ("NaN"), as toWireJson, with operators only (no global to replace). */
+function wireReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && value - value !== 0 ? `${value}` : value;
+}
+
+const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+const defineProperty = Object.defineProperty;
+const PROTOTYPES = [Object.prototype, Array.prototype];
+
+/**
+ * JSON.stringify honours a `toJSON` on the prototypes of the event's objects: one the script put on
+ * Object.prototype or Array.prototype would rewrite every event. Set aside while an event is encoded.
+ */
+function stringifyEvent(event: RunnerEventInput): string {
+  const setAside: Array<[object, PropertyDescriptor]> = [];
+  for (const proto of PROTOTYPES) {
+    const d: PropertyDescriptor | undefined = apply(getOwnPropertyDescriptor, Object, [proto, 'toJSON']);
+    if (d?.configurable && delete (proto as { toJSON?: unknown }).toJSON) setAside.push([proto, d]);
+  }
+  try {
+    return apply(stringify, JSON, [event, wireReplacer]);
+  } finally {
+    for (const [proto, d] of setAside) apply(defineProperty, Object, [proto, 'toJSON', d]);
+  }
+}
+
+function encode(event: RunnerEventInput, token: string): Buffer {
+  const json = stringifyEvent(event);
+  const body: Buffer = apply(bufferFrom, Buffer, [json + '\n', 'utf8']);
+  return apply(bufferConcat, Buffer, [[apply(bufferFrom, Buffer, [frameHeader(token, body.length - 1), 'latin1']), body]]);
+}
 
 /**
  * Telemetry goes out as one framed, synchronous write per event on the run's private channel (a FIFO opened
@@ -24,26 +65,24 @@ export class Telemetry {
     private readonly token: string,
     private readonly onHostGone: () => void,
   ) {
-    this.fd = fs.openSync(channelPath, fs.constants.O_WRONLY);
+    this.fd = openSync(channelPath, O_WRONLY);
     this.identity = identityOf(this.fd)!;
   }
 
   send(event: RunnerEventInput): void {
     if (this.closed) return;
-    const json = toWireJson(event);
-    const body = Buffer.from(json + '\n', 'utf8');
-    const buf = Buffer.concat([Buffer.from(frameHeader(this.token, body.length - 1), 'latin1'), body]);
+    const buf = encode(event, this.token);
     this.ensureOurs();
     let offset = 0;
     let reopened = 0;
     while (offset < buf.length) {
       try {
-        offset += fs.writeSync(this.fd, buf, offset, buf.length - offset);
+        offset += writeSync(this.fd, buf, offset, buf.length - offset);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') {
           // The host is behind; wait for it instead of dropping the event.
-          Atomics.wait(sleepCell, 0, 0, 2);
+          apply(atomicsWait, Atomics, [sleepCell, 0, 0, 2]);
           continue;
         }
         if ((code === 'EBADF' || code === 'EINVAL') && reopened++ < 3 && this.reopen()) continue;
@@ -65,7 +104,7 @@ export class Telemetry {
     try {
       // The old number now belongs to the script (or to nothing): never close it. Non-blocking, so a channel
       // whose reader is gone (ENXIO) says so instead of waiting forever for one.
-      this.fd = fs.openSync(this.channelPath, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      this.fd = openSync(this.channelPath, O_WRONLY | O_NONBLOCK);
       this.identity = identityOf(this.fd)!;
       return true;
     } catch {
@@ -79,7 +118,7 @@ function identityOf(fd: number): { dev: bigint; ino: bigint } | null {
     // BigInt stats on purpose: a plain fstat of a FIFO leaves Node's shared stat buffer saying "FIFO", and Node's
     // cached realpath reads that stale buffer and stops early, so require() of a symlinked package would load it
     // from the link's path (a second copy) instead of its real path.
-    const s = fs.fstatSync(fd, { bigint: true });
+    const s = fstatSync(fd, { bigint: true });
     return { dev: s.dev, ino: s.ino };
   } catch {
     return null;

@@ -214,7 +214,8 @@ describe('bad input gets a clear error and keeps what was captured', () => {
     const { report } = await analyze(fixtureScript('wasm-out-of-memory.js'), { backend: 'wasm' });
     expect(report.status).toBe('failed');
     expect(report.error?.name).toBe('WasmOutOfMemory');
-    expect(report.error?.message).toMatch(/^The wasm backend ran out of memory: its heap had grown to [\d.]+ GiB of the 4\.00 GiB it can address, with [\d.]+ GiB in \d+ live tensors/);
+    // The allocation that failed, from JavaScript (the kernel's output): its size, the heap and what was held.
+    expect(report.error?.message).toMatch(/^The wasm backend ran out of memory: an allocation of 64 MiB failed with its heap at [\d.]+ GiB of the 4\.00 GiB it can address, with [\d.]+ GiB in \d+ live tensors/);
     expect(report.error?.source).toMatchObject({ file: fixtureScript('wasm-out-of-memory.js'), line: 6 });
   });
 

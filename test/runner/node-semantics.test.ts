@@ -73,6 +73,25 @@ describe.each(runtimes())('on %s', (_name, node) => {
     expect(factsOf(output)).toEqual({ isMain: true, argv1: true, args: ARGS, helpers: 42, dirname: path.basename(project), json: 3, zipLike: 'function' });
   });
 
+  it('tsconfig paths and baseUrl (from an extended JSONC config): import, require(), import() and createRequire of aliases', async () => {
+    const net = path.join(project, 'ts-paths', 'src', 'models', 'net.ts');
+    for (const [entry, facts] of [
+      ['ts-paths/train.ts', { isMain: true, scaled: 2, rows: 4 }],
+      ['ts-paths/train.mts', { scaled: 2, rows: 4, l2: 0.001 }],
+    ] as const) {
+      const { report, output } = await run(entry, []);
+      expect(report.status, entry).toBe('completed');
+      expect(factsOf(output), entry).toEqual(facts);
+      expect(report.steps, entry).toBe(3);
+      // The layers are built in the aliased module: its own file and lines.
+      expect(report.layers.map((l) => [l.source?.file, l.source?.line]), entry).toEqual([
+        [net, 7],
+        [net, 8],
+      ]);
+      expect(report.terms.filter((t) => t.collection === 'regularization').every((t) => t.reachesMinimizedLoss), entry).toBe(true);
+    }
+  });
+
   it('.mts is an ES module and .cts CommonJS', async () => {
     expect(factsOf((await run('mts-entry.mts')).output)).toEqual({ argvGuard: true, args: ARGS });
     expect(factsOf((await run('cts-entry.cts')).output)).toEqual({ isMain: true, args: ARGS });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LineTracker, moveLine } from '../../src/host/editor/line-tracker';
+import { applyEdits, decoupledDecayFix } from '../../src/host/editor/decoupled-fix';
 import { compileLossFix, minimizeFix } from '../../src/host/editor/minimize-fix';
 
 const apply = (text: string, typescript = true) => {
@@ -85,6 +86,42 @@ describe('the compile quick fix (model.fit, an RNN cell’s penalties)', () => {
     expect(apply("model.compile({ loss: 'hinge' });\nmodel.fit(x, y);")).toBeNull();
     expect(apply("model.compile({ optimizer: 'sgd' });\nmodel.fit(x, y);")).toBeNull();
     expect(apply('model.fit(x, y);')).toBeNull();
+  });
+});
+
+describe('the quick fixes in a file with a 200 KB line (an inlined hex data table)', () => {
+  // One word of 200,000 identifier characters: a receiver pattern `([\w$]+)\.compile(` retried from each of its
+  // characters was quadratic in its length. Each fix must still find its call, once, after the table.
+  const table = `const TABLE = '${Array.from({ length: 25_000 }, (_, i) => ((i * 2654435761) >>> 0).toString(16).padStart(8, '0')).join('')}';`;
+
+  it('the compile fix and the minimize fix', () => {
+    const fit = `${table}\nmodel.compile({ loss: 'meanSquaredError' });\nmodel.fit(xs, ys);`;
+    const compiled = compileLossFix(fit, fit.indexOf('.fit('), false, 'lstm.cell.calculateLosses()');
+    expect(compiled && fit.slice(0, compiled.start) + compiled.newText + fit.slice(compiled.end)).toContain(
+      "model.compile({ loss: (yTrue, yPred) => tf.add(tf.metrics.meanSquaredError(yTrue, yPred), tf.addN(lstm.cell.calculateLosses())) });",
+    );
+    const loop = `${table}\nconst net = tf.sequential();\nopt.minimize(() => tf.losses.meanSquaredError(ys, net.predict(${table.slice(15, -2)}x)));`;
+    expect(minimizeFix(loop, loop.indexOf('opt.minimize'), false)?.newText).toMatch(/^tf\.add\(tf\.losses\.meanSquaredError\(.*, tf\.addN\(net\.calculateLosses\(\)\)\)$/s);
+  });
+
+  it('the decoupled-decay fix', () => {
+    const text = `${table}\nconst dense = tf.layers.dense({ units: 2, kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }) });\nawait model.fit(xs, ys);\n`;
+    const layerLine = 2;
+    const plan = {
+      layers: [{ name: 'dense_Dense1', binding: 'dense' }],
+      weights: [{ short: 'kernel', property: 'kernelRegularizer' }],
+      l2: 1e-3,
+      learningRate: 0.001,
+      optimizer: 'Adam',
+      layerSource: { file: 'train.js', line: layerLine, column: 15 },
+      training: null,
+      trainingFile: 'train.js',
+      coversAll: true,
+    };
+    const fix = decoupledDecayFix(plan, { file: 'train.js', text }, { file: 'train.js', text }, false);
+    const after = applyEdits(text, fix!.edits);
+    expect(after).toContain('const dense = tf.layers.dense({ units: 2 });');
+    expect(after).toContain("await model.fit(xs, ys, { callbacks: { onBatchEnd: () => applyDecoupledWeightDecay([dense], ['kernel'], 0.001, 0.002)");
   });
 });
 

@@ -240,7 +240,8 @@ export function decoupledDecayFix(
   if (!removals) return null;
   const text = training.text;
   const tf = namespaceOf(text);
-  const callRe = /([\w$]+)\s*\.\s*(fit|fitDataset|minimize|computeGradients|applyGradients)\s*\(|\b(variableGrads)\s*\(/g;
+  // `(?<![\w$])`: each word is tried once (see modelOf), so a long one costs its length, not its square.
+  const callRe = /(?<![\w$])([\w$]+)\s*\.\s*(fit|fitDataset|minimize|computeGradients|applyGradients)\s*\(|\b(variableGrads)\s*\(/g;
   let call: RegExpExecArray | null;
   if (plan.training) {
     const at = offsetOf(text, plan.training.line, plan.training.column);
@@ -249,7 +250,7 @@ export function decoupledDecayFix(
     if (!call || call.index > at + 400) return null;
   } else {
     // model.fit's steps run after an await, so its call is not on their stack: the script's one fit call.
-    const fits = [...text.matchAll(/([\w$]+)\s*\.\s*(fit|fitDataset)\s*\(/g)];
+    const fits = [...text.matchAll(/(?<![\w$])([\w$]+)\s*\.\s*(fit|fitDataset)\s*\(/g)];
     if (fits.length !== 1) return null;
     call = fits[0] as RegExpExecArray;
   }

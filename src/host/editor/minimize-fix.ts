@@ -125,8 +125,10 @@ export function namespaceOf(text: string): string {
   return m?.[1] ?? 'tf';
 }
 
+// A receiver pattern `([\w$]+)\.name(` starts with `(?<![\w$])`: without it the engine would retry the word from
+// each of its characters, quadratic in its length (a 200 KB hex table inlined as one word took seconds).
 export function modelOf(callback: string, text: string): string {
-  const used = /([\w$]+)\.(?:apply|predict|call|execute)\s*\(/.exec(callback);
+  const used = /(?<![\w$])([\w$]+)\.(?:apply|predict|call|execute)\s*\(/.exec(callback);
   if (used && used[1] !== 'tf') return used[1];
   const declared = /(?:const|let|var)\s+([\w$]+)\s*=\s*[\w$]+\.(?:sequential|model)\s*\(/.exec(text);
   return declared?.[1] ?? 'model';
@@ -195,7 +197,7 @@ const COMPILE_LOSSES: Record<string, string> = {
  * (the fit call), else the first in the file. Null when the loss is not a known name or a function reference.
  */
 export function compileLossFix(text: string, offset: number, typescript: boolean, penalties: string): TextFix | null {
-  const call = /([\w$]+)\s*\.\s*compile\s*\(/g;
+  const call = /(?<![\w$])([\w$]+)\s*\.\s*compile\s*\(/g;
   let chosen: RegExpExecArray | null = null;
   for (let m = call.exec(text); m; m = call.exec(text)) {
     if (chosen === null || m.index < offset) chosen = m;

@@ -8,6 +8,7 @@ import { restoreUtilForTfjsNode } from './node-util-compat';
 import { preferThreadedWasm, wasmThreadPlan } from './threaded-wasm-backend';
 import { installAdaptiveThreads } from './wasm-threads/adaptive-threads';
 import { installWasmTrainingKernels } from './wasm-training-kernels';
+import { guardWasmAllocations } from '../wasm-memory';
 
 export interface LoadedTfjs {
   tf: Tf;
@@ -149,6 +150,7 @@ function describeLoaded(
   if (backend === 'wasm') {
     ({ added: addedKernels, fallback: fallbackKernels } = installWasmTrainingKernels(tf, onFallbackUsed));
     installAdaptiveThreads(tf);
+    guardWasmAllocations(tf);
   }
   // A script written for tfjs-node saves with file://; without tfjs-node, give it the same routers.
   if (!pkg.startsWith('@tensorflow/tfjs-node')) registerFileSystemIo(tf);
