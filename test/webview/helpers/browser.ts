@@ -113,7 +113,12 @@ export async function waitForGraph(session: HarnessSession): Promise<void> {
 
 /** Forget the webview's saved UI state and reload it, so a test starts from the defaults. */
 export async function resetPanel(session: HarnessSession): Promise<void> {
-  await panelFrame(session.page).evaluate(() => sessionStorage.clear());
+  // A save the last test left pending (the webview debounces them by 100 ms) would land after the clear on a loaded
+  // machine and bring its expansions back: flush it first, then clear.
+  await panelFrame(session.page).evaluate(() => {
+    (window as unknown as { lossLens?: { saveStateNow(): void } }).lossLens?.saveStateNow();
+    sessionStorage.clear();
+  });
   await session.page.evaluate(() => (window as unknown as { harness: { reload(): Promise<void> } }).harness.reload());
   await panelFrame(session.page).waitForFunction(() => !!(window as unknown as { lossLens?: unknown }).lossLens);
 }
