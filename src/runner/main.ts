@@ -64,25 +64,26 @@ function flushLayers(): void {
 
 /**
  * Layers reach the host as they are built, not at the first step, so a script that hangs or spins before
- * training still shows what it built. Each event carries the whole list, so each costs O(layers): every change
- * is sent at once while the flushes so far took under 5 ms plus 5% of the time since the first change (a
- * small model: always); past that, the rest goes with the next change in budget, the trailing timer or the
- * first step.
+ * training still shows what it built. Each event carries the whole list, so each costs O(layers). The rule is
+ * by count, not by time, so that what a spinning script reports does not depend on how loaded the machine is:
+ * every change is sent at once while the model is small (the first SMALL_MODEL_CHANGES weights), and past that
+ * whenever half again as many changes came since the last send, so the sends add up to O(layers) (a geometric
+ * series). Whatever is left goes with the trailing timer, the first step or the end.
  */
-const FLUSH_ALLOWANCE_MS = 5;
-const FLUSH_SHARE = 0.05;
-let firstChangeAt = -1;
-let flushSpent = 0;
+const SMALL_MODEL_CHANGES = 64;
+const GROWTH_TO_SEND = 1 / 3;
+let changes = 0;
+let changesSent = 0;
 let trailing: NodeJS.Timeout | null = null;
 function layersChanged(): void {
-  const now = performance.now();
-  if (firstChangeAt < 0) firstChangeAt = now;
-  if (flushSpent <= FLUSH_ALLOWANCE_MS + FLUSH_SHARE * (now - firstChangeAt)) {
+  changes++;
+  if (changes <= SMALL_MODEL_CHANGES || changes - changesSent >= GROWTH_TO_SEND * changes) {
+    changesSent = changes;
     flushLayers();
-    flushSpent += performance.now() - now;
   } else {
     trailing ??= setTimeout(() => {
       trailing = null;
+      changesSent = changes;
       flushLayers();
     }, 20).unref();
   }

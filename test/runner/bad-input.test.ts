@@ -131,7 +131,7 @@ describe('bad input gets a clear error and keeps what was captured', () => {
   });
 
   it('layers reach the host as they are built: a script that spins before training still reports them', async () => {
-    const { report } = await analyze(fixtureScript('builds-then-spins.js'), { timeoutSeconds: 3 });
+    const { report } = await analyze(fixtureScript('builds-then-spins.js'), { timeoutSeconds: 5 });
     expect(report.status).toBe('timeout');
     expect(report.layers.map((l) => [l.name, l.source?.line, l.weights.length])).toEqual([
       ['dense_Dense1', 4, 2],
