@@ -72,6 +72,15 @@ function weightDecayText(w: ReportWeight, terms: Map<string, ReportTerm>, label:
     );
 }
 
+/** A decay no penalty expresses, on one weight: "decoupled 1e-4/step (AdamW) on kernel". */
+function decoupledText(w: ReportWeight, label: string, cwd: string): string[] {
+  const d = w.decay;
+  if (!d) return [];
+  const who =
+    d.appliedBy === 'optimizer' ? (d.className ?? 'its optimizer') : d.appliedBy === 'what-if' ? 'what-if' : d.source ? `script, ${relativeSource(d.source, cwd)}` : 'script';
+  return [`decoupled ${formatCoefficient(d.shrinkPerStep)}/step (${who}) on ${label}`];
+}
+
 /** Weights the run shows no optimizer updates (a frozen target network): their penalties decay nothing either way. */
 function untrainedWeights(report: Report): Set<string> {
   if (report.optimizers.length === 0) return new Set();
@@ -115,6 +124,8 @@ function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
   const untrained = untrainedWeights(report);
   return report.layers.map((l) => {
     const decayTexts = l.weights.flatMap((w) => weightDecayText(w, terms, w.shortName));
+    const decoupled = foldDecoupled(l.weights.flatMap((w) => decoupledText(w, w.shortName, cwd)));
+    decayTexts.push(...decoupled);
     const decay = decayTexts.length ? [...new Set(decayTexts)].join(', ') : l.weights.length ? st.dim('no decay') : st.dim('no weights');
     const ids = [...new Set(l.weights.flatMap((w) => w.penalties))].filter((id) => terms.get(id)?.kind !== 'activity-penalty');
     let reaches = reachesText(ids.map((id) => terms.get(id)), st, untrained);
@@ -141,7 +152,7 @@ function variableRows(report: Report, cwd: string, st: Style): string[][] {
   const terms = new Map(report.terms.map((t) => [t.id, t]));
   const untrained = untrainedWeights(report);
   return report.variables.map((v) => {
-    const decay = weightDecayText(v, terms, 'it').map((d) => d.replace(/ on it$/, ''));
+    const decay = [...weightDecayText(v, terms, 'it'), ...decoupledText(v, 'it', cwd)].map((d) => d.replace(/ on it$/, ''));
     return [
       v.name,
       v.shape.length ? v.shape.join('×') : 'scalar',
@@ -152,6 +163,16 @@ function variableRows(report: Report, cwd: string, st: Style): string[][] {
       measuredText(report, v, terms, st),
     ];
   });
+}
+
+/** "decoupled 1e-4/step (AdamW) on kernel", "… on bias" → "decoupled 1e-4/step (AdamW) on kernel, bias". */
+function foldDecoupled(texts: string[]): string[] {
+  const byHead = new Map<string, string[]>();
+  for (const t of texts) {
+    const at = t.lastIndexOf(' on ');
+    byHead.set(t.slice(0, at), [...(byHead.get(t.slice(0, at)) ?? []), t.slice(at + 4)]);
+  }
+  return [...byHead].map(([head, names]) => `${head} on ${names.join(', ')}`);
 }
 
 /** The layer table's column of what each decay really removes per step, under the weight's own optimizer. */
@@ -311,7 +332,17 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   out.push('', st.bold('Findings'));
   if (report.findings.length === 0) {
     const penalties = report.terms.filter((t) => t.collection === 'regularization').length;
-    out.push(st.green(penalties ? '  none: every penalty reaches the minimized loss.' : '  none: no regularization terms.'));
+    const decoupled = [...report.layers.flatMap((l) => l.weights), ...report.variables].filter((w) => w.decay).length;
+    const decayed = decoupled ? `decoupled decay on ${decoupled} weight${decoupled === 1 ? '' : 's'}` : '';
+    out.push(
+      st.green(
+        penalties
+          ? `  none: every penalty reaches the minimized loss${decayed ? `; ${decayed}` : ''}.`
+          : decayed
+            ? `  none: no penalty terms; ${decayed}.`
+            : '  none: no regularization terms.',
+      ),
+    );
   } else {
     // Position and severity line up; the message runs on, with the rule id last, as linters print it.
     const rows = report.findings.map((f) => {
