@@ -3,7 +3,7 @@
 import { formatCoefficient, formatNumber, formatPercent } from '../format';
 import type { RunState } from '../model/run-state';
 import type { OptimizerInfo, TrainingPlan } from '../protocol/run-data';
-import { decoupledDecayOf, describeHorizon, planOf } from './decoupled-decay';
+import { decoupledDecayOf, describeHorizon, formatHorizon, planOf } from './decoupled-decay';
 import { effectiveDecayOf } from './effective-decay';
 import { makeFinding, type Finding } from './finding';
 import type { WeightView } from './terms';
@@ -64,8 +64,8 @@ function horizonRange(taus: number[], stepsPerEpoch: number): string {
   const lo = Math.min(...taus);
   const hi = Math.max(...taus);
   if (Number(lo.toPrecision(2)) === Number(hi.toPrecision(2))) return describeHorizon(lo, stepsPerEpoch);
-  const epochs = (t: number) => formatNumber(t / stepsPerEpoch, 2);
-  return `τ ≈ ${formatCoefficient(Number(lo.toPrecision(2)))}–${formatCoefficient(Number(hi.toPrecision(2)))} steps (${epochs(lo)}–${epochs(hi)} epochs)`;
+  const epochs = (t: number) => formatHorizon(t / stepsPerEpoch);
+  return `τ ≈ ${formatHorizon(lo)}–${formatHorizon(hi)} steps (${epochs(lo)}–${epochs(hi)} epochs)`;
 }
 
 function percentRange(values: number[]): string {

@@ -1,10 +1,10 @@
 // Decay applied outside the optimizer's update formula (issue 20): a user's AdamW, a decay step in the script, the
 // what-if. Its measured size, who applies it, whether it follows the learning rate, and its timescale.
-import { formatCoefficient, formatNumber } from '../format';
+import { formatCoefficient } from '../format';
 import type { RunState } from '../model/run-state';
 import type { DecayApplier, TrainingPlan } from '../protocol/run-data';
 import { median } from './median';
-import type { WeightView } from './terms';
+import { collectTerms, weightViews, type WeightView } from './terms';
 
 export interface DecoupledDecayView {
   /** Median over the measured steps of the shrink applied outside the update (s: the weight loses s of itself per step). */
@@ -107,8 +107,33 @@ export function horizonOf(s: number | null): number | null {
   return s !== null && s > 0 && Number.isFinite(s) ? 1 / s : null;
 }
 
+/** A timescale to two digits, as coefficients are written: 20, 2500, 2.4e4, 0.31. */
+export const formatHorizon = (x: number) => formatCoefficient(Number(x.toPrecision(2)));
+
 /** "τ ≈ 1e4 steps (2.6 epochs)". */
 export function describeHorizon(tau: number, stepsPerEpoch: number | null): string {
-  const epochs = stepsPerEpoch ? ` (${formatNumber(tau / stepsPerEpoch, 2)} epoch${tau === stepsPerEpoch ? '' : 's'})` : '';
-  return `τ ≈ ${formatCoefficient(Number(tau.toPrecision(2)))} steps${epochs}`;
+  const epochs = stepsPerEpoch ? ` (${formatHorizon(tau / stepsPerEpoch)} epoch${tau === stepsPerEpoch ? '' : 's'})` : '';
+  return `τ ≈ ${formatHorizon(tau)} steps${epochs}`;
+}
+
+/**
+ * The panel's Decay per step section, in words: each decoupled decay with the weights it covers and its timescale,
+ * "decoupled 1e-4/step (AdamW) on 6 weights · τ ≈ 1e4 steps (2500 epochs)".
+ */
+export function decoupledDecayNotes(state: RunState): string[] {
+  const groups = new Map<string, { count: number; taus: number[]; perEpoch: number | null }>();
+  for (const v of weightViews(state, collectTerms(state))) {
+    if (v.updated === false) continue;
+    const d = decoupledDecayOf(state, v);
+    if (!d) continue;
+    const key = describeDecoupled(d);
+    const g = groups.get(key) ?? { count: 0, taus: [], perEpoch: planOf(state, v.info.id).stepsPerEpoch };
+    g.count++;
+    g.taus.push(1 / d.shrinkPerStep);
+    groups.set(key, g);
+  }
+  return [...groups].map(([text, g]) => {
+    const tau = median(g.taus)!;
+    return `${text} on ${g.count} weight${g.count === 1 ? '' : 's'} · ${describeHorizon(tau, g.perEpoch)}`;
+  });
 }
