@@ -107,6 +107,31 @@ describe('a decay no penalty expresses (a user AdamW, a decay step in the script
   });
 });
 
+describe('whether a decoupled decay follows the learning rate', () => {
+  /** A run whose learning rate falls step by step, its weight shrunk by `s(lr)` each step (a script's decay step). */
+  function scheduled(s: (lr: number) => number) {
+    const layers: SyntheticLayer[] = [{ name: 'dense', line: 10, weights: [{ name: 'kernel' }] }];
+    const events = syntheticRun({ layers, optimizer: { className: 'Adam', config: { learningRate: 0.1 } }, steps: [1, 2, 3, 4].map(() => ({ total: 1 })) });
+    const lrs = [0.1, 0.08, 0.06, 0.04];
+    const out: RunnerEventInput[] = events.map((e) => (e.type === 'step' ? { ...e, record: { ...e.record, learningRate: lrs[e.record.step - 1] } } : e));
+    lrs.forEach((lr, i) =>
+      out.push({
+        type: 'decay',
+        record: { objective: 0, step: i + 1, values: { 'dense/kernel': s(lr) }, decoupled: { 'dense/kernel': s(lr) }, ...(i === 0 ? { appliers: { 'dense/kernel': { by: 'script', className: null, source: null } } } : {}) },
+      }),
+    );
+    const state = stateFrom(wire(out));
+    state.status = 'completed';
+    return buildReport(state, { toolVersion: 't', durationMs: 1 }).layers[0].weights[0].decay!;
+  }
+
+  it('under a schedule: lr·λ follows it, a fixed λ does not, anything else is not said', () => {
+    expect(scheduled((lr) => lr * 1e-3).followsLearningRate).toBe(true);
+    expect(scheduled(() => 1e-4).followsLearningRate).toBe(false);
+    expect(scheduled((lr) => lr * lr * 1e-2).followsLearningRate).toBeNull();
+  });
+});
+
 describe('optimizer-decay-inactive', () => {
   it('an AdamW that shrinks nothing it trains: names the class and the settings it holds', () => {
     const wrongKey: OptimizerInfo = { className: 'Adam', config: { learningRate: 1e-3 }, jsClass: 'AdamW', decaySettings: { weightDecay: 0, 'settings.weightDecayRate': 0.01 } };
