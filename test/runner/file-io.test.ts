@@ -8,6 +8,7 @@ describe('tfjs-node parity on the wasm fallback', () => {
     expect(report.backend?.name).toBe('wasm');
     expect(output).toContain('saved model.json,weights.bin reloaded max diff 0');
     expect(report.steps).toBe(2);
-    expect(report.findings).toEqual([]);
+    // Nothing wrong; the one info says its L2 hardly acts over the 2 steps fit plans (the decay's timescale).
+    expect(report.findings.map((f) => [f.severity, f.ruleId])).toEqual([['info', 'decay-too-weak-for-run']]);
   });
 });
