@@ -151,11 +151,13 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   if (report.backend) {
     facts.push(`backend ${report.backend.name} (tfjs ${report.backend.tfjsVersion}, ${report.backend.tfjsSource === 'user' ? "the workspace's" : 'bundled'})`);
   }
-  const describeOptimizer = (o: { className: string; config: Record<string, unknown> }) => {
-    const params = Object.entries(o.config)
+  // A user's subclass by its own name (`AdamW (Adam)`), with the decay settings it holds next to its config.
+  const describeOptimizer = (o: NonNullable<Report['optimizer']>) => {
+    const settings = Object.entries({ ...o.config, ...(o.decaySettings ?? {}) });
+    const params = settings
       .filter(([, v]) => typeof v === 'number')
       .map(([k, v]) => `${k === 'learningRate' ? 'lr' : k}=${formatCoefficient(v as number)}`);
-    return `${o.className}${params.length ? ` ${params.join(' ')}` : ''}`;
+    return `${o.jsClass ? `${o.jsClass} (${o.className})` : o.className}${params.length ? ` ${params.join(' ')}` : ''}`;
   };
   if (report.optimizers.length > 1) {
     facts.push(`optimizers ${report.optimizers.map((o) => `${describeOptimizer(o)} (${o.weights.length} weight${o.weights.length === 1 ? '' : 's'})`).join(', ')}`);

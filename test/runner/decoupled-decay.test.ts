@@ -60,6 +60,8 @@ describe('a user AdamW (a subclass of tf.AdamOptimizer that shrinks each weight 
     expect(ruleIds(report)).not.toContain('no-decay');
 
     const text = renderTextReport(report, ROOT);
+    // The header names the user's class, with the decay rate it holds.
+    expect(text).toContain('optimizer AdamW (Adam) lr=1e-3 beta1=0.9 beta2=0.999 epsilon=1e-7 weightDecayRate=0.1');
     expect(text).toMatch(/dense_Dense1\s+Dense\s+\S+\s+decoupled 1e-4\/step \(AdamW\) on kernel, bias/);
     expect(text).toMatch(/layer_normalization_LayerNormalization1\s+LayerNormalization\s+\S+\s+decoupled 1e-4\/step \(AdamW\) on gamma, beta/);
     expect(text).not.toContain('no decay');
