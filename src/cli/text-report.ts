@@ -55,7 +55,7 @@ function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
   const untrained = untrainedWeights(report);
   return report.layers.map((l) => {
     const decayTexts = l.weights.flatMap((w) => weightDecayText(w, terms, w.shortName));
-    const decoupled = foldDecoupled(l.weights.flatMap((w) => decoupledText(w, w.shortName, cwd)));
+    const decoupled = foldDecoupled(l.weights.flatMap((w) => decoupledText(w, w.shortName, cwd, report.script)));
     decayTexts.push(...decoupled);
     const decay = decayTexts.length ? [...new Set(decayTexts)].join(', ') : l.weights.length ? st.dim('no decay') : st.dim('no weights');
     const ids = [...new Set(l.weights.flatMap((w) => w.penalties))].filter((id) => terms.get(id)?.kind !== 'activity-penalty');
@@ -83,7 +83,7 @@ function variableRows(report: Report, cwd: string, st: Style): string[][] {
   const terms = new Map(report.terms.map((t) => [t.id, t]));
   const untrained = untrainedWeights(report);
   return report.variables.map((v) => {
-    const decay = [...weightDecayText(v, terms, 'it'), ...decoupledText(v, 'it', cwd)].map((d) => d.replace(/ on it$/, ''));
+    const decay = [...weightDecayText(v, terms, 'it'), ...decoupledText(v, 'it', cwd, report.script)].map((d) => d.replace(/ on it$/, ''));
     return [
       v.name,
       v.shape.length ? v.shape.join('×') : 'scalar',

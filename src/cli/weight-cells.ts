@@ -42,11 +42,12 @@ export function weightDecayText(w: ReportWeight, terms: Map<string, ReportTerm>,
 }
 
 /** A decay no penalty expresses, on one weight: "decoupled 1e-4/step (AdamW) on kernel". */
-export function decoupledText(w: ReportWeight, label: string, cwd: string): string[] {
+export function decoupledText(w: ReportWeight, label: string, cwd: string, script: string): string[] {
   const d = w.decay;
   if (!d) return [];
-  const who =
-    d.appliedBy === 'optimizer' ? (d.className ?? 'its optimizer') : d.appliedBy === 'what-if' ? 'what-if' : d.source ? `script, ${relativeSource(d.source, cwd)}` : 'script';
+  // The analyzed script's own line needs no path; a helper file's does.
+  const at = d.source ? (d.source.file === script ? `line ${d.source.line}` : relativeSource(d.source, cwd)) : null;
+  const who = d.appliedBy === 'optimizer' ? (d.className ?? 'its optimizer') : d.appliedBy === 'what-if' ? 'what-if' : at ? `script, ${at}` : 'script';
   return [`decoupled ${formatCoefficient(d.shrinkPerStep)}/step (${who}) on ${label}`];
 }
 

@@ -87,7 +87,10 @@ describe('a decay no penalty expresses (a user AdamW, a decay step in the script
     const state = run({ applier: { by: 'script', className: null, source: { file: '/ws/train.ts', line: 30, column: 7 } }, optimizer: { className: 'Adam', config: { learningRate: 0.1 } } });
     const report = buildReport(state, { toolVersion: 't', durationMs: 1 });
     expect(report.layers[0].weights[0].decay).toMatchObject({ appliedBy: 'script', className: null, followsLearningRate: null });
-    expect(renderTextReport(report, '/ws')).toContain('decoupled 1e-4/step (script, train.ts:30:7) on kernel, bias');
+    expect(renderTextReport(report, '/ws')).toContain('decoupled 1e-4/step (script, line 30) on kernel, bias');
+    // In a helper file, the path says where.
+    const inHelper = run({ applier: { by: 'script', className: null, source: { file: '/ws/lib/decay.ts', line: 3, column: 5 } } });
+    expect(renderTextReport(buildReport(inHelper, { toolVersion: 't', durationMs: 1 }), '/ws')).toContain('decoupled 1e-4/step (script, lib/decay.ts:3:5) on kernel, bias');
     expect(layerNotes(state)[0].text).toBe('decoupled 1e-4/step (script, line 30) on kernel, bias');
   });
 
