@@ -1,20 +1,24 @@
-// Over 300 lines, on purpose: this is the whole terminal report, its sections in the order they print; the helpers
-// here build its rows and cells (layers, variables, loss split, findings) and serve nothing else.
-import * as path from 'node:path';
+// The whole terminal report, its sections in the order they print; the rows are built here, each weight's cells in
+// weight-cells.ts.
 import type { Report } from '../shared/analysis/report';
-import { describePieces, describeRegularizer } from '../shared/analysis/decay';
+import { describePieces } from '../shared/analysis/decay';
 import { RULES } from '../shared/analysis/finding';
-import { displaySafe, formatCoefficient, formatFactor, formatNumber, formatPercent } from '../shared/format';
-import type { SourcePosition } from '../shared/protocol/run-data';
+import { displaySafe, formatCoefficient, formatNumber, formatPercent } from '../shared/format';
+import {
+  decoupledText,
+  displayPath,
+  fmtFactor,
+  foldDecoupled,
+  measuredText,
+  onUntrainedOnly,
+  reachesText,
+  relativeSource,
+  untrainedWeights,
+  weightDecayText,
+  type Style,
+} from './weight-cells';
 
-export interface Style {
-  bold(s: string): string;
-  dim(s: string): string;
-  red(s: string): string;
-  yellow(s: string): string;
-  green(s: string): string;
-  cyan(s: string): string;
-}
+export { displayPath, relativeSource, type Style } from './weight-cells';
 
 const plain: Style = { bold: (s) => s, dim: (s) => s, red: (s) => s, yellow: (s) => s, green: (s) => s, cyan: (s) => s };
 
@@ -33,17 +37,6 @@ function table(rows: string[][], indent = '  '): string[] {
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]))).join('  ').trimEnd());
 }
 
-/** A path as every part of the report shows it: relative to cwd when inside it, else absolute. */
-export function displayPath(file: string, cwd: string): string {
-  const rel = path.relative(cwd, file);
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
-}
-
-export function relativeSource(src: SourcePosition | null, cwd: string): string {
-  if (!src) return '';
-  return `${displayPath(src.file, cwd)}:${src.line}:${src.column}`;
-}
-
 interface LayerRow {
   name: string;
   className: string;
@@ -57,64 +50,13 @@ interface LayerRow {
   key: string;
 }
 
-type ReportWeight = Report['layers'][number]['weights'][number];
-type ReportTerm = Report['terms'][number];
-
-/** Each penalty on a weight, by its own regularizer: "L2 1e-3 on kernel", "hand-written L2 2e-3 on weights". */
-function weightDecayText(w: ReportWeight, terms: Map<string, ReportTerm>, label: string): string[] {
-  return w.penalties
-    .map((id) => terms.get(id))
-    .filter((t): t is ReportTerm => t !== undefined && t.kind !== 'activity-penalty')
-    .map((t) =>
-      t.kind === 'hand-written'
-        ? `hand-written ${describePieces(t.pieces.filter((p) => p.weight === w.name))} on ${label}`
-        : `${t.regularizer ? describeRegularizer(t.regularizer) : 'penalty'} on ${label}`,
-    );
-}
-
-/** Weights the run shows no optimizer updates (a frozen target network): their penalties decay nothing either way. */
-function untrainedWeights(report: Report): Set<string> {
-  if (report.optimizers.length === 0) return new Set();
-  return new Set([...report.layers.flatMap((l) => l.weights), ...report.variables].filter((w) => w.optimizer === null).map((w) => w.name));
-}
-
-/** A penalty only on weights nothing trains. */
-function onUntrainedOnly(t: ReportTerm, untrained: Set<string>): boolean {
-  const covered = new Set([...(t.weight ? [t.weight] : []), ...t.pieces.map((p) => p.weight)]);
-  return covered.size > 0 && [...covered].every((w) => untrained.has(w));
-}
-
-function reachesText(verdicts: Array<ReportTerm | undefined>, st: Style, untrained: Set<string> = new Set()): string {
-  if (!verdicts.length) return '';
-  if (verdicts.every((t) => t && onUntrainedOnly(t, untrained))) return st.dim('not trained');
-  if (verdicts.every((t) => t?.reachesMinimizedLoss)) return st.green('yes');
-  if (verdicts.every((t) => t && t.stepsInLoss === 0 && t.stepsObserved > 0)) return st.red('NO');
-  if (verdicts.some((t) => t && t.stepsInLoss > 0)) return st.yellow('partly');
-  return st.dim('not trained');
-}
-
-/** What plain SGD with the weight's L2 (as configured) would remove per step, 2·lr·Σl2; null without L2 or lr. */
-function sgdShrink(report: Report, w: ReportWeight, terms: Map<string, ReportTerm>): number | null {
-  const opt = report.optimizers.find((o) => o.index === w.optimizer) ?? report.optimizer;
-  const lr = opt?.config.learningRate;
-  let l2 = 0;
-  for (const id of w.penalties) for (const p of terms.get(id)?.pieces ?? []) if (p.weight === w.name && p.form === 'l2' && p.coefficient !== null) l2 += p.coefficient;
-  return typeof lr === 'number' && l2 !== 0 && Number.isFinite(l2) ? 2 * lr * l2 : null;
-}
-
-/** "1.3e-3 (SGD 1e-6)", "n/a (why)", or '' for a weight without a measured or expected decay. */
-function measuredText(report: Report, w: ReportWeight, terms: Map<string, ReportTerm>, st: Style): string {
-  if (w.effectiveDecayUnavailable) return st.dim(`n/a (${w.effectiveDecayUnavailable})`);
-  if (w.effectiveDecay === undefined) return '';
-  const sgd = report.weightDecay === 'decoupled' || w.decayPerStep !== undefined ? null : sgdShrink(report, w, terms);
-  return `${formatNumber(w.effectiveDecay, 2)}${sgd === null ? '' : st.dim(` (SGD ${formatNumber(sgd, 2)})`)}`;
-}
-
 function layerRows(report: Report, cwd: string, st: Style): LayerRow[] {
   const terms = new Map(report.terms.map((t) => [t.id, t]));
   const untrained = untrainedWeights(report);
   return report.layers.map((l) => {
     const decayTexts = l.weights.flatMap((w) => weightDecayText(w, terms, w.shortName));
+    const decoupled = foldDecoupled(l.weights.flatMap((w) => decoupledText(w, w.shortName, cwd, report.script)));
+    decayTexts.push(...decoupled);
     const decay = decayTexts.length ? [...new Set(decayTexts)].join(', ') : l.weights.length ? st.dim('no decay') : st.dim('no weights');
     const ids = [...new Set(l.weights.flatMap((w) => w.penalties))].filter((id) => terms.get(id)?.kind !== 'activity-penalty');
     let reaches = reachesText(ids.map((id) => terms.get(id)), st, untrained);
@@ -141,7 +83,7 @@ function variableRows(report: Report, cwd: string, st: Style): string[][] {
   const terms = new Map(report.terms.map((t) => [t.id, t]));
   const untrained = untrainedWeights(report);
   return report.variables.map((v) => {
-    const decay = weightDecayText(v, terms, 'it').map((d) => d.replace(/ on it$/, ''));
+    const decay = [...weightDecayText(v, terms, 'it'), ...decoupledText(v, 'it', cwd, report.script)].map((d) => d.replace(/ on it$/, ''));
     return [
       v.name,
       v.shape.length ? v.shape.join('×') : 'scalar',
@@ -156,10 +98,6 @@ function variableRows(report: Report, cwd: string, st: Style): string[][] {
 
 /** The layer table's column of what each decay really removes per step, under the weight's own optimizer. */
 const MEASURED_HEADER = 'shrink/step (measured)';
-
-function fmtFactor(x: number): string {
-  return x === 1 ? '1 (none)' : formatFactor(x);
-}
 
 /** Layers that read the same (same class, line, decay and verdict) are one row: a 1,000-layer model stays readable. */
 function foldRows(rows: LayerRow[]): LayerRow[] {
@@ -218,11 +156,13 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   if (report.backend) {
     facts.push(`backend ${report.backend.name} (tfjs ${report.backend.tfjsVersion}, ${report.backend.tfjsSource === 'user' ? "the workspace's" : 'bundled'})`);
   }
-  const describeOptimizer = (o: { className: string; config: Record<string, unknown> }) => {
-    const params = Object.entries(o.config)
+  // A user's subclass by its own name (`AdamW (Adam)`), with the decay settings it holds next to its config.
+  const describeOptimizer = (o: NonNullable<Report['optimizer']>) => {
+    const settings = Object.entries({ ...o.config, ...(o.decaySettings ?? {}) });
+    const params = settings
       .filter(([, v]) => typeof v === 'number')
       .map(([k, v]) => `${k === 'learningRate' ? 'lr' : k}=${formatCoefficient(v as number)}`);
-    return `${o.className}${params.length ? ` ${params.join(' ')}` : ''}`;
+    return `${o.jsClass ? `${o.jsClass} (${o.className})` : o.className}${params.length ? ` ${params.join(' ')}` : ''}`;
   };
   if (report.optimizers.length > 1) {
     facts.push(`optimizers ${report.optimizers.map((o) => `${describeOptimizer(o)} (${o.weights.length} weight${o.weights.length === 1 ? '' : 's'})`).join(', ')}`);
@@ -317,7 +257,17 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   out.push('', st.bold('Findings'));
   if (report.findings.length === 0) {
     const penalties = report.terms.filter((t) => t.collection === 'regularization').length;
-    out.push(st.green(penalties ? '  none: every penalty reaches the minimized loss.' : '  none: no regularization terms.'));
+    const decoupled = [...report.layers.flatMap((l) => l.weights), ...report.variables].filter((w) => w.decay).length;
+    const decayed = decoupled ? `decoupled decay on ${decoupled} weight${decoupled === 1 ? '' : 's'}` : '';
+    out.push(
+      st.green(
+        penalties
+          ? `  none: every penalty reaches the minimized loss${decayed ? `; ${decayed}` : ''}.`
+          : decayed
+            ? `  none: no penalty terms; ${decayed}.`
+            : '  none: no regularization terms.',
+      ),
+    );
   } else {
     // Position and severity line up; the message runs on, with the rule id last, as linters print it.
     const rows = report.findings.map((f) => {

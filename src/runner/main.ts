@@ -284,6 +284,8 @@ function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void 
       mode: init.weightDecay,
       measure: init.measureDecay,
       emit: (record) => emit({ type: 'decay', record }),
+      frames: userFrames,
+      emitPlan: (plan) => emit({ type: 'training-plan', plan }),
     });
     decayProbe.install();
   }

@@ -33,9 +33,15 @@ export function formatCoefficient(x: number): string {
   return a >= 1e-2 && a < 1e4 ? String(rounded) : exponential(rounded, 3);
 }
 
-/** A per-step multiplier close to 1 (a decay factor): enough digits that 1 − 2e-4 does not read as 1. */
+/**
+ * A per-step multiplier close to 1 (a decay factor): enough digits that 1 − 2e-4 does not read as 1, and a factor
+ * that six digits would round to 1 (0.9999998) as what it takes away: `1 − 2e-7`, never a bare 1.
+ */
 export function formatFactor(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(6))) : String(x);
+  if (!Number.isFinite(x)) return String(x);
+  const rounded = Number(x.toPrecision(6));
+  if (rounded !== 1 || x === 1) return String(rounded);
+  return x < 1 ? `1 − ${formatNumber(1 - x, 2)}` : `1 + ${formatNumber(x - 1, 2)}`;
 }
 
 /** A part of a whole, as a percentage; tiny shares keep three decimals so they do not read as 0. */

@@ -1,6 +1,7 @@
 // Over 300 lines, on purpose: the one place host messages turn into state and panel updates, so the order of folding,
 // refreshing and rendering is read in one file; header, verdict, panels, export and marks are modules of their own.
 import { comparisonNotices, decayReferenceLines } from '../shared/analysis/compare';
+import { decoupledDecayNotes } from '../shared/analysis/decoupled-decay';
 import type { Finding } from '../shared/analysis/finding';
 import { collectTerms, layerDecay, penaltiesByLayer, refreshTermViews, type DecayStatus, type TermView } from '../shared/analysis/terms';
 import { penaltyCounts, verdictOf } from '../shared/analysis/verdict';
@@ -266,6 +267,7 @@ export class App {
       decayOf: this.decayOf,
       penalties: penaltyCounts(this.terms),
       decayReferences: decayReferenceLines(this.state),
+      decoupledNotes: decoupledDecayNotes(this.state),
       compare: o === null || !this.compare ? null : this.compare.series[o] ?? this.compare.series[objectivesOf(this.compare)[0]] ?? null,
     });
     this.findingsPanel.render(this.findings);

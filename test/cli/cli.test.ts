@@ -156,7 +156,9 @@ describe('loss-lens analyze: arguments, exit status, stopping', () => {
     expect(jsonReport(timedOut.stdout).status).toBe('timeout');
     expect(timedOut.code).toBe(1);
     const warned = cli('analyze', fixtureScript('fit-dataset.ts'), '--json', '--fail-on', 'warning');
-    expect(jsonReport(warned.stdout).findings.every((f) => f.severity === 'warning')).toBe(true);
+    // Warnings and an info (the decay's timescale against fitDataset's plan), no error: the warnings make it 1.
+    const findings = jsonReport(warned.stdout).findings;
+    expect(findings.some((f) => f.severity === 'warning') && findings.every((f) => f.severity !== 'error')).toBe(true);
     expect(warned.code).toBe(1);
   });
 

@@ -56,7 +56,8 @@ describe('quick fix "Use decoupled weight decay"', () => {
     const s = effectiveDecaySeries(state, kernel.name)!;
     expect(s.values.length).toBeGreaterThanOrEqual(5);
     for (const v of s.values.slice(0, 5)) expect(Math.abs(v! / 2e-6 - 1)).toBeLessThan(1e-3);
-    expect(layerNotes(state)[0].text).toBe('decoupled decay in the script · decoupled: shrinks it 2e-6/step');
+    expect(layerNotes(state)[0].text).toMatch(/^decoupled 2e-6\/step \(script, line \d+\) on kernel$/);
+    expect(kernel.decay).toMatchObject({ kind: 'decoupled', appliedBy: 'script' });
     // The finding is gone for that layer, not for the two it was not applied to.
     const adaptive = (r: typeof report) => r.findings.filter((f) => f.ruleId === 'l2-with-adaptive-optimizer').map((f) => f.layer);
     expect(adaptive(before.report)).toEqual(['dense_Dense1', 'dense_Dense2', 'dense_Dense3']);

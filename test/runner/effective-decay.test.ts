@@ -45,7 +45,7 @@ describe.each(MATRIX_BACKENDS)('on %s', (backend) => {
       // Under SGD the note has nothing to add to the verdict; the hover's sentence says it is 2·lr·l2.
       const note = layerNotes(state)[0];
       expect(note.text).toBe('L2 1e-3 on kernel · reaches loss');
-      expect(note.layers[0].weights[0].decaySentence).toBe('L2 1e-3 · SGD shrinks this kernel 2e-4 per step (2·lr·l2, as expected)');
+      expect(note.layers[0].weights[0].decaySentence).toBe('L2 1e-3 · SGD shrinks this kernel 2e-4 per step (2·lr·l2, as expected) · τ ≈ 5000 steps');
       expect(reportSchema.safeParse(JSON.parse(toWireJson(report))).success).toBe(true);
     });
 
@@ -130,7 +130,7 @@ describe.each(MATRIX_BACKENDS)('on %s', (backend) => {
       const [uneven, ...more] = report.findings.filter((f) => f.ruleId === 'uneven-effective-decay');
       expect(more).toEqual([]);
       expect(uneven.severity).toBe('warning');
-      expect(uneven.message).toMatch(/^Under Adam, the same L2 0\.01 shrinks adam\/big by .* per step and adam\/tiny by .* per step: .*× apart \(plain SGD would shrink each by 2e-4\)/);
+      expect(uneven.message).toMatch(/^Under Adam, the same L2 0\.01 shrinks adam\/big by .* per step and adam\/tiny by .* per step: .*× apart \(.*× at each of the \d+ steps measured\) \(plain SGD would shrink each by 2e-4\)/);
       const named = uneven.related.map((r) => r.weight);
       expect(named.slice(0, 2)).toEqual(['adam/big', 'adam/tiny']);
       // Momentum rescales every weight alike: never uneven.
@@ -164,7 +164,11 @@ describe.each(MATRIX_BACKENDS)('on %s', (backend) => {
       expect(relative(kernel.effectiveDecay!, applied)).toBeLessThan(3e-4);
       // The bias is not decayed: no number for it.
       expect(weight(report, 'dense_Dense1/bias').effectiveDecay).toBeUndefined();
-      expect(layerNotes(state)[0].text).toBe('decoupled decay in the script · decoupled: shrinks it 2e-5/step');
+      // A decay of kind decoupled, applied by the script at its own line, never "no decay".
+      expect(layerNotes(state)[0].text).toBe('decoupled 2e-5/step (script, line 15) on kernel');
+      expect(kernel.decay).toMatchObject({ kind: 'decoupled', appliedBy: 'script', className: null, source: { file: fixtureScript('script-decays-weights.ts'), line: 15 } });
+      expect(relative(kernel.decay!.shrinkPerStep, applied)).toBeLessThan(3e-4);
+      expect(relative(kernel.decayHorizonSteps!, 1 / applied)).toBeLessThan(3e-4);
     });
   });
 
@@ -207,7 +211,10 @@ describe.each(MATRIX_BACKENDS)('on %s', (backend) => {
       expect(r.findings.some((f) => f.ruleId === 'uneven-effective-decay')).toBe(false);
       expect(asWritten.report.findings.some((f) => f.ruleId === 'uneven-effective-decay')).toBe(true);
       expect(renderTextReport(r, ROOT)).toContain('What-if: decoupled weight decay.');
-      expect(layerNotes(decoupled.state)[0].layers[0].weights[0].decaySentence).toBe('L2 1e-3, decoupled (what-if) · shrinks this kernel 2e-5 per step, after each Adam update');
+      expect(layerNotes(decoupled.state)[0].layers[0].weights[0].decaySentence).toBe('L2 1e-3, decoupled (what-if) · shrinks this kernel 2e-5 per step, after each Adam update · τ ≈ 5e4 steps');
+      // The what-if's decay is a decay of kind decoupled too: lr·2·l2, by construction following the learning rate.
+      expect(weight(r, 'dense_Dense1/kernel').decay).toMatchObject({ kind: 'decoupled', appliedBy: 'what-if', className: 'Adam', followsLearningRate: true });
+      expect(relative(weight(r, 'dense_Dense1/kernel').decay!.shrinkPerStep, 2 * lr * 1e-3)).toBeLessThan(1e-12);
     });
 
     it('under model.fit too: every penalized weight decays by lr·2·l2, the regularization curve is 0', async () => {

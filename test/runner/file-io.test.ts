@@ -10,6 +10,7 @@ describe.each(MATRIX_BACKENDS)('file:// save and load, on %s', (backend) => {
     expect(report.backend?.name).toBe(backend);
     expect(output).toContain('saved model.json,weights.bin reloaded max diff 0');
     expect(report.steps).toBe(2);
-    expect(report.findings).toEqual([]);
+    // Nothing wrong; the one info says its L2 hardly acts over the 2 steps fit plans (the decay's timescale).
+    expect(report.findings.map((f) => [f.severity, f.ruleId])).toEqual([['info', 'decay-too-weak-for-run']]);
   });
 });

@@ -68,11 +68,17 @@ describe('uneven-effective-decay', () => {
   const uneven = (state: ReturnType<typeof run>) => analyzeRun(state).filter((f) => f.ruleId === 'uneven-effective-decay');
 
   it('fires when an adaptive optimizer gives the same coefficient decays more than 10× apart, naming the weakest and the strongest', () => {
-    const [f, ...rest] = uneven(run([{ 'conv/kernel': 2e-5, 'dense/kernel': 1e-7 }, { 'conv/kernel': 2e-5, 'dense/kernel': 1e-7 }]));
+    const [f, ...rest] = uneven(
+      run([
+        { 'conv/kernel': 2e-5, 'dense/kernel': 1e-7 },
+        { 'conv/kernel': 3e-5, 'dense/kernel': 1e-7 },
+        { 'conv/kernel': 2e-5, 'dense/kernel': 2e-7 },
+      ]),
+    );
     expect(rest).toEqual([]);
     expect(f).toMatchObject({ severity: 'warning', layer: 'dense', weight: 'dense/kernel' });
     expect(f.message).toBe(
-      'Under Adam, the same L2 5e-4 shrinks dense/kernel by 1e-7 per step and conv/kernel by 2e-5 per step: 200× apart ' +
+      'Under Adam, the same L2 5e-4 shrinks dense/kernel by 1e-7 per step and conv/kernel by 2e-5 per step: 200× apart (100×–300× at each of the 3 steps measured) ' +
         "(plain SGD would shrink each by 1e-6), measured over 2 weights. Adam divides each weight's penalty gradient by that weight's own gradient scale.",
     );
     expect(f.related.map((r) => r.weight)).toEqual(['dense/kernel', 'conv/kernel']);
@@ -94,8 +100,8 @@ describe('uneven-effective-decay', () => {
   });
 
   it('calls a weight its penalty does not shrink at all the extreme case', () => {
-    const [f] = uneven(run([{ 'conv/kernel': 2e-5, 'dense/kernel': 0 }]));
-    expect(f.message).toMatch(/: one of them not at all \(plain SGD/);
+    const [f] = uneven(run([1, 2, 3].map(() => ({ 'conv/kernel': 2e-5, 'dense/kernel': 0 }))));
+    expect(f.message).toMatch(/: one of them not at all \(∞–∞ at each of the 3 steps measured\) \(plain SGD/);
   });
 });
 
@@ -103,7 +109,8 @@ describe('notes and hover sentences', () => {
   it('says how much Adam really shrinks the kernel next to what plain SGD would', () => {
     const notes = layerNotes(run([{ 'conv/kernel': 7e-8, 'dense/kernel': 7e-8 }]));
     expect(notes[0].text).toBe('L2 5e-4 on kernel · reaches loss · Adam shrinks it 7e-8/step (plain SGD: 1e-6)');
-    expect(notes[0].layers[0].weights[0].decaySentence).toBe('L2 5e-4 · Adam shrinks this kernel 7e-8 per step (plain SGD with this L2: 1e-6)');
+    // τ = 1/s: the steps over which the decay forgets the weight's past.
+    expect(notes[0].layers[0].weights[0].decaySentence).toBe('L2 5e-4 · Adam shrinks this kernel 7e-8 per step (plain SGD with this L2: 1e-6) · τ ≈ 1.4e7 steps');
   });
 
   it('a helper line with several layers gives the range; no decay measured yet adds nothing', () => {

@@ -28,7 +28,10 @@ describe('one formatter for each kind of number', () => {
     expect(formatCoefficient(0.1)).toBe('0.1');
     expect(formatCoefficient(Infinity)).toBe('Infinity');
     expect(formatFactor(1 - 2 * 0.1 * 1e-3)).toBe('0.9998');
-    expect(formatFactor(1 - 2e-7)).toBe('1');
+    // Six digits would round it to 1, which says nothing: what it takes away is shown instead.
+    expect(formatFactor(1 - 2e-7)).toBe('1 − 2e-7');
+    expect(formatFactor(1 + 3e-8)).toBe('1 + 3e-8');
+    expect(formatFactor(1)).toBe('1');
     expect(formatFactor(0.99999)).toBe('0.99999');
   });
   it('percentages, counts and shapes', () => {

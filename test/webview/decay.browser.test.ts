@@ -71,6 +71,27 @@ describe('Decay per step, and Compare with Decoupled Weight Decay', () => {
     expect(drawn.y).toEqual(values);
   });
 
+  it('a user AdamW (issue 20): each layer\'s decay curve, and the notes name the decoupled decay, who applies it and its timescale', async () => {
+    await resetPanel(s);
+    await loadStream(s, 'user-adamw');
+    const legend = await legendOf(s, 'decay');
+    expect(legend.hidden).toBe(false);
+    // Layers with several decayed weights get a curve per weight.
+    expect(legend.entries.map((e) => e.text)).toEqual([
+      'dense_Dense1 kernel',
+      'dense_Dense1 bias',
+      'layer_normalization_LayerNormalization1 gamma',
+      'layer_normalization_LayerNormalization1 beta',
+      'dense_Dense2 kernel',
+      'dense_Dense2 bias',
+    ]);
+    // No penalty: no 2·lr·l2 reference line, and no note about one.
+    expect(legend.rules).toEqual([]);
+    expect(legend.notes).not.toContain('dotted: what plain SGD with the same L2 removes (2·lr·l2)');
+    expect(legend.notes).toContain('decoupled 1e-4/step (AdamW) on 6 weights · τ ≈ 1e4 steps (2500 epochs)');
+    expect(s.pageErrors).toEqual([]);
+  });
+
   it('a run without any decay has no such section', async () => {
     await resetPanel(s);
     await loadStream(s, 'custom-loop-drops-penalty');

@@ -18,7 +18,8 @@ function weightRow(w: WeightNote): string {
   const share = w.share === null ? '—' : formatPercent(w.share, 1);
   const decay = w.decayPerStep === undefined ? '—' : `×${formatFactor(w.decayPerStep)}`;
   const measured = w.effectiveDecay?.median != null ? `${formatNumber(w.effectiveDecay.median, 2)}` : w.effectiveDecay?.unavailable ? 'n/a' : '—';
-  return `| \`${w.shortName}\` | ${formatShape(w.shape)} | ${w.regularizer ?? 'none'} | ${verdict} | ${decay} | ${measured} | ${formatNumber(w.norm)} | ${share} |`;
+  const decayText = [w.regularizer, w.decoupled].filter(Boolean).join(', ') || 'none';
+  return `| \`${w.shortName}\` | ${formatShape(w.shape)} | ${decayText} | ${verdict} | ${decay} | ${measured} | ${formatNumber(w.norm)} | ${share} |`;
 }
 
 /** The hover: every layer on the line, each weight with its regularizer, decay factor, current norm and loss share. */

@@ -1,4 +1,5 @@
 // The effective decay of each step until it is sent to the host, and the reasons some weights have no number.
+import type { DecayApplier } from '../../shared/protocol/run-data';
 import type { DecayRecordInput } from '../../shared/protocol/runner-protocol';
 import type { WeightTrack } from './penalized-weight';
 
@@ -17,6 +18,9 @@ export class DecayRecords {
   private readonly pendingUnavailable = new Map<string, string>();
   /** Weights the script shrank itself outside the optimizer at least once. */
   private readonly shrunkOutside = new Set<string>();
+  /** Who applied each weight's outside shrink, as last sent; and the changes not sent yet. */
+  private readonly appliers = new Map<string, string>();
+  private readonly pendingAppliers = new Map<string, DecayApplier>();
 
   constructor(
     private readonly tracks: ReadonlyMap<string, WeightTrack>,
@@ -33,16 +37,28 @@ export class DecayRecords {
     return r;
   }
 
-  /** A shrink of the weight outside the optimizer's update in that step (the what-if's, or the script's). */
-  addOutside(objective: number, step: number, name: string, shrink: number): void {
+  /** A shrink of the weight outside the optimizer's update in that step (the what-if's, or the script's), and who applied it. */
+  addOutside(objective: number, step: number, name: string, shrink: number, applier: DecayApplier | (() => DecayApplier)): void {
     const r = this.record(objective, step);
     r.outside.set(name, (r.outside.get(name) ?? 0) + shrink);
+    this.noteApplier(name, applier);
   }
 
-  /** The script itself shrank the weight between its update and the next step. */
-  scriptShrank(objective: number, step: number, name: string, shrink: number): void {
-    this.addOutside(objective, step, name, shrink);
+  /** The script (or an optimizer subclass around its update) shrank the weight between its update and the next step. */
+  scriptShrank(objective: number, step: number, name: string, shrink: number, applier: DecayApplier | (() => DecayApplier)): void {
+    this.addOutside(objective, step, name, shrink, applier);
     this.shrunkOutside.add(name);
+  }
+
+  /** `applier` may be lazy: its source line costs a stack capture, made only when who applies it changed. */
+  private noteApplier(name: string, applier: DecayApplier | (() => DecayApplier)): void {
+    const key = typeof applier === 'function' ? null : `${applier.by}|${applier.className}`;
+    if (key !== null && this.appliers.get(name) === key) return;
+    const a = typeof applier === 'function' ? applier() : applier;
+    const k = `${a.by}|${a.className}`;
+    if (this.appliers.get(name) === k) return;
+    this.appliers.set(name, k);
+    this.pendingAppliers.set(name, a);
   }
 
   /** The weight gets no number from now on, for this reason (sent once per reason). */
@@ -86,7 +102,17 @@ export class DecayRecords {
     for (const [name, outside] of r.outside) if (!r.inUpdate.has(name)) values[name] = outside;
     const unavailable = this.pendingUnavailable.size ? Object.fromEntries(this.pendingUnavailable) : undefined;
     this.pendingUnavailable.clear();
-    if (Object.keys(values).length === 0 && !unavailable) return;
-    this.emit({ objective: r.objective, step: r.step, values, ...(unavailable ? { unavailable } : {}) });
+    const decoupled = r.outside.size ? Object.fromEntries(r.outside) : undefined;
+    const appliers = this.pendingAppliers.size ? Object.fromEntries(this.pendingAppliers) : undefined;
+    this.pendingAppliers.clear();
+    if (Object.keys(values).length === 0 && !unavailable && !appliers) return;
+    this.emit({
+      objective: r.objective,
+      step: r.step,
+      values,
+      ...(decoupled ? { decoupled } : {}),
+      ...(appliers ? { appliers } : {}),
+      ...(unavailable ? { unavailable } : {}),
+    });
   }
 }

@@ -1,9 +1,11 @@
 // The effective-decay probe: hooks optimizer updates and Variable.assign, and runs the shadows, the what-if's decay and the records.
-import type { WeightDecayMode } from '../../shared/protocol/run-data';
+import type { DecayApplier, TrainingPlan, WeightDecayMode } from '../../shared/protocol/run-data';
 import type { DecayRecordInput } from '../../shared/protocol/runner-protocol';
-import { variablePrototype, type Tensor, type Tf, type Variable } from '../tfjs-internals';
+import { variablePrototype, type OptimizerLike, type Tensor, type Tf, type Variable } from '../tfjs-internals';
+import type { UserFrames } from '../user-frames';
 import { DecayRecords } from './decay-records';
-import type { ApplyListener, OptimizerProbe } from './optimizer-probe';
+import { installFitPlanProbe } from './fit-plan';
+import { jsClassOf, optimizerInfo, type ApplyListener, type OptimizerProbe } from './optimizer-probe';
 import type { PenaltyGradientSpec, WeightTrack } from './penalized-weight';
 import { probeClock } from './probe-clock';
 import { gradEntries, ShadowMeasure, type ApplyContext } from './shadow-measure';
@@ -25,6 +27,10 @@ export interface EffectiveDecayOptions {
   /** False only for benchmarks: the what-if still runs, nothing is measured. */
   measure: boolean;
   emit: (record: DecayRecordInput) => void;
+  /** Finds the user's line that applied a decoupled decay (absent: no line is given). */
+  frames?: UserFrames | null;
+  /** Where the training each model.fit / fitDataset plans goes (its epochs give the decay's timescale in epochs). */
+  emitPlan?: (plan: TrainingPlan) => void;
 }
 
 /**
@@ -102,6 +108,7 @@ export class EffectiveDecay {
   install(): void {
     this.optimizers.onApply(this.listener());
     if (!this.options.measure) return;
+    if (this.options.emitPlan) installFitPlanProbe(this.tf, this.options.frames, this.options.emitPlan);
     const probe = this;
     const proto = variablePrototype(this.tf);
     const original = proto.assign;
@@ -117,9 +124,18 @@ export class EffectiveDecay {
       started = performance.now();
       const after = before ? probe.sampler.read(this.name, this) : null;
       const shrink = before && after ? rescaleShrink(before, after) : null;
+      // Inside an optimizer's own code (a subclass's applyGradients around tfjs's update), the optimizer applies it.
+      const owner = probe.optimizers.ownCode();
+      if (shrink !== null && shrink !== 0) probe.records.scriptShrank(at.objective, at.step, this.name, shrink, () => probe.applier(owner));
+      else if (shrink === null && before && after && owner) probe.optimizers.noteOwnUpdate(owner);
       probeClock.add(started, 'decay');
-      if (shrink !== null && shrink !== 0) probe.records.scriptShrank(at.objective, at.step, this.name, shrink);
     };
+  }
+
+  /** Who applied a shrink seen at Variable.assign: `owner`'s class, or the script; with the user's line that did it. */
+  private applier(owner: OptimizerLike | null): DecayApplier {
+    const source = this.options.frames?.captureSite() ?? null;
+    return owner ? { by: 'optimizer', className: jsClassOf(owner) ?? optimizerInfo(owner).className, source } : { by: 'script', className: null, source };
   }
 
   /** A new step of `objective` starts: the steps before it are complete (their updates and any decay after them). */
@@ -183,7 +199,7 @@ export class EffectiveDecay {
       if (v.isDisposed) continue;
       // w − (lr·2·l2)·w rather than w·(1 − lr·2·l2): float32 cannot hold 1 − 1e-6 closer than 1e-7, a 10% error in the shrink.
       tf.tidy(() => v.assign(tf.sub(v, tf.mul(v, shrink))));
-      this.records.addOutside(t.objective, t.step, name, shrink);
+      this.records.addOutside(t.objective, t.step, name, shrink, { by: 'what-if', className: optimizerInfo(ctx.opt).className, source: null });
     }
   }
 }

@@ -2,6 +2,8 @@ import { formatNumber } from '../format';
 import type { RunState } from '../model/run-state';
 import { ADAPTIVE_OPTIMIZERS, describePiece, learningRateOf } from './decay';
 import { makeFinding, type Finding } from './finding';
+import { decoupledDecayOf, horizonOf, planOf, type DecoupledDecayView } from './decoupled-decay';
+import { median } from './median';
 import type { WeightView } from './terms';
 
 /** Optimizers the runner shadows (tfjs 4.22's update formulas); any other class has no measured effective decay. */
@@ -24,6 +26,12 @@ export interface EffectiveDecayView {
   optimizer: string | null;
   /** Why there is no number, when there is none and the run says why (or it can tell). */
   unavailable: string | null;
+  /** The part of the decay applied outside the optimizer's update formula (a user's AdamW, the script, the what-if). */
+  decoupled: DecoupledDecayView | null;
+  /** τ = 1/s, over the measured decay (the decoupled part alone when the rest is not measured); null without decay. */
+  horizonSteps: number | null;
+  /** τ in epochs, where the fit / fitDataset call that trains the weight says how many steps an epoch has. */
+  horizonEpochs: number | null;
 }
 
 /** Every measured value of a weight's effective decay, over all objectives, in step order. */
@@ -35,12 +43,7 @@ export function effectiveDecaySeries(state: RunState, weight: string): { step: n
   return null;
 }
 
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+export { median };
 
 /** The L2 coefficients on a weight, summed over its penalties (as configured, whether or not they reach the loss). */
 function l2Of(v: WeightView): number {
@@ -57,6 +60,7 @@ export function effectiveDecayOf(state: RunState, v: WeightView): EffectiveDecay
   const penalized = v.penalties.some((t) => t.kind !== 'activity-penalty');
   const series = effectiveDecaySeries(state, v.info.id);
   if (!penalized && !series) return undefined;
+  const decoupled = decoupledDecayOf(state, v);
   const measured = (series?.values ?? []).filter((x): x is number => x !== null && Number.isFinite(x));
   const mid = median(measured);
   const lr = learningRateOf(v.optimizer);
@@ -66,28 +70,63 @@ export function effectiveDecayOf(state: RunState, v: WeightView): EffectiveDecay
   if (unavailable === null && mid === null && v.updated !== false && className !== null && !SHADOWED_OPTIMIZERS.has(className)) {
     unavailable = `Loss Lens has no model of ${className}'s update`;
   }
+  const total = unavailable ? null : mid;
+  const horizonSteps = horizonOf(total ?? decoupled?.shrinkPerStep ?? null);
+  const perEpoch = planOf(state, v.info.id).stepsPerEpoch;
   return {
     weight: v.info.id,
-    median: unavailable ? null : mid,
-    perStep: unavailable || mid === null ? null : 1 - mid,
+    median: total,
+    perStep: total === null ? null : 1 - total,
     steps: unavailable ? 0 : measured.length,
     sgdEquivalent: lr !== null && l2 !== 0 && Number.isFinite(l2) ? 2 * lr * l2 : null,
     optimizer: className,
     unavailable,
+    decoupled,
+    horizonSteps,
+    horizonEpochs: horizonSteps !== null && perEpoch ? horizonSteps / perEpoch : null,
   };
 }
 
 /** Weights with the same coefficient under one adaptive optimizer whose effective decays are further apart than this trip the rule. */
 export const UNEVEN_RATIO = 10;
 
-/** "L2 5e-4": the penalties on a weight that reach the loss, as one key (weights compared must share it). */
-function coefficientKey(v: WeightView): string | null {
+/**
+ * "L2 5e-4": the decay a weight is given, as one key (weights compared must share it): the penalties on it that reach
+ * the loss, and a decoupled decay by who applies it (an AdamW gives each weight the same shrink, so never uneven).
+ */
+function coefficientKey(v: WeightView, d: EffectiveDecayView): string | null {
   const parts: string[] = [];
   for (const t of v.penalties) {
     if (t.kind === 'activity-penalty' || t.stepsInLoss === 0) continue;
     for (const p of t.pieces) if (p.weight === v.info.id) parts.push(describePiece(p));
   }
+  if (d.decoupled) parts.push(`decoupled decay (${d.decoupled.applier?.className ?? d.decoupled.applier?.by ?? 'outside the update'})`);
   return parts.length ? [...new Set(parts)].sort().join(' + ') : null;
+}
+
+/** Steps with a measured value for both weights, at least this many, before a ratio of theirs may become a finding. */
+export const MIN_PAIRED_STEPS = 3;
+
+/**
+ * The ratio of two weights' effective decays step by step, over the steps where both were measured: its lowest value
+ * (the evidence that holds at every step), its highest, and the count. A per-step estimate under an adaptive
+ * optimizer moves with each batch; a median ratio near the threshold flips from run to run, the lowest does not
+ * cross it unless every step does.
+ */
+export function pairedRatio(state: RunState, weak: string, strong: string): { low: number; high: number; steps: number } | null {
+  const a = effectiveDecaySeries(state, weak);
+  const b = effectiveDecaySeries(state, strong);
+  if (!a || !b) return null;
+  const at = new Map(a.step.map((step, i) => [step, a.values[i]]));
+  const ratios: number[] = [];
+  b.step.forEach((step, i) => {
+    const sw = at.get(step);
+    const ss = b.values[i];
+    if (sw == null || ss == null || !Number.isFinite(sw) || !Number.isFinite(ss)) return;
+    ratios.push(ss <= 0 ? 0 : sw > 0 ? ss / sw : Number.POSITIVE_INFINITY);
+  });
+  if (ratios.length === 0) return null;
+  return { low: Math.min(...ratios), high: Math.max(...ratios), steps: ratios.length };
 }
 
 /**
@@ -99,8 +138,8 @@ export function ruleUnevenEffectiveDecay(state: RunState, weights: readonly Weig
   const groups = new Map<string, Array<{ v: WeightView; d: EffectiveDecayView & { median: number } }>>();
   for (const v of weights) {
     if (v.updated === false || !v.optimizer || !ADAPTIVE_OPTIMIZERS.has(v.optimizer.className)) continue;
-    const key = coefficientKey(v);
     const d = effectiveDecayOf(state, v);
+    const key = d ? coefficientKey(v, d) : null;
     if (key === null || !d || d.median === null) continue;
     const group = `${v.optimizerIndex ?? v.optimizer.className}|${key}`;
     groups.set(group, [...(groups.get(group) ?? []), { v, d: d as EffectiveDecayView & { median: number } }]);
@@ -114,10 +153,15 @@ export function ruleUnevenEffectiveDecay(state: RunState, weights: readonly Weig
     if (!(strongest.d.median > 0)) continue;
     const ratio = weakest.d.median > 0 ? strongest.d.median / weakest.d.median : Number.POSITIVE_INFINITY;
     if (!(ratio > UNEVEN_RATIO)) continue;
+    // Only on clear evidence: apart by more than the threshold at every step both were measured.
+    const paired = pairedRatio(state, weakest.v.info.id, strongest.v.info.id);
+    if (!paired || paired.steps < MIN_PAIRED_STEPS || !(paired.low > UNEVEN_RATIO)) continue;
     const opt = weakest.v.optimizer!.className;
-    const key = coefficientKey(weakest.v)!;
+    const key = coefficientKey(weakest.v, weakest.d)!;
     const sgd = weakest.d.sgdEquivalent;
-    const apart = Number.isFinite(ratio) ? `${formatNumber(ratio, 2)}× apart` : 'one of them not at all';
+    const times = (x: number) => (Number.isFinite(x) ? `${formatNumber(x, 2)}×` : '∞');
+    const range = `${times(paired.low)}–${times(paired.high)} at each of the ${paired.steps} steps measured`;
+    const apart = Number.isFinite(ratio) ? `${formatNumber(ratio, 2)}× apart (${range})` : `one of them not at all (${range})`;
     out.push(
       makeFinding(
         'uneven-effective-decay',

@@ -42,10 +42,11 @@ export const RULES = {
   },
   'decay-on-bias-or-norm': {
     severity: 'warning',
-    summary: 'A penalty on a bias or a normalization gamma/beta.',
+    summary: 'Decay (a penalty, or a decoupled decay by the optimizer or the script) on a bias or a normalization gamma/beta.',
     help:
       'Decay on biases and normalization scales rarely helps and can hurt: it pulls normalized activations towards ' +
-      'zero. Usual practice decays kernels only.',
+      'zero. Usual practice decays kernels only; an AdamW that decays every weight needs a filter that leaves biases and ' +
+      'normalization weights out (check that its names match yours, e.g. ln_1/gamma).',
   },
   'l2-with-adaptive-optimizer': {
     severity: 'warning',
@@ -65,6 +66,32 @@ export const RULES = {
       'one coefficient decays weights with large gradients barely and weights with tiny gradients far more than plain SGD ' +
       'would. Decoupled weight decay (w ← w·(1 − lr·λ) after each step, as AdamW does) decays every weight alike: try ' +
       'it with loss-lens analyze --weight-decay decoupled.',
+  },
+  'optimizer-decay-inactive': {
+    severity: 'warning',
+    summary: 'An optimizer whose class or settings say weight decay shrinks none of the weights it trains.',
+    help:
+      'tfjs has no AdamW, so scripts bring their own: a subclass that shrinks each weight by lr·λ after its update. ' +
+      'Built with its arguments in the wrong order, or reading its rate from another key than the one passed ' +
+      '(weight_decay against weightDecayRate), it decays by 0 and nothing says so. Loss Lens measured no shrink on any ' +
+      'weight it trains.',
+  },
+  'decay-too-weak-for-run': {
+    severity: 'info',
+    summary: 'The decay’s timescale (τ = 1/shrink per step) is longer than the training the script plans.',
+    help:
+      'A decay that removes s of a weight per step forgets its past over about τ = 1/s steps; over T steps it removes ' +
+      '1 − e^(−T/τ). For AdamW the weights are an exponential moving average with this timescale, and the best one lies ' +
+      'between about one epoch and the whole run (Wang & Aitchison, ICML 2025). Longer than the run, the decay hardly acts: ' +
+      'raise it (or lower it deliberately, knowing it does little).',
+  },
+  'decay-too-strong-for-epoch': {
+    severity: 'warning',
+    summary: 'The decay’s timescale (τ = 1/shrink per step) is shorter than one epoch.',
+    help:
+      'A decay that removes s of a weight per step forgets its past over about τ = 1/s steps. Shorter than an epoch, it ' +
+      'erases what each epoch learned before the next one sees the same data again (Wang & Aitchison, ICML 2025: the ' +
+      'best timescale lies between about one epoch and the whole run). Lower the decay or the learning rate it follows.',
   },
   'regularization-dominates-loss': {
     severity: 'warning',

@@ -2,6 +2,7 @@ import type { RunState } from '../model/run-state';
 import type { SourcePosition, WeightInfo } from '../protocol/run-data';
 import { formatNumber } from '../format';
 import { describePieces, describeRegularizer, PLAIN_SGD } from './decay';
+import { describeDecoupled, describeHorizon, planOf } from './decoupled-decay';
 import { effectiveDecayOf, type EffectiveDecayView } from './effective-decay';
 import { collectTerms, decayFactor, weightViews, type TermView, type WeightView } from './terms';
 
@@ -29,6 +30,8 @@ export interface WeightNote {
   effectiveDecay: EffectiveDecayView | null;
   /** One sentence for the hover: "L2 1e-2 · Adam shrinks this kernel 7e-8 per step (plain SGD with this L2: 2e-5)". */
   decaySentence: string | null;
+  /** A decay no penalty expresses, measured: "decoupled 1e-4/step (AdamW)"; null when there is none. */
+  decoupled: string | null;
 }
 
 /** What the editor says at the end of one line that created layers. */
@@ -59,17 +62,30 @@ function penaltyText(t: TermView, weightId: string): string {
 
 const shrink = (x: number) => formatNumber(x, 2);
 
+/** " · τ ≈ 1e4 steps (2.6 epochs)": how long the decay takes to act, when it is measured. */
+function horizonText(state: RunState, d: EffectiveDecayView): string {
+  return d.horizonSteps === null ? '' : ` · ${describeHorizon(d.horizonSteps, planOf(state, d.weight).stepsPerEpoch)}`;
+}
+
 /** What the decay of one weight really does, in a sentence; null when there is nothing measured or said yet. */
 function decaySentence(state: RunState, w: WeightInfo, regularizer: string | null, d: EffectiveDecayView | null): string | null {
   if (!d) return null;
   const what = `this ${w.role === 'other' ? 'weight' : w.role}`;
-  const head = regularizer ?? 'decayed by the script';
-  if (d.unavailable) return `${head} · its effective decay is not measured: ${d.unavailable}`;
+  const decoupled = d.decoupled && state.weightDecay !== 'decoupled' ? describeDecoupled(d.decoupled) : null;
+  const head = [regularizer, decoupled].filter(Boolean).join(' + ') || 'decayed outside the update';
+  const tau = horizonText(state, d);
+  const follows = d.decoupled?.followsLearningRate === true ? ', lr·λ' : d.decoupled?.followsLearningRate === false ? ', not scaled by lr' : '';
+  if (d.unavailable) {
+    // The optimizer's own share is unknown; the part applied outside it is still measured.
+    const outside = decoupled ? ` · outside the update it shrinks ${what} ${shrink(d.decoupled!.shrinkPerStep)} per step${tau}` : '';
+    return `${head} · its effective decay is not measured: ${d.unavailable}${outside}`;
+  }
   if (d.median === null) return null;
   const opt = d.optimizer ?? 'its optimizer';
-  if (state.weightDecay === 'decoupled') return `${head}, decoupled (what-if) · shrinks ${what} ${shrink(d.median)} per step, after each ${opt} update`;
+  if (state.weightDecay === 'decoupled') return `${head}, decoupled (what-if) · shrinks ${what} ${shrink(d.median)} per step, after each ${opt} update${tau}`;
+  if (!regularizer && d.decoupled) return `${head} · shrinks ${what} ${shrink(d.median)} per step${follows}${tau}`;
   const reference = d.sgdEquivalent === null ? '' : d.optimizer === PLAIN_SGD ? ' (2·lr·l2, as expected)' : ` (plain SGD with this L2: ${shrink(d.sgdEquivalent)})`;
-  return `${head} · ${opt} shrinks ${what} ${shrink(d.median)} per step${reference}`;
+  return `${head} · ${opt} shrinks ${what} ${shrink(d.median)} per step${reference}${tau}`;
 }
 
 function weightNote(state: RunState, v: WeightView): WeightNote {
@@ -100,6 +116,7 @@ function weightNote(state: RunState, v: WeightView): WeightNote {
     droppedByTfjs: !!w.heldBy && /(^|\.)cells?(\[\d+\])?$/.test(w.heldBy.path) && penalties.some((t) => t.kind === 'weight-penalty' && !t.reachesMinimizedLoss),
     effectiveDecay: effective,
     decaySentence: decaySentence(state, w, regularizer, effective),
+    decoupled: effective?.decoupled && state.weightDecay !== 'decoupled' ? describeDecoupled(effective.decoupled) : null,
   };
 }
 
@@ -144,14 +161,24 @@ interface NoteLayer {
   trainable: boolean;
 }
 
+/** "decoupled 1e-4/step (AdamW) on kernel, bias": the decays no penalty expresses, grouped by what they say. */
+function decoupledSummary(weights: WeightNote[]): string {
+  const byText = new Map<string, string[]>();
+  for (const w of weights) if (w.decoupled) byText.set(w.decoupled, [...(byText.get(w.decoupled) ?? []), w.shortName]);
+  return [...byText].map(([text, names]) => `${text} on ${[...new Set(names)].join(', ')}`).join(', ');
+}
+
 function noteFor(layers: NoteLayer[]): { text: string; tone: NoteTone } {
   const decayed = layers.flatMap((l) => l.weights.filter((w) => w.regularizer));
   const many = layers.length > 1 ? `${layers.length} ${layers.every((l) => l.className === VARIABLE) ? 'variables' : 'layers'} · ` : '';
+  const outside = decoupledSummary(layers.flatMap((l) => l.weights.filter((w) => w.trained)));
   if (decayed.length === 0) {
+    // Decay by the optimizer or the script is decay: never "no decay" for it.
+    if (outside) return { text: `${many}${outside}`, tone: 'reaches' };
     const trainable = layers.some((l) => l.trainable);
     return { text: `${many}${trainable ? 'no decay' : 'no weights'}`, tone: 'neutral' };
   }
-  const summary = decaySummary(decayed);
+  const summary = decaySummary(decayed) + (outside ? `, ${outside}` : '');
   if (decayed.every((w) => !w.trained)) return { text: `${many}${summary} · not trained`, tone: 'neutral' };
   const verdicts = decayed.filter((w) => w.trained).map((w) => w.reaches);
   if (verdicts.every((v) => v === null)) return { text: `${many}${summary} · waiting for a step`, tone: 'pending' };
@@ -199,11 +226,10 @@ export function layerNotes(state: RunState): LineNote[] {
   }
   const decoupled = state.weightDecay === 'decoupled';
   return [...byLine.values()].map(({ source, layers }) => {
-    let note = noteFor(layers);
-    // A layer with no penalty that the script decays itself (a decoupled decay after each step, as the quick fix writes).
-    const byScript = layers.some((l) => l.weights.some((w) => !w.regularizer && (w.effectiveDecay?.median ?? 0) > 0));
-    if (byScript && note.text.endsWith('no decay')) note = { text: note.text.replace(/no decay$/, 'decoupled decay in the script'), tone: 'reaches' };
-    const suffix = note.tone === 'reaches' || decoupled ? measuredSuffix(layers, decoupled || byScript) : '';
+    const note = noteFor(layers);
+    // A layer decayed only outside its optimizer's update already says by how much.
+    const onlyOutside = layers.every((l) => l.weights.every((w) => !w.regularizer));
+    const suffix = !onlyOutside && (note.tone === 'reaches' || decoupled) ? measuredSuffix(layers, decoupled) : '';
     return {
       file: source.file,
       line: source.line,

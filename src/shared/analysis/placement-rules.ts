@@ -2,6 +2,7 @@
 import { formatCoefficient } from '../format';
 import type { RunState } from '../model/run-state';
 import { ADAPTIVE_OPTIMIZERS, describePieces, describeRegularizer } from './decay';
+import { decoupledDecayOf, describeDecoupled } from './decoupled-decay';
 import { makeFinding, type Finding } from './finding';
 import { capitalize, where } from './rule-text';
 import type { TermView, WeightView } from './terms';
@@ -52,19 +53,27 @@ export function ruleNoDecay(state: RunState, weights: WeightView[]): Finding[] {
   const kernels = weights.filter(
     (w) => w.info.trainable && w.updated !== false && (w.info.role === 'kernel' || w.info.role === 'embedding') && (w.layer !== null || w.info.shape.length >= 2),
   );
-  if (!kernels.some((w) => w.penalties.length > 0)) return [];
+  // A decay by the optimizer or the script (a user's AdamW) is decay as much as a penalty is.
+  const decayed = (w: WeightView) => w.penalties.length > 0 || decoupledDecayOf(state, w) !== null;
+  const has = new Map(kernels.map((w) => [w.info.id, decayed(w)]));
+  if (![...has.values()].some(Boolean)) return [];
   return kernels
-    .filter((w) => w.penalties.length === 0 && (w.layer === null || DECAYABLE_CLASSES.test(classOf.get(w.layer) ?? '')))
+    .filter((w) => !has.get(w.info.id) && (w.layer === null || DECAYABLE_CLASSES.test(classOf.get(w.layer) ?? '')))
     .map((w) =>
       makeFinding('no-decay', `${w.info.id} has no decay, while the model's other kernels do.`, { layer: w.layer, weight: w.info.id, source: w.source }),
     );
 }
 
-export function ruleDecayOnBiasOrNorm(weights: WeightView[]): Finding[] {
+export function ruleDecayOnBiasOrNorm(state: RunState, weights: WeightView[]): Finding[] {
   const out: Finding[] = [];
   for (const w of weights) {
     if (w.updated === false || !['bias', 'gamma', 'beta'].includes(w.info.role)) continue;
     const what = w.info.role === 'bias' ? 'a bias' : `a normalization ${w.info.role}`;
+    const decoupled = decoupledDecayOf(state, w);
+    if (decoupled) {
+      const text = describeDecoupled(decoupled);
+      out.push(makeFinding('decay-on-bias-or-norm', `${capitalize(text)} on ${w.info.id} decays ${what}.`, { layer: w.layer, weight: w.info.id, source: w.source }));
+    }
     for (const t of w.penalties) {
       if (t.kind === 'activity-penalty') continue;
       const reg = t.kind === 'hand-written' ? `Hand-written ${describePieces(t.pieces.filter((p) => p.weight === w.info.id))}` : describeRegularizer(t.regularizer!);

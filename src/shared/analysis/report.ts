@@ -10,6 +10,7 @@ import {
   regularizerInfo,
   sourcePosition,
   termInfo,
+  trainingPlan,
   weightRole,
 } from '../protocol/run-data';
 import { wireNumber } from '../protocol/wire-number';
@@ -50,6 +51,31 @@ const reportWeight = z.object({
   effectiveDecayPerStep: z.number().optional(),
   /** Why a penalized weight has no measured effective decay. */
   effectiveDecayUnavailable: z.string().optional(),
+  /**
+   * A decay that no penalty expresses: the weight shrinks beyond what its data gradient and its penalties explain,
+   * applied by an optimizer subclass after its update (a user's AdamW), by the script between steps, or by the what-if.
+   */
+  decay: z
+    .object({
+      kind: z.literal('decoupled'),
+      /** Median over the measured steps of the fraction of the weight it removed per step. */
+      shrinkPerStep: z.number(),
+      /** 1 − shrinkPerStep: the factor it multiplied the weight by per step. */
+      factorPerStep: z.number(),
+      steps: z.number().int(),
+      appliedBy: z.enum(['optimizer', 'script', 'what-if']).nullable(),
+      /** The optimizer's JavaScript class (`AdamW`) when an optimizer applies it. */
+      className: z.string().nullable(),
+      /** The user's line that applied it (the decay step in the script, or inside the optimizer's class). */
+      source: sourcePosition.nullable(),
+      /** True: it is lr·λ; false: λ whatever the learning rate; null: the run cannot tell (a constant lr and no λ known). */
+      followsLearningRate: z.boolean().nullable(),
+    })
+    .optional(),
+  /** τ = 1/s over the measured decay: the steps over which the decay forgets the weight's past. */
+  decayHorizonSteps: z.number().optional(),
+  /** τ in epochs, where the fit / fitDataset that trains the weight says how many steps an epoch has. */
+  decayHorizonEpochs: z.number().optional(),
 });
 
 /**
@@ -119,6 +145,8 @@ export const reportSchema = z.object({
     .object({ step: z.number().int(), terms: z.array(z.string()), weights: z.array(z.string()) })
     .nullable(),
   objectives: z.number().int(),
+  /** The training each model.fit / fitDataset call planned: epochs, steps per epoch, the weights it trains. */
+  trainingPlans: z.array(trainingPlan),
   graph: lossGraph.nullable(),
   findings: z.array(finding),
 });
@@ -212,6 +240,7 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
     },
     nonFinite: nf ? { step: nf.step, terms: nf.terms, weights: nf.weights } : null,
     objectives: Object.keys(state.series).length,
+    trainingPlans: state.trainingPlans ?? [],
     graph: primaryKey === null ? null : (state.graphs[primaryKey] ?? null),
     findings,
   };
@@ -249,6 +278,22 @@ function reportWeightOf(state: RunState, v: WeightView): z.output<typeof reportW
     ...(decay === undefined ? {} : { decayPerStep: decay }),
     ...(measured?.median != null ? { effectiveDecay: measured.median, effectiveDecayPerStep: 1 - measured.median } : {}),
     ...(measured?.unavailable ? { effectiveDecayUnavailable: measured.unavailable } : {}),
+    ...(measured?.decoupled
+      ? {
+          decay: {
+            kind: 'decoupled' as const,
+            shrinkPerStep: measured.decoupled.shrinkPerStep,
+            factorPerStep: 1 - measured.decoupled.shrinkPerStep,
+            steps: measured.decoupled.steps,
+            appliedBy: measured.decoupled.applier?.by ?? null,
+            className: measured.decoupled.applier?.className ?? null,
+            source: measured.decoupled.applier?.source ?? null,
+            followsLearningRate: measured.decoupled.followsLearningRate,
+          },
+        }
+      : {}),
+    ...(measured?.horizonSteps != null ? { decayHorizonSteps: measured.horizonSteps } : {}),
+    ...(measured?.horizonEpochs != null ? { decayHorizonEpochs: measured.horizonEpochs } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // The analysis entry point: runs every rule family over a run, folds repeats by source line, sorts by severity.
 import type { RunState } from '../model/run-state';
+import { ruleDecayTimescale, ruleOptimizerDecayInactive } from './decay-plan-rules';
 import { ruleUnevenEffectiveDecay } from './effective-decay';
 import { sortFindings, type Finding } from './finding';
 import { ruleAdaptiveOptimizer, ruleDecayOnBiasOrNorm, ruleInvalidRegularizer, ruleNoDecay } from './placement-rules';
@@ -67,9 +68,11 @@ export function analyzeRun(state: RunState): Finding[] {
     ...ruleRegularizerNotInLoss(state, terms, onUntrainedOnly),
     ...ruleActivityRegularizer(terms),
     ...ruleNonFinite(state, terms),
-    ...ruleDecayOnBiasOrNorm(weights),
+    ...ruleDecayOnBiasOrNorm(state, weights),
     ...ruleAdaptiveOptimizer(weights),
     ...ruleUnevenEffectiveDecay(state, weights),
+    ...ruleOptimizerDecayInactive(state, weights),
+    ...ruleDecayTimescale(state, weights),
     ...ruleRegularizationDominates(state, terms),
     ...ruleNoDecay(state, weights),
   ]));

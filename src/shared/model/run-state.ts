@@ -4,9 +4,11 @@ import {
   layerInfo,
   lossGraph,
   optimizerInfo,
+  decayApplier,
   optimizerWeights,
   scriptError,
   sourcePosition,
+  trainingPlan,
   weightDecayMode,
   type DecayRecord,
   type StepRecord,
@@ -38,8 +40,13 @@ export const series = z.object({
    * step's value is known only after its update, so it arrives after the step and is appended on its own.
    */
   decay: z
-    .object({ step: z.array(z.number().int()), values: z.record(z.string(), z.array(nullableWire)) })
-    .default({ step: [], values: {} }),
+    .object({
+      step: z.array(z.number().int()),
+      values: z.record(z.string(), z.array(nullableWire)),
+      /** Per weight, the part of s applied outside its optimizer's update formula (a decoupled decay), on the same steps. */
+      decoupled: z.record(z.string(), z.array(nullableWire)).default({}),
+    })
+    .default({ step: [], values: {}, decoupled: {} }),
 });
 export type Series = z.output<typeof series>;
 
@@ -78,6 +85,10 @@ export const runState = z.object({
   series: z.record(z.string(), series),
   /** Penalized weights whose effective decay cannot be measured, with why. */
   decayUnavailable: z.record(z.string(), z.string()).default({}),
+  /** Who applies each weight's decoupled decay (an optimizer subclass, the script, the what-if), the latest seen. */
+  decayAppliers: z.record(z.string(), decayApplier).default({}),
+  /** The training each model.fit / fitDataset call planned, in call order. */
+  trainingPlans: z.array(trainingPlan).default([]),
   /** How the run treated weight decay: the script as written, or the decoupled what-if. */
   weightDecay: weightDecayMode.default('as-written'),
   error: scriptError.extend({ phase: z.enum(['build', 'run']) }).nullable(),
@@ -101,7 +112,7 @@ export function emptySeries(): Series {
     terms: {},
     weightNorms: {},
     termInLossSteps: {},
-    decay: { step: [], values: {} },
+    decay: { step: [], values: {}, decoupled: {} },
   };
 }
 
@@ -118,6 +129,8 @@ export function emptyRunState(script: string, args: string[] = []): RunState {
     graphs: {},
     series: {},
     decayUnavailable: {},
+    decayAppliers: {},
+    trainingPlans: [],
     weightDecay: 'as-written',
     error: null,
     buildErrors: [],
@@ -168,14 +181,19 @@ export function appendStep(series: Series, r: StepRecord): void {
 export function appendDecay(series: Series, r: DecayRecord): void {
   const d = series.decay;
   const n = d.step.length;
+  const decoupled = (d.decoupled ??= {});
+  const parts = r.decoupled ?? {};
   // A record for a step already there (several updates in one step) replaces that step's values.
   if (n > 0 && d.step[n - 1] === r.step) {
     for (const [k, v] of Object.entries(r.values)) (d.values[k] ??= new Array<number | null>(n).fill(null))[n - 1] = v;
+    for (const [k, v] of Object.entries(parts)) (decoupled[k] ??= new Array<number | null>(n).fill(null))[n - 1] = v;
     return;
   }
   d.step.push(r.step);
   for (const k of Object.keys(r.values)) if (!d.values[k]) d.values[k] = new Array<number | null>(n).fill(null);
   for (const [k, column] of Object.entries(d.values)) column.push(r.values[k] ?? null);
+  for (const k of Object.keys(parts)) if (!decoupled[k]) decoupled[k] = new Array<number | null>(n).fill(null);
+  for (const [k, column] of Object.entries(decoupled)) column.push(parts[k] ?? null);
 }
 
 function appendKeyed(columns: Record<string, Array<number | null>>, values: Record<string, number>, n: number): void {
@@ -218,8 +236,12 @@ export function applyRunnerEvent(state: RunState, event: RunnerEvent): void {
     case 'decay': {
       if (Object.keys(event.record.values).length > 0) appendDecay((state.series[event.record.objective] ??= emptySeries()), event.record);
       for (const [weight, reason] of Object.entries(event.record.unavailable ?? {})) state.decayUnavailable[weight] = reason;
+      for (const [weight, applier] of Object.entries(event.record.appliers ?? {})) (state.decayAppliers ??= {})[weight] = applier;
       return;
     }
+    case 'training-plan':
+      (state.trainingPlans ??= []).push(event.plan);
+      return;
     case 'weight-decay':
       state.weightDecay = event.mode;
       return;

@@ -61,13 +61,27 @@ export const layerInfo = z.object({
 });
 export type LayerInfo = z.output<typeof layerInfo>;
 
+const plainValue = z.union([wireNumber, z.string(), z.boolean(), z.null()]);
+
 export const optimizerInfo = z.object({
   className: z.string(),
   /**
    * The optimizer's own getConfig(): learningRate, momentum, beta1, beta2, epsilon, … A custom optimizer's may hold
    * NaN or ±Infinity: they travel as "NaN"/"Infinity" strings and are numbers again on arrival.
    */
-  config: z.record(z.string(), z.union([wireNumber, z.string(), z.boolean(), z.null()])),
+  config: z.record(z.string(), plainValue),
+  /** The JavaScript class, when it is not tfjs's own (a user's `class AdamW extends tf.AdamOptimizer` reports className Adam). */
+  jsClass: z.string().optional(),
+  /**
+   * Settings that name a weight decay (`weightDecay`, `weight_decay`, `wd`, `weightDecayRate`, a user class's `decay`),
+   * from getConfig() and the instance's own fields (`settings.weightDecayRate` one level down), as the optimizer holds them.
+   */
+  decaySettings: z.record(z.string(), plainValue).optional(),
+  /**
+   * True once the optimizer was seen writing its weights with an update of its own (not tfjs's formula, not a plain
+   * rescale): a decay folded into such an update cannot be told apart from the rest of it.
+   */
+  ownUpdate: z.boolean().optional(),
 });
 export type OptimizerInfo = z.output<typeof optimizerInfo>;
 
@@ -187,14 +201,45 @@ export type WeightDecayMode = z.output<typeof weightDecayMode>;
  * the next step) is known. A value is s, the fraction of the weight its decay removed in that step:
  * s = −⟨Δ_applied − Δ_data, w⟩/⟨w, w⟩ (see README); null when it could not be measured that step.
  */
+/**
+ * Who shrinks a weight outside its optimizer's update formula: an optimizer subclass after its update (`className`:
+ * its JavaScript class), the script between steps, or the decoupled what-if. `source`: the user's line that applied it.
+ */
+export const decayApplier = z.object({
+  by: z.enum(['optimizer', 'script', 'what-if']),
+  className: z.string().nullable(),
+  source: sourcePosition.nullable(),
+});
+export type DecayApplier = z.output<typeof decayApplier>;
+
 export const decayRecord = z.object({
   objective: z.number().int(),
   step: z.number().int(),
   values: z.record(z.string(), wireNumber.nullable()),
+  /**
+   * The part of each value that was a multiplicative shrink applied outside the optimizer's update formula (a
+   * decoupled decay: an AdamW subclass, a decay step in the script, the what-if), per weight, for this step.
+   */
+  decoupled: z.record(z.string(), wireNumber).optional(),
+  /** Who applied that shrink, per weight: sent when first seen and when it changes. */
+  appliers: z.record(z.string(), decayApplier).optional(),
   /** Weights whose effective decay cannot be measured, each with why (sent once, when it becomes known). */
   unavailable: z.record(z.string(), z.string()).optional(),
 });
 export type DecayRecord = z.output<typeof decayRecord>;
+
+/**
+ * The training a `model.fit` / `fitDataset` call plans, read from its arguments when it is called: `epochs` (after
+ * `initialEpoch`), optimizer steps per epoch (null when unknown: a dataset of unknown size), and the weights it trains.
+ */
+export const trainingPlan = z.object({
+  method: z.enum(['fit', 'fitDataset']),
+  epochs: z.number().int(),
+  stepsPerEpoch: z.number().int().nullable(),
+  weights: z.array(z.string()),
+  source: sourcePosition.nullable(),
+});
+export type TrainingPlan = z.output<typeof trainingPlan>;
 
 export const stepRecord = z.object({
   objective: z.number().int(),

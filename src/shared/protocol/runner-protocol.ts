@@ -10,6 +10,7 @@ import {
   scriptError,
   sourcePosition,
   stepRecord,
+  trainingPlan,
   weightDecayMode,
 } from './run-data';
 
@@ -103,6 +104,8 @@ export const runnerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('graph'), graph: lossGraph }),
   z.object({ type: z.literal('step'), record: stepRecord }),
   z.object({ type: z.literal('decay'), record: decayRecord }),
+  /** A model.fit / fitDataset call began: the training it plans (one event per call). */
+  z.object({ type: z.literal('training-plan'), plan: trainingPlan }),
   /** How the run treats weight decay (sent once, before the first step). */
   z.object({ type: z.literal('weight-decay'), mode: weightDecayMode }),
   z.object({ type: z.literal('error'), error: scriptError }),

@@ -19,7 +19,12 @@ export const packedSeries = z
     termInLossSteps: z.record(z.string(), z.number().int()),
     /** The effective decay's own columns (its step column may be shorter than the series'). */
     decay: z
-      .object({ length: z.number().int().nonnegative(), step: packedColumn, values: z.record(z.string(), packedColumn) })
+      .object({
+        length: z.number().int().nonnegative(),
+        step: packedColumn,
+        values: z.record(z.string(), packedColumn),
+        decoupled: z.record(z.string(), packedColumn).optional(),
+      })
       .optional(),
   })
   .transform((p, ctx): Series => {
@@ -48,8 +53,9 @@ export const packedSeries = z
         ? {
             step: unpack(p.decay.step, ['decay', 'step'], false, p.decay.length) as number[],
             values: Object.fromEntries(Object.entries(p.decay.values).map(([k, c]) => [k, unpack(c, ['decay', 'values', k], true, p.decay!.length)])),
+            decoupled: Object.fromEntries(Object.entries(p.decay.decoupled ?? {}).map(([k, c]) => [k, unpack(c, ['decay', 'decoupled', k], true, p.decay!.length)])),
           }
-        : { step: [], values: {} },
+        : { step: [], values: {}, decoupled: {} },
     };
   });
 export type PackedSeries = z.input<typeof packedSeries>;
@@ -64,6 +70,13 @@ export function packSeries(s: Series): PackedSeries {
     terms: packAll(s.terms),
     weightNorms: packAll(s.weightNorms),
     termInLossSteps: s.termInLossSteps,
-    ...(s.decay?.step.length ? { decay: { length: s.decay.step.length, step: packColumn(s.decay.step), values: packAll(s.decay.values) } } : {}),
+    ...(s.decay?.step.length ? {
+          decay: {
+            length: s.decay.step.length,
+            step: packColumn(s.decay.step),
+            values: packAll(s.decay.values),
+            ...(Object.keys(s.decay.decoupled ?? {}).length ? { decoupled: packAll(s.decay.decoupled) } : {}),
+          },
+        } : {}),
   };
 }

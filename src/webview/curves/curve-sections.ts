@@ -21,6 +21,8 @@ export interface SectionContext {
   allNorms: boolean;
   /** What plain SGD with each weight's L2 would remove per step (2·lr·l2), drawn as reference lines. */
   decayReferences: ReadonlyArray<{ value: number; weights: readonly string[] }>;
+  /** Decoupled decays in words, with their timescale (the Decay per step section's notes). */
+  decoupledNotes: readonly string[];
 }
 
 export interface SectionCurve {
@@ -145,7 +147,11 @@ const DECAY: SectionDef = {
     extra.forEach((curve, i) => paired.push({ curve, style: { color: `pal-${(own.length + i) % PALETTE}`, stroke: 'dashed', z: 1, tag: null, tagClass: null } }));
     const refs = ctx.decayReferences;
     const rules = refs.map((r, i) => ({ id: `sgd-${i}`, y: r.value, label: referenceLabel(r.value, r.weights.length, refs.length) }));
-    const notes = ['fraction of the weight its decay removes per step, under its own optimizer', 'dotted: what plain SGD with the same L2 removes (2·lr·l2)'];
+    const notes = [
+      'fraction of the weight its decay removes per step, under its own optimizer',
+      ...(refs.length ? ['dotted: what plain SGD with the same L2 removes (2·lr·l2)'] : []),
+      ...ctx.decoupledNotes,
+    ];
     if (ctx.compare) notes.push(COMPARE_NOTE);
     const longest = [ctx.set, ctx.compare].filter((x): x is CurveSet => x !== null).map((x) => x.series.decay.step).sort((a, b) => b.length - a.length)[0];
     // A decay of exactly 0 is a penalty that never reaches the loss (or one the optimizer never applied): the

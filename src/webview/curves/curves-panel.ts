@@ -24,6 +24,8 @@ export interface CurvesInput {
   penalties: PenaltyCounts;
   /** 2·lr·l2 per decayed weight (the Decay per step section's reference lines). */
   decayReferences?: ReadonlyArray<{ value: number; weights: readonly string[] }>;
+  /** Decays no penalty expresses (a user's AdamW, the script's decay step), with their timescale, in words. */
+  decoupledNotes?: readonly string[];
   /** The decoupled what-if's series, overlaid dashed on the script's own (Compare with Decoupled Weight Decay). */
   compare?: Series | null;
 }
@@ -293,6 +295,7 @@ export class CurvesPanel {
       normFilter: this.ui.normFilter,
       allNorms: this.ui.allNorms,
       decayReferences: this.input.decayReferences ?? [],
+      decoupledNotes: this.input.decoupledNotes ?? [],
     };
     for (const s of this.sections) {
       const content = s.def.content(ctx);
