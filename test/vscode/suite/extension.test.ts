@@ -66,6 +66,24 @@ describe('Loss Lens in VS Code', () => {
     ]);
   });
 
+  it('shows each error as a CodeLens above its line, at column 0: seen without scrolling sideways', async () => {
+    // The inline notes sit after the code, past the longest lines at a 50/50 split; a lens sits above the line, at the left.
+    const uri = vscode.Uri.file(file('custom-loop-drops-penalty.ts'));
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    const ours = lenses.filter((l) => l.command?.title.includes('Loss Lens:'));
+    assert.deepEqual(
+      ours.map((l) => [l.range.start.line, l.range.start.character]),
+      [19, 22, 25].map((line) => [line, 0]),
+    );
+    const diags = lossLensDiagnostics('custom-loop-drops-penalty.ts');
+    for (const [i, l] of ours.entries()) {
+      assert.match(l.command!.title, /^\$\(error\) Loss Lens: L2 1e-3 on \S+ never reaches the minimized loss$/);
+      // The lens is the diagnostic's message in short; its tooltip has the whole of it.
+      assert.ok(diags[i].message.startsWith(l.command!.title.replace('$(error) Loss Lens: ', '')), diags[i].message);
+      assert.equal(l.command!.tooltip, diags[i].message);
+    }
+  });
+
   it('opens the panel beside the editor, hydrates it on ready and streams appends while the run goes on', async () => {
     const { panels, runs } = await api();
     const config = vscode.workspace.getConfiguration('lossLens');
