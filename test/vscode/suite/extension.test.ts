@@ -136,10 +136,18 @@ describe('Loss Lens in VS Code', () => {
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, first.range);
     const fix = actions.find((a) => a.title.includes('calculateLosses'));
     assert.ok(fix?.edit, `a quick fix is offered (got: ${actions.map((a) => a.title).join(', ')})`);
+    const { panels } = await api();
+    const panel = panels.panelFor(file('custom-loop-drops-penalty.ts'))!;
+    assert.equal(panel.stale, false, 'a fresh run describes the file as it is');
+    const staleBefore = panel.sent.stale;
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
     const text = (await vscode.workspace.openTextDocument(uri)).getText();
     assert.match(text, /tf\.add\(tf\.losses\.softmaxCrossEntropy\(y, logits\) as tf\.Scalar, tf\.addN\(model\.calculateLosses\(\)\)\) as tf\.Scalar/);
+    // The fix changed the file: the panel says its findings are stale ("File changed since this run: Re-run").
+    assert.equal(panel.stale, true);
+    assert.equal(panel.sent.stale, staleBefore + 1, 'the webview was told once');
     const run = await visualize('custom-loop-drops-penalty.ts');
+    assert.equal(panel.stale, false, 'the re-run describes the fixed file');
     assert.equal(run.status, 'step-limit');
     assert.deepEqual(lossLensDiagnostics('custom-loop-drops-penalty.ts'), []);
     const { decorations } = await api();
