@@ -154,7 +154,7 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
     this.webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     this.subscriptions = [
       runs.onDidChange((change) => {
-        if (change.kind === 'finished' && change.run.outcome && !change.run.isComparison) void this.archive.save(change.run.state, change.run.findings);
+        if (change.kind === 'finished') this.saveFinished(change.run);
         void this.panels.get(change.run.script)?.onRunChange(change);
       }),
       // An edit to any file the run reported (the script, a helper that built layers) leaves its findings stale.
@@ -166,6 +166,16 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
         }
       }),
     ];
+  }
+
+  /**
+   * A finished run goes to the archive for a reload to restore: at once, and again with its comparison's decoupled
+   * run when that one has ended too (a reload between the two still restores the run as written).
+   */
+  private saveFinished(run: RunChange['run']): void {
+    const written = run.isComparison ? run.compareOf! : run;
+    if (!written.outcome) return;
+    void this.archive.save(written.state, written.findings, written.partner?.outcome ? written.partner.state : null);
   }
 
   /** Open (or reveal) the panel of a script, beside the editor, without taking the focus from it. */
@@ -202,7 +212,7 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
       return;
     }
     const saved = await this.archive.load(script);
-    if (saved) this.runs.adopt(saved.state, saved.findings);
+    if (saved) this.runs.adopt(saved.state, saved.findings, saved.compare);
     this.panels.set(script, new ScriptPanel(script, panel, this));
   }
 

@@ -182,6 +182,31 @@ describe('Loss Lens in VS Code', () => {
     const codes = lossLensDiagnostics('adam-l2-decay.ts').map((d) => d.code);
     assert.deepEqual(codes.filter((c) => c === 'l2-with-adaptive-optimizer').length, 3);
     assert.match(decorations.notesFor(file('adam-l2-decay.ts'))[0].text, /^L2 1e-3 on kernel · reaches loss · Adam shrinks it .*\/step \(plain SGD: 2e-6\)$/);
+    // For a window reload, the archive keeps the comparison with the run (saved as the last side ends).
+    let saved = await panels.archive.load(file('adam-l2-decay.ts'));
+    for (let i = 0; i < 100 && !saved?.compare; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      saved = await panels.archive.load(file('adam-l2-decay.ts'));
+    }
+    assert.equal(saved?.compare?.weightDecay, 'decoupled');
+    assert.deepEqual(saved.compare.series[0].step, decoupled.state.series[0].step);
+  });
+
+  it('restores a saved comparison after a reload: the panel comes back with the decoupled overlay', async () => {
+    const { runs, panels } = await api();
+    const saved = (await panels.archive.load(file('adam-l2-decay.ts')))!;
+    // The saved picture under the name of a script this window has not run (a reload's new host has run none).
+    const script = file('custom-loop-with-penalty.ts');
+    const unplaced = (s: typeof saved.state) => ({ ...s, script, layers: s.layers.map((l) => ({ ...l, source: null })) });
+    await panels.archive.save(unplaced(saved.state), [], unplaced(saved.compare!));
+    const panel = vscode.window.createWebviewPanel('lossLens.panel', 'Loss Lens', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+    await panels.deserializeWebviewPanel(panel, { script });
+    assert.equal(runs.get(script)?.state.weightDecay, 'as-written');
+    assert.equal(runs.compareOf(script)?.state.weightDecay, 'decoupled');
+    const p = panels.panelFor(script)!;
+    for (let i = 0; i < 200 && p.sent.compareHydrate < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(p.sent.compareHydrate >= 1, `the restored panel's hydrate carried the decoupled run: ${JSON.stringify(p.sent)}`);
+    panel.dispose();
   });
 
   it('stops both variants of a comparison at once', async () => {
