@@ -224,6 +224,9 @@ export class App {
       case 'select':
         this.graph.select(msg.target);
         return;
+      case 'stale':
+        this.header.setStale(msg.stale);
+        return;
     }
   }
 

@@ -40,11 +40,13 @@ describe('quick fix "Use decoupled weight decay"', () => {
   it('model.fit: the regularizers go, an onBatchEnd helper decays the kernels, and the run then measures lr·2·l2 per step', async () => {
     const { before, plan, out, after } = await fixed(path.join(ROOT, 'examples/adam-l2-decay.ts'), 'adam-l2-decay.ts');
     expect(plan).toMatchObject({ l2: 1e-3, learningRate: 1e-3, optimizer: 'Adam', weights: [{ short: 'kernel', property: 'kernelRegularizer' }] });
-    expect(plan.layers.map((l) => l.name)).toEqual(['dense_Dense1']);
-    // The one layer's regularizer is gone (the others keep theirs), and fit gets the callback.
-    expect(after.match(/kernelRegularizer: decay\(\)/g)).toHaveLength(2);
+    // One finding covers the three layers of one cause (the same L2 under Adam): the fix takes all three.
+    expect(plan.layers.map((l) => l.name)).toEqual(['dense_Dense1', 'dense_Dense2', 'dense_Dense3']);
+    expect(after).not.toMatch(/kernelRegularizer: decay\(\)/);
     expect(after).toContain("kernelInitializer: seeded(1) }));");
-    expect(after).toContain("callbacks: { onBatchEnd: () => applyDecoupledWeightDecay([model.getLayer('dense_Dense1')], ['kernel'], 0.001, 0.002)");
+    expect(after).toContain(
+      "callbacks: { onBatchEnd: () => applyDecoupledWeightDecay([model.getLayer('dense_Dense1'), model.getLayer('dense_Dense2'), model.getLayer('dense_Dense3')], ['kernel'], 0.001, 0.002)",
+    );
     expect(after).toMatch(/\/\/ Decoupled weight decay \(AdamW-style, Loshchilov & Hutter\), written by Loss Lens\./);
     typecheck(out);
 
@@ -58,10 +60,10 @@ describe('quick fix "Use decoupled weight decay"', () => {
     for (const v of s.values.slice(0, 5)) expect(Math.abs(v! / 2e-6 - 1)).toBeLessThan(1e-3);
     expect(layerNotes(state)[0].text).toMatch(/^decoupled 2e-6\/step \(script, line \d+\) on kernel$/);
     expect(kernel.decay).toMatchObject({ kind: 'decoupled', appliedBy: 'script' });
-    // The finding is gone for that layer, not for the two it was not applied to.
-    const adaptive = (r: typeof report) => r.findings.filter((f) => f.ruleId === 'l2-with-adaptive-optimizer').map((f) => f.layer);
-    expect(adaptive(before.report)).toEqual(['dense_Dense1', 'dense_Dense2', 'dense_Dense3']);
-    expect(adaptive(report)).toEqual(['dense_Dense2', 'dense_Dense3']);
+    // The one finding (listing the three layers) is gone with the three penalties.
+    const adaptive = (r: typeof report) => r.findings.filter((f) => f.ruleId === 'l2-with-adaptive-optimizer');
+    expect(adaptive(before.report).map((f) => [f.layer, f.related.map((x) => x.layer)])).toEqual([['dense_Dense1', ['dense_Dense1', 'dense_Dense2', 'dense_Dense3']]]);
+    expect(adaptive(report)).toEqual([]);
     // Applied a second time for the same layer, it changes nothing.
     const again = decoupledDecayFix(plan, { file: out, text: after }, { file: out, text: after }, true);
     expect(again).toBeNull();

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compileLossFix } from '../../src/host/editor/minimize-fix';
 import { layerNotes } from '../../src/shared/analysis/layer-notes';
 import { reportSchema, type Report } from '../../src/shared/analysis/report';
 import { toWireJson } from '../../src/shared/protocol/wire-number';
@@ -163,8 +165,29 @@ describe.each(MATRIX_BACKENDS)('on %s', (backend) => {
         );
         expect(found[1].related).toHaveLength(2);
         expect(found[2].addToLoss).toBe('gru.cell.calculateLosses()');
+        // Advice that can be followed where the script trains: a loop returns its loss, fit builds it from compile().
+        if (script === 'rnn-regularizers-fit.ts') expect(found[0].message).toContain('give compile() a loss function that adds them');
+        else expect(found[0].message).toContain('Add tf.addN(lstm.cell.calculateLosses()) to the loss');
       });
     }
+
+    it("model.fit: the advised compile() loss (the quick fix's text) brings the cell's penalty into the minimized loss", async () => {
+      const script = fixtureScript('rnn-regularizers-fit.ts');
+      const before = await analyze(script, { steps: 2 });
+      const lstm = before.findings.find((f) => f.ruleId === 'regularizer-not-in-loss' && f.layer === 'lstm_LSTM1')!;
+      const text = fs.readFileSync(script, 'utf8');
+      const fix = compileLossFix(text, text.indexOf('.fit('), true, lstm.addToLoss!)!;
+      expect(fix).not.toBeNull();
+      const out = path.join(ROOT, 'out', 'rnn-fit-fix', 'rnn-regularizers-fit.ts');
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, text.slice(0, fix.start) + fix.newText + text.slice(fix.end));
+      const { report } = await analyze(out, { steps: 2 });
+      expect(report.status).toBe('step-limit');
+      const reaches = Object.fromEntries(report.terms.filter((t) => t.kind === 'weight-penalty').map((t) => [t.layer, t.reachesMinimizedLoss]));
+      expect(reaches.lstm_LSTM1).toBe(true);
+      expect(reaches.gru_GRU2).toBe(false);
+      expect(report.findings.filter((f) => f.ruleId === 'regularizer-not-in-loss').map((f) => f.layer)).toEqual(['bidirectional_Bidirectional1', 'gru_GRU2']);
+    });
   });
 
   describe('the optimizer that trains each weight', () => {

@@ -42,7 +42,9 @@ describe.each(MATRIX_BACKENDS)('the scripts people write, on %s', (backend) => {
     expect(report.steps).toBe(8);
     expect(report.optimizer).toMatchObject({ className: 'RMSProp', config: { learningRate: 1e-3 } });
     expect(report.terms.filter((t) => t.collection === 'regularization').map((t) => t.reachesMinimizedLoss)).toEqual([true, true]);
-    expect(report.findings.map((f) => f.ruleId)).toEqual(['l2-with-adaptive-optimizer', 'l2-with-adaptive-optimizer', 'decay-too-weak-for-run']);
+    // The two layers' L2 under RMSProp is one cause: one finding that lists both.
+    expect(report.findings.map((f) => f.ruleId)).toEqual(['l2-with-adaptive-optimizer', 'decay-too-weak-for-run']);
+    expect(report.findings[0].related.map((r) => r.layer)).toHaveLength(2);
     // fitDataset's plan: 2 epochs of the dataset's 4 batches.
     expect(report.trainingPlans.map((p) => [p.method, p.epochs, p.stepsPerEpoch])).toEqual([['fitDataset', 2, 4]]);
   });

@@ -45,5 +45,7 @@ describe('inline notes on layer lines', () => {
     });
     const notes = layerNotes(stateFrom(wire(events.filter((e) => e.type === 'layers'))));
     expect(notes.map((n) => n.text)).toEqual(['no decay', 'L2 1e-3 on kernel · waiting for a step']);
+    // "no decay" is quiet: the editor hides it unless lossLens.decorations.showUndecayed is on.
+    expect(notes.map((n) => n.quiet)).toEqual([true, false]);
   });
 });

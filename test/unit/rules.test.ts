@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeRun, foldBySource } from '../../src/shared/analysis/rules';
 import { firstNonFinite } from '../../src/shared/analysis/run-rules';
 import { makeFinding, RULES } from '../../src/shared/analysis/finding';
-import { stateFrom, wire } from '../helpers/events';
+import { readStream, stateFrom, wire } from '../helpers/events';
 import { L2, syntheticRun } from '../helpers/synthetic-run';
 
 const ids = (findings: { ruleId: string }[]) => findings.map((f) => f.ruleId).sort();
@@ -192,5 +192,36 @@ describe('rule catalogue', () => {
       expect(rule.summary.length).toBeGreaterThan(10);
       expect(rule.help.length).toBeGreaterThan(10);
     }
+  });
+
+  it('folds per-layer warnings of one cause: three layers with L2 1e-3 under Adam make one finding that lists them', () => {
+    const adaptive = analyzeRun(stateFrom(readStream('adam-l2-decay'))).filter((f) => f.ruleId === 'l2-with-adaptive-optimizer');
+    expect(adaptive).toHaveLength(1);
+    const [f] = adaptive;
+    expect(f.message).toBe("L2 1e-3 on kernel of dense_Dense1, dense_Dense2 and dense_Dense3 with Adam is not weight decay: Adam rescales the penalty's gradient too.");
+    expect(f.layer).toBe('dense_Dense1');
+    expect(f.source?.line).toBe(14);
+    expect(f.related.map((r) => [r.layer, r.weight])).toEqual([
+      ['dense_Dense1', 'dense_Dense1/kernel'],
+      ['dense_Dense2', 'dense_Dense2/kernel'],
+      ['dense_Dense3', 'dense_Dense3/kernel'],
+    ]);
+  });
+
+  it('keeps layers of different causes apart: another coefficient is another finding', () => {
+    const events = syntheticRun({
+      layers: [
+        { name: 'a', line: 3, weights: [{ name: 'kernel', reg: L2(1e-3) }] },
+        { name: 'b', line: 4, weights: [{ name: 'kernel', reg: L2(1e-3) }] },
+        { name: 'c', line: 5, weights: [{ name: 'kernel', reg: L2(1e-2) }] },
+      ],
+      optimizer: { className: 'Adam', config: { learningRate: 1e-3 } },
+      steps: [{ total: 1, penalties: { 'a/kernel': [0.1, true], 'b/kernel': [0.1, true], 'c/kernel': [0.1, true] } }],
+    });
+    const adaptive = analyzeRun(stateFrom(wire(events))).filter((f) => f.ruleId === 'l2-with-adaptive-optimizer');
+    expect(adaptive.map((f) => [f.layer, f.related.map((r) => r.layer)])).toEqual([
+      ['a', ['a', 'b']],
+      ['c', []],
+    ]);
   });
 });

@@ -44,7 +44,7 @@ describe('the webview feed', () => {
     await h.feed.events(events.slice(2, 4));
     await h.feed.events(events.slice(4, 6));
     expect(h.sent.filter((m) => m.type === 'findings')).toHaveLength(1);
-    expect(h.feed.sent).toEqual({ hydrate: 1, append: 3, findings: 1, select: 1, compareAppend: 0, compareHydrate: 0 });
+    expect(h.feed.sent).toEqual({ hydrate: 1, append: 3, findings: 1, select: 1, stale: 0, compareAppend: 0, compareHydrate: 0 });
   });
 });
 
@@ -56,5 +56,20 @@ describe('parseWith', () => {
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.error).toContain('a.b');
     expect(check(undefined).ok).toBe(false);
+  });
+
+  it('says a run is stale once, tells a reloaded webview again after its hydrate, and clears it for a new run', async () => {
+    const h = harness();
+    await h.feed.markStale(true);
+    expect(h.sent).toEqual([]);
+    await h.feed.onReady();
+    expect(h.sent.map((m) => m.type)).toEqual(['hydrate', 'stale']);
+    await h.feed.markStale(true);
+    expect(h.sent).toHaveLength(2);
+    await h.feed.markStale(false);
+    expect(h.sent[2]).toEqual({ type: 'stale', stale: false });
+    for (const m of h.sent) expect(hostToWebview.safeParse(m).success).toBe(true);
+    await h.feed.hydrate();
+    expect(h.sent.map((m) => m.type)).toEqual(['hydrate', 'stale', 'stale', 'hydrate']);
   });
 });

@@ -39,6 +39,11 @@ export interface DecoupledPlan {
   optimizer: string;
   /** Where the layers are created (the regularizer to remove) and where the step is taken (the helper's call). */
   layerSource: SourcePosition;
+  /**
+   * Where each layer of the plan is created, when a finding covers layers created at several lines (one cause,
+   * folded): every one of them loses its regularizer. Absent: only layerSource.
+   */
+  layerSources?: SourcePosition[];
   /** Null when the step's call was not on the stack (model.fit's steps run after an await): the script's fit call. */
   training: SourcePosition | null;
   /** The file the step is taken in: the call's, else the script. */
@@ -87,6 +92,7 @@ export function decoupledPlan(state: RunState, finding: Finding): DecoupledPlan 
     learningRate: [...lrs][0],
     optimizer: [...optimizers].join('/'),
     layerSource: finding.source,
+    layerSources: layerSourcesOf(state, [...layers.keys()], finding.source),
     training,
     trainingFile: training?.file ?? state.script,
     coversAll: regularized.every((id) => ids.includes(id)),
@@ -123,6 +129,16 @@ function callArguments(text: string, open: number): Array<[number, number]> {
     i = end + 1;
   }
   return out;
+}
+
+/** The distinct creation sites of the plan's layers, the finding's own first; layers created elsewhere count as there. */
+function layerSourcesOf(state: RunState, names: string[], first: SourcePosition): SourcePosition[] {
+  const out = new Map<string, SourcePosition>([[`${first.file}:${first.line}:${first.column}`, first]]);
+  for (const name of names) {
+    const s = state.layers.find((l) => l.name === name)?.source;
+    if (s) out.set(`${s.file}:${s.line}:${s.column}`, s);
+  }
+  return [...out.values()];
 }
 
 /** Edits that take `property: …` out of the layer's config (the call's object literal at `at`). Null if it is not there. */
@@ -236,8 +252,15 @@ export function decoupledDecayFix(
   training: { file: string; text: string },
   typescript: boolean,
 ): { edits: FileEdit[]; title: string } | null {
-  const removals = removeProperties(layer.text, offsetOf(layer.text, plan.layerSource.line, plan.layerSource.column), plan.weights.map((w) => w.property), layer.file);
-  if (!removals) return null;
+  // Every layer's regularizer goes, or none: a fix that decays some layers twice would be worse than none.
+  const sites = (plan.layerSources ?? [plan.layerSource]).filter((s) => s.file === plan.layerSource.file);
+  if (sites.length !== (plan.layerSources ?? [plan.layerSource]).length) return null;
+  const removals: FileEdit[] = [];
+  for (const site of sites) {
+    const r = removeProperties(layer.text, offsetOf(layer.text, site.line, site.column), plan.weights.map((w) => w.property), layer.file);
+    if (!r) return null;
+    removals.push(...r);
+  }
   const text = training.text;
   const tf = namespaceOf(text);
   // `(?<![\w$])`: each word is tried once (see modelOf), so a long one costs its length, not its square.

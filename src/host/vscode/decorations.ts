@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { SHOW_IN_GRAPH_COMMAND } from './contributions';
-import { layerNotes, type LineNote, type NoteTone, type WeightNote } from '../../shared/analysis/layer-notes';
-import { formatFactor, formatNumber, formatPercent, formatShape } from '../../shared/format';
+import { layerNotes, type LineNote, type NoteTone } from '../../shared/analysis/layer-notes';
+import { hoverMarkdown } from '../editor/layer-hover';
 import { LineTracker } from '../editor/line-tracker';
 import type { Run } from './run-controller';
 
@@ -13,35 +13,17 @@ const COLOR: Record<NoteTone, string> = {
 };
 
 
-function weightRow(w: WeightNote): string {
-  const verdict = w.regularizer === null ? '' : w.reaches === null ? 'pending' : w.reaches ? '✓ reaches' : '⚠ **never reaches**';
-  const share = w.share === null ? '—' : formatPercent(w.share, 1);
-  const decay = w.decayPerStep === undefined ? '—' : `×${formatFactor(w.decayPerStep)}`;
-  const measured = w.effectiveDecay?.median != null ? `${formatNumber(w.effectiveDecay.median, 2)}` : w.effectiveDecay?.unavailable ? 'n/a' : '—';
-  const decayText = [w.regularizer, w.decoupled].filter(Boolean).join(', ') || 'none';
-  return `| \`${w.shortName}\` | ${formatShape(w.shape)} | ${decayText} | ${verdict} | ${decay} | ${measured} | ${formatNumber(w.norm)} | ${share} |`;
-}
-
-/** The hover: every layer on the line, each weight with its regularizer, decay factor, current norm and loss share. */
 /** A note as shown: with the script whose run made it, for the hover's command link. */
 export type ShownNote = LineNote & { script: string };
 
-
-const escapeMarkdown = (text: string) => text.replace(/[\\`*_[\]<>()#|!]/g, '\\$&');
-
+/** The hover: the weights' table first, then the note, each layer's graph link and what its decay does. */
 export function hoverFor(note: ShownNote): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(undefined, true);
   // Only our own command may run from the hover; every name in it comes from the user's script.
+  const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = { enabledCommands: [SHOW_IN_GRAPH_COMMAND] };
-  md.appendMarkdown(`**Loss Lens** · ${escapeMarkdown(note.text)}\n\n`);
-  for (const l of note.layers) {
-    const args = encodeURIComponent(JSON.stringify([note.script, { kind: 'layer', layer: l.name }]));
-    md.appendMarkdown(`${escapeMarkdown(l.name)} (${escapeMarkdown(l.className)}) · [Show in Loss Graph](command:${SHOW_IN_GRAPH_COMMAND}?${args})\n\n`);
-    md.appendMarkdown('| weight | shape | decay | minimized loss | decay/step (SGD) | shrinks per step (measured) | ‖w‖ | share of loss |\n|---|---|---|---|---|---|---|---|\n');
-    md.appendMarkdown(l.weights.map(weightRow).join('\n') + '\n\n');
-    // What each decay really does under the optimizer that trains it, in words.
-    for (const w of l.weights) if (w.decaySentence) md.appendMarkdown(`**${escapeMarkdown(w.shortName)}**: ${escapeMarkdown(w.decaySentence)}\n\n`);
-  }
+  md.appendMarkdown(
+    hoverMarkdown(note, (layer) => `command:${SHOW_IN_GRAPH_COMMAND}?${encodeURIComponent(JSON.stringify([note.script, { kind: 'layer', layer }]))}`),
+  );
   return md;
 }
 
@@ -55,6 +37,7 @@ export class LayerDecorations implements vscode.Disposable {
   private readonly owned = new Map<string, Set<string>>();
   private readonly disposables: vscode.Disposable[] = [];
   private enabled = true;
+  private showQuiet = false;
 
   constructor() {
     for (const tone of Object.keys(COLOR) as NoteTone[]) {
@@ -72,9 +55,15 @@ export class LayerDecorations implements vscode.Disposable {
     );
   }
 
-  setEnabled(enabled: boolean): void {
+  setEnabled(enabled: boolean, showQuiet: boolean): void {
     this.enabled = enabled;
+    this.showQuiet = showQuiet;
     this.paintAll();
+  }
+
+  private shown(file: string): ReadonlyArray<{ line: number; value: ShownNote }> {
+    if (!this.enabled) return [];
+    return (this.notes.get(file)?.current() ?? []).filter((e) => this.showQuiet || !e.value.quiet);
   }
 
   update(run: Run): void {
@@ -91,7 +80,7 @@ export class LayerDecorations implements vscode.Disposable {
 
   /** The note texts currently shown for a file, by 0-based line (what tests read). */
   notesFor(file: string): Array<{ line: number; text: string }> {
-    return (this.notes.get(file)?.current() ?? []).map((e) => ({ line: e.line, text: e.value.text }));
+    return this.shown(file).map((e) => ({ line: e.line, text: e.value.text }));
   }
 
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
@@ -115,7 +104,7 @@ export class LayerDecorations implements vscode.Disposable {
   }
 
   private paint(editor: vscode.TextEditor): void {
-    const entries = this.enabled ? (this.notes.get(editor.document.uri.fsPath)?.current() ?? []) : [];
+    const entries = this.shown(editor.document.uri.fsPath);
     const byTone = new Map<NoteTone, vscode.DecorationOptions[]>();
     for (const { line, value } of entries) {
       if (line >= editor.document.lineCount) continue;

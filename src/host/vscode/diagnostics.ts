@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Finding, Severity } from '../../shared/analysis/finding';
+import type { RunState } from '../../shared/model/run-state';
 import type { Run } from './run-controller';
 
 const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
@@ -22,6 +23,24 @@ export function toDiagnostic(f: Finding, document: vscode.TextDocument | undefin
   return d;
 }
 
+/**
+ * The other layers a finding folded from several lines covers (one cause, one finding), each at the line that
+ * created it: Problems shows them under the one diagnostic, each a link.
+ */
+export function relatedLayers(f: Finding, state: RunState): vscode.DiagnosticRelatedInformation[] {
+  const seen = new Set<string>(f.layer ? [f.layer] : []);
+  const out: vscode.DiagnosticRelatedInformation[] = [];
+  for (const item of f.related) {
+    if (!item.layer || seen.has(item.layer)) continue;
+    seen.add(item.layer);
+    const at = state.layers.find((l) => l.name === item.layer)?.source;
+    if (!at || (f.source && at.file === f.source.file && at.line === f.source.line)) continue;
+    const position = new vscode.Position(at.line - 1, Math.max(0, at.column - 1));
+    out.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(vscode.Uri.file(at.file), position), `${item.layer}: the same`));
+  }
+  return out;
+}
+
 /** Findings of each run go to the Problems panel, replacing that script's previous ones. */
 export class FindingDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('lossLens');
@@ -39,7 +58,12 @@ export class FindingDiagnostics implements vscode.Disposable {
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
       this.collection.set(
         vscode.Uri.file(file),
-        findings.map((f) => toDiagnostic(f, doc)),
+        findings.map((f) => {
+          const d = toDiagnostic(f, doc);
+          const related = relatedLayers(f, run.state);
+          if (related.length) d.relatedInformation = related;
+          return d;
+        }),
       );
     }
     this.owned.set(run.script, new Set(byFile.keys()));

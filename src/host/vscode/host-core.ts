@@ -8,6 +8,7 @@ import { selectTarget } from '../../shared/protocol/webview-protocol';
 import { SCRIPT_LANGUAGES } from './contributions';
 import { LayerDecorations } from './decorations';
 import { FindingDiagnostics } from './diagnostics';
+import { FindingLenses } from './finding-lenses';
 import { LossGraphPanels } from './loss-graph-panel';
 import { AddPenaltiesQuickFix, DecoupledDecayQuickFix } from './quick-fix';
 import { RunArchive } from './run-archive';
@@ -33,7 +34,12 @@ export interface HostCore {
 export function createHost(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): HostCore {
   const runs = new RunController(path.join(context.extensionPath, 'dist', 'runner.js'), log, context.extension.packageJSON.version);
   const decorations = new LayerDecorations();
-  decorations.setEnabled(readSettings().decorations);
+  const applyNoteSettings = () => {
+    const s = readSettings();
+    decorations.setEnabled(s.decorations, s.showUndecayed);
+  };
+  applyNoteSettings();
+  const lenses = new FindingLenses([...SCRIPT_LANGUAGES].map((language) => ({ language, scheme: 'file' })));
   const diagnostics = new FindingDiagnostics();
   const panels = new LossGraphPanels(context.extensionUri, runs, new RunArchive(context.storageUri?.fsPath), log);
   const addPenalties = new AddPenaltiesQuickFix(runs);
@@ -43,6 +49,7 @@ export function createHost(context: vscode.ExtensionContext, log: vscode.LogOutp
     runs,
     decorations,
     diagnostics,
+    lenses,
     panels,
     new RunStatus(runs),
     runs.onDidChange((change) => {
@@ -50,9 +57,10 @@ export function createHost(context: vscode.ExtensionContext, log: vscode.LogOutp
       if (change.kind === 'started' || change.run.isComparison) return;
       decorations.update(change.run);
       diagnostics.update(change.run);
+      lenses.update(change.run);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('lossLens.decorations.enabled')) decorations.setEnabled(readSettings().decorations);
+      if (e.affectsConfiguration('lossLens.decorations')) applyNoteSettings();
     }),
   );
 

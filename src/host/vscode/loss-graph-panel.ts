@@ -53,7 +53,18 @@ class ScriptPanel implements vscode.Disposable {
     return this.feed.sent;
   }
 
+  /** Whether a file of the shown run changed since it ran (what the panel says above its findings). */
+  get stale(): boolean {
+    return this.feed.stale;
+  }
+
+  markStale(stale: boolean): Promise<void> {
+    return this.feed.markStale(stale);
+  }
+
   async onRunChange(change: RunChange): Promise<void> {
+    // A new run of the script as written describes the file as it is now.
+    if (change.kind === 'started' && !change.run.isComparison) await this.feed.markStale(false);
     // A new run replaces what was shown; a finished run adds what only the host knows (final status, exit).
     // The decoupled side of a comparison streams into the same panel, overlaid.
     if (change.kind === 'events') await this.feed.events(change.events, change.run.isComparison ? 'compare' : 'run');
@@ -131,7 +142,7 @@ class ScriptPanel implements vscode.Disposable {
  */
 export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSerializer {
   private readonly panels = new Map<string, ScriptPanel>();
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
   readonly webviewRoot: vscode.Uri;
 
   constructor(
@@ -141,10 +152,30 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
     readonly log: vscode.LogOutputChannel,
   ) {
     this.webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    this.subscription = runs.onDidChange((change) => {
-      if (change.kind === 'finished' && change.run.outcome && !change.run.isComparison) void this.archive.save(change.run.state, change.run.findings);
-      void this.panels.get(change.run.script)?.onRunChange(change);
-    });
+    this.subscriptions = [
+      runs.onDidChange((change) => {
+        if (change.kind === 'finished') this.saveFinished(change.run);
+        void this.panels.get(change.run.script)?.onRunChange(change);
+      }),
+      // An edit to any file the run reported (the script, a helper that built layers) leaves its findings stale.
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length === 0) return;
+        for (const p of this.panels.values()) {
+          const run = this.runs.get(p.script);
+          if (run && (p.script === e.document.uri.fsPath || run.files.has(e.document.uri.fsPath))) void p.markStale(true);
+        }
+      }),
+    ];
+  }
+
+  /**
+   * A finished run goes to the archive for a reload to restore: at once, and again with its comparison's decoupled
+   * run when that one has ended too (a reload between the two still restores the run as written).
+   */
+  private saveFinished(run: RunChange['run']): void {
+    const written = run.isComparison ? run.compareOf! : run;
+    if (!written.outcome) return;
+    void this.archive.save(written.state, written.findings, written.partner?.outcome ? written.partner.state : null);
   }
 
   /** Open (or reveal) the panel of a script, beside the editor, without taking the focus from it. */
@@ -169,7 +200,7 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
   }
 
   /** The panel of a script, with what it was sent and its message entry (the extension's tests use these). */
-  panelFor(script: string): Pick<ScriptPanel, 'panel' | 'sent' | 'receive'> | undefined {
+  panelFor(script: string): Pick<ScriptPanel, 'panel' | 'sent' | 'receive' | 'stale'> | undefined {
     return this.panels.get(script);
   }
 
@@ -181,7 +212,7 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
       return;
     }
     const saved = await this.archive.load(script);
-    if (saved) this.runs.adopt(saved.state, saved.findings);
+    if (saved) this.runs.adopt(saved.state, saved.findings, saved.compare);
     this.panels.set(script, new ScriptPanel(script, panel, this));
   }
 
@@ -194,7 +225,7 @@ export class LossGraphPanels implements vscode.Disposable, vscode.WebviewPanelSe
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     for (const p of this.panels.values()) p.panel.dispose();
   }
 }

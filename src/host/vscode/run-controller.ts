@@ -248,9 +248,14 @@ export class RunController implements vscode.Disposable {
    * Takes back a finished run saved before a window reload, so the restored panel, the notes and Problems
    * all show it again. Ignored when the script already has a run in this window.
    */
-  adopt(state: RunState, findings: Finding[]): Run | undefined {
+  adopt(state: RunState, findings: Finding[], compare: RunState | null = null): Run | undefined {
     if (this.get(state.script)) return this.get(state.script);
     const run = new Run(state.script, state, findings);
+    if (compare) {
+      // The decoupled what-if it was compared with: overlaid in the panel again, never the notes' or Problems' run.
+      run.partner = new Run(state.script, compare, [], 'decoupled');
+      run.partner.compareOf = run;
+    }
     for (const l of state.layers) if (l.source) run.files.add(l.source.file);
     for (const f of findings) if (f.source) run.files.add(f.source.file);
     for (const g of Object.values(state.graphs)) if (g.source) run.files.add(g.source.file);

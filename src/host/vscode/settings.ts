@@ -11,6 +11,8 @@ export interface LossLensSettings {
   /** Empty: the runtime VS Code already provides (process.execPath, run as Node). */
   nodePath: string;
   decorations: boolean;
+  /** Also show the notes that only say "no decay" or "no weights" (off: they are most lines, and drown the warnings). */
+  showUndecayed: boolean;
   stopRunWhenPanelCloses: boolean;
 }
 
@@ -26,6 +28,7 @@ export function readSettings(scope?: vscode.Uri): LossLensSettings {
     scriptArguments: stringArray(c.get('scriptArguments')),
     nodePath: c.get<string>('nodePath')?.trim() ?? '',
     decorations: c.get<boolean>('decorations.enabled') ?? true,
+    showUndecayed: c.get<boolean>('decorations.showUndecayed') ?? false,
     stopRunWhenPanelCloses: c.get<boolean>('stopRunWhenPanelCloses') ?? true,
   };
 }

@@ -185,3 +185,15 @@ export function sortFindings(findings: Finding[]): Finding[] {
       a.ruleId.localeCompare(b.ruleId),
   );
 }
+
+/** The longest short text a CodeLens shows before it is cut: a lens is one line above the code, never wrapped. */
+const SHORT_MAX = 100;
+
+/**
+ * A finding in a few words, for a CodeLens above its line: the message's first clause (up to the first ": " or
+ * sentence end), cut to SHORT_MAX characters. The full message stays in Problems and the hover.
+ */
+export function shortText(f: Finding): string {
+  const clause = f.message.split(/(?<=[^\s])(?::\s|\.\s|\.$)/)[0].trim();
+  return clause.length <= SHORT_MAX ? clause : `${clause.slice(0, SHORT_MAX - 1).trimEnd()}…`;
+}

@@ -40,6 +40,8 @@ export interface LineNote {
   line: number;
   text: string;
   tone: NoteTone;
+  /** A note that says only "no decay" or "no weights": true of most lines, so the editor hides it unless asked. */
+  quiet: boolean;
   layers: Array<{ name: string; className: string; weights: WeightNote[] }>;
 }
 
@@ -68,9 +70,11 @@ function horizonText(state: RunState, d: EffectiveDecayView): string {
 }
 
 /** What the decay of one weight really does, in a sentence; null when there is nothing measured or said yet. */
-function decaySentence(state: RunState, w: WeightInfo, regularizer: string | null, d: EffectiveDecayView | null): string | null {
+function decaySentence(state: RunState, v: WeightView, regularizer: string | null, reaches: boolean | null, d: EffectiveDecayView | null): string | null {
   if (!d) return null;
-  const what = `this ${w.role === 'other' ? 'weight' : w.role}`;
+  const w = v.info;
+  // A raw tf.variable has no layer to give it a role: its shape alone does not make it a kernel.
+  const what = `this ${v.layer === null ? 'variable' : w.role === 'other' ? 'weight' : w.role}`;
   const decoupled = d.decoupled && state.weightDecay !== 'decoupled' ? describeDecoupled(d.decoupled) : null;
   const head = [regularizer, decoupled].filter(Boolean).join(' + ') || 'decayed outside the update';
   const tau = horizonText(state, d);
@@ -85,6 +89,12 @@ function decaySentence(state: RunState, w: WeightInfo, regularizer: string | nul
   if (state.weightDecay === 'decoupled') return `${head}, decoupled (what-if) · shrinks ${what} ${shrink(d.median)} per step, after each ${opt} update${tau}`;
   if (!regularizer && d.decoupled) return `${head} · shrinks ${what} ${shrink(d.median)} per step${follows}${tau}`;
   const reference = d.sgdEquivalent === null ? '' : d.optimizer === PLAIN_SGD ? ' (2·lr·l2, as expected)' : ` (plain SGD with this L2: ${shrink(d.sgdEquivalent)})`;
+  // A penalty that never reaches the loss shrinks nothing: say why, not "shrinks it 0".
+  if (reaches === false && !d.decoupled) {
+    const sgd = d.sgdEquivalent === null ? '' : ` (in the loss, plain SGD would shrink it ${shrink(d.sgdEquivalent)} per step)`;
+    return `${head} · never reaches the minimized loss, so ${opt} does not shrink ${what}${sgd}${tau}`;
+  }
+  if (d.median === 0) return `${head} · ${opt} measured no shrink of ${what}${reference}${tau}`;
   return `${head} · ${opt} shrinks ${what} ${shrink(d.median)} per step${reference}${tau}`;
 }
 
@@ -115,7 +125,7 @@ function weightNote(state: RunState, v: WeightView): WeightNote {
     trained: v.updated !== false,
     droppedByTfjs: !!w.heldBy && /(^|\.)cells?(\[\d+\])?$/.test(w.heldBy.path) && penalties.some((t) => t.kind === 'weight-penalty' && !t.reachesMinimizedLoss),
     effectiveDecay: effective,
-    decaySentence: decaySentence(state, w, regularizer, effective),
+    decaySentence: decaySentence(state, v, regularizer, reaches, effective),
     decoupled: effective?.decoupled && state.weightDecay !== 'decoupled' ? describeDecoupled(effective.decoupled) : null,
   };
 }
@@ -168,7 +178,7 @@ function decoupledSummary(weights: WeightNote[]): string {
   return [...byText].map(([text, names]) => `${text} on ${[...new Set(names)].join(', ')}`).join(', ');
 }
 
-function noteFor(layers: NoteLayer[]): { text: string; tone: NoteTone } {
+function noteFor(layers: NoteLayer[]): { text: string; tone: NoteTone; quiet?: boolean } {
   const decayed = layers.flatMap((l) => l.weights.filter((w) => w.regularizer));
   const many = layers.length > 1 ? `${layers.length} ${layers.every((l) => l.className === VARIABLE) ? 'variables' : 'layers'} · ` : '';
   const outside = decoupledSummary(layers.flatMap((l) => l.weights.filter((w) => w.trained)));
@@ -176,7 +186,7 @@ function noteFor(layers: NoteLayer[]): { text: string; tone: NoteTone } {
     // Decay by the optimizer or the script is decay: never "no decay" for it.
     if (outside) return { text: `${many}${outside}`, tone: 'reaches' };
     const trainable = layers.some((l) => l.trainable);
-    return { text: `${many}${trainable ? 'no decay' : 'no weights'}`, tone: 'neutral' };
+    return { text: `${many}${trainable ? 'no decay' : 'no weights'}`, tone: 'neutral', quiet: true };
   }
   const summary = decaySummary(decayed) + (outside ? `, ${outside}` : '');
   if (decayed.every((w) => !w.trained)) return { text: `${many}${summary} · not trained`, tone: 'neutral' };
@@ -235,6 +245,7 @@ export function layerNotes(state: RunState): LineNote[] {
       line: source.line,
       text: note.text + suffix,
       tone: note.tone,
+      quiet: note.quiet === true,
       layers: layers.map((l) => ({ name: l.name, className: l.className, weights: l.weights })),
     };
   });

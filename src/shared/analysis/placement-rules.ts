@@ -96,7 +96,7 @@ function weightPenaltyText(w: WeightView, reaching: TermView[]): string {
 }
 
 export function ruleAdaptiveOptimizer(weights: WeightView[]): Finding[] {
-  // One finding per layer (per raw variable outside layers), for exactly the weights an adaptive optimizer updates.
+  // Per layer (per raw variable outside layers), exactly the weights an adaptive optimizer updates.
   const groups = new Map<string, Array<{ w: WeightView; reaching: TermView[] }>>();
   for (const w of weights) {
     if (w.updated === false || !w.optimizer || !ADAPTIVE_OPTIMIZERS.has(w.optimizer.className)) continue;
@@ -105,22 +105,41 @@ export function ruleAdaptiveOptimizer(weights: WeightView[]): Finding[] {
     const key = `${w.layer ?? w.info.id}|${w.optimizer.className}`;
     groups.set(key, [...(groups.get(key) ?? []), { w, reaching }]);
   }
-  return [...groups.values()].map((list) => {
+  // Layers of one cause (the same penalties under the same optimizer, created in the same file) make one finding
+  // that lists them: three "L2 with Adam" warnings in a row say less than one naming the three layers.
+  const causes = new Map<string, Array<{ what: string; list: Array<{ w: WeightView; reaching: TermView[] }> }>>();
+  for (const list of groups.values()) {
+    const { w, reaching } = list[0];
+    const what = list.map((x) => weightPenaltyText(x.w, x.reaching)).join(', ');
+    const file = w.source?.file ?? reaching[0].source?.file ?? '';
+    const key = w.layer ? `${what}|${w.optimizer!.className}|${file}` : `variable:${w.info.id}|${w.optimizer!.className}`;
+    causes.set(key, [...(causes.get(key) ?? []), { what, list }]);
+  }
+  return [...causes.values()].map((layers) => {
+    const { what, list } = layers[0];
     const { w, reaching } = list[0];
     const opt = w.optimizer!.className;
-    const what = list.map((x) => weightPenaltyText(x.w, x.reaching)).join(', ');
-    const one = list.length === 1 && reaching.length === 1;
+    const names = layers.map((l) => l.list[0].w.layer).filter((x): x is string => x !== null);
+    const one = layers.length === 1 && list.length === 1 && reaching.length === 1;
+    const all = layers.flatMap((l) => l.list);
     return makeFinding(
       'l2-with-adaptive-optimizer',
-      `${capitalize(what)}${w.layer ? ` of ${w.layer}` : ''} with ${opt} is not weight decay: ${opt} rescales the penalty's gradient too.`,
+      `${capitalize(what)}${names.length ? ` of ${listNames(names)}` : ''} with ${opt} is not weight decay: ${opt} rescales the penalty's gradient too.`,
       {
         layer: w.layer,
-        weight: list.length === 1 ? w.info.id : null,
-        // A layer's line, or the line that created the raw tf.variable.
+        weight: all.length === 1 ? w.info.id : null,
+        // The first layer's line (they are in creation order), or the line that created the raw tf.variable.
         source: w.source ?? reaching[0].source,
         termId: one ? reaching[0].id : null,
-        related: list.length > 1 || reaching.length > 1 ? list.flatMap((x) => x.reaching.map((t) => ({ layer: x.w.layer, weight: x.w.info.id, termId: t.id }))) : [],
+        related: all.length > 1 || reaching.length > 1 ? all.flatMap((x) => x.reaching.map((t) => ({ layer: x.w.layer, weight: x.w.info.id, termId: t.id }))) : [],
       },
     );
   });
+}
+
+/** "a", "a and b", "a, b and c", "a, b, c and 897 more". */
+function listNames(names: string[]): string {
+  if (names.length === 1) return names[0];
+  if (names.length <= 4) return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
 }

@@ -34,6 +34,23 @@ function layerRef(state: RunState, weightId: string | null, layerName: string | 
 const steps = (n: number) => `${n} step${n === 1 ? '' : 's'}`;
 const modelWord = (expr: string) => expr.replace(/\$model/g, 'model');
 
+/**
+ * How to get an RNN cell's penalties into the loss. In a loop the user returns the loss, so adding them there works.
+ * model.fit builds its loss itself: the only place a fit user writes into it is compile()'s loss, and a loss function
+ * there runs inside fit's step, so the cell's penalties it adds are differentiated with the data loss. Moving the
+ * regularizer onto the layer is no way out: an RNN layer hands its regularizers to its cell.
+ */
+function cellAdvice(state: RunState, t: TermView, expr: string): string {
+  const graph = state.graphs[t.objective ?? 0];
+  const inFit = state.trainingPlans.length > 0 && !graph?.minimizedSource;
+  if (!inFit) return `Add tf.addN(${expr}) to the loss, or write the penalty by hand.`;
+  return (
+    `model.fit builds its loss from compile(), so give compile() a loss function that adds them: ` +
+    `loss: (yTrue, yPred) => tf.add(tf.metrics.meanSquaredError(yTrue, yPred), tf.addN(${expr})), with your loss in place of ` +
+    `meanSquaredError (the quick fix writes it). Setting the regularizer on the RNN layer instead does not help: the layer passes it to its cell.`
+  );
+}
+
 export function ruleRegularizerNotInLoss(state: RunState, terms: TermView[], skip: (t: TermView) => boolean): Finding[] {
   const out: Finding[] = [];
   const dropped: TermView[] = [];
@@ -103,7 +120,7 @@ export function ruleRegularizerNotInLoss(state: RunState, terms: TermView[], ski
         'regularizer-not-in-loss',
         `${what} of ${layer} never ${list.length === 1 ? 'reaches' : 'reach'} the minimized loss: ${list.length === 1 ? 'it decays' : 'they decay'} ` +
           `nothing (${steps(t.stepsObserved)}). tfjs keeps ${layer}'s regularizers on its ${paths.join(' and ')} and does not add an ` +
-          `RNN cell's regularizers to the loss, even in model.fit. Add tf.addN(${modelWord(expr)}) to the loss, or write the penalty by hand.`,
+          `RNN cell's regularizers to the loss, even in model.fit. ${cellAdvice(state, t, modelWord(expr))}`,
         {
           ...where(t),
           ...(list.length > 1 ? { weight: null, termId: null } : {}),

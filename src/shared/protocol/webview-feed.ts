@@ -32,7 +32,9 @@ export class WebviewFeed {
   /** A selection asked for before the webview was ready: sent right after its first hydrate. */
   private pendingSelect: SelectTarget | null = null;
   /** What was sent, for tests. */
-  readonly sent = { hydrate: 0, append: 0, findings: 0, select: 0, compareAppend: 0, compareHydrate: 0 };
+  readonly sent = { hydrate: 0, append: 0, findings: 0, select: 0, stale: 0, compareAppend: 0, compareHydrate: 0 };
+  /** Whether a file of the run changed since it ran; kept here so a reloaded webview is told again. */
+  private isStale = false;
 
   constructor(
     private readonly script: string,
@@ -61,6 +63,18 @@ export class WebviewFeed {
     const findings = run?.findings ?? [];
     this.lastFindings = JSON.stringify(findings);
     await this.post(hydrate(run?.state ?? emptyRunState(this.script), findings, this.settings, this.source.compare?.() ?? null));
+    if (this.isStale) await this.post({ type: 'stale', stale: true });
+  }
+
+  get stale(): boolean {
+    return this.isStale;
+  }
+
+  /** The run's files changed since it ran (true), or a new run began (false). Sent only when it changes. */
+  async markStale(stale: boolean): Promise<void> {
+    if (stale === this.isStale) return;
+    this.isStale = stale;
+    if (this.isReady) await this.post({ type: 'stale', stale });
   }
 
   /** New runner events, already folded into the source's state; the findings follow when they changed. */

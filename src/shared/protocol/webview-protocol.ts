@@ -67,6 +67,8 @@ export const hostToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('findings'), findings: z.array(finding) }),
   /** Bring a layer or term into view and select it (the editor's "Show in Loss Graph"). */
   z.object({ type: z.literal('select'), target: selectTarget }),
+  /** The script (or a file of its run) was edited since this run, a quick fix included: its findings may be out of date. */
+  z.object({ type: z.literal('stale'), stale: z.boolean() }),
 ]);
 export type HostToWebview = z.output<typeof hostToWebview>;
 export type HydrateMessage = z.output<typeof hydrateMessage>;

@@ -28,6 +28,7 @@ export class RunHeader {
   private readonly why: HTMLElement;
   private whyKey = '';
   private readonly action: HTMLButtonElement;
+  private readonly stale: HTMLElement;
   private running = true;
 
   constructor(parent: HTMLElement, initialScript: string | null, actions: RunHeaderActions) {
@@ -49,6 +50,16 @@ export class RunHeader {
     this.why = el(run, 'span', 'll-phase-why');
     this.why.hidden = true;
     this.action = button(this.root, 'Cancel', 'Stop this run', () => (this.running ? actions.stop() : actions.rerun()), 'll-button ll-run-action');
+    // After an edit (a quick fix, say) the findings describe the file as it was: say so, next to the way out.
+    this.stale = el(run, 'span', 'll-stale');
+    this.stale.setAttribute('role', 'status');
+    this.stale.append('File changed since this run: ');
+    button(this.stale, 'Re-run', 'Run the script again, as it is now', () => actions.rerun(), 'll-button ll-stale-rerun');
+    this.stale.hidden = true;
+  }
+
+  setStale(stale: boolean): void {
+    this.stale.hidden = !stale;
   }
 
   render(state: RunState | null): RunPhase {
