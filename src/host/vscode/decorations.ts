@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { lineEdits } from './line-edits';
 import { SHOW_IN_GRAPH_COMMAND } from './contributions';
 import { layerNotes, type LineNote, type NoteTone } from '../../shared/analysis/layer-notes';
 import { hoverMarkdown } from '../editor/layer-hover';
@@ -86,16 +87,7 @@ export class LayerDecorations implements vscode.Disposable {
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
     const tracker = this.notes.get(e.document.uri.fsPath);
     if (!tracker || e.contentChanges.length === 0) return;
-    // VS Code lists a batch's changes bottom-up, so each applies to the text as the previous left it.
-    tracker.apply(
-      e.contentChanges.map((c) => ({
-        startLine: c.range.start.line,
-        startCharacter: c.range.start.character,
-        endLine: c.range.end.line,
-        endCharacter: c.range.end.character,
-        newLineCount: c.text.split('\n').length,
-      })),
-    );
+    tracker.apply(lineEdits(e));
     this.paintAll();
   }
 

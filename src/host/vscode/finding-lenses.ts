@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { lineEdits } from './line-edits';
 import { shortText, type Finding } from '../../shared/analysis/finding';
 import { LineTracker } from '../editor/line-tracker';
 import { SHOW_IN_GRAPH_COMMAND } from './contributions';
@@ -66,15 +67,7 @@ export class FindingLenses implements vscode.CodeLensProvider, vscode.Disposable
   private onEdit(e: vscode.TextDocumentChangeEvent): void {
     const tracker = this.lines.get(e.document.uri.fsPath);
     if (!tracker || e.contentChanges.length === 0) return;
-    tracker.apply(
-      e.contentChanges.map((c) => ({
-        startLine: c.range.start.line,
-        startCharacter: c.range.start.character,
-        endLine: c.range.end.line,
-        endCharacter: c.range.end.character,
-        newLineCount: c.text.split('\n').length,
-      })),
-    );
+    tracker.apply(lineEdits(e));
     this.changed.fire();
   }
 
