@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/shared/analysis/report';
 import { ownCgroupDir } from '../../src/engine/run-cgroup';
 import { autoBackendHere } from '../helpers/backends';
-import { eventually, isAlive, processesWithToken } from '../helpers/process-state';
+import { eventually, isAlive, processesWithToken, seen, stillAlive } from '../helpers/process-state';
 import { fixtureScript, ROOT } from '../helpers/run';
 import { sarifValidator } from '../helpers/sarif-schema';
 
@@ -190,10 +190,10 @@ describe('loss-lens analyze: arguments, exit status, stopping', () => {
     expect(await eventually(() => helperPids(run.stderr()).length === 3)).toBe(true);
     const runner = runnerOf(run.child.pid!);
     expect(runner).not.toBeNull();
+    const processes = [runner!.pid, ...helperPids(run.stderr())].map(seen);
     run.child.kill('SIGKILL');
     await run.exited;
-    const pids = [runner!.pid, ...helperPids(run.stderr())];
-    expect(await eventually(() => pids.every((pid) => !isAlive(pid)) && !fs.existsSync(runner!.workDir))).toBe(true);
+    expect(await eventually(() => processes.every((p) => !stillAlive(p)) && !fs.existsSync(runner!.workDir))).toBe(true);
   });
 });
 
@@ -214,6 +214,7 @@ describe('loss-lens analyze: nothing outlives the run, whatever its helpers did 
         // The runner is in the run's own cgroup (this machine has a writable cgroup v2).
         const cgroup = ownCgroupDir(`/proc/${runner!.pid}`);
         expect('dir' in cgroup && path.basename(cgroup.dir)).toMatch(/^loss-lens-[0-9a-f]{32}$/);
+        const runnerProcess = seen(runner!.pid);
         run.child.kill(kill);
         const code = await run.exited;
         if (kill === 'SIGINT') {
@@ -222,7 +223,7 @@ describe('loss-lens analyze: nothing outlives the run, whatever its helpers did 
           expect(processesWithToken(token)).toEqual([]);
           expect(fs.readdirSync(tmp)).toEqual([]);
         }
-        expect(await eventually(() => processesWithToken(token).length === 0 && fs.readdirSync(tmp).length === 0 && !isAlive(runner!.pid))).toBe(true);
+        expect(await eventually(() => processesWithToken(token).length === 0 && fs.readdirSync(tmp).length === 0 && !stillAlive(runnerProcess))).toBe(true);
         if (kill === 'SIGINT') expect(jsonReport(run.stdout()).notices).toContain(`Containment: cgroup v2 (${'dir' in cgroup ? cgroup.dir : ''}): every process the script started was in it, and went with it.`);
         expect(await eventually(() => 'dir' in cgroup && !fs.existsSync(cgroup.dir))).toBe(true);
       } finally {

@@ -16,6 +16,34 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A process as it was when seen: its pid and its start time (field 22 of /proc/<pid>/stat). A full test run starts
+ * so many processes and threads (tfjs-node's thread pools take pids too) that pid_max (32,768 here) wraps within a
+ * run, and a dead helper's pid soon names another process, or a thread of one: only the pair identifies it.
+ */
+export interface SeenProcess {
+  pid: number;
+  start: string | null;
+}
+
+export function seen(pid: number): SeenProcess {
+  return { pid, start: startTimeOf(pid) };
+}
+
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** True while that very process lives (not a zombie, and its pid not reused since it was seen). */
+export function stillAlive(p: SeenProcess): boolean {
+  return isAlive(p.pid) && (p.start === null || startTimeOf(p.pid) === p.start);
+}
+
 /** Every live process that carries a run's mark in its environment: none may be left after the run. */
 export function processesWithMark(mark: string): number[] {
   return listLinux(mark)
