@@ -86,9 +86,9 @@ console.log(`probe overhead: ${PAIRS} interleaved pairs of ${OVERHEAD_STEPS} tim
 for (const backend of BACKENDS) {
   const names = backend === 'wasm' ? Object.keys(sides) : ['this'];
   for (const script of ['mlp.ts', 'cnn.ts']) {
-    // runs[side][instrument]: steps/s per pair; probeMsPerStep only for this build.
+    // runs[side][instrument]: steps/s per pair; probeMs[side]: the probes' own ms per step of its probed runs.
     const runs = Object.fromEntries(names.map((n) => [n, { false: [], true: [] }]));
-    const probeMsPerStep = [];
+    const probeMs = Object.fromEntries(names.map((n) => [n, []]));
     const loads = [];
     for (let i = 0; i < PAIRS; i++) {
       // Rotate the order (plain/probed, and this/baseline) so drift on a shared machine hits every side alike.
@@ -99,7 +99,7 @@ for (const backend of BACKENDS) {
         const r = await stepsPerSecond(script, instrument, backend, sides[n]);
         runs[n][instrument].push(r.stepsPerS);
         // All steps of the run count here (warm-up and tape capture included), over all its steps.
-        if (n === 'this' && instrument && r.perf?.steps) probeMsPerStep.push(r.perf.probeMs / r.perf.steps);
+        if (instrument && r.perf?.steps) probeMs[n].push(r.perf.probeMs / r.perf.steps);
       }
     }
     loads.push(os.loadavg()[0]);
@@ -108,7 +108,7 @@ for (const backend of BACKENDS) {
       const { false: plain, true: probed } = runs[n];
       const ratios = plain.map((p, k) => p / probed[k]);
       const stepMs = 1000 / med(plain);
-      const own = n === 'this' && probeMsPerStep.length ? `; probes' own time ${med(probeMsPerStep).toFixed(3)} ms/step (${((100 * med(probeMsPerStep)) / stepMs).toFixed(2)}% of the uninstrumented step)` : '';
+      const own = probeMs[n].length ? `; probes' own time ${med(probeMs[n]).toFixed(3)} ms/step (${((100 * med(probeMs[n])) / stepMs).toFixed(2)}% of the uninstrumented step)` : '';
       console.log(
         `${backend} ${script} ${n === 'this' ? '' : `[baseline ${sides[n].dir}] `}uninstrumented ${med(plain).toFixed(2)} steps/s (${stepMs.toFixed(2)} ms), instrumented ${med(probed).toFixed(2)} steps/s; ` +
           `slowdown ${describeRatio(ratios)}; pairs ${spreadOf(ratios)}${own}; ${load}`,
@@ -120,9 +120,11 @@ for (const backend of BACKENDS) {
       const change = runs.this.true.map((_, k) => overhead('this', k) / overhead('baseline', k));
       const probedSpeed = runs.this.true.map((t, k) => t / runs.baseline.true[k]);
       const plainSpeed = runs.this.false.map((t, k) => t / runs.baseline.false[k]);
+      const ownTime = probeMs.this.length === probeMs.baseline.length ? probeMs.this.map((t, k) => t / probeMs.baseline[k]) : [];
       console.log(
         `${backend} ${script} this build vs baseline: slowdown ratio (this/baseline) ${describeRatio(change)}, pairs ${spreadOf(change)}; ` +
-          `instrumented steps/s this/baseline ${describeRatio(probedSpeed)}; uninstrumented ${describeRatio(plainSpeed)}`,
+          `instrumented steps/s this/baseline ${describeRatio(probedSpeed)}; uninstrumented ${describeRatio(plainSpeed)}` +
+          (ownTime.length ? `; probes' own time this/baseline ${describeRatio(ownTime)}` : ''),
       );
     }
   }
