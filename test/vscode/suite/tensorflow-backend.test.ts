@@ -39,18 +39,22 @@ async function runCnn() {
   // Observe what reaches the real webview (the messages still go through): the run's end sends a hydrate.
   const hydrated: { run: { backend: { name: string; tfjsVersion: string } | null; status: string } }[] = [];
   const webview = p.panel.webview;
-  const post = webview.postMessage.bind(webview);
+  const original = webview.postMessage;
   webview.postMessage = (m: unknown) => {
     if ((m as { type?: string }).type === 'hydrate') hydrated.push(m as (typeof hydrated)[number]);
-    return post(m);
+    return original.call(webview, m);
   };
-  for (let i = 0; i < 400 && run.pid === undefined; i++) await new Promise((r) => setTimeout(r, 25));
-  assert.ok(run.pid, 'the runner started');
-  const exe = fs.readlinkSync(`/proc/${run.pid}/exe`);
-  const done = await runs.whenDone(script());
-  assert.ok(done);
-  for (let i = 0; i < 200 && !hydrated.some((h) => h.run.status !== 'running'); i++) await new Promise((r) => setTimeout(r, 50));
-  return { run: done, exe, hydrated };
+  try {
+    for (let i = 0; i < 400 && run.pid === undefined; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(run.pid, 'the runner started');
+    const exe = fs.readlinkSync(`/proc/${run.pid}/exe`);
+    const done = await runs.whenDone(script());
+    assert.ok(done);
+    for (let i = 0; i < 200 && !hydrated.some((h) => h.run.status !== 'running'); i++) await new Promise((r) => setTimeout(r, 50));
+    return { run: done, exe, hydrated };
+  } finally {
+    webview.postMessage = original;
+  }
 }
 
 function tfjsNodeVersion(): string {
