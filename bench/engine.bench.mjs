@@ -4,6 +4,9 @@
 //    and kernels, interleaved A/B pairs of BENCH_OVERHEAD_STEPS (1,000) steps per side, the median
 //    ratio with a bootstrap 95% interval (goal ≤ 1.05, aim ≤ 1.02); next to it the probes' own time
 //    inside the step (performance.now() around each probe section, printed by LOSS_LENS_PERF=1);
+//    on each of BENCH_BACKENDS (default wasm,tensorflow: Loss Lens's wasm and the real tfjs-node; wasm alone
+//    where the tfjs-node setup has not run). With BENCH_BASELINE=<another checkout, built>, the wasm pairs
+//    become quadruples: the baseline's runner, plain and probed, in the same rotation (before/after a change);
 // 2. tape capture on a 1,000-layer model;
 // 3. time from command to first report for a small script (BENCH_BASELINE=<another checkout, built> alternates
 //    with it, for before/after);
@@ -12,6 +15,7 @@
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,53 +42,92 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const OVERHEAD_STEPS = Number(process.env.BENCH_OVERHEAD_STEPS ?? 1000);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 15);
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'wasm,tensorflow').split(',');
 // The runner inherits these: the workload's length, and its perf line on stderr.
 process.env.BENCH_STEPS = String(OVERHEAD_STEPS);
 process.env.LOSS_LENS_PERF = '1';
 
-async function stepsPerSecond(script, instrument) {
+/** A checkout's runScript and runner (the baseline's bundled from its own sources, so each side is all its own). */
+async function checkout(dir) {
+  const out = path.join(dir, 'bench', 'out');
+  mkdirSync(out, { recursive: true });
+  const js = path.join(out, 'run-session.cjs');
+  if (dir !== root) await esbuild.build({ entryPoints: [path.join(dir, 'src/engine/run-session.ts')], outfile: js, bundle: true, platform: 'node', format: 'cjs', external: ['esbuild'], logLevel: 'error' });
+  const runner = path.join(dir, 'dist', 'runner.js');
+  if (!existsSync(runner)) throw new Error(`${runner} is missing: build that checkout first (npm run build)`);
+  return { dir, runScript: createRequire(import.meta.url)(js).runScript, runner };
+}
+const sides = { this: { dir: root, runScript, runner } };
+if (process.env.BENCH_BASELINE) sides.baseline = await checkout(path.resolve(process.env.BENCH_BASELINE));
+
+async function stepsPerSecond(script, instrument, backend, side = sides.this) {
   let out = '';
-  const outcome = await runScript({
-    scriptPath: path.join(root, 'bench/scripts', script),
+  const outcome = await side.runScript({
+    scriptPath: path.join(side.dir, 'bench/scripts', script),
     steps: 1_000_000,
     timeoutSeconds: 900,
-    backend: 'wasm',
+    backend,
     instrument,
-    runnerPath: runner,
+    runnerPath: side.runner,
     toolVersion: 'bench',
-    cwd: root,
+    cwd: side.dir,
     onOutput: (_s, t) => (out += t),
   });
   const m = /BENCH_STEPS_PER_S ([\d.]+)/.exec(out);
   if (!m) throw new Error(`${script} printed no timing (status ${outcome.state.status}): ${out.slice(-500)}`);
+  // The backend that really ran: a silent fallback would measure the wrong thing.
+  if (outcome.state.backend?.name !== backend) throw new Error(`${script} ran on ${outcome.state.backend?.name}, not ${backend}`);
   const perf = /loss-lens perf (\{.*\})/.exec(out);
   return { stepsPerS: Number(m[1]), perf: perf ? JSON.parse(perf[1]) : null };
 }
 
-console.log(`probe overhead: ${PAIRS} interleaved pairs of ${OVERHEAD_STEPS} timed steps per side; load average ${loadAverage()}`);
-for (const script of ['mlp.ts', 'cnn.ts']) {
-  const ratios = [];
-  const plain = [];
-  const probed = [];
-  const probeMsPerStep = [];
-  for (let i = 0; i < PAIRS; i++) {
-    // Alternate the order so drift on a shared machine hits both sides alike.
-    const order = i % 2 === 0 ? [false, true] : [true, false];
-    const r = {};
-    for (const instrument of order) r[instrument] = await stepsPerSecond(script, instrument);
-    plain.push(r.false.stepsPerS);
-    probed.push(r.true.stepsPerS);
-    ratios.push(r.false.stepsPerS / r.true.stepsPerS);
-    // All steps of the run count here (warm-up and tape capture included), over all its steps.
-    if (r.true.perf?.steps) probeMsPerStep.push(r.true.perf.probeMs / r.true.perf.steps);
+const spreadOf = (xs) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
+console.log(`probe overhead: ${PAIRS} interleaved pairs of ${OVERHEAD_STEPS} timed steps per side on ${BACKENDS.join(', ')}; load average ${loadAverage()}; ${new Date().toISOString()}`);
+for (const backend of BACKENDS) {
+  const names = backend === 'wasm' ? Object.keys(sides) : ['this'];
+  for (const script of ['mlp.ts', 'cnn.ts']) {
+    // runs[side][instrument]: steps/s per pair; probeMs[side]: the probes' own ms per step of its probed runs.
+    const runs = Object.fromEntries(names.map((n) => [n, { false: [], true: [] }]));
+    const probeMs = Object.fromEntries(names.map((n) => [n, []]));
+    const loads = [];
+    for (let i = 0; i < PAIRS; i++) {
+      // Rotate the order (plain/probed, and this/baseline) so drift on a shared machine hits every side alike.
+      const cells = names.flatMap((n) => [[n, false], [n, true]]);
+      const order = cells.map((_, k) => cells[(k + i) % cells.length]);
+      loads.push(os.loadavg()[0]);
+      for (const [n, instrument] of order) {
+        const r = await stepsPerSecond(script, instrument, backend, sides[n]);
+        runs[n][instrument].push(r.stepsPerS);
+        // All steps of the run count here (warm-up and tape capture included), over all its steps.
+        if (instrument && r.perf?.steps) probeMs[n].push(r.perf.probeMs / r.perf.steps);
+      }
+    }
+    loads.push(os.loadavg()[0]);
+    const load = `load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
+    for (const n of names) {
+      const { false: plain, true: probed } = runs[n];
+      const ratios = plain.map((p, k) => p / probed[k]);
+      const stepMs = 1000 / med(plain);
+      const own = probeMs[n].length ? `; probes' own time ${med(probeMs[n]).toFixed(3)} ms/step (${((100 * med(probeMs[n])) / stepMs).toFixed(2)}% of the uninstrumented step)` : '';
+      console.log(
+        `${backend} ${script} ${n === 'this' ? '' : `[baseline ${sides[n].dir}] `}uninstrumented ${med(plain).toFixed(2)} steps/s (${stepMs.toFixed(2)} ms), instrumented ${med(probed).toFixed(2)} steps/s; ` +
+          `slowdown ${describeRatio(ratios)}; pairs ${spreadOf(ratios)}${own}; ${load}`,
+      );
+    }
+    if (sides.baseline && names.includes('baseline')) {
+      // Before/after, paired by the rotation they shared: the overhead ratio of each, and each side's speed.
+      const overhead = (n, k) => runs[n].false[k] / runs[n].true[k];
+      const change = runs.this.true.map((_, k) => overhead('this', k) / overhead('baseline', k));
+      const probedSpeed = runs.this.true.map((t, k) => t / runs.baseline.true[k]);
+      const plainSpeed = runs.this.false.map((t, k) => t / runs.baseline.false[k]);
+      const ownTime = probeMs.this.length === probeMs.baseline.length ? probeMs.this.map((t, k) => t / probeMs.baseline[k]) : [];
+      console.log(
+        `${backend} ${script} this build vs baseline: slowdown ratio (this/baseline) ${describeRatio(change)}, pairs ${spreadOf(change)}; ` +
+          `instrumented steps/s this/baseline ${describeRatio(probedSpeed)}; uninstrumented ${describeRatio(plainSpeed)}` +
+          (ownTime.length ? `; probes' own time this/baseline ${describeRatio(ownTime)}` : ''),
+      );
+    }
   }
-  const stepMs = 1000 / med(plain);
-  const probeMs = med(probeMsPerStep);
-  console.log(
-    `${script}: uninstrumented ${med(plain).toFixed(2)} steps/s (${stepMs.toFixed(2)} ms), instrumented ${med(probed).toFixed(2)} steps/s; ` +
-      `slowdown ${describeRatio(ratios)}; pairs ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}; ` +
-      `probes' own time ${probeMs.toFixed(3)} ms/step (${((100 * probeMs) / stepMs).toFixed(2)}% of the uninstrumented step)`,
-  );
 }
 console.log(`load average after: ${loadAverage()}`);
 

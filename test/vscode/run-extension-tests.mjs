@@ -14,6 +14,9 @@ const results = path.join(ROOT, 'test-results');
 mkdirSync(results, { recursive: true });
 const logFile = path.join(results, 'vscode-suite.log');
 writeFileSync(logFile, '');
+// A second Node for lossLens.nodePath (tensorflow-backend.test.ts): the one running this launcher, Node 20 here,
+// while code-server's extension host runs Node 24. code-server and so the extension host inherit this environment.
+process.env.LOSS_LENS_SUITE_NODE ??= process.execPath;
 const server = await startCodeServer({ folder: workspace });
 const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
 const payload = JSON.stringify([

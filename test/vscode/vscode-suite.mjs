@@ -34,6 +34,7 @@ export function makeSuiteWorkspace() {
     'throws.ts': path.join(ROOT, 'test/fixtures/scripts/throws.ts'),
     'slow-steps.ts': path.join(ROOT, 'test/fixtures/scripts/slow-steps.ts'),
     'adam-l2-decay.ts': path.join(ROOT, 'examples/adam-l2-decay.ts'),
+    'fit-cnn-with-decay.ts': path.join(ROOT, 'examples/fit-cnn-with-decay.ts'),
     'spawns-helpers.js': path.join(ROOT, 'test/fixtures/scripts/spawns-helpers.js'),
     'argparse-style.js': path.join(ROOT, 'test/fixtures/scripts/argparse-style.js'),
     'escapes-own-env.js': path.join(ROOT, 'test/fixtures/scripts/lifecycle/escapes-own-env.js'),
