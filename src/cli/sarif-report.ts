@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RULES, type Finding, type RuleId, type Severity } from '../shared/analysis/finding';
+import type { Finding, Severity } from '../shared/analysis/finding';
 import type { Report } from '../shared/analysis/report';
+import { RULE_LIST, type AnyRule } from '../shared/analysis/rules/registry';
 import { displaySafe } from '../shared/format';
 
 /**
@@ -15,10 +16,17 @@ const ROOT_ID = '%SRCROOT%';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
 
-/** regularizer-not-in-loss → RegularizerNotInLoss: SARIF's rule `name` is an identifier, the id stays stable. */
-const ruleName = (id: string) => id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
-
 const text = (s: string) => ({ text: displaySafe(s, { keepNewlines: true }) });
+
+/** A rule as SARIF's `tool.driver.rules` lists it: all of it from the rule's own file. */
+export const sarifRule = (rule: AnyRule) => ({
+  id: rule.id,
+  name: rule.name,
+  shortDescription: text(rule.summary),
+  fullDescription: text(rule.help),
+  help: text(rule.help),
+  defaultConfiguration: { level: LEVEL[rule.severity] },
+});
 
 interface Artifact {
   uri: string;
@@ -84,7 +92,7 @@ export function partialFingerprints(findings: readonly Finding[], uris: readonly
 const safeName = (s: string | null) => (s === null ? null : displaySafe(s));
 
 export function renderSarif(report: Report, root: string): string {
-  const ids = Object.keys(RULES) as RuleId[];
+  const ids: string[] = RULE_LIST.map((r) => r.id);
   const locations = report.findings.map((f) => location(f, report, root));
   const fingerprints = partialFingerprints(report.findings, locations.map((l) => l.physicalLocation.artifactLocation.uri));
   const sarif = {
@@ -98,14 +106,7 @@ export function renderSarif(report: Report, root: string): string {
             version: report.tool.version,
             semanticVersion: report.tool.version,
             informationUri: TOOL_URI,
-            rules: ids.map((id) => ({
-              id,
-              name: ruleName(id),
-              shortDescription: text(RULES[id].summary),
-              fullDescription: text(RULES[id].help),
-              help: text(RULES[id].help),
-              defaultConfiguration: { level: LEVEL[RULES[id].severity] },
-            })),
+            rules: RULE_LIST.map(sarifRule),
           },
         },
         originalUriBaseIds: { [ROOT_ID]: { uri: rootUri(root) } },

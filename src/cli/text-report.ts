@@ -2,7 +2,7 @@
 // weight-cells.ts.
 import type { Report } from '../shared/analysis/report';
 import { describePieces } from '../shared/analysis/decay';
-import { RULES } from '../shared/analysis/finding';
+import { RULES } from '../shared/analysis/rules/registry';
 import { displaySafe, formatCoefficient, formatNumber, formatPercent } from '../shared/format';
 import {
   decoupledText,

@@ -17,7 +17,7 @@ import { wireNumber } from '../protocol/wire-number';
 import { effectiveDecayOf } from './effective-decay';
 import { finding, type Finding } from './finding';
 import { analyzeRun } from './rules';
-import { firstNonFinite } from './run-rules';
+import { firstNonFinite } from './non-finite';
 import { collectTerms, decayFactor, weightViews, type WeightView } from './terms';
 
 export const REPORT_SCHEMA_VERSION = 1;

@@ -1,11 +1,8 @@
-// The analysis entry point: runs every rule family over a run, folds repeats by source line, sorts by severity.
+// The analysis entry point: runs every rule of the registry over a run, folds repeats by source line, sorts by severity.
 import type { RunState } from '../model/run-state';
-import { ruleDecayTimescale, ruleOptimizerDecayInactive } from './decay-plan-rules';
-import { ruleUnevenEffectiveDecay } from './effective-decay';
-import { sortFindings, type Finding } from './finding';
-import { ruleAdaptiveOptimizer, ruleDecayOnBiasOrNorm, ruleInvalidRegularizer, ruleNoDecay } from './placement-rules';
-import { ruleActivityRegularizer, ruleRegularizerNotInLoss } from './reach-rules';
-import { ruleIncompleteReport, ruleNoTrainingStep, ruleNonFinite, ruleRegularizationDominates, ruleScriptError } from './run-rules';
+import { makeFinding, RULES, sortFindings, type Finding } from './finding';
+import { RULE_LIST, type AnyRule } from './rules/registry';
+import type { RuleContext } from './rules/rule';
 import { collectTerms, weightViews, type TermView } from './terms';
 
 const sourceKey = (f: Finding) => (f.source ? `${f.source.file}:${f.source.line}:${f.source.column}` : null);
@@ -19,7 +16,7 @@ export function foldBySource(findings: Finding[]): Finding[] {
   const groups = new Map<string, Finding[]>();
   for (const f of findings) {
     const key = sourceKey(f);
-    if (key === null || f.ruleId === 'script-error' || f.ruleId === 'non-finite-loss') {
+    if (key === null || RULES[f.ruleId].foldsBySource === false) {
       out.push(f);
       continue;
     }
@@ -50,30 +47,25 @@ export function foldBySource(findings: Finding[]): Finding[] {
   });
 }
 
-/** All findings for a run, most severe first. Pure: the same state always gives the same findings. */
-export function analyzeRun(state: RunState): Finding[] {
+/** What every rule reads, built once per analysis. */
+export function ruleContext(state: RunState): RuleContext {
   const terms = collectTerms(state);
   const weights = weightViews(state, terms);
-  // A penalty only on weights no optimizer updates (a frozen target network) decays nothing either way: no decay findings.
   const untrained = new Set(weights.filter((w) => w.updated === false).map((w) => w.info.id));
   const onUntrainedOnly = (t: TermView) => {
     const covered = new Set([...(t.weight ? [t.weight] : []), ...t.pieces.map((p) => p.weight)]);
     return covered.size > 0 && [...covered].every((w) => untrained.has(w));
   };
-  return sortFindings(foldBySource([
-    ...ruleScriptError(state),
-    ...ruleIncompleteReport(state),
-    ...ruleNoTrainingStep(state),
-    ...ruleInvalidRegularizer(terms),
-    ...ruleRegularizerNotInLoss(state, terms, onUntrainedOnly),
-    ...ruleActivityRegularizer(terms),
-    ...ruleNonFinite(state, terms),
-    ...ruleDecayOnBiasOrNorm(state, weights),
-    ...ruleAdaptiveOptimizer(weights),
-    ...ruleUnevenEffectiveDecay(state, weights),
-    ...ruleOptimizerDecayInactive(state, weights),
-    ...ruleDecayTimescale(state, weights),
-    ...ruleRegularizationDominates(state, terms),
-    ...ruleNoDecay(state, weights),
-  ]));
+  return { state, terms, weights, onUntrainedOnly };
+}
+
+/** The findings of the given rules on a run, folded and most severe first (analyzeRun with every rule). */
+export function analyzeWith(rules: readonly AnyRule[], state: RunState): Finding[] {
+  const ctx = ruleContext(state);
+  return sortFindings(foldBySource(rules.flatMap((rule) => rule.check(ctx).map((found) => makeFinding(rule.id, found.message, found)))));
+}
+
+/** All findings for a run, most severe first. Pure: the same state always gives the same findings. */
+export function analyzeRun(state: RunState): Finding[] {
+  return analyzeWith(RULE_LIST, state);
 }
