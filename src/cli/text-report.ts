@@ -139,12 +139,10 @@ function displaySafeReport(report: Report): Report {
 /** A multi-line error message (a tfjs shape error) as lines: ours to break, each one made safe on its own. */
 const messageLines = (message: string) => message.split(/\r?\n/).map((line) => displaySafe(line));
 
-export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = plain): string {
-  // Names, paths and messages come from the user's script: none of them may reach the terminal raw.
-  const report = displaySafeReport(unsafeReport);
-  const out: string[] = [];
-  const script = displayPath(report.script, cwd);
-  out.push(st.bold(`Loss Lens · ${script}`));
+type Section = (report: Report, cwd: string, st: Style) => string[];
+
+/** The title, the run's facts (steps, how it ended, backend, optimizers), and the what-if notice. */
+const headerSection: Section = (report, cwd, st) => {
   const statusText: Record<Report['status'], string> = {
     completed: 'the script ran to its end',
     'step-limit': `stopped after the step limit`,
@@ -156,120 +154,125 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
   if (report.backend) {
     facts.push(`backend ${report.backend.name} (tfjs ${report.backend.tfjsVersion}, ${report.backend.tfjsSource === 'user' ? "the workspace's" : 'bundled'})`);
   }
-  // A user's subclass by its own name (`AdamW (Adam)`), with the decay settings it holds next to its config.
-  const describeOptimizer = (o: NonNullable<Report['optimizer']>) => {
-    const settings = Object.entries({ ...o.config, ...(o.decaySettings ?? {}) });
-    const params = settings
-      .filter(([, v]) => typeof v === 'number')
-      .map(([k, v]) => `${k === 'learningRate' ? 'lr' : k}=${formatCoefficient(v as number)}`);
-    return `${o.jsClass ? `${o.jsClass} (${o.className})` : o.className}${params.length ? ` ${params.join(' ')}` : ''}`;
-  };
   if (report.optimizers.length > 1) {
     facts.push(`optimizers ${report.optimizers.map((o) => `${describeOptimizer(o)} (${o.weights.length} weight${o.weights.length === 1 ? '' : 's'})`).join(', ')}`);
   } else if (report.optimizer) {
     facts.push(`optimizer ${describeOptimizer(report.optimizer)}`);
   }
-  out.push(st.dim(facts.join(' · ')));
+  const out = [st.bold(`Loss Lens · ${displayPath(report.script, cwd)}`), st.dim(facts.join(' · '))];
   if (report.weightDecay === 'decoupled') {
     out.push(st.yellow('What-if: decoupled weight decay. L1/L2 penalties were taken out of the minimized loss; after each update every L2-penalized weight was multiplied by 1 − lr·2·l2.'));
   }
+  return out;
+};
 
-  if (report.error) {
-    const where = relativeSource(report.error.source, cwd);
-    const labels: Record<string, string> = {
-      BuildError: 'could not build the script',
-      FileNotFound: 'no such script',
-      NotATfjsScript: 'not a TensorFlow.js script',
-      BackendUnavailable: 'the requested backend is not available',
-    };
-    const label = labels[report.error.name] ?? 'the script failed';
-    out.push('', st.red(st.bold(`✗ ${label}`)) + (where ? ` at ${where}` : ''));
-    // The raw message's own line breaks, each line escaped and indented under the ✗ line (it quotes the script).
-    for (const line of messageLines(unsafeReport.error!.message)) out.push(`  ${st.dim('│')} ${line}`);
-  }
+/** A user's subclass by its own name (`AdamW (Adam)`), with the decay settings it holds next to its config. */
+function describeOptimizer(o: NonNullable<Report['optimizer']>): string {
+  const settings = Object.entries({ ...o.config, ...(o.decaySettings ?? {}) });
+  const params = settings
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => `${k === 'learningRate' ? 'lr' : k}=${formatCoefficient(v as number)}`);
+  return `${o.jsClass ? `${o.jsClass} (${o.className})` : o.className}${params.length ? ` ${params.join(' ')}` : ''}`;
+}
 
-  if (report.layers.length) {
-    out.push('', st.bold('Layers'));
-    const rows = foldRows(layerRows(report, cwd, st));
-    const hasFactors = rows.some((r) => r.decayPerStep);
-    const hasMeasured = rows.some((r) => r.measured);
-    const header = ['layer', 'class', 'created at', 'decay', 'reaches loss', ...(hasFactors ? ['decay/step (SGD)'] : []), ...(hasMeasured ? [MEASURED_HEADER] : [])];
-    out.push(
-      ...table([
-        header.map((h) => st.dim(h)),
-        ...rows.map((r) => [r.name, r.className, r.source, r.decay, r.reaches, ...(hasFactors ? [r.decayPerStep] : []), ...(hasMeasured ? [r.measured] : [])]),
-      ]),
-    );
-  }
+const ERROR_LABELS: Record<string, string> = {
+  BuildError: 'could not build the script',
+  FileNotFound: 'no such script',
+  NotATfjsScript: 'not a TensorFlow.js script',
+  BackendUnavailable: 'the requested backend is not available',
+};
 
-  if (report.variables.length) {
-    out.push('', st.bold('Variables') + st.dim('  (tf.variable, no layer)'));
-    const rows = variableRows(report, cwd, st);
-    const keep = [0, 1, 2, 3, 4, ...(rows.some((r) => r[5]) ? [5] : []), ...(rows.some((r) => r[6]) ? [6] : [])];
-    const header = ['variable', 'shape', 'created at', 'decay', 'reaches loss', 'decay/step (SGD)', MEASURED_HEADER].map((h) => st.dim(h));
-    out.push(...table([header, ...rows].map((r) => keep.map((i) => r[i]))));
-  }
+/**
+ * The failure, where it happened, and the raw message's own line breaks, each line escaped and indented under the
+ * ✗ line (it quotes the script). Takes the unescaped report: its message is split before each line is made safe.
+ */
+function errorSection(unsafeReport: Report, report: Report, cwd: string, st: Style): string[] {
+  if (!report.error) return [];
+  const where = relativeSource(report.error.source, cwd);
+  const label = ERROR_LABELS[report.error.name] ?? 'the script failed';
+  return [
+    '',
+    st.red(st.bold(`✗ ${label}`)) + (where ? ` at ${where}` : ''),
+    ...messageLines(unsafeReport.error!.message).map((line) => `  ${st.dim('│')} ${line}`),
+  ];
+}
 
+const layersSection: Section = (report, cwd, st) => {
+  if (!report.layers.length) return [];
+  const rows = foldRows(layerRows(report, cwd, st));
+  const hasFactors = rows.some((r) => r.decayPerStep);
+  const hasMeasured = rows.some((r) => r.measured);
+  const header = ['layer', 'class', 'created at', 'decay', 'reaches loss', ...(hasFactors ? ['decay/step (SGD)'] : []), ...(hasMeasured ? [MEASURED_HEADER] : [])];
+  return [
+    '',
+    st.bold('Layers'),
+    ...table([
+      header.map((h) => st.dim(h)),
+      ...rows.map((r) => [r.name, r.className, r.source, r.decay, r.reaches, ...(hasFactors ? [r.decayPerStep] : []), ...(hasMeasured ? [r.measured] : [])]),
+    ]),
+  ];
+};
+
+const variablesSection: Section = (report, cwd, st) => {
+  if (!report.variables.length) return [];
+  const rows = variableRows(report, cwd, st);
+  const keep = [0, 1, 2, 3, 4, ...(rows.some((r) => r[5]) ? [5] : []), ...(rows.some((r) => r[6]) ? [6] : [])];
+  const header = ['variable', 'shape', 'created at', 'decay', 'reaches loss', 'decay/step (SGD)', MEASURED_HEADER].map((h) => st.dim(h));
+  return ['', st.bold('Variables') + st.dim('  (tf.variable, no layer)'), ...table([header, ...rows].map((r) => keep.map((i) => r[i])))];
+};
+
+const handWrittenSection: Section = (report, cwd, st) => {
   const handWritten = report.terms.filter((t) => t.kind === 'hand-written');
-  if (handWritten.length) {
-    out.push('', st.bold('Hand-written penalties'));
-    const header = ['term', 'built at', 'penalty', 'reaches loss'].map((h) => st.dim(h));
-    const rows = handWritten.map((t) => {
-      const byForm = new Map<string, string[]>();
-      for (const p of t.pieces) byForm.set(describePieces([p]), [...(byForm.get(describePieces([p])) ?? []), p.weight]);
-      const what = [...byForm].map(([form, ws]) => `${form} on ${ws.length > 3 ? `${ws.slice(0, 3).join(', ')} +${ws.length - 3}` : ws.join(', ')}`).join(', ');
-      const at = relativeSource(t.source, cwd);
-      return [t.id, t.source?.name ? `${at} (${t.source.name})` : at, what, reachesText([t], st)];
-    });
-    out.push(...table([header, ...rows]));
-  }
+  if (!handWritten.length) return [];
+  const header = ['term', 'built at', 'penalty', 'reaches loss'].map((h) => st.dim(h));
+  const rows = handWritten.map((t) => {
+    const byForm = new Map<string, string[]>();
+    for (const p of t.pieces) byForm.set(describePieces([p]), [...(byForm.get(describePieces([p])) ?? []), p.weight]);
+    const what = [...byForm].map(([form, ws]) => `${form} on ${ws.length > 3 ? `${ws.slice(0, 3).join(', ')} +${ws.length - 3}` : ws.join(', ')}`).join(', ');
+    const at = relativeSource(t.source, cwd);
+    return [t.id, t.source?.name ? `${at} (${t.source.name})` : at, what, reachesText([t], st)];
+  });
+  return ['', st.bold('Hand-written penalties'), ...table([header, ...rows])];
+};
 
+/** The first and last step's total, data and regularization loss, and what the penalties left out would add. */
+const lossSplitSection: Section = (report, _cwd, st) => {
   const { first, last } = report.lossSplit;
-  if (first && last) {
-    out.push('', st.bold('Loss split') + st.dim('  (what the optimizer minimized)'));
-    const rows = [
-      ['', st.dim(`step ${first.step}`), st.dim(`step ${last.step}`)],
-      ['total', formatNumber(first.totalLoss), formatNumber(last.totalLoss)],
-      ['data', formatNumber(first.dataLoss), formatNumber(last.dataLoss)],
-      [
-        'regularization',
-        withShare(first.regularizationLoss, first.totalLoss),
-        withShare(last.regularizationLoss, last.totalLoss),
-      ],
-    ];
-    out.push(...table(rows));
-    const untrained = untrainedWeights(report);
-    const missing = report.terms.filter(
-      (t) => t.collection === 'regularization' && !t.reachesMinimizedLoss && t.value !== null && !onUntrainedOnly(t, untrained),
-    );
-    if (missing.length) {
-      const sum = missing.reduce((s, t) => s + (t.value ?? 0), 0);
-      const part = share(sum, first.totalLoss + sum);
-      out.push(
-        st.yellow(
-          `  left out of the loss: penalties worth ${formatNumber(sum)} at step ${first.step}` +
-            (part ? ` (${part} of what the loss would be with them)` : ''),
-        ),
-      );
-    }
+  if (!first || !last) return [];
+  const rows = [
+    ['', st.dim(`step ${first.step}`), st.dim(`step ${last.step}`)],
+    ['total', formatNumber(first.totalLoss), formatNumber(last.totalLoss)],
+    ['data', formatNumber(first.dataLoss), formatNumber(last.dataLoss)],
+    ['regularization', withShare(first.regularizationLoss, first.totalLoss), withShare(last.regularizationLoss, last.totalLoss)],
+  ];
+  const out = ['', st.bold('Loss split') + st.dim('  (what the optimizer minimized)'), ...table(rows)];
+  const untrained = untrainedWeights(report);
+  const missing = report.terms.filter(
+    (t) => t.collection === 'regularization' && !t.reachesMinimizedLoss && t.value !== null && !onUntrainedOnly(t, untrained),
+  );
+  if (missing.length) {
+    const sum = missing.reduce((s, t) => s + (t.value ?? 0), 0);
+    const part = share(sum, first.totalLoss + sum);
+    out.push(st.yellow(`  left out of the loss: penalties worth ${formatNumber(sum)} at step ${first.step}` + (part ? ` (${part} of what the loss would be with them)` : '')));
   }
+  return out;
+};
 
-  out.push('', st.bold('Findings'));
-  if (report.findings.length === 0) {
-    const penalties = report.terms.filter((t) => t.collection === 'regularization').length;
-    const decoupled = [...report.layers.flatMap((l) => l.weights), ...report.variables].filter((w) => w.decay).length;
-    const decayed = decoupled ? `decoupled decay on ${decoupled} weight${decoupled === 1 ? '' : 's'}` : '';
-    out.push(
-      st.green(
-        penalties
-          ? `  none: every penalty reaches the minimized loss${decayed ? `; ${decayed}` : ''}.`
-          : decayed
-            ? `  none: no penalty terms; ${decayed}.`
-            : '  none: no regularization terms.',
-      ),
-    );
-  } else {
-    // Position and severity line up; the message runs on, with the rule id last, as linters print it.
+/** No findings: say what was clean (every penalty reaches the loss, a decoupled decay), or that there was nothing to check. */
+function cleanLine(report: Report, st: Style): string {
+  const penalties = report.terms.filter((t) => t.collection === 'regularization').length;
+  const decoupled = [...report.layers.flatMap((l) => l.weights), ...report.variables].filter((w) => w.decay).length;
+  const decayed = decoupled ? `decoupled decay on ${decoupled} weight${decoupled === 1 ? '' : 's'}` : '';
+  if (penalties) return st.green(`  none: every penalty reaches the minimized loss${decayed ? `; ${decayed}` : ''}.`);
+  return st.green(decayed ? `  none: no penalty terms; ${decayed}.` : '  none: no regularization terms.');
+}
+
+/** Every finding (position and severity line up; the message runs on, with the rule id last, as linters print it), then why each rule matters. */
+const findingsSection: Section = (report, cwd, st) => {
+  const out = ['', st.bold('Findings')];
+  if (report.findings.length === 0) out.push(cleanLine(report, st));
+  else {
+    const script = displayPath(report.script, cwd);
     const rows = report.findings.map((f) => {
       const sev = f.severity === 'error' ? st.red('error') : f.severity === 'warning' ? st.yellow('warning') : st.cyan('info');
       return [relativeSource(f.source, cwd) || script, sev, `${f.message}  ${st.dim(f.ruleId)}`];
@@ -277,14 +280,28 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
     out.push(...table(rows));
   }
   const rules = [...new Set(report.findings.map((f) => f.ruleId))];
-  if (rules.length) {
-    out.push('', st.bold('Why it matters'));
-    for (const id of rules) out.push(`  ${st.dim(id)}: ${RULES[id].help}`);
-  }
+  if (rules.length) out.push('', st.bold('Why it matters'), ...rules.map((id) => `  ${st.dim(id)}: ${RULES[id].help}`));
+  return out;
+};
+
+/** "1 error, 2 warnings, 0 info". */
+function countsLine(report: Report): string {
   const count = (s: string) => report.findings.filter((f) => f.severity === s).length;
   const e = count('error');
   const w = count('warning');
   const i = count('info');
-  out.push('', `${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}, ${i} info`);
+  return `${e} error${e === 1 ? '' : 's'}, ${w} warning${w === 1 ? '' : 's'}, ${i} info`;
+}
+
+export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = plain): string {
+  // Names, paths and messages come from the user's script: none of them may reach the terminal raw.
+  const report = displaySafeReport(unsafeReport);
+  const out = [
+    ...headerSection(report, cwd, st),
+    ...errorSection(unsafeReport, report, cwd, st),
+    ...[layersSection, variablesSection, handWrittenSection, lossSplitSection, findingsSection].flatMap((section) => section(report, cwd, st)),
+    '',
+    countsLine(report),
+  ];
   return out.join('\n') + '\n';
 }

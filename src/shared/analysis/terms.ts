@@ -1,20 +1,20 @@
-// Over 300 lines, on purpose: term views and the weight views built from them are one model of the run's penalties
-// (a weight's view is the term views on it, both read from the same graphs, layers and raw variables), and the
-// rules, report, notes, quick fix and panel all take both from here.
+// Term views and the weight views built from them are one model of the run's penalties (a weight's view is the term
+// views on it, both read from the same graphs, layers and raw variables), and the rules, report, notes, quick fix
+// and panel all take both from here. How the term views are built is in collect-terms.ts.
 import type {
-  LayerInfo,
   NamedSite,
   OptimizerInfo,
   PenaltyPiece,
-  RawVariableInfo,
   RegularizerInfo,
   SourcePosition,
   TermInfo,
   WeightInfo,
 } from '../protocol/run-data';
-import { DATA_TERM_ID, activityTermId, penaltyTermId } from '../protocol/term-ids';
-import { objectivesOf, primaryObjective, type RunState, type Series } from '../model/run-state';
+import { objectivesOf, type RunState } from '../model/run-state';
+import { rawVariablesOf, seriesOf } from './collect-terms';
 import { ADAPTIVE_OPTIMIZERS, describePiece, describeRegularizer, weightDecayPerStep } from './decay';
+
+export { collectTerms, rawVariablesOf } from './collect-terms';
 
 /** One loss term as the whole run saw it: the captured graph's verdict plus every step's. */
 export interface TermView {
@@ -43,141 +43,6 @@ export interface TermView {
   sourceName: string | null;
   /** A penalty that does not reach the minimized loss but is summed with the data loss there. */
   summedAt: NamedSite | null;
-}
-
-function seriesOf(state: RunState, objective: number | null): Series | undefined {
-  return objective === null ? undefined : state.series[objective];
-}
-
-function firstNonNull(values: Array<number | null> | undefined, fromEnd = false): number | null {
-  if (!values) return null;
-  const list = fromEnd ? [...values].reverse() : values;
-  for (const v of list) if (v !== null) return v;
-  return null;
-}
-
-/** The pieces of a layer's L1L2 regularizer on one weight, in tfjs's convention. */
-function layerPieces(weight: string, r: RegularizerInfo): PenaltyPiece[] {
-  if (r.className !== 'L1L2') return [{ weight, form: 'unknown', coefficient: null }];
-  const out: PenaltyPiece[] = [];
-  if (r.l1 !== 0) out.push({ weight, form: 'l1', coefficient: r.l1 });
-  if (r.l2 !== 0) out.push({ weight, form: 'l2', coefficient: r.l2 });
-  return out;
-}
-
-/** Raw tf.variables of the run (no layer), from every captured graph, once each. */
-export function rawVariablesOf(state: RunState): RawVariableInfo[] {
-  const out = new Map<string, RawVariableInfo>();
-  for (const o of objectivesOf(state)) for (const v of state.graphs[o]?.rawVariables ?? []) if (!out.has(v.id)) out.set(v.id, v);
-  return [...out.values()];
-}
-
-/**
- * Every term: the data loss (when a step was taken), one per regularized layer weight or activity regularizer,
- * and every hand-written penalty the captured steps found. Each term id appears once.
- */
-export function collectTerms(state: RunState): TermView[] {
-  const objectives = objectivesOf(state).filter((o) => state.graphs[o]);
-  // A penalty belongs to the objective that trains its weight; else to the first whose step computed it.
-  const graphTerm = new Map<string, { objective: number; term: TermInfo }>();
-  const trains = (o: number, weight: string | null) => weight !== null && state.graphs[o].variables.includes(weight);
-  for (const o of objectives) {
-    for (const term of state.graphs[o].terms) {
-      if (term.id === DATA_TERM_ID) continue;
-      const prev = graphTerm.get(term.id);
-      if (!prev || (!trains(prev.objective, term.weight) && trains(o, term.weight))) graphTerm.set(term.id, { objective: o, term });
-    }
-  }
-
-  const views: TermView[] = [];
-  const primary = primaryObjective(state);
-  const primarySeries = seriesOf(state, primary);
-  if (primary !== null) {
-    views.push({
-      id: DATA_TERM_ID,
-      collection: 'data',
-      kind: 'data',
-      layer: null,
-      weight: null,
-      weightInfo: null,
-      regularizer: null,
-      objective: primary,
-      evaluated: primarySeries !== undefined,
-      stepsObserved: primarySeries?.step.length ?? 0,
-      stepsInLoss: primarySeries?.step.length ?? 0,
-      reachesMinimizedLoss: true,
-      firstValue: primarySeries?.dataLoss[0] ?? null,
-      lastValue: primarySeries?.dataLoss.at(-1) ?? null,
-      source: null,
-      nodeId: state.graphs[primary]?.terms.find((t) => t.id === DATA_TERM_ID)?.nodeId ?? null,
-      pieces: [],
-      sourceName: null,
-      summedAt: null,
-    });
-  }
-
-  const seen = new Set<string>();
-  const view = (
-    id: string,
-    kind: TermView['kind'],
-    layer: string | null,
-    weight: WeightInfo | null,
-    weightId: string | null,
-    regularizer: RegularizerInfo | null,
-    source: SourcePosition | null,
-    pieces: PenaltyPiece[],
-  ): TermView => {
-    seen.add(id);
-    const g = graphTerm.get(id);
-    const objective = g?.objective ?? null;
-    const series = seriesOf(state, objective);
-    const stepsObserved = series?.step.length ?? 0;
-    const stepsInLoss = series?.termInLossSteps[id] ?? 0;
-    const handSource = g?.term.source ?? null;
-    return {
-      id,
-      collection: 'regularization',
-      kind,
-      layer,
-      weight: weightId,
-      weightInfo: weight,
-      regularizer,
-      objective,
-      evaluated: (g?.term.evaluated ?? false) || stepsInLoss > 0,
-      stepsObserved,
-      stepsInLoss,
-      reachesMinimizedLoss: stepsObserved > 0 && stepsInLoss === stepsObserved,
-      firstValue: firstNonNull(series?.terms[id]),
-      lastValue: firstNonNull(series?.terms[id], true),
-      source: handSource ? { file: handSource.file, line: handSource.line, column: handSource.column } : source,
-      nodeId: g?.term.nodeId ?? null,
-      pieces,
-      sourceName: handSource?.name ?? null,
-      summedAt: g?.term.summedAt ?? null,
-    };
-  };
-
-  for (const layer of state.layers) {
-    for (const w of layer.weights) {
-      const id = penaltyTermId(w.id);
-      if (w.regularizer && !seen.has(id)) views.push(view(id, 'weight-penalty', layer.name, w, w.id, w.regularizer, layer.source, layerPieces(w.id, w.regularizer)));
-    }
-    const activity = activityTermId(layer.name);
-    if (layer.activityRegularizer && !seen.has(activity)) {
-      views.push(view(activity, 'activity-penalty', layer.name, null, null, layer.activityRegularizer, layer.source, []));
-    }
-  }
-
-  const weightInfo = new Map<string, WeightInfo>();
-  for (const l of state.layers) for (const w of l.weights) weightInfo.set(w.id, w);
-  for (const v of rawVariablesOf(state)) if (!weightInfo.has(v.id)) weightInfo.set(v.id, v);
-  for (const [id, { term }] of graphTerm) {
-    if (term.kind !== 'hand-written' || seen.has(id)) continue;
-    views.push(
-      view(id, 'hand-written', term.layer, term.weight ? weightInfo.get(term.weight) ?? null : null, term.weight, term.regularizer, null, term.pieces ?? []),
-    );
-  }
-  return views;
 }
 
 function lastNonNull(values: ReadonlyArray<number | null> | undefined): number | null | undefined {
