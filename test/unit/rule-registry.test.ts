@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSarif } from '../../src/cli/sarif-report';
-import { ruleId, RULES } from '../../src/shared/analysis/finding';
+import { makeFinding, ruleId, RULES } from '../../src/shared/analysis/finding';
 import { buildReport } from '../../src/shared/analysis/report';
-import { analyzeRun, analyzeWith } from '../../src/shared/analysis/rules';
+import { analyzeRun, analyzeWith, foldBySource } from '../../src/shared/analysis/rules';
 import { RULE_LIST } from '../../src/shared/analysis/rules/registry';
 import { defineRule } from '../../src/shared/analysis/rules/rule';
 import { RULES_TABLE_END, RULES_TABLE_START, rulesTable, withRulesTable } from '../../src/shared/analysis/rules/rules-table';
@@ -46,6 +46,23 @@ describe('rule registry', () => {
       const state = stateFrom(readStream(name));
       expect(analyzeWith(reversed, state), name).toEqual(analyzeRun(state));
     }
+  });
+
+  it('folds findings of one rule at one line unless the rule says its findings stand alone (script-error, non-finite-loss)', () => {
+    const at = { file: '/ws/train.ts', line: 3, column: 1 };
+    const standAlone = RULE_LIST.filter((r) => r.foldsBySource === false).map((r) => r.id);
+    expect(standAlone).toEqual(['non-finite-loss', 'script-error']);
+    const folded = foldBySource([
+      makeFinding('script-error', 'Build error: one', { source: at }),
+      makeFinding('script-error', 'Build error: two', { source: at }),
+      makeFinding('no-decay', 'k1 has no decay.', { weight: 'k1', source: at }),
+      makeFinding('no-decay', 'k2 has no decay.', { weight: 'k2', source: at }),
+    ]);
+    expect(folded.map((f) => f.message)).toEqual([
+      'Build error: one',
+      'Build error: two',
+      'k1 has no decay. The same holds for 1 more created at this line (k2).',
+    ]);
   });
 
   it("lets a rule report only under its own id and severity, unless the check says otherwise", () => {

@@ -119,13 +119,15 @@ function penaltyView(state: RunState, graphTerm: GraphTerms, spec: PenaltySpec):
 function layerPenaltySpecs(state: RunState): PenaltySpec[] {
   const specs: PenaltySpec[] = [];
   for (const layer of state.layers) {
-    const at = { layer: layer.name, source: layer.source };
     for (const w of layer.weights) {
       if (!w.regularizer) continue;
-      specs.push({ ...at, id: penaltyTermId(w.id), kind: 'weight-penalty', weight: w.id, weightInfo: w, regularizer: w.regularizer, pieces: layerPieces(w.id, w.regularizer) });
+      const id = penaltyTermId(w.id);
+      const pieces = layerPieces(w.id, w.regularizer);
+      specs.push({ id, kind: 'weight-penalty', layer: layer.name, weight: w.id, weightInfo: w, regularizer: w.regularizer, source: layer.source, pieces });
     }
     if (layer.activityRegularizer) {
-      specs.push({ ...at, id: activityTermId(layer.name), kind: 'activity-penalty', weight: null, weightInfo: null, regularizer: layer.activityRegularizer, pieces: [] });
+      const id = activityTermId(layer.name);
+      specs.push({ id, kind: 'activity-penalty', layer: layer.name, weight: null, weightInfo: null, regularizer: layer.activityRegularizer, source: layer.source, pieces: [] });
     }
   }
   return specs;
