@@ -7,7 +7,8 @@
  * - a kernel receives the `BackendWasm` instance and must allocate outputs on its heap (`makeOutput`), find a
  *   tensor's bytes there (`getMemoryOffset`, `dataIdMap`) and call its stock kernels (`getKernelsForBackend`);
  * - our SIMD kernels import the emscripten module's `WebAssembly.Memory` (`backend.wasm`);
- * - the threaded build is started with our own emscripten settings (`cwrap`, `PThread`, the glue's text);
+ * - the threaded build is started with our own emscripten settings (`cwrap`, `PThread`, the glue's text), and
+ *   adaptive threads wrap the registered kernel configs in place and swap XNNPACK's pool pointer on the heap;
  * - the cpu bridge writes into and reads from the cpu backend (`engine().findBackend('cpu')`);
  * - the shape arithmetic is tfjs's own (`backend_util`), so our kernels agree with tfjs on padding and rounding.
  * Another tfjs 4.x build may differ: nothing here leans on private types beyond these.
