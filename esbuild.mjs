@@ -1,6 +1,8 @@
 // One build() per runtime entry; type-checking is separate (`npm run typecheck`).
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { buildPackage as buildWasmTraining, wasmFiles as wasmTrainingFiles } from './packages/tfjs-backend-wasm-training/build.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -31,18 +33,33 @@ const layoutWorker = {
 const build = (options) =>
   (watch ? esbuild.context(options).then((c) => c.watch()) : esbuild.build(options));
 
-/** A Node entry of ours: one CommonJS file with a source map, tfjs and esbuild left as packages. */
+/**
+ * A Node entry of ours: one CommonJS file with a source map, tfjs and esbuild left as packages. The workspace
+ * packages (packages/*) are bundled from their TypeScript source (their `wasm-training-source` export condition).
+ */
 const nodeEntry = (entry, outfile, extra = {}) =>
-  build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, external: nodeExternal, ...extra });
+  build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: true,
+    external: nodeExternal,
+    conditions: ['wasm-training-source'],
+    ...extra,
+  });
 
 /** Minified for load time, with names kept so stack traces and `constructor.name` still read. */
 const minified = { minify: !watch, keepNames: true };
 
-// The runner's own wasm-SIMD kernels (built from source by scripts/build-simd-kernels.mjs) sit next to dist/runner.js.
+// The workspace package of the wasm training kernels first: its dist/ is what a plain `import` of it in Node
+// loads (its tests do). In watch mode only its JS: the declarations are for its npm users.
+await buildWasmTraining({ declarations: !watch });
+// Its wasm-SIMD kernels are looked up next to the code that runs: bundled into dist/runner.js, that is dist/.
 mkdirSync('dist', { recursive: true });
-for (const f of readdirSync('src/runner/backend/simd').filter((f) => f.endsWith('.wasm'))) {
-  copyFileSync(`src/runner/backend/simd/${f}`, `dist/${f}`);
-}
+for (const f of wasmTrainingFiles()) copyFileSync(f, path.join('dist', path.basename(f)));
 
 await Promise.all([
     // Activation loads extension.js alone; the host (dist/host.js) comes with the first command or restored panel,

@@ -28,10 +28,10 @@ async function bundle() {
   const esbuild = await import(req.resolve('esbuild'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'll-exp-'));
   const entry = path.join(dir, 'entry.ts');
-  writeFileSync(entry, `export { installAdaptiveThreads, adaptiveThreadsStats, adaptiveThreadsDetail } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-threads/adaptive-threads'))};\nexport { preferThreadedWasm } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/threaded-wasm-backend'))};\nexport { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-training-kernels'))};\nexport { cpuBackend } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/cpu-fallback-kernels'))};\n`);
+  writeFileSync(entry, `export { installAdaptiveThreads, adaptiveThreadsStats, adaptiveThreadsDetail } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/wasm-threads/adaptive-threads'))};\nexport { preferThreadedWasm } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/threaded-wasm-backend'))};\nexport { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/wasm-training-kernels'))};\nexport { cpuBackend } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/tfjs-private'))};\n`);
   const outfile = path.join(dir, 'setup.cjs');
   await esbuild.build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
-  for (const f of ['loss-lens-simd.wasm', 'loss-lens-simd-shared.wasm']) (await import('node:fs')).copyFileSync(path.join(ROOT, 'src/runner/backend/simd', f), path.join(dir, f));
+  for (const f of ['wasm-training-simd.wasm', 'wasm-training-simd-shared.wasm']) (await import('node:fs')).copyFileSync(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/simd', f), path.join(dir, f));
   return outfile;
 }
 async function child(config, modelName, setupPath) {
@@ -45,7 +45,7 @@ async function child(config, modelName, setupPath) {
   setup.installWasmTrainingKernels(tf, () => {}); setup.cpuBackend(tf);
   if (config === 'ad' && !setup.installAdaptiveThreads(tf)) throw new Error('no adaptive');
   if (config === 'tk') {
-    // The pool pointer of tfjs-backend-wasm 4.22's threaded build (src/runner/backend/wasm-threads finds it in general).
+    // The pool pointer of tfjs-backend-wasm 4.22's threaded build (packages/tfjs-backend-wasm-training/src/wasm-threads finds it in general).
     const m = tf.backend().wasm; const ADDR = 23564 >> 2;
     const p2 = m.HEAPU32[ADDR]; m.tfjs.initWithThreadsCount(1); const p1 = m.HEAPU32[ADDR];
     if (m.tfjs.getThreadsCount() !== 1) throw new Error('p1');

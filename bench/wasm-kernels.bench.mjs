@@ -106,15 +106,16 @@ async function bundleBackendSetup() {
   const entry = path.join(dir, 'entry.ts');
   writeFileSync(
     entry,
-    `export { preferThreadedWasm } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/threaded-wasm-backend'))};\n` +
-      `export { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-training-kernels'))};\n` +
-      `export { installAdaptiveThreads } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/wasm-threads/adaptive-threads'))};\n` +
-      `export { installCpuFallbackKernels, cpuBackend } from ${JSON.stringify(path.join(ROOT, 'src/runner/backend/cpu-fallback-kernels'))};\n`,
+    `export { preferThreadedWasm } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/threaded-wasm-backend'))};\n` +
+      `export { installWasmTrainingKernels } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/wasm-training-kernels'))};\n` +
+      `export { installAdaptiveThreads } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/wasm-threads/adaptive-threads'))};\n` +
+      `export { installCpuFallbackKernels } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/cpu-fallback-kernels'))};\n` +
+      `export { cpuBackend } from ${JSON.stringify(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/tfjs-private'))};\n`,
   );
   const outfile = path.join(dir, 'backend-setup.cjs');
   await esbuild.build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
   // Our SIMD kernels are looked up next to the bundle, as in dist/.
-  for (const f of ['loss-lens-simd.wasm', 'loss-lens-simd-shared.wasm']) copyFileSync(path.join(ROOT, 'src/runner/backend/simd', f), path.join(dir, f));
+  for (const f of ['wasm-training-simd.wasm', 'wasm-training-simd-shared.wasm']) copyFileSync(path.join(ROOT, 'packages/tfjs-backend-wasm-training/src/simd', f), path.join(dir, f));
   return outfile;
 }
 

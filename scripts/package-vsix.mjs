@@ -9,7 +9,7 @@
 // @esbuild/<platform>/bin/esbuild); the target's @esbuild package is fetched with `npm pack` (cached under
 // .cache/esbuild-platforms/) and unpacked there; then `vsce package --target <target>` runs in the stage.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,7 +43,10 @@ function productionPackages() {
     .split(/\r?\n/)
     .map((p) => path.relative(ROOT, p))
     .filter((p) => p && p.startsWith('node_modules'))
-    .filter((p) => !/node_modules[\\/]@esbuild[\\/]/.test(p));
+    .filter((p) => !/node_modules[\\/]@esbuild[\\/]/.test(p))
+    // npm lists the workspace packages (packages/*, linked into node_modules) even with --omit=dev: they are
+    // bundled into dist/, so the VSIX needs none of them.
+    .filter((p) => !lstatSync(path.join(ROOT, p)).isSymbolicLink());
 }
 
 /** @esbuild/<target> unpacked into `into`, fetched once per version from the npm registry. */

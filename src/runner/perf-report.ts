@@ -1,4 +1,4 @@
-import { adaptiveThreadsStats } from './backend/wasm-threads/adaptive-threads';
+import { adaptiveThreadsStats } from 'tfjs-backend-wasm-training/api';
 import { probeClock } from './probes/probe-clock';
 import type { Tf } from './tfjs-internals';
 

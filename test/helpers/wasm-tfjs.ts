@@ -1,9 +1,8 @@
 import { createRequire } from 'node:module';
-import { expect } from 'vitest';
 import { cpuBackend } from '../../src/runner/tfjs-internals';
-import { preferThreadedWasm, wasmThreadCount } from '../../src/runner/backend/threaded-wasm-backend';
-import { installWasmTrainingKernels, type WasmTrainingKernelsInstall } from '../../src/runner/backend/wasm-training-kernels';
-import type { Tensor, Tf } from '../../src/runner/tfjs-internals';
+import { installWasmTrainingKernels, preferThreadedWasm, type WasmTrainingKernelsInstall } from 'tfjs-backend-wasm-training/api';
+import { wasmThreadCount } from '../../src/runner/backend/wasm-thread-plan';
+import type { Tf } from '../../src/runner/tfjs-internals';
 
 const require = createRequire(import.meta.url);
 
@@ -21,57 +20,4 @@ export async function loadWasmTfjs(
   const install = installWasmTrainingKernels(tf, onFallbackUsed);
   cpuBackend(tf);
   return { tf, install };
-}
-
-/**
- * Runs `compute` on wasm, then on cpu, and returns what each produced. `compute` must build
- * its inputs from plain arrays, so both backends see identical data.
- */
-export async function onWasmAndCpu(
-  tf: Tf,
-  compute: () => Tensor | Tensor[],
-): Promise<{ wasm: Array<{ shape: number[]; values: Float32Array | Int32Array }>; cpu: Array<{ shape: number[]; values: Float32Array | Int32Array }> }> {
-  const read = () =>
-    tf.tidy(() => {
-      const out = compute();
-      return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape.slice(), values: t.dataSync() as Float32Array | Int32Array }));
-    });
-  if (tf.getBackend() !== 'wasm') await tf.setBackend('wasm');
-  const wasm = read();
-  await tf.setBackend('cpu');
-  try {
-    const cpu = read();
-    return { wasm, cpu };
-  } finally {
-    await tf.setBackend('wasm');
-  }
-}
-
-/** max|got − want| ≤ tolerance · max|want| (absolute 1e-6 floor for all-zero references). */
-export function expectClose(
-  got: { shape: number[]; values: ArrayLike<number> },
-  want: { shape: number[]; values: ArrayLike<number> },
-  context: string,
-  tolerance = 1e-4,
-): void {
-  expect(got.shape, `shape, ${context}`).toEqual(want.shape);
-  let scale = 0;
-  let worst = 0;
-  let worstAt = -1;
-  for (let i = 0; i < want.values.length; i++) {
-    scale = Math.max(scale, Math.abs(want.values[i]));
-    const d = Math.abs(got.values[i] - want.values[i]);
-    if (Number.isNaN(d)) expect.fail(`${context}: NaN at index ${i} (wasm ${got.values[i]}, cpu ${want.values[i]})`);
-    if (d > worst) {
-      worst = d;
-      worstAt = i;
-    }
-  }
-  const limit = Math.max(tolerance * scale, 1e-6);
-  if (!(worst <= limit)) {
-    expect.fail(
-      `${context}: max |wasm − cpu| = ${worst} at index ${worstAt} ` +
-        `(wasm ${got.values[worstAt]}, cpu ${want.values[worstAt]}), allowed ${limit} (max |cpu| ${scale})`,
-    );
-  }
 }

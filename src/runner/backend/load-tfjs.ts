@@ -1,13 +1,13 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+// The functions, not the side-effect entry: the script's tfjs is loaded here (the user's or ours), then equipped.
+import { installAdaptiveThreads, installWasmTrainingKernels, preferThreadedWasm } from 'tfjs-backend-wasm-training/api';
 import type { BackendInfo } from '../../shared/protocol/run-data';
 import type { BackendChoice } from '../../shared/protocol/runner-protocol';
 import { cpuBackend, dataNamespace, type Tf } from '../tfjs-internals';
 import { registerFileSystemIo } from './file-system-io';
 import { restoreUtilForTfjsNode } from './node-util-compat';
-import { preferThreadedWasm, wasmThreadPlan } from './threaded-wasm-backend';
-import { installAdaptiveThreads } from './wasm-threads/adaptive-threads';
-import { installWasmTrainingKernels } from './wasm-training-kernels';
+import { wasmThreadPlan } from './wasm-thread-plan';
 import { guardWasmAllocations } from '../wasm-memory';
 
 export interface LoadedTfjs {
