@@ -12,7 +12,7 @@ import { collectTerms, weightViews } from '../../shared/analysis/terms';
 import { learningRateOf } from '../../shared/analysis/decay';
 import type { RunState } from '../../shared/model/run-state';
 import type { SourcePosition } from '../../shared/protocol/run-data';
-import { expressionEnd, matchClose, modelOf, namespaceOf, skipNonCode, trimRange } from './minimize-fix';
+import { expressionEnd, matchClose, modelOf, namespaceOf, offsetOf, skipNonCode, trimRange } from './js-text-scan';
 
 export const DECOUPLED_HELPER = 'applyDecoupledWeightDecay';
 
@@ -104,17 +104,6 @@ export interface FileEdit {
   start: number;
   end: number;
   newText: string;
-}
-
-/** Offset of a 1-based line and column in a text. */
-export function offsetOf(text: string, line: number, column: number): number {
-  let offset = 0;
-  for (let l = 1; l < line; l++) {
-    const nl = text.indexOf('\n', offset);
-    if (nl < 0) return text.length;
-    offset = nl + 1;
-  }
-  return offset + column - 1;
 }
 
 /** The top-level arguments of the call whose `(` is at `open`: [start, end) of each, trimmed. */

@@ -133,7 +133,6 @@ export const ruleId = z.enum(Object.keys(RULES) as [RuleId, ...RuleId[]]);
 
 /** One thing a finding is about: a finding folded from several (a helper's 900 layers) lists them all. */
 export const relatedItem = z.object({ layer: z.string().nullable(), weight: z.string().nullable(), termId: z.string().nullable() });
-export type RelatedItem = z.output<typeof relatedItem>;
 
 export const finding = z.object({
   ruleId,
