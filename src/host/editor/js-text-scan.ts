@@ -77,6 +77,20 @@ export function trimRange(text: string, start: number, end: number): [number, nu
   return [start, end];
 }
 
+/** The top-level arguments of the call whose `(` is at `open`: [start, end) of each, trimmed. */
+export function callArguments(text: string, open: number): Array<[number, number]> {
+  const close = matchClose(text, open);
+  const out: Array<[number, number]> = [];
+  let i = open + 1;
+  while (i < close) {
+    const end = Math.min(expressionEnd(text, i, ','), close);
+    const [s, e] = trimRange(text, i, end);
+    if (e > s) out.push([s, e]);
+    i = end + 1;
+  }
+  return out;
+}
+
 /** Offset of a 1-based line and column in a text. */
 export function offsetOf(text: string, line: number, column: number): number {
   let offset = 0;
