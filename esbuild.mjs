@@ -66,7 +66,7 @@ await Promise.all([
   // the engine with the first run. Minified (names kept, source maps beside them): all three are parsed on the way.
   nodeEntry('src/host/extension.ts', 'dist/extension.js', minified),
   nodeEntry('src/host/vscode/host-core.ts', 'dist/host.js', minified),
-  nodeEntry('src/engine/run-session.ts', 'dist/engine.js', minified),
+  nodeEntry('src/engine/run-script.ts', 'dist/engine.js', minified),
   nodeEntry('src/runner/main.ts', 'dist/runner.js'),
   // Beside the runner: its ES module hooks (module.register loads them by URL, on their own thread on Node 20),
   // its host watchdog (a worker thread) and the reaper the watchdog starts when the host died.

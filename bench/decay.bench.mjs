@@ -19,9 +19,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = path.join(root, 'bench', 'out');
 mkdirSync(tmp, { recursive: true });
 spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
-const sessionJs = path.join(tmp, 'run-session.cjs');
+const sessionJs = path.join(tmp, 'run-script.cjs');
 await esbuild.build({
-  entryPoints: [path.join(root, 'src/engine/run-session.ts')],
+  entryPoints: [path.join(root, 'src/engine/run-script.ts')],
   outfile: sessionJs,
   bundle: true,
   platform: 'node',

@@ -26,9 +26,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = path.join(root, 'bench', 'out');
 mkdirSync(tmp, { recursive: true });
 spawnSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
-const sessionJs = path.join(tmp, 'run-session.cjs');
+const sessionJs = path.join(tmp, 'run-script.cjs');
 await esbuild.build({
-  entryPoints: [path.join(root, 'src/engine/run-session.ts')],
+  entryPoints: [path.join(root, 'src/engine/run-script.ts')],
   outfile: sessionJs,
   bundle: true,
   platform: 'node',
@@ -51,8 +51,10 @@ process.env.LOSS_LENS_PERF = '1';
 async function checkout(dir) {
   const out = path.join(dir, 'bench', 'out');
   mkdirSync(out, { recursive: true });
-  const js = path.join(out, 'run-session.cjs');
-  if (dir !== root) await esbuild.build({ entryPoints: [path.join(dir, 'src/engine/run-session.ts')], outfile: js, bundle: true, platform: 'node', format: 'cjs', external: ['esbuild'], logLevel: 'error' });
+  const js = path.join(out, 'run-script.cjs');
+  // A baseline from before the rename has runScript in run-session.ts.
+  const entry = ['run-script.ts', 'run-session.ts'].map((f) => path.join(dir, 'src/engine', f)).find((f) => existsSync(f));
+  if (dir !== root) await esbuild.build({ entryPoints: [entry], outfile: js, bundle: true, platform: 'node', format: 'cjs', external: ['esbuild'], logLevel: 'error' });
   const runner = path.join(dir, 'dist', 'runner.js');
   if (!existsSync(runner)) throw new Error(`${runner} is missing: build that checkout first (npm run build)`);
   return { dir, runScript: createRequire(import.meta.url)(js).runScript, runner };

@@ -8,7 +8,7 @@ import { toWireJson } from '../shared/protocol/wire-number';
 import { weightDecayMode, type WeightDecayMode } from '../shared/protocol/run-data';
 import { backendChoice, type BackendChoice } from '../shared/protocol/runner-protocol';
 import { MAX_TIMEOUT_SECONDS } from '../engine/run-options';
-import { runScript } from '../engine/run-session';
+import { runScript } from '../engine/run-script';
 import { EventRecording, RefusedPath } from './recording';
 import { renderSarif } from './sarif-report';
 import { ansiStyle, renderTextReport } from './text-report';

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { FrameDecoder, type FrameStats } from '../shared/protocol/telemetry-frame';
+import { delay } from './delay';
 
 /**
  * The host's end of the runner's telemetry channel, which the script cannot hit by accident: not a descriptor
@@ -120,8 +121,4 @@ export class PrivateChannel {
     );
     return { ...live, tailBytes: this.tailBytes, readError: this.readError };
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }

@@ -13,6 +13,7 @@ import {
 } from '../shared/protocol/runner-protocol';
 import type { RunnerExitFacts } from '../shared/model/run-exit';
 import { Containment } from './containment';
+import { delay } from './delay';
 import type { KillOptions } from './kill-tree';
 import { PrivateChannel } from './private-channel';
 import type { RunnerLaunch } from './run-options';
@@ -216,8 +217,4 @@ export class RunnerProcess {
     await this.killRun(0);
     return this.exited;
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }

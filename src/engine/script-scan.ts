@@ -2,41 +2,12 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SourcePosition } from '../shared/protocol/run-data';
-import type { TranspiledModule } from '../shared/protocol/runner-protocol';
 import { babelStyleFiles, requiredEsModules } from './script-commonjs';
 import { PackageTypes, transpileTypeScript } from './script-transpile';
+import { scanErrors, type ScanFailure, type ScanOk } from './script-types';
+import { TFJS_PACKAGE } from './tfjs-packages';
 
-/** Any TensorFlow.js package, the scoped backends included: they all resolve to the runner's one instance. */
-export const TFJS_IMPORT = /^@tensorflow\/tfjs(-[a-z-]+)?$/;
 const TS_FILE = /\.(ts|tsx|mts|cts)$/;
-
-export interface ScanOk {
-  ok: true;
-  /** The @tensorflow packages the script imports (statically, from its own files or its dependencies). */
-  tfjsImports: string[];
-  /** The user's own files the script reaches statically (not node_modules). */
-  userFiles: string[];
-  /**
-   * Every file of the user's the scan read: the script, its own files, and each package.json consulted for
-   * "type". Nothing Loss Lens writes (an --events recording) may land on one of them.
-   */
-  readFiles: string[];
-  /** Every TypeScript file among them (and JavaScript written for Babel), transpiled in the run's folder. */
-  transpiled: Record<string, TranspiledModule>;
-  /** User ES modules only ever require()d, by path → a CommonJS version of each (see InitCommand.requiredEsm). */
-  requiredEsm: Record<string, string>;
-  /** Said once in the report: what Loss Lens ran differently from plain node, and why. */
-  notices: string[];
-  scanMs: number;
-}
-
-export interface ScanFailure {
-  ok: false;
-  /** The script itself does not exist (as opposed to failing to build). */
-  missing: boolean;
-  errors: Array<{ message: string; source: SourcePosition | null }>;
-}
 
 type Metafile = esbuild.Metafile;
 
@@ -123,14 +94,7 @@ async function scan(entry: string, scriptDir: string, deep: boolean): Promise<Sc
       if (!Array.isArray(errors)) throw err;
       const real = errors.filter((e) => !NOT_THE_SCRIPTS_FAULT.test(e.text));
       if (real.length > 0 && !deep) {
-        return {
-          ok: false,
-          missing: false,
-          errors: real.map((e) => ({
-            message: e.text,
-            source: e.location ? { file: path.resolve(scriptDir, e.location.file), line: e.location.line, column: e.location.column + 1 } : null,
-          })),
-        };
+        return { ok: false, missing: false, errors: scanErrors(real, scriptDir) };
       }
     }
   }
@@ -141,7 +105,7 @@ function tfjsPlugin(seen: Set<string>): esbuild.Plugin {
   return {
     name: 'loss-lens-tfjs',
     setup(build) {
-      build.onResolve({ filter: TFJS_IMPORT }, (args) => {
+      build.onResolve({ filter: TFJS_PACKAGE }, (args) => {
         seen.add(args.path);
         return { path: args.path, external: true };
       });

@@ -4,7 +4,7 @@ import type { Metafile } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TranspiledModule } from '../shared/protocol/runner-protocol';
-import type { ScanFailure } from './script-scan';
+import { scanErrors, type ScanError, type ScanFailure } from './script-types';
 
 type Transpiled = { ok: true; modules: Record<string, TranspiledModule> } | ScanFailure;
 
@@ -31,7 +31,7 @@ export async function transpileTypeScript(
     kind.set(f, f.endsWith('.mts') ? 'module' : f.endsWith('.cts') ? 'commonjs' : types.of(f) === 'module' ? 'module' : 'either');
   }
   const cjs = new Map<string, string>();
-  const failures: ScanFailure['errors'] = [];
+  const failures: ScanError[] = [];
   for (const [f, code] of babel) cjs.set(f, code);
   await Promise.all(
     files
@@ -65,7 +65,7 @@ export async function transpileTypeScript(
   return { ok: true, modules };
 }
 
-type TranspileResult = { ok: true; code: string } | { ok: false; needsEsm: boolean; errors: ScanFailure['errors'] };
+type TranspileResult = { ok: true; code: string } | { ok: false; needsEsm: boolean; errors: ScanError[] };
 
 export async function transpile(file: string, format: TranspiledModule['format']): Promise<TranspileResult> {
   const dir = path.dirname(file);
@@ -97,14 +97,7 @@ export async function transpile(file: string, format: TranspiledModule['format']
     const errors = (err as esbuild.BuildFailure).errors;
     if (!Array.isArray(errors)) throw err;
     if (format === 'commonjs' && errors.every((e) => /Top-level await|output format/.test(e.text))) return { ok: false, needsEsm: true, errors: [] };
-    return {
-      ok: false,
-      needsEsm: false,
-      errors: errors.map((e) => ({
-        message: e.text,
-        source: e.location ? { file: path.resolve(dir, e.location.file), line: e.location.line, column: e.location.column + 1 } : null,
-      })),
-    };
+    return { ok: false, needsEsm: false, errors: scanErrors(errors, dir) };
   }
 }
 

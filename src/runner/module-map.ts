@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import type { TranspiledModule } from '../shared/protocol/runner-protocol';
 import { TsconfigPaths } from './tsconfig-paths';
 
-export const TFJS_SPECIFIER = /^@tensorflow\/tfjs(-[a-z-]+)?$/;
 export const TS_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts'] as const;
 
 /** Generated stand-ins for each mapped tfjs specifier: one file for require(), one for import. */

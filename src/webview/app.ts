@@ -15,7 +15,7 @@ import { GraphPanel } from './graph/graph-panel';
 import { CompareLine } from './header/compare-line';
 import { RunHeader } from './header/run-header';
 import type { HostBridge } from './host-bridge';
-import { createMarks, epochNow, markRun, type PanelMarks } from './panel-marks';
+import { createMarks, epochNow, markRun, type PanelMarks } from './panel-timing';
 import { defaultUiState, parseUiState, type UiState } from './ui-state';
 import { VerdictPanel } from './verdict/verdict-panel';
 

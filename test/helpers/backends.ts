@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunOptions } from '../../src/engine/run-session';
+import type { RunOptions } from '../../src/engine/run-script';
 import { analyze, ROOT, RUNNER } from './run';
 
 export type MatrixBackend = 'wasm' | 'tensorflow';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { runScript, type RunOptions, type RunOutcome } from '../../src/engine/run-session';
+import { runScript, type RunOptions, type RunOutcome } from '../../src/engine/run-script';
 import { FIXTURES } from './events';
 
 export const ROOT = path.resolve(__dirname, '..', '..');

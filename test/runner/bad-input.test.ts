@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunOptions } from '../../src/engine/run-session';
+import type { RunOptions } from '../../src/engine/run-script';
 import { exitCodeFor } from '../../src/shared/analysis/report';
 import { MATRIX_BACKENDS } from '../helpers/backends';
 import { analyze, fixtureScript, isAlive, processesWithMark } from '../helpers/run';

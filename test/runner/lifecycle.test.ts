@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { descendantsOf, record, recordFile } from '../../src/engine/descendants';
 import { RunCgroup } from '../../src/engine/run-cgroup';
-import type { RunOptions } from '../../src/engine/run-session';
+import type { RunOptions } from '../../src/engine/run-script';
 import type { RunnerEvent } from '../../src/shared/protocol/runner-protocol';
 import { analyze, eventually, fixtureScript, ROOT } from '../helpers/run';
 import { processesWithToken } from '../helpers/process-state';

@@ -47,7 +47,7 @@ async function paletteRows(page, text) {
 }
 
 /**
- * The panel's own marks (epoch ms, see PanelMarks in src/webview/app.ts) from the webview two iframes deep,
+ * The panel's own marks (epoch ms, see PanelMarks in src/webview/panel-timing.ts) from the webview two iframes deep,
  * once its first graph is drawn: a panel opened after `since`.
  */
 async function panelMarks(page, since) {

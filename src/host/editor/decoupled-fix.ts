@@ -4,7 +4,8 @@
  * same weights by lr·λ after each optimizer step, AdamW-style, called after `optimizer.minimize(…)` /
  * `applyGradients(…)`, or as an `onBatchEnd` callback of `model.fit`. Pure text work (no vscode), tested in Node.
  * Over 300 lines, on purpose: the plan (which weights, λ, lr) and the text edits it drives (drop the regularizer,
- * insert the helper, call it after the step) are one quick fix, tested as one; its text scanners serve only it.
+ * insert the helper, call it after the step) are one quick fix, tested as one. The scanning it shares with the
+ * minimize fix (brackets, expressions, the tfjs and model names) is in js-text-scan.ts; what is left here serves only it.
  */
 import { formatCoefficient } from '../../shared/format';
 import type { Finding } from '../../shared/analysis/finding';
@@ -12,7 +13,7 @@ import { collectTerms, weightViews } from '../../shared/analysis/terms';
 import { learningRateOf } from '../../shared/analysis/decay';
 import type { RunState } from '../../shared/model/run-state';
 import type { SourcePosition } from '../../shared/protocol/run-data';
-import { expressionEnd, matchClose, modelOf, namespaceOf, skipNonCode, trimRange } from './minimize-fix';
+import { callArguments, expressionEnd, matchClose, modelOf, namespaceOf, offsetOf, skipNonCode, trimRange } from './js-text-scan';
 
 export const DECOUPLED_HELPER = 'applyDecoupledWeightDecay';
 
@@ -104,31 +105,6 @@ export interface FileEdit {
   start: number;
   end: number;
   newText: string;
-}
-
-/** Offset of a 1-based line and column in a text. */
-export function offsetOf(text: string, line: number, column: number): number {
-  let offset = 0;
-  for (let l = 1; l < line; l++) {
-    const nl = text.indexOf('\n', offset);
-    if (nl < 0) return text.length;
-    offset = nl + 1;
-  }
-  return offset + column - 1;
-}
-
-/** The top-level arguments of the call whose `(` is at `open`: [start, end) of each, trimmed. */
-function callArguments(text: string, open: number): Array<[number, number]> {
-  const close = matchClose(text, open);
-  const out: Array<[number, number]> = [];
-  let i = open + 1;
-  while (i < close) {
-    const end = Math.min(expressionEnd(text, i, ','), close);
-    const [s, e] = trimRange(text, i, end);
-    if (e > s) out.push([s, e]);
-    i = end + 1;
-  }
-  return out;
 }
 
 /** The distinct creation sites of the plan's layers, the finding's own first; layers created elsewhere count as there. */

@@ -2,6 +2,7 @@
  * The quick fix for `regularizer-not-in-loss` in an `optimizer.minimize(() => …)` loop: add the model's
  * penalties to the value the callback returns. Pure text work (no vscode), so it is tested in Node.
  */
+import { expressionEnd, matchClose, modelOf, namespaceOf, OPEN, skipNonCode, trimRange } from './js-text-scan';
 
 export interface TextFix {
   /** Offsets into the document text. */
@@ -15,76 +16,6 @@ export interface TextFix {
 
 /** The penalties a fix adds unless a finding names others; `$model` is replaced by the model's name. */
 export const MODEL_PENALTIES = '$model.calculateLosses()';
-
-const OPEN: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
-
-/** Index just past a string, template or comment starting at i, or i when there is none. */
-export function skipNonCode(text: string, i: number): number {
-  const c = text[i];
-  if (c === '/' && text[i + 1] === '/') {
-    const nl = text.indexOf('\n', i);
-    return nl < 0 ? text.length : nl;
-  }
-  if (c === '/' && text[i + 1] === '*') {
-    const end = text.indexOf('*/', i + 2);
-    return end < 0 ? text.length : end + 2;
-  }
-  if (c === '"' || c === "'") {
-    let j = i + 1;
-    while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
-    return j + 1;
-  }
-  if (c === '`') {
-    let j = i + 1;
-    while (j < text.length && text[j] !== '`') {
-      if (text[j] === '\\') j += 2;
-      else if (text[j] === '$' && text[j + 1] === '{') j = matchClose(text, j + 1) + 1;
-      else j++;
-    }
-    return j + 1;
-  }
-  return i;
-}
-
-/** Index of the bracket closing the one at `open`. */
-export function matchClose(text: string, open: number): number {
-  const stack: string[] = [OPEN[text[open]]];
-  let i = open + 1;
-  while (i < text.length && stack.length) {
-    const skipped = skipNonCode(text, i);
-    if (skipped !== i) {
-      i = skipped;
-      continue;
-    }
-    const c = text[i];
-    if (OPEN[c]) stack.push(OPEN[c]);
-    else if (c === stack[stack.length - 1]) stack.pop();
-    i++;
-  }
-  return i - 1;
-}
-
-/** End of an expression starting at i: the first `,` `;` or unmatched closer at depth 0. */
-export function expressionEnd(text: string, i: number, stops: string): number {
-  while (i < text.length) {
-    const skipped = skipNonCode(text, i);
-    if (skipped !== i) {
-      i = skipped;
-      continue;
-    }
-    const c = text[i];
-    if (OPEN[c]) i = matchClose(text, i) + 1;
-    else if (stops.includes(c) || c === ')' || c === ']' || c === '}') return i;
-    else i++;
-  }
-  return i;
-}
-
-export function trimRange(text: string, start: number, end: number): [number, number] {
-  while (start < end && /\s/.test(text[start])) start++;
-  while (end > start && /\s/.test(text[end - 1])) end--;
-  return [start, end];
-}
 
 /** The last `return EXPR` at the top level of a block (not inside a nested function). */
 function lastTopLevelReturn(text: string, open: number, close: number): [number, number] | null {
@@ -116,22 +47,6 @@ function lastTopLevelReturn(text: string, open: number, close: number): [number,
 
 function sliceFrom(text: string, i: number): string {
   return text.slice(i, i + 8);
-}
-
-export function namespaceOf(text: string): string {
-  const m =
-    /import\s+\*\s+as\s+([\w$]+)\s+from\s+['"]@tensorflow\/tfjs[\w-]*['"]/.exec(text) ??
-    /(?:const|let|var)\s+([\w$]+)\s*=\s*require\(\s*['"]@tensorflow\/tfjs[\w-]*['"]\s*\)/.exec(text);
-  return m?.[1] ?? 'tf';
-}
-
-// A receiver pattern `([\w$]+)\.name(` starts with `(?<![\w$])`: without it the engine would retry the word from
-// each of its characters, quadratic in its length (a 200 KB hex table inlined as one word took seconds).
-export function modelOf(callback: string, text: string): string {
-  const used = /(?<![\w$])([\w$]+)\.(?:apply|predict|call|execute)\s*\(/.exec(callback);
-  if (used && used[1] !== 'tf') return used[1];
-  const declared = /(?:const|let|var)\s+([\w$]+)\s*=\s*[\w$]+\.(?:sequential|model)\s*\(/.exec(text);
-  return declared?.[1] ?? 'model';
 }
 
 /**

@@ -8,8 +8,8 @@ import { analyzeRun } from '../../shared/analysis/rules';
 import { emptyRunState, type RunState, type RunStatus } from '../../shared/model/run-state';
 import type { WeightDecayMode } from '../../shared/protocol/run-data';
 import type { RunnerEvent } from '../../shared/protocol/runner-protocol';
-import type * as Engine from '../../engine/run-session';
-import type { RunOutcome } from '../../engine/run-session';
+import type * as Engine from '../../engine/run-script';
+import type { RunOutcome } from '../../engine/run-script';
 import { readSettings, type LossLensSettings } from './settings';
 
 let nextId = 1;

@@ -86,10 +86,8 @@ export const optimizerInfo = z.object({
 export type OptimizerInfo = z.output<typeof optimizerInfo>;
 
 export const termCollection = z.enum(['data', 'regularization']);
-export type TermCollection = z.output<typeof termCollection>;
 
 export const termKind = z.enum(['data', 'weight-penalty', 'activity-penalty', 'hand-written']);
-export type TermKind = z.output<typeof termKind>;
 
 /** The shape of a hand-written penalty on one variable, in tfjs's convention: L2 `c·Σw²`, L1 `c·Σ|w|`, norm `c·‖w‖`. */
 export const penaltyForm = z.enum(['l2', 'l1', 'norm', 'unknown']);
@@ -126,7 +124,6 @@ export const termInfo = z.object({
 export type TermInfo = z.output<typeof termInfo>;
 
 export const graphNodeKind = z.enum(['variable', 'op', 'unevaluated-term']);
-export type GraphNodeKind = z.output<typeof graphNodeKind>;
 
 /** Which part of the loss a node computes: only data, only a penalty, or the sum of both. */
 export const nodeRole = z.enum(['data', 'regularization', 'mixed']);

@@ -71,7 +71,6 @@ export const hostToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stale'), stale: z.boolean() }),
 ]);
 export type HostToWebview = z.output<typeof hostToWebview>;
-export type HydrateMessage = z.output<typeof hydrateMessage>;
 
 // ---- webview → host ------------------------------------------------------------------------------
 

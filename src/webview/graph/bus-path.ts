@@ -1,5 +1,5 @@
 import type { LayoutDirection } from './dagre-layout';
-import type { PlacedGraph, PlacedNode } from './place-graph';
+import type { PlacedNode } from './place-graph';
 
 /**
  * The regularization bus: every penalty that reaches the minimized loss drops onto one line beyond the
@@ -52,5 +52,3 @@ export function busPath(from: PlacedNode, sink: PlacedNode, bus: number, d: Layo
 export function busLabelAt(sink: PlacedNode, bus: number, d: LayoutDirection): { x: number; y: number; anchor: 'start' | 'end' } {
   return d === 'LR' ? { x: sink.x - 8, y: bus + 14, anchor: 'end' } : { x: bus - 6, y: sink.y + sink.height / 2 + 16, anchor: 'end' };
 }
-
-export type BusGraph = Pick<PlacedGraph, 'nodes' | 'edges' | 'bus' | 'direction'>;
