@@ -72,7 +72,7 @@ describe('loss-lens analyze <script.py>', () => {
     expect(r.report.status, r.stderr).toBe('completed');
     const pid = Number(/child (\d+)/.exec(r.stderr)?.[1]);
     expect(pid).toBeGreaterThan(0);
-    await eventually(() => expect(isAlive(pid)).toBe(false));
+    expect(await eventually(() => !isAlive(pid))).toBe(true);
   });
 
   it('--timeout stops a script that never ends: status timeout, the script gone', () => {
