@@ -57,10 +57,20 @@ def test_memory_session_keeps_events_in_wire_form_and_one_end():
 def test_memory_session_checks_events_against_the_schema_when_given_one():
     schema = {'type': 'object', 'required': ['type'], 'properties': {'type': {'enum': ['notice', 'end']}}}
     session = MemorySession('/x/train.py', {'steps': 5}, schema=schema)
-    assert session.validated
-    import jsonschema
-    with pytest.raises(jsonschema.ValidationError):
-        session.emit({'type': 'not-an-event'})
+    assert session.schema_checked
+    session.emit({'type': 'notice'})
+    session.emit({'type': 'not-an-event'})
+    assert [e['type'] for e in session.events] == ['notice', 'not-an-event']
+    assert [t for t, _errors in session.invalid] == ['not-an-event']
+
+
+def test_end_hooks_run_once_before_the_end_event_even_if_one_fails():
+    session = MemorySession('/x/train.py', {'steps': 5})
+    session.before_end(lambda reason: 1 / 0)
+    session.before_end(lambda reason: session.notice('info', 'last layers, at %s' % reason))
+    session.end('step-limit', 0)
+    session.end('error', 1)
+    assert [(e['type'], e.get('message')) for e in session.events] == [('notice', 'last layers, at step-limit'), ('end', None)]
 
 
 def test_a_failing_sink_never_raises_into_user_code():

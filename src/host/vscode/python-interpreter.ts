@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 /** The Python extension's id: its exported API says which interpreter the user selected for a folder. */
@@ -18,7 +19,7 @@ interface PythonEnvironmentsApi {
  * what the script imports, and Loss Lens adds nothing to it.
  */
 export async function pythonFor(script: vscode.Uri, setting: string, log: vscode.LogOutputChannel): Promise<string | undefined> {
-  if (setting) return setting;
+  if (setting) return settingPath(script, setting);
   const extension = vscode.extensions.getExtension<PythonEnvironmentsApi>(PYTHON_EXTENSION);
   if (!extension) return undefined;
   try {
@@ -35,4 +36,15 @@ export async function pythonFor(script: vscode.Uri, setting: string, log: vscode
     log.warn(`Could not ask the Python extension for its interpreter (${(err as Error).message}); using python3.`);
     return undefined;
   }
+}
+
+/**
+ * The setting as a path: `${workspaceFolder}` and a path relative to the script's workspace folder (`.venv/bin/python`)
+ * are resolved there, as the Python extension's own settings are; a bare name (`python3.12`) is looked up on PATH.
+ */
+function settingPath(script: vscode.Uri, setting: string): string {
+  const folder = vscode.workspace.getWorkspaceFolder(script)?.uri.fsPath ?? path.dirname(script.fsPath);
+  const expanded = setting.replace(/\$\{workspaceFolder\}/g, folder);
+  if (path.isAbsolute(expanded) || !/[\\/]/.test(expanded)) return expanded;
+  return path.resolve(folder, expanded);
 }

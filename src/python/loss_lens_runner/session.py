@@ -32,17 +32,22 @@ class Session:
         self._steps = 0
         self._stop_requested = False
         self.ended = False
+        self._ending = False
         #: Why sending failed, if it did: the run is then incomplete (the host sees no end event).
         self.send_error = None
+        self._end_hooks = []
 
     @property
     def steps_taken(self):
         return self._steps
 
     def emit(self, event):
-        """Sends one event (wire form). Thread-safe; never raises into user code."""
-        if self.ended and event.get('type') != 'end':
+        """Sends one event (wire form). Thread-safe; never raises into user code. Nothing goes after the end."""
+        if self.ended:
             return
+        self._send_anyway(event)
+
+    def _send_anyway(self, event):
         try:
             self._send(event)
         except Exception as err:  # noqa: BLE001 - a failure to send must never surface in the user's script
@@ -72,13 +77,25 @@ class Session:
             self._on_stop(reason)
         raise StopRun(reason)
 
+    def before_end(self, hook):
+        """`hook(reason)` runs once just before the `end` event, however the run ends (completed, exit, error,
+        step limit, stop): the probes' last events (layers not sent yet, a decay measurement cut short) go out
+        before the end. A hook that raises is skipped; the end still goes out."""
+        self._end_hooks.append(hook)
+
     def end(self, reason, exit_code, source=None):
         """The run's one `end` event; later calls do nothing. Returns whether this call sent it."""
         with self._lock:
-            if self.ended:
+            if self._ending:
                 return False
-            self.ended = True
-        self.emit({'type': 'end', 'reason': reason, 'exitCode': exit_code, 'exitSource': source})
+            self._ending = True
+        for hook in self._end_hooks:
+            try:
+                hook(reason)
+            except Exception:  # noqa: BLE001 - a probe's failure must not cost the run its end
+                pass
+        self.ended = True
+        self._send_anyway({'type': 'end', 'reason': reason, 'exitCode': exit_code, 'exitSource': source})
         return True
 
 
@@ -94,11 +111,14 @@ def _runner_events_schema():
 
 
 class MemorySession(Session):
-    """A Session whose sink is a list (`.events`), each event checked against the runner-events JSON Schema when
-    `jsonschema` and the schema are available (`.validated` says whether they were). A real sink, not a mock."""
+    """A Session whose sink is a list (`.events`, in wire form), each event checked against the runner-events JSON
+    Schema when `jsonschema` and the schema are available (`.schema_checked`). An event the schema rejects is still
+    kept, and listed in `.invalid` as (type, [errors]): emit never raises, as in a real run; tests assert `.invalid`
+    stays empty. A real sink, not a mock: the same Session code with a list instead of the FIFO."""
 
     def __init__(self, script_path, options=None, schema=None):
         self.events = []
+        self.invalid = []
         self._validator = None
         try:
             import jsonschema  # noqa: PLC0415 - optional: the user's environment need not have it
@@ -106,11 +126,11 @@ class MemorySession(Session):
             jsonschema = None
         schema = schema if schema is not None else _runner_events_schema()
         if jsonschema is not None and schema is not None:
-            self._validator = jsonschema.Draft202012Validator(schema) if '2020-12' in str(schema.get('$schema', '')) else jsonschema.validators.validator_for(schema)(schema)
-        super().__init__(script_path, options or {'steps': 1_000_000}, self._append)
+            self._validator = jsonschema.validators.validator_for(schema)(schema)
+        super().__init__(script_path, options if options is not None else {}, self._append)
 
     @property
-    def validated(self):
+    def schema_checked(self):
         return self._validator is not None
 
     def _append(self, event):
@@ -118,11 +138,7 @@ class MemorySession(Session):
 
         wire = json.loads(json.dumps(wire_value(event), allow_nan=False))
         if self._validator is not None:
-            self._validator.validate(wire)
+            errors = [e.message for e in self._validator.iter_errors(wire)]
+            if errors:
+                self.invalid.append((wire.get('type'), errors))
         self.events.append(wire)
-
-    def emit(self, event):
-        # Unlike the real sink, a schema violation raises here: a probe test must see it.
-        if self.ended and event.get('type') != 'end':
-            return
-        self._send(event)
