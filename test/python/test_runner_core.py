@@ -186,3 +186,19 @@ def test_a_bad_init_file_is_refused_before_any_user_code(tmp_path):
     r = subprocess.run([sys.executable, RUNNER, str(tmp_path / 'missing.json')], capture_output=True, text=True)
     assert r.returncode == 2
     assert 'start me through the Loss Lens host' in r.stderr
+
+
+def test_sys_path_is_pythons_own_for_the_script(tmp_path):
+    script = write(tmp_path, 'paths.py', '''
+        import json, sys
+        print(json.dumps(sys.path))
+    ''')
+    run = run_script(script)
+    plain = plain_python(script)
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout) == json.loads(plain.stdout)
+    # Under PYTHONSAFEPATH, Python puts no script folder first; neither does the runner.
+    safe = run_script(script, env={'PYTHONSAFEPATH': '1'})
+    import subprocess
+    plain_safe = subprocess.run([sys.executable, script], capture_output=True, text=True, env={**os.environ, 'PYTHONSAFEPATH': '1'})
+    assert json.loads(safe.stdout) == json.loads(plain_safe.stdout)

@@ -160,7 +160,10 @@ def main():
         except ImportError:
             tf_probes = None
         if tf_probes is not None and hasattr(tf_probes, 'install'):
-            tf_probes.install(session)
+            try:
+                tf_probes.install(session)
+            except Exception as err:  # noqa: BLE001 - the script still runs, as plain Python would run it
+                session.notice('warning', 'Loss Lens could not instrument TensorFlow (%s: %s): the script runs without its probes.' % (type(err).__name__, err))
 
     outcome = user_script.run(script_path, init.get('args') or [])
     state['outcome'] = outcome

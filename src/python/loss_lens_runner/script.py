@@ -25,12 +25,10 @@ class Outcome:
 
 def prepare(script_path, args):
     sys.argv = [script_path, *args]
-    script_dir = os.path.dirname(os.path.realpath(script_path))
-    # Launched as `python <…>/loss_lens_runner <init.json>`, sys.path[0] is ours; the script's folder replaces it.
-    if sys.path:
-        sys.path[0] = script_dir
-    else:
-        sys.path.insert(0, script_dir)
+    # The launch's own entry is gone already (__main__.py); Python puts the script's folder first (symlinks
+    # resolved), unless -P / PYTHONSAFEPATH asks it not to.
+    if not getattr(sys.flags, 'safe_path', False):
+        sys.path.insert(0, os.path.dirname(os.path.realpath(script_path)))
 
 
 def run(script_path, args):
