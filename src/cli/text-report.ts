@@ -153,6 +153,7 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
     failed: st.red('the run failed'),
   };
   const facts = [`${report.steps} optimizer step${report.steps === 1 ? '' : 's'}, ${statusText[report.status]}`];
+  if (report.framework !== 'tfjs') facts.push('TensorFlow / Keras in Python');
   if (report.backend) {
     facts.push(`backend ${report.backend.name} (tfjs ${report.backend.tfjsVersion}, ${report.backend.tfjsSource === 'user' ? "the workspace's" : 'bundled'})`);
   }
