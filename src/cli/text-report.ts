@@ -153,8 +153,10 @@ export function renderTextReport(unsafeReport: Report, cwd: string, st: Style = 
     failed: st.red('the run failed'),
   };
   const facts = [`${report.steps} optimizer step${report.steps === 1 ? '' : 's'}, ${statusText[report.status]}`];
-  if (report.framework !== 'tfjs') facts.push('TensorFlow / Keras in Python');
-  if (report.backend) {
+  if (report.framework !== 'tfjs') {
+    // A Python run's backend is TensorFlow itself: its version, not a tfjs build's.
+    facts.push(`TensorFlow / Keras in Python${report.backend ? ` (tensorflow ${report.backend.tfjsVersion})` : ''}`);
+  } else if (report.backend) {
     facts.push(`backend ${report.backend.name} (tfjs ${report.backend.tfjsVersion}, ${report.backend.tfjsSource === 'user' ? "the workspace's" : 'bundled'})`);
   }
   // A user's subclass by its own name (`AdamW (Adam)`), with the decay settings it holds next to its config.

@@ -97,6 +97,17 @@ describe('loss-lens analyze <script.py>', () => {
     expect(reportSchema.parse(JSON.parse(stdout)).status).toBe('cancelled');
   });
 
+  it('--steps N stops a Keras training loop after N optimizer steps (the probes count them), exit codes as for tfjs', () => {
+    const example = path.join(ROOT, 'examples', 'python', 'tape_loop_forgets_model_losses.py');
+    const r = analyze(example, ['--steps', '3']);
+    expect(r.report).toMatchObject({ framework: 'tensorflow', status: 'step-limit', steps: 3, error: null });
+    // Its penalties never reach the minimized loss: error findings, exit code 1.
+    expect(r.report.findings.some((f) => f.ruleId === 'regularizer-not-in-loss' && f.severity === 'error')).toBe(true);
+    expect(r.code).toBe(1);
+    const text = cli(['analyze', example, '--python', VENV_PYTHON, '--steps', '2', '--no-color']);
+    expect(text.stdout).toContain('2 optimizer steps, stopped after the step limit · TensorFlow / Keras in Python (tensorflow 2.20.0)');
+  });
+
   it('an interpreter that does not exist: a clear error naming it and how to choose another', () => {
     const r = cli(['analyze', fixture('where_am_i.py'), '--json', '--python', '/nonexistent/python3']);
     expect(r.code).toBe(2);
