@@ -125,9 +125,9 @@ def main():
 
     def os_exit(code):
         # The script's os._exit(n): no atexit, no flush, as under plain Python; the run's end still goes out.
-        if os.getpid() == _pid:
+        if os.getpid() == _pid and isinstance(code, int):  # a non-int: os._exit's own TypeError, the run goes on
             frame = sys._getframe(1)
-            status = code & 0xFF if isinstance(code, int) else 1
+            status = code & 0xFF
             session.end('completed' if status == 0 else 'exit', status, user_script.frame_position(frame, script_path))
             if record is not None:
                 record.record()
