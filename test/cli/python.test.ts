@@ -108,6 +108,15 @@ describe('loss-lens analyze <script.py>', () => {
     expect(text.stdout).toContain('2 optimizer steps, stopped after the step limit · TensorFlow / Keras in Python (tensorflow 2.20.0)');
   });
 
+  it('--fail-on step-limit turns a clean step-limit run of a Python script into exit code 1, as for tfjs', () => {
+    const example = path.join(ROOT, 'examples', 'python', 'tf_function_loop_with_penalty.py');
+    const plain = analyze(example, ['--steps', '2']);
+    expect(plain.report.status).toBe('step-limit');
+    expect(plain.report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(plain.code).toBe(0);
+    expect(analyze(example, ['--steps', '2', '--fail-on', 'step-limit']).code).toBe(1);
+  });
+
   it('an interpreter that does not exist: a clear error naming it and how to choose another', () => {
     const r = cli(['analyze', fixture('where_am_i.py'), '--json', '--python', '/nonexistent/python3']);
     expect(r.code).toBe(2);
