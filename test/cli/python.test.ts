@@ -101,6 +101,8 @@ describe('loss-lens analyze <script.py>', () => {
     const example = path.join(ROOT, 'examples', 'python', 'tape_loop_forgets_model_losses.py');
     const r = analyze(example, ['--steps', '3']);
     expect(r.report).toMatchObject({ framework: 'tensorflow', status: 'step-limit', steps: 3, error: null });
+    // Every event of the Python runner passed the engine's zod check (a rejected one is said on stderr).
+    expect(r.stderr).not.toContain('malformed runner message');
     // Its penalties never reach the minimized loss: error findings, exit code 1.
     expect(r.report.findings.some((f) => f.ruleId === 'regularizer-not-in-loss' && f.severity === 'error')).toBe(true);
     expect(r.code).toBe(1);
@@ -112,6 +114,7 @@ describe('loss-lens analyze <script.py>', () => {
     const example = path.join(ROOT, 'examples', 'python', 'tf_function_loop_with_penalty.py');
     const plain = analyze(example, ['--steps', '2']);
     expect(plain.report.status).toBe('step-limit');
+    expect(plain.stderr).not.toContain('malformed runner message');
     expect(plain.report.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(plain.code).toBe(0);
     expect(analyze(example, ['--steps', '2', '--fail-on', 'step-limit']).code).toBe(1);
