@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Installs the Debian packages the browser and VS Code tests need, when they are missing.
 // CI starts from a fresh machine, so `npm test` must be able to get them from nothing.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const wanted = [
   { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
   // code-server's kerberos native module needs the gssapi headers to compile.
   { pkg: 'libkrb5-dev', present: () => existsSync('/usr/include/gssapi/gssapi.h') || existsSync('/usr/include/krb5.h') },
+  // The Python runner's tests (npm run setup:python makes a venv): a python3 that has venv and ensurepip.
+  { pkg: 'python3-venv', present: () => spawnSync('python3', ['-c', 'import ensurepip, venv'], { stdio: 'ignore' }).status === 0 },
 ];
 
 // `--only pkg` limits the check (the main job needs only what code-server compiles against).

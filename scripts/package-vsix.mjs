@@ -68,6 +68,11 @@ function stage(target, packages) {
   for (const entry of TOP_LEVEL) {
     if (existsSync(path.join(ROOT, entry))) cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
+  // The Python runner runs from its sources (src/python, beside dist/ as in the repository): .py files only.
+  cpSync(path.join(ROOT, 'src', 'python'), path.join(dir, 'src', 'python'), {
+    recursive: true,
+    filter: (src) => !src.split(path.sep).includes('__pycache__') && (!/\.[^/\\]+$/.test(path.basename(src)) || src.endsWith('.py')),
+  });
   // `files` says what the npm package (the CLI) holds; vsce refuses it next to .vscodeignore, which says what the VSIX holds.
   const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   delete manifest.files;

@@ -22,13 +22,15 @@ type Format = (typeof FORMATS)[number];
 
 const USAGE = `Usage: loss-lens analyze <script> [options] [-- <script arguments>]
 
-Runs a TensorFlow.js training script with tfjs instrumented, as \`node <script> <arguments>\` would run it,
-and reports which regularization / weight-decay terms really reach the loss the optimizer minimizes.
+Runs a TensorFlow.js training script with tfjs instrumented, as \`node <script> <arguments>\` would run it
+(a .py script: TensorFlow / Keras instrumented, as \`python <script> <arguments>\` would run it), and reports
+which regularization / weight-decay terms really reach the loss the optimizer minimizes.
 
 Options:
   --steps N          stop after N optimizer steps (default 20)
   --timeout S        stop after S seconds (default 120, at most ${MAX_TIMEOUT_SECONDS})
-  --backend B        auto | tensorflow | wasm | cpu (default auto)
+  --backend B        auto | tensorflow | wasm | cpu (default auto; tfjs scripts only)
+  --python PATH      the Python interpreter for a .py script, with its TensorFlow (default python3)
   --weight-decay M   as-written | decoupled (default as-written). decoupled: a what-if that takes
                      every L1/L2 penalty out of the minimized loss and multiplies each L2-penalized
                      weight by 1 − lr·2·l2 after each of its updates (AdamW-style)
@@ -43,7 +45,7 @@ Options:
   --no-color         plain text even on a terminal
   -h, --help         this help
   -v, --version      the version
-Everything after -- goes to the script: its process.argv.slice(2).
+Everything after -- goes to the script: its process.argv.slice(2) (sys.argv[1:] in Python).
 
 Exit codes: 0 no error-level finding, 1 error-level findings (or a --fail-on outcome), 2 the script could not
 be built or run, 130/143 cancelled by SIGINT/SIGTERM (the report says status "cancelled").
@@ -79,6 +81,12 @@ function timeoutSeconds(raw: string | undefined): number {
     throw new UsageError(`--timeout is at most ${MAX_TIMEOUT_SECONDS} seconds (about 24.8 days, the longest timer Node has), got ${raw}`);
   }
   return n;
+}
+
+function pythonArg(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.trim() === '') throw new UsageError('--python needs the path of a Python interpreter');
+  return raw;
 }
 
 function failOnList(raw: string | undefined): Set<FailOn> {
@@ -121,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
         steps: { type: 'string' },
         timeout: { type: 'string' },
         backend: { type: 'string' },
+        python: { type: 'string' },
         'weight-decay': { type: 'string' },
         json: { type: 'boolean', default: false },
         format: { type: 'string' },
@@ -171,6 +180,7 @@ async function main(argv: string[]): Promise<number> {
       recording: values.events === undefined ? null : eventRecording(values.events, script),
       color: !values['no-color'] && format === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
       args: scriptArgs,
+      pythonPath: pythonArg(values.python),
     };
   } catch (err) {
     if (err instanceof UsageError) return usageError(err.message, script);
@@ -203,6 +213,7 @@ interface AnalyzeOptions {
   failOn: Set<FailOn>;
   recording: EventRecording | null;
   args: string[];
+  pythonPath: string | undefined;
 }
 
 async function analyze(script: string, o: AnalyzeOptions, usageError: (message: string, script?: string) => number): Promise<number> {
@@ -225,6 +236,7 @@ async function analyze(script: string, o: AnalyzeOptions, usageError: (message: 
     timeoutSeconds: o.timeoutSeconds,
     backend: o.backend,
     weightDecay: o.weightDecay,
+    pythonPath: o.pythonPath,
     runnerPath: path.join(__dirname, 'runner.js'),
     toolVersion: LOSS_LENS_VERSION,
     signal: controller.signal,

@@ -151,7 +151,10 @@ const headerSection: Section = (report, cwd, st) => {
     failed: st.red('the run failed'),
   };
   const facts = [`${report.steps} optimizer step${report.steps === 1 ? '' : 's'}, ${statusText[report.status]}`];
-  if (report.backend) {
+  if (report.framework !== 'tfjs') {
+    // A Python run's backend is TensorFlow itself: its version, not a tfjs build's.
+    facts.push(`TensorFlow / Keras in Python${report.backend ? ` (tensorflow ${report.backend.tfjsVersion})` : ''}`);
+  } else if (report.backend) {
     facts.push(`backend ${report.backend.name} (tfjs ${report.backend.tfjsVersion}, ${report.backend.tfjsSource === 'user' ? "the workspace's" : 'bundled'})`);
   }
   if (report.optimizers.length > 1) {

@@ -26,6 +26,8 @@ export interface RunnerLaunch {
   env?: NodeJS.ProcessEnv;
   /** The Node executable for the runner (default: the one running us). */
   nodePath?: string;
+  /** The Python interpreter for a `.py` script (default python3): the user's own, with its TensorFlow. */
+  pythonPath?: string;
   /** `auto` (default): the run's own cgroup where the platform gives one; `mark`: the process mark and descendant walk only. */
   containment?: ContainmentMode;
   /** The script's own stdout/stderr, passed through untouched. */

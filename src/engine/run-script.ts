@@ -9,6 +9,7 @@ import { applyRunnerEvent, emptyRunState, recordProtocolError, type FinishedStat
 import type { RunnerEvent } from '../shared/protocol/runner-protocol';
 import { MAX_TIMEOUT_SECONDS, type RunnerLaunch } from './run-options';
 import { RunnerProcess } from './runner-process';
+import { DEFAULT_PYTHON, isPythonScript, pythonRunnerDir, scanPython } from './python-launch';
 import { scanScript } from './script-scan';
 
 export interface RunOptions extends RunnerLaunch {
@@ -68,13 +69,18 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
     return finish('failed');
   }
   try {
-    const scan = await scanScript(scriptPath, workDir);
+    const python = isPythonScript(scriptPath);
+    const scan = python ? await scanPython(scriptPath, options.pythonPath ?? DEFAULT_PYTHON, pythonRunnerDir(options.runnerPath)) : await scanScript(scriptPath, workDir);
     if (!scan.ok) {
       if (scan.missing) state.error = { phase: 'build', name: 'FileNotFound', message: scan.errors[0].message, stack: null, source: null };
+      else if ('launchError' in scan && scan.launchError) {
+        const { name, message } = scan.launchError as { name: string; message: string };
+        state.error = { phase: 'build', name, message, stack: null, source: null };
+      }
       else state.buildErrors = scan.errors;
       return finish('failed');
     }
-    if (scan.tfjsImports.length === 0) {
+    if (!python && scan.tfjsImports.length === 0) {
       state.error = {
         phase: 'build',
         name: 'NotATfjsScript',

@@ -16,6 +16,7 @@ import { Containment } from './containment';
 import { delay } from './delay';
 import type { KillOptions } from './kill-tree';
 import { PrivateChannel } from './private-channel';
+import { DEFAULT_PYTHON, isPythonScript, pythonRunnerDir } from './python-launch';
 import type { RunnerLaunch } from './run-options';
 
 export interface RunnerProcessOptions extends RunnerLaunch {
@@ -63,6 +64,8 @@ export class RunnerProcess {
   private readonly exited: Promise<RunnerExit>;
   private resolveExit!: (exit: RunnerExit) => void;
   private containment!: Containment;
+  /** The executable the runner runs on: Node (the tfjs runner) or the user's Python. */
+  private command = '';
 
   constructor(private readonly options: RunnerProcessOptions) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
@@ -84,6 +87,10 @@ export class RunnerProcess {
     fs.mkdirSync(path.join(o.workDir, RUN_FILES.control), { mode: 0o700 });
     this.containment = Containment.prepare(this.mark, o.workDir, o.containment);
     const env = { ...process.env, ...o.env };
+    // A .py script: the user's interpreter runs the Python runner; nothing Electron-specific goes into its environment.
+    const python = isPythonScript(o.scriptPath);
+    const command = python ? (o.pythonPath ?? DEFAULT_PYTHON) : (o.nodePath ?? process.execPath);
+    this.command = command;
     const init: InitCommandInput = {
       type: 'init',
       protocol: RUNNER_PROTOCOL_VERSION,
@@ -100,7 +107,7 @@ export class RunnerProcess {
       weightDecay: o.weightDecay ?? 'as-written',
       measureDecay: o.measureDecay ?? true,
       cgroup: this.containment.cgroupDir,
-      hostOnlyEnv: env[ELECTRON_AS_NODE] === undefined ? [ELECTRON_AS_NODE] : [],
+      hostOnlyEnv: !python && env[ELECTRON_AS_NODE] === undefined ? [ELECTRON_AS_NODE] : [],
     };
     // Holds the token: the runner deletes it as soon as it has read it, before any user code runs.
     const initPath = path.join(o.workDir, 'init.json');
@@ -111,9 +118,9 @@ export class RunnerProcess {
       throw err;
     }
 
-    const child = spawn(o.nodePath ?? process.execPath, [o.runnerPath, initPath], {
+    const child = spawn(command, [python ? pythonRunnerDir(o.runnerPath) : o.runnerPath, initPath], {
       cwd: o.cwd ?? process.cwd(),
-      env: { ...env, [RUN_MARK_ENV]: this.mark, [ELECTRON_AS_NODE]: '1' },
+      env: python ? { ...env, [RUN_MARK_ENV]: this.mark } : { ...env, [RUN_MARK_ENV]: this.mark, [ELECTRON_AS_NODE]: '1' },
       // The script's stdin is closed; its stdout and stderr are passed through. Nothing else: fds 3 and up are
       // the runtime's own, as under plain node.
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -176,7 +183,7 @@ export class RunnerProcess {
       killedBy: this.killedBy,
       started: this.started,
       channelError: spawnError ? null : channelError,
-      lastStderrLine: spawnError ? `could not start ${this.options.nodePath ?? process.execPath}: ${spawnError}` : this.lastStderrLine,
+      lastStderrLine: spawnError ? `could not start ${this.command}: ${spawnError}` : this.lastStderrLine,
       garbageBytes: s.garbageBytes,
       survivors,
       containment: this.containment.notice(),

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reportSchema } from '../../src/shared/analysis/report';
 import { ROOT } from '../helpers/run';
+import { PYTHON_RUNNER_FILES } from '../helpers/python';
 
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -37,7 +38,10 @@ describe('the CLI as an npm package', () => {
 
   it('holds the built CLI and runner, and no source, test, bench or fixture file', () => {
     expect(files).toEqual(expect.arrayContaining(['bin/loss-lens.js', 'dist/cli.js', 'dist/runner.js', 'package.json', 'README.md', 'LICENSE']));
-    expect(files.filter((f) => /^(src|test|bench|scripts|examples|docs|\.ci)\/|^dist\/(harness|webview)\/|\.ts$/.test(f))).toEqual([]);
+    // The Python runner is shipped as its sources (src/python), without compiled __pycache__.
+    expect(files).toEqual(expect.arrayContaining(PYTHON_RUNNER_FILES));
+    expect(files.filter((f) => f.startsWith('src/python/') && !f.endsWith('.py'))).toEqual([]);
+    expect(files.filter((f) => /^(src|test|bench|scripts|examples|docs|\.ci)\/|^dist\/(harness|webview)\/|\.ts$/.test(f) && !f.startsWith('src/python/'))).toEqual([]);
   });
 
   it('`npx loss-lens analyze train.ts` works there with only its runtime dependencies', () => {

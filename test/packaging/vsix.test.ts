@@ -3,6 +3,7 @@ import yauzl from 'yauzl';
 import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script, shared with npm start and the e2e
 import { packageVsix, TARGETS } from '../../scripts/package-vsix.mjs';
+import { PYTHON_RUNNER_FILES } from '../helpers/python';
 
 /** Every entry of a zip (a VSIX), with a way to read one as text. */
 function entries(vsix: string): Promise<{ names: string[]; read(name: string): Promise<string> }> {
@@ -59,12 +60,14 @@ describe('one VSIX per VS Code platform', () => {
       expect(await zip.read('extension.vsixmanifest')).toContain(`TargetPlatform="${target}"`);
       const wasm = zip.names.filter((n) => n.startsWith('extension/node_modules/@tensorflow/tfjs-backend-wasm/') && n.endsWith('.wasm'));
       expect(wasm.length).toBeGreaterThanOrEqual(3);
+      for (const entry of PYTHON_RUNNER_FILES) expect(zip.names).toContain(`extension/${entry}`);
+      expect(zip.names.filter((n) => n.startsWith('extension/src/') && !(n.startsWith('extension/src/python/') && n.endsWith('.py')))).toEqual([]);
       for (const entry of ['extension/dist/extension.js', 'extension/dist/host.js', 'extension/dist/engine.js', 'extension/dist/runner.js', 'extension/dist/cli.js', 'extension/dist/webview/main.js', 'extension/package.json']) {
         expect(zip.names).toContain(entry);
       }
       // Browser bundles of tfjs, sources, tests, benches, fixtures and the harness stay out.
       const unwanted = zip.names.filter((n) =>
-        /^extension\/(src|test|bench|scripts|\.cache|out|dist\/harness)\//.test(n) ||
+        (/^extension\/(src|test|bench|scripts|\.cache|out|dist\/harness)\//.test(n) && !n.startsWith('extension/src/python/')) ||
         /\.(ts|map)$/.test(n) && !n.startsWith('extension/examples/') ||
         /node_modules\/@tensorflow\/[^/]+\/dist\/[^/]*(?<!\.node)\.js$/.test(n) ||
         /(^|\/)(test|tests|__tests__|\.rollup\.cache)\//.test(n),

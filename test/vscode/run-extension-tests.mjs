@@ -17,6 +17,8 @@ writeFileSync(logFile, '');
 // A second Node for lossLens.nodePath (tensorflow-backend.test.ts): the one running this launcher, Node 20 here,
 // while code-server's extension host runs Node 24. code-server and so the extension host inherit this environment.
 process.env.LOSS_LENS_SUITE_NODE ??= process.execPath;
+// The interpreter python.test.ts names in lossLens.pythonPath: the project venv (npm run setup:python).
+process.env.LOSS_LENS_SUITE_PYTHON ??= path.join(ROOT, '.cache', 'python-venv', 'bin', 'python');
 const server = await startCodeServer({ folder: workspace });
 const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
 const payload = JSON.stringify([

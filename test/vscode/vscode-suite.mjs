@@ -39,5 +39,6 @@ export function makeSuiteWorkspace() {
     'argparse-style.js': path.join(ROOT, 'test/fixtures/scripts/argparse-style.js'),
     'escapes-own-env.js': path.join(ROOT, 'test/fixtures/scripts/lifecycle/escapes-own-env.js'),
     'prints-env.js': path.join(ROOT, 'test/fixtures/scripts/lifecycle/prints-env.js'),
+    'raises.py': path.join(ROOT, 'test/fixtures/python/raises.py'),
   });
 }

@@ -5,3 +5,5 @@ export const SHOW_IN_GRAPH_COMMAND = 'lossLens.showInGraph';
 export const COMPARE_COMMAND = 'lossLens.compareDecoupled';
 export const VISUALIZE_COMMAND = 'lossLens.visualize';
 export const SCRIPT_LANGUAGES: ReadonlySet<string> = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);
+/** What Visualize runs: the tfjs scripts above, and Python (TensorFlow / Keras) on the Python runner. Quick fixes stay with SCRIPT_LANGUAGES: they write JavaScript. */
+export const RUNNABLE_LANGUAGES: ReadonlySet<string> = new Set([...SCRIPT_LANGUAGES, 'python']);

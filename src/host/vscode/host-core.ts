@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { selectTarget } from '../../shared/protocol/webview-protocol';
-import { SCRIPT_LANGUAGES } from './contributions';
+import { RUNNABLE_LANGUAGES } from './contributions';
 import { LayerDecorations } from './decorations';
 import { FindingDiagnostics } from './diagnostics';
 import { FindingLenses } from './finding-lenses';
@@ -39,7 +39,7 @@ export function createHost(context: vscode.ExtensionContext, log: vscode.LogOutp
     decorations.setEnabled(s.decorations, s.showUndecayed);
   };
   applyNoteSettings();
-  const lenses = new FindingLenses([...SCRIPT_LANGUAGES].map((language) => ({ language, scheme: 'file' })));
+  const lenses = new FindingLenses([...RUNNABLE_LANGUAGES].map((language) => ({ language, scheme: 'file' })));
   const diagnostics = new FindingDiagnostics();
   const panels = new LossGraphPanels(context.extensionUri, runs, new RunArchive(context.storageUri?.fsPath), log);
   const addPenalties = new AddPenaltiesQuickFix(runs);
@@ -100,8 +100,8 @@ async function visualize(runs: RunController, panels: LossGraphPanels, uri: vsco
   }
   const editor = vscode.window.activeTextEditor;
   const document = uri ? await vscode.workspace.openTextDocument(uri) : editor?.document;
-  if (!document || document.uri.scheme !== 'file' || !SCRIPT_LANGUAGES.has(document.languageId)) {
-    void vscode.window.showErrorMessage('Loss Lens: open a TensorFlow.js training script (JavaScript or TypeScript file) first.');
+  if (!document || document.uri.scheme !== 'file' || !RUNNABLE_LANGUAGES.has(document.languageId)) {
+    void vscode.window.showErrorMessage('Loss Lens: open a training script first (TensorFlow.js in JavaScript or TypeScript, or TensorFlow / Keras in Python).');
     return;
   }
   if (document.isDirty) await document.save();

@@ -11,6 +11,7 @@ import type { RunnerEvent } from '../../shared/protocol/runner-protocol';
 import type * as Engine from '../../engine/run-script';
 import type { RunOutcome } from '../../engine/run-script';
 import { readSettings, type LossLensSettings } from './settings';
+import { pythonFor } from './python-interpreter';
 
 let nextId = 1;
 
@@ -211,6 +212,7 @@ export class RunController implements vscode.Disposable {
         backend: settings.backend,
         weightDecay: run.weightDecay,
         nodePath: settings.nodePath || undefined,
+        pythonPath: /\.py$/i.test(script) ? await pythonFor(vscode.Uri.file(script), settings.pythonPath, this.log) : undefined,
         runnerPath: this.runnerPath,
         toolVersion: this.toolVersion,
         signal,

@@ -10,6 +10,8 @@ export interface LossLensSettings {
   scriptArguments: string[];
   /** Empty: the runtime VS Code already provides (process.execPath, run as Node). */
   nodePath: string;
+  /** Empty: the Python extension's selected interpreter if it is installed, else python3 (for .py scripts). */
+  pythonPath: string;
   decorations: boolean;
   /** Also show the notes that only say "no decay" or "no weights" (off: they are most lines, and drown the warnings). */
   showUndecayed: boolean;
@@ -27,6 +29,7 @@ export function readSettings(scope?: vscode.Uri): LossLensSettings {
     timeoutSeconds: Math.min(positive(c.get('timeoutSeconds'), 120), MAX_TIMEOUT_SECONDS),
     scriptArguments: stringArray(c.get('scriptArguments')),
     nodePath: c.get<string>('nodePath')?.trim() ?? '',
+    pythonPath: c.get<string>('pythonPath')?.trim() ?? '',
     decorations: c.get<boolean>('decorations.enabled') ?? true,
     showUndecayed: c.get<boolean>('decorations.showUndecayed') ?? false,
     stopRunWhenPanelCloses: c.get<boolean>('stopRunWhenPanelCloses') ?? true,

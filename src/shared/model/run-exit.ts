@@ -70,7 +70,8 @@ export function finalStatus(state: RunState, exit: RunnerExitFacts): { status: R
   if (end?.reason === 'completed') return { status: 'completed', end, error: null };
   if (end?.reason === 'exit') {
     if (end.exitCode === 0) return { status: 'completed', end, error: null };
-    const how = end.exitSource ? `called process.exit(${end.exitCode})` : `exited with code ${end.exitCode}`;
+    const exitCall = /\.py$/i.test(state.script) ? 'sys.exit' : 'process.exit';
+    const how = end.exitSource ? `called ${exitCall}(${end.exitCode})` : `exited with code ${end.exitCode}`;
     return {
       status: 'failed',
       end,

@@ -95,7 +95,8 @@ export const endReason = z.enum(['completed', 'step-limit', 'exit', 'error', 'st
 export type EndReason = z.output<typeof endReason>;
 
 export const runnerEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), protocol: z.number().int(), pid: z.number().int(), node: z.string() }),
+  /** `node` from the tfjs runner, `python` (its version) from the Python runner (src/python). */
+  z.object({ type: z.literal('hello'), protocol: z.number().int(), pid: z.number().int(), node: z.string().optional(), python: z.string().optional() }),
   z.object({ type: z.literal('backend'), backend: backendInfo }),
   z.object({ type: z.literal('notice'), level: z.enum(['info', 'warning']), message: z.string() }),
   z.object({ type: z.literal('layers'), layers: z.array(layerInfo) }),
