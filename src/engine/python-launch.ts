@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ScanFailure, ScanOk } from './script-scan';
+import type { ScanFailure, ScanOk } from './script-types';
 
 /** The interpreter when nothing else names one (`--python`, `lossLens.pythonPath`, the Python extension's). */
 export const DEFAULT_PYTHON = 'python3';

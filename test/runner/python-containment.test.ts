@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunOptions } from '../../src/engine/run-session';
+import type { RunOptions } from '../../src/engine/run-script';
 import { processesWithToken } from '../helpers/process-state';
 import { VENV_PYTHON } from '../helpers/python';
 import { analyze, eventually, ROOT } from '../helpers/run';
