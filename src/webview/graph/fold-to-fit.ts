@@ -1,0 +1,55 @@
+import { chainSpan, findChains, type NodeChain } from '../../shared/graph-view/chains';
+import type { ViewGraph } from '../../shared/graph-view/graph-view';
+
+/**
+ * Fold until it fits (issue 21): a graph that is larger than its box at the readable scale is folded a step at a
+ * time (first its repeated blocks, when the user left that to us, then its chains of layers, longest first) and laid
+ * out again, until one layout fits. The panel runs the layouts; this decides the steps and what the notice says.
+ */
+export interface FoldStep {
+  /** Repeated blocks folded. */
+  repeats: boolean;
+  /** Chains folded into one node each. */
+  chains: NodeChain[];
+}
+
+/** The most chains one fit folds: a bound on the layouts it may run (each step is one more). */
+const MAX_CHAIN_STEPS = 8;
+
+/**
+ * The steps to try, least folded first. `base`: whether repeated blocks are folded anyway (the user's choice or the
+ * host's setting); `mayFoldRepeats`: folding them is left to us. Chains the user unfolded stay unfolded.
+ */
+export function foldSteps(build: (repeats: boolean) => ViewGraph, base: boolean, mayFoldRepeats: boolean, unfolded: ReadonlySet<string>): FoldStep[] {
+  const steps: FoldStep[] = [{ repeats: base, chains: [] }];
+  let repeats = base;
+  if (!base && mayFoldRepeats) {
+    const folded = build(true);
+    if (folded.blocks.length > 0) {
+      steps.push({ repeats: true, chains: [] });
+      repeats = true;
+    }
+  }
+  const chains = findChains(build(repeats))
+    .filter((c) => !unfolded.has(c.id))
+    .slice(0, MAX_CHAIN_STEPS);
+  for (let i = 1; i <= chains.length; i++) steps.push({ repeats, chains: chains.slice(0, i) });
+  return steps;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * The line over the graph that says what a fit folded, or null when it folded nothing: each chain by its layers
+ * ("243 layers, dense_Dense1 … add_Add81"), the repeated blocks by their count.
+ */
+export function foldNotice(step: FoldStep, base: boolean, view: ViewGraph): string | null {
+  const parts: string[] = [];
+  if (step.repeats && !base && view.blocks.length > 0) {
+    const layers = view.blocks.reduce((n, b) => n + b.layers.length, 0);
+    parts.push(`${plural(view.blocks.length, 'repeated block')} (${plural(layers, 'layer')})`);
+  }
+  for (const c of step.chains) parts.push(`${plural(c.layers.length, 'layer')}, ${chainSpan(c)}, into one node`);
+  if (parts.length === 0) return null;
+  return `Folded to fit the panel: ${parts.join('; ')}. Click a folded node, or press Enter on it, to unfold it.`;
+}
