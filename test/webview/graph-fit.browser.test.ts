@@ -108,6 +108,12 @@ describe('the loss graph at first sight (issue 21)', () => {
       expect(d.label).toContain(`${c.layers.length} layers: ${span}`);
       expect(note).toContain(`${c.layers.length} layers, ${span}, into one node`);
     }
+    for (const theme of ['light', 'dark'] as ThemeName[]) {
+      await s.page.evaluate((t) => (window as unknown as { harness: { setTheme(t: string): void } }).harness.setTheme(t), theme);
+      await frames(f);
+      await f.evaluate(() => document.querySelector('.ll-graph')!.scrollIntoView({ block: 'start' }));
+      await (await s.page.$('iframe'))!.screenshot({ path: path.join(RESULTS, `graph-first-fit.deep-residual.${theme}.1400.png`) });
+    }
     // Enter on a folded node unfolds it: its first layer is drawn again, and the fit is redone.
     const first = chains.get(drawn[0].id)!;
     await f.focus(`g.ll-node[data-id="${drawn[0].id}"]`);

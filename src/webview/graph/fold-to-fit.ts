@@ -1,5 +1,8 @@
 import { chainSpan, findChains, type NodeChain } from '../../shared/graph-view/chains';
 import type { ViewGraph } from '../../shared/graph-view/graph-view';
+import type { LayoutDirection, LayoutResult } from './dagre-layout';
+import { layoutJob, type LayoutJob } from './layout-job';
+import type { TextMeasure } from './node-size';
 
 /**
  * Fold until it fits (issue 21): a graph that is larger than its box at the readable scale is folded a step at a
@@ -52,4 +55,44 @@ export function foldNotice(step: FoldStep, base: boolean, view: ViewGraph): stri
   for (const c of step.chains) parts.push(`${plural(c.layers.length, 'layer')}, ${chainSpan(c)}, into one node`);
   if (parts.length === 0) return null;
   return `Folded to fit the panel: ${parts.join('; ')}. Click a folded node, or press Enter on it, to unfold it.`;
+}
+
+/** One layout a fold-to-fit tried: the step, its view graph, the job and what the layout gave. */
+export interface FitAttempt {
+  step: FoldStep;
+  view: ViewGraph;
+  job: LayoutJob;
+  result: LayoutResult;
+}
+
+export interface FitSearch {
+  build(step: FoldStep): ViewGraph;
+  sizes(view: ViewGraph): Map<string, [number, number]>;
+  /** The directions to try for a view, the likelier first. */
+  directions(view: ViewGraph, sizes: Map<string, [number, number]>): LayoutDirection[];
+  /** Null: superseded by a newer layout, stop. */
+  layout(job: LayoutJob, view: ViewGraph): Promise<LayoutResult | null>;
+  fits(view: ViewGraph, result: LayoutResult, sizes: Map<string, [number, number]>): boolean;
+  measure: TextMeasure;
+}
+
+/**
+ * Lay out each step in turn, in each of its directions, until one fits; when none does, the most folded step in
+ * its likelier direction (it pans then, with an overview). Null when a newer layout superseded this search.
+ */
+export async function firstFit(steps: readonly FoldStep[], search: FitSearch): Promise<FitAttempt | null> {
+  let chosen: FitAttempt | null = null;
+  for (const step of steps) {
+    const view = search.build(step);
+    const sizes = search.sizes(view);
+    for (const [i, direction] of search.directions(view, sizes).entries()) {
+      const job = layoutJob(view, sizes, direction, search.measure);
+      const result = await search.layout(job, view);
+      if (!result) return null;
+      const attempt = { step, view, job, result };
+      if (search.fits(view, result, sizes)) return attempt;
+      if (i === 0) chosen = attempt;
+    }
+  }
+  return chosen;
 }

@@ -2,7 +2,7 @@
 // placed and fitted (new data, expansions, folding, direction, a resized panel), and those decisions stay
 // consistent only together. Everything it delegates is a module of its own: graph-viewport (zoom and pan),
 // graph-layouter and layout-job (layouts), place-graph, render-graph, graph-search, graph-toolbar,
-// graph-legend, hover-card.
+// graph-legend, hover-card, fold-to-fit (which folds and layouts a fit tries).
 import type { TermView } from '../../shared/analysis/terms';
 import { formatInt } from '../../shared/format';
 import { foldChains, isChainId } from '../../shared/graph-view/chains';
@@ -15,7 +15,7 @@ import type { UiState } from '../ui-state';
 import { canvasMeasure } from './canvas-measure';
 import type { LayoutDirection, LayoutResult } from './dagre-layout';
 import { chooseDirection } from './direction';
-import { foldNotice, foldSteps, type FoldStep } from './fold-to-fit';
+import { firstFit, foldNotice, foldSteps, type FitAttempt, type FoldStep } from './fold-to-fit';
 import { renderGraphLegend } from './graph-legend';
 import { findTarget, matchNodes, matchOrder } from './graph-search';
 import { buildGraphToolbar, type GraphToolbar } from './graph-toolbar';
@@ -23,7 +23,7 @@ import { GraphViewport } from './graph-viewport';
 import { HoverCard } from './hover-card';
 import { GraphLayouter } from './graph-layouter';
 import { LayoutClient } from './layout-client';
-import { layoutJob, nodeSizes, type LayoutJob } from './layout-job';
+import { layoutJob, nodeSizes } from './layout-job';
 import { nodeWidth, type TextMeasure } from './node-size';
 import { placeGraph, type Bounds, type PlacedGraph, type PlacedNode } from './place-graph';
 import { renderGraph } from './render-graph';
@@ -38,6 +38,8 @@ import { READABLE_SCALE, fitHeight, fitsAt, type Box } from './viewport-math';
 const MIN_BODY = 260;
 /** Room kept inside the window around the drawing: its section's border and the page's padding. */
 const BODY_SLACK = 16;
+/** Up to this many nodes, a fit that does not fit one way is laid out the other way too. */
+const TRY_BOTH_DIRECTIONS = 60;
 
 export interface GraphInput {
   graph: LossGraph | null;
@@ -307,37 +309,36 @@ export class GraphPanel {
    */
   private async layoutToFit(generation: number, steps: FoldStep[], box: Box, focusGroup?: string): Promise<void> {
     const m = this.textMeasure();
-    let chosen: { step: FoldStep; view: ViewGraph; job: LayoutJob; result: LayoutResult } | null = null;
     this.lastTimings.layoutMs = 0;
-    search: for (const step of steps) {
-      const view = this.buildView(step);
-      const sizes = nodeSizes(view, (n) => nodeWidth(n, m));
-      const first = this.pickDirection(view, sizes);
-      const directions: LayoutDirection[] = this.ui.direction === 'auto' ? [first, first === 'LR' ? 'TB' : 'LR'] : [first];
-      for (const [i, direction] of directions.entries()) {
-        const job = layoutJob(view, sizes, direction, m);
-        if (!this.layouter.cached(job)) {
-          this.status.textContent = `Laying out ${formatInt(view.nodes.length)} nodes…`;
-          this.root.setAttribute('aria-busy', 'true');
-        }
-        let result: LayoutResult | null;
-        try {
-          result = await this.layouter.layout(job);
-        } catch (err) {
-          if (generation !== this.generation) return;
-          this.status.textContent = `Layout failed: ${(err as Error).message}`;
-          this.root.setAttribute('aria-busy', 'false');
-          this.rendered();
-          return;
-        }
-        if (!result || generation !== this.generation) return;
-        this.lastTimings.layoutMs += this.layouter.lastMs;
-        if (i === 0) chosen = { step, view, job, result };
-        if (fitsAt(box, placeGraph(view, result, sizes, this.groups!).bounds, READABLE_SCALE)) {
-          chosen = { step, view, job, result };
-          break search;
-        }
-      }
+    let chosen: FitAttempt | null;
+    try {
+      chosen = await firstFit(steps, {
+        build: (step) => this.buildView(step),
+        sizes: (view) => nodeSizes(view, (n) => nodeWidth(n, m)),
+        directions: (view, sizes) => {
+          const first = this.pickDirection(view, sizes);
+          // A small graph is laid out the other way too before it is folded more (a big one is slow to lay out twice,
+          // and never fits whole at the readable scale anyway).
+          return this.ui.direction === 'auto' && view.nodes.length <= TRY_BOTH_DIRECTIONS ? [first, first === 'LR' ? 'TB' : 'LR'] : [first];
+        },
+        layout: async (job, view) => {
+          if (!this.layouter.cached(job)) {
+            this.status.textContent = `Laying out ${formatInt(view.nodes.length)} nodes…`;
+            this.root.setAttribute('aria-busy', 'true');
+          }
+          const result = await this.layouter.layout(job);
+          this.lastTimings.layoutMs += this.layouter.lastMs;
+          return generation === this.generation ? result : null;
+        },
+        fits: (view, result, sizes) => fitsAt(box, placeGraph(view, result, sizes, this.groups!).bounds, READABLE_SCALE),
+        measure: m,
+      });
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.status.textContent = `Layout failed: ${(err as Error).message}`;
+      this.root.setAttribute('aria-busy', 'false');
+      this.rendered();
+      return;
     }
     if (!chosen) return;
     this.fold = chosen.step;
