@@ -194,8 +194,8 @@ describe('the loss graph at first sight (issue 21)', () => {
     expect(after.cut).toEqual([]);
     expect(after.nodes).toBe(before.nodes);
     expect(await foldNote(g)).toBe(note);
-    // Another panel: folded and fitted for it, and again after a reload there.
-    await s.page.setViewportSize({ width: 1600, height: 1000 });
+    // Beside the editor: folded further (through the residual blocks) and fitted for it, and again after a reload there.
+    await s.page.setViewportSize({ width: 760, height: 900 });
     await g.waitForFunction((t) => document.querySelector('g.ll-viewport')!.getAttribute('transform') !== t, after.transform);
     await waitForGraph(s);
     expect((await look(g)).cut).toEqual([]);

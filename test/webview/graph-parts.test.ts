@@ -13,7 +13,7 @@ import { layoutJob, nodeSizes } from '../../src/webview/graph/layout-job';
 import { NODE_MAX_WIDTH, approxMeasure, fitText, labelRoom, nodeWidth } from '../../src/webview/graph/node-size';
 import { BADGE_HEIGHT, NODE_HEIGHT, placeGraph, readingOrder } from '../../src/webview/graph/place-graph';
 import { MAX_FIT_SCALE, READABLE_SCALE, centerTransform, clampPan, fitTransform, fitsAt, revealTransform } from '../../src/webview/graph/viewport-math';
-import { foldChains } from '../../src/shared/graph-view/chains';
+import { findChains, foldChains } from '../../src/shared/graph-view/chains';
 import { replayStream } from './helpers/streams';
 
 /** A recorded run, laid out in Node exactly as the worker would. */
@@ -229,6 +229,8 @@ describe('fold to fit', () => {
     const deepBuild = (repeats: boolean) => buildViewGraph(deep, { expanded: new Set(), collapseRepeats: repeats });
     const all = foldSteps(deepBuild, true, true, new Set());
     expect(all.length).toBeGreaterThan(1);
+    // The last step runs its chains through the residual blocks too: it folds the most.
+    expect(all[all.length - 1].chains).toEqual(findChains(deepBuild(true), { regions: true }));
     const first = all[1].chains[0];
     expect(foldSteps(deepBuild, true, true, new Set([first.id])).some((s) => s.chains.some((c) => c.id === first.id))).toBe(false);
   });

@@ -154,5 +154,15 @@ describe('loss graph view', () => {
     expect(folded.nodes.length).toBeLessThan(view.nodes.length);
     // Folding nothing is the view itself.
     expect(foldChains(view, [])).toBe(view);
+    // Through residual blocks (the data forks and meets again, nothing else in or out), one chain holds the whole model.
+    const wide = findChains(view, { regions: true });
+    expect(wide).toHaveLength(1);
+    expect([...wide[0].layers].sort()).toEqual(layersOf(view).sort());
+    expect(chainSpan(wide[0])).toBe(`${state.layers[0].name} … ${state.layers[state.layers.length - 1].name}`);
+    const whole = foldChains(view, wide);
+    expect(whole.nodes.filter((n) => n.kind === 'layer' || n.kind === 'block')).toEqual([]);
+    for (const reaches of [true, false]) expect(penalties(whole, reaches)).toBe(penalties(view, reaches));
+    // Without regions no chain runs through a fork.
+    for (const c of chains) for (const m of c.members.slice(0, -1)) expect(view.edges.filter((e) => e.from === m && !e.bus && c.members.includes(e.to)).length).toBe(1);
   });
 });

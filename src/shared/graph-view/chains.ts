@@ -31,11 +31,16 @@ function layersOf(n: ViewNode, blocks: ReadonlyMap<string, LayerBlock>): string[
   return n.layer ? [n.layer] : [];
 }
 
+/** The most nodes a branching region (a residual block) may hold to fold into a chain. */
+const MAX_REGION = 12;
+
 /**
  * The maximal chains of two or more foldable nodes in a view graph, longest first (most layers; then the one nearer
- * the input). Folding the longest first hides the fewest nodes for the room it makes.
+ * the input). Folding the longest first hides the fewest nodes for the room it makes. With `regions`, a chain also
+ * runs through a branching region with one way in and one way out (a residual block: the data forks at one node and
+ * meets again at another, nothing else goes in or out): the last resort before a graph pans.
  */
-export function findChains(view: ViewGraph): NodeChain[] {
+export function findChains(view: ViewGraph, options: { regions?: boolean } = {}): NodeChain[] {
   const byId = new Map(view.nodes.map((n) => [n.id, n]));
   const blocks = new Map(view.blocks.map((b) => [b.id, b]));
   const outs = new Map<string, string[]>();
@@ -47,23 +52,57 @@ export function findChains(view: ViewGraph): NodeChain[] {
     (outs.get(e.from) ?? outs.set(e.from, []).get(e.from)!).push(e.to);
     (ins.get(e.to) ?? ins.set(e.to, []).get(e.to)!).push(e.from);
   }
-  const foldable = (n: ViewNode | undefined) => !!n && FOLDABLE.has(n.kind) && n.parent === null && !n.isSink;
-  /** u → v is a link of a chain: u hands on to v only, v takes from u only. */
-  const next = (id: string): string | null => {
-    const o = outs.get(id) ?? [];
-    if (o.length !== 1 || !foldable(byId.get(o[0])) || (ins.get(o[0]) ?? []).length !== 1) return null;
-    return o[0];
+  const foldable = (id: string) => {
+    const n = byId.get(id);
+    return !!n && FOLDABLE.has(n.kind) && n.parent === null && !n.isSink;
+  };
+  const outOf = (id: string) => outs.get(id) ?? [];
+  const inOf = (id: string) => ins.get(id) ?? [];
+  /** The region that forks at `u` and meets at some `w`: its inner nodes in tape order, then `w`; null if none. */
+  const region = (u: string): string[] | null => {
+    const forks = outOf(u);
+    if (forks.length < 2 || !forks.every(foldable)) return null;
+    const candidates: string[] = [];
+    const seen = new Set([u]);
+    for (const queue = [...forks]; queue.length && candidates.length < MAX_REGION; ) {
+      const x = queue.shift()!;
+      if (seen.has(x) || !foldable(x)) continue;
+      seen.add(x);
+      candidates.push(x);
+      queue.push(...outOf(x));
+    }
+    for (const w of candidates) {
+      // Everything reachable from u short of w: the region, if nothing else goes in or comes out of it.
+      const inside = new Set<string>();
+      let closed = true;
+      for (const stack = [...forks]; stack.length && closed; ) {
+        const x = stack.pop()!;
+        if (x === w || inside.has(x)) continue;
+        if (!foldable(x) || inside.size >= MAX_REGION) closed = false;
+        inside.add(x);
+        stack.push(...outOf(x));
+      }
+      if (!closed || inside.size === 0) continue;
+      const fromInside = (y: string) => y === u || inside.has(y);
+      const intoInside = (y: string) => y === w || inside.has(y);
+      if (![...inside].every((x) => inOf(x).every(fromInside) && outOf(x).every(intoInside)) || !inOf(w).every(fromInside)) continue;
+      return [...view.nodes.filter((n) => inside.has(n.id)).map((n) => n.id), w];
+    }
+    return null;
+  };
+  /** What follows `id` in a chain: the one node it hands on to (which takes from it only), or a whole region. */
+  const next = (id: string): string[] | null => {
+    const o = outOf(id);
+    if (o.length === 1 && foldable(o[0]) && inOf(o[0]).length === 1) return [o[0]];
+    return options.regions ? region(id) : null;
   };
   const hasPrev = new Set<string>();
-  for (const n of view.nodes) if (foldable(n)) {
-    const to = next(n.id);
-    if (to) hasPrev.add(to);
-  }
+  for (const n of view.nodes) if (foldable(n.id)) for (const to of next(n.id) ?? []) hasPrev.add(to);
   const chains: Array<NodeChain & { at: number }> = [];
   view.nodes.forEach((n, at) => {
-    if (!foldable(n) || hasPrev.has(n.id)) return;
+    if (!foldable(n.id) || hasPrev.has(n.id)) return;
     const members = [n.id];
-    for (let to = next(n.id); to && !members.includes(to); to = next(to)) members.push(to);
+    for (let step = next(n.id); step && !step.some((x) => members.includes(x)); step = next(members[members.length - 1])) members.push(...step);
     if (members.length < 2) return;
     chains.push({ id: chainId(n.id), members, layers: members.flatMap((m) => layersOf(byId.get(m)!, blocks)), at });
   });
@@ -131,8 +170,9 @@ function chainTermsNode(chain: NodeChain, reaches: boolean, side: ViewNode[]): V
   return {
     id: `${chain.id}:terms:${reaches ? 'in' : 'out'}`,
     kind: 'block-terms',
-    label: `${count} penalties · ${regs.join(', ') || 'penalty'}`,
-    detail: `of ${chainSpan(chain)}`,
+    // Narrow: it sits beside the chain's other verdict and the data loss, in the rank a fit is short of room in.
+    label: `${count} penalt${count === 1 ? 'y' : 'ies'}`,
+    detail: regs.join(', ') || 'penalty',
     group: chain.id,
     expandable: true,
     parent: null,

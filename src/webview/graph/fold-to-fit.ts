@@ -20,7 +20,8 @@ export interface FoldStep {
 const MAX_CHAIN_STEPS = 8;
 
 /**
- * The steps to try, least folded first. `base`: whether repeated blocks are folded anyway (the user's choice or the
+ * The steps to try, least folded first: repeated blocks, then one more chain each step, then chains through residual
+ * blocks. `base`: whether repeated blocks are folded anyway (the user's choice or the
  * host's setting); `mayFoldRepeats`: folding them is left to us. Chains the user unfolded stay unfolded.
  */
 export function foldSteps(build: (repeats: boolean) => ViewGraph, base: boolean, mayFoldRepeats: boolean, unfolded: ReadonlySet<string>): FoldStep[] {
@@ -33,10 +34,15 @@ export function foldSteps(build: (repeats: boolean) => ViewGraph, base: boolean,
       repeats = true;
     }
   }
-  const chains = findChains(build(repeats))
+  const view = build(repeats);
+  const chains = findChains(view)
     .filter((c) => !unfolded.has(c.id))
     .slice(0, MAX_CHAIN_STEPS);
   for (let i = 1; i <= chains.length; i++) steps.push({ repeats, chains: chains.slice(0, i) });
+  // Last, chains that run through residual blocks too: they fold more than every plain chain together.
+  const wide = findChains(view, { regions: true }).filter((c) => !unfolded.has(c.id));
+  const saved = (list: NodeChain[]) => list.reduce((n, c) => n + c.members.length - 1, 0);
+  if (saved(wide) > saved(chains)) steps.push({ repeats, chains: wide });
   return steps;
 }
 
