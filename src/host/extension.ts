@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { LayerDecorations } from './vscode/decorations';
+import type { FindingGutter, LayerDecorations } from './vscode/decorations';
 import type * as HostModule from './vscode/host-core';
 import type { HostCore } from './vscode/host-core';
 import type { LossGraphPanels } from './vscode/loss-graph-panel';
@@ -16,6 +16,7 @@ import { COMPARE_COMMAND, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES, SHOW_IN_GRAPH_COMMA
 export interface LossLensApi {
   readonly runs: RunController;
   readonly decorations: LayerDecorations;
+  readonly gutter: FindingGutter;
   readonly panels: LossGraphPanels;
 }
 
@@ -65,6 +66,9 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
     },
     get decorations() {
       return host().decorations;
+    },
+    get gutter() {
+      return host().gutter;
     },
     get panels() {
       return host().panels;

@@ -10,6 +10,8 @@ export const uiState = z.object({
   script: z.string().nullable().default(null),
   graph: z.object({
     transform: z.object({ x: z.number(), y: z.number(), k: z.number().positive() }).nullable(),
+    /** The saved view was a fit, not the user's: a reload fits again, to the panel it then has (issue 21). */
+    fitted: z.boolean().default(false),
     expanded: z.array(z.string()),
     /** null: not chosen by the user, follow the host's setting. */
     collapseRepeats: z.boolean().nullable(),
@@ -36,7 +38,7 @@ export function defaultUiState(smoothing: number, logScale: boolean): UiState {
   return {
     version: 1,
     script: null,
-    graph: { transform: null, expanded: [], collapseRepeats: null, selected: null, search: '', direction: 'auto' },
+    graph: { transform: null, fitted: false, expanded: [], collapseRepeats: null, selected: null, search: '', direction: 'auto' },
     curves: { smoothing, logScale, xDomain: null, objective: null, hidden: [], normFilter: '', allNorms: false },
   };
 }

@@ -2,11 +2,17 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThemeName } from './harness/themes';
+import { collectTerms } from '../../src/shared/analysis/terms';
+import { findChains } from '../../src/shared/graph-view/chains';
+import { groupGraph } from '../../src/shared/graph-view/graph-groups';
+import { buildViewGraph } from '../../src/shared/graph-view/graph-view';
 import { RESULTS, auditContrast, loadStream, openHarness, panelFrame, waitForGraph, type HarnessSession } from './helpers/browser';
+import { replayStream } from './helpers/streams';
 
 /**
  * Issue 21, the graph: the first fit shows every node at a readable size (labels at least 12 px) in a box grown to
- * the graph, it fits again when the panel changes shape, and a dropped hand-written penalty reads the right way.
+ * the graph, folding chains of layers until it fits, it fits again when the panel changes shape or the webview
+ * reloads, and a dropped hand-written penalty reads the right way.
  */
 type Frame = ReturnType<typeof panelFrame>;
 
@@ -27,6 +33,15 @@ const look = (f: Frame) =>
       .sort((a, b) => a - b);
     return { nodes: nodes.length, cut: cut.map((n) => n.getAttribute('data-id')), medianLabelPx: sizes[sizes.length >> 1], transform: document.querySelector('g.ll-viewport')!.getAttribute('transform') };
   });
+
+const minimapShown = (f: Frame) => f.evaluate(() => document.querySelector('svg.ll-minimap')!.getAttribute('display') !== 'none');
+/** The fold notice's text, or null while it is hidden. */
+const foldNote = (f: Frame) =>
+  f.evaluate(() => {
+    const n = document.querySelector<HTMLElement>('.ll-fold-note')!;
+    return n.hidden ? null : n.querySelector('.ll-fold-note-text')!.textContent;
+  });
+const CSSescape = (id: string) => id.replace(/["\\]/g, '\\$&');
 
 const frames = (f: Frame) => f.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
@@ -71,37 +86,126 @@ describe('the loss graph at first sight (issue 21)', () => {
     });
   }
 
-  it('deep-residual at 1400×900: labels at 12 px or more; still taller than the panel, it pans, with an overview', async () => {
+  it('deep-residual at 1400×900: folded until it fits, every node in view at 12 px or more, and the notice says what is folded', async () => {
     const s = await open(1400, 900);
     await loadStream(s, 'deep-residual');
-    const r = await look(panelFrame(s.page));
-    expect(r.medianLabelPx).toBeGreaterThanOrEqual(12);
-    // The minimized loss, where the penalties meet, is in view; what is cut is above it.
-    expect(r.cut).not.toContain('group:loss');
-    expect(r.cut.length).toBeGreaterThan(0);
-    // An overview says so: every node on it, the part on screen framed; a click on it brings that part into view.
     const f = panelFrame(s.page);
+    const r = await look(f);
+    expect(r.cut).toEqual([]);
+    expect(r.medianLabelPx).toBeGreaterThanOrEqual(12);
+    expect(await minimapShown(f)).toBe(false);
+    // Each folded chain is a node that names its first and last layer; the notice names each one again.
+    const state = replayStream('deep-residual');
+    const ctx = { groups: groupGraph(state.graphs[0], state.layers), layers: state.layers, terms: collectTerms(state), optimizer: state.optimizers[0] };
+    const chains = new Map(findChains(buildViewGraph(ctx, { expanded: new Set(), collapseRepeats: true })).map((c) => [c.id, c]));
+    const drawn = await f.evaluate(() => [...document.querySelectorAll('g.ll-node.kind-chain')].map((g) => ({ id: g.getAttribute('data-id')!, label: g.getAttribute('aria-label')! })));
+    expect(drawn.length).toBeGreaterThan(0);
+    const note = await foldNote(f);
+    expect(note).toMatch(/^Folded to fit the panel: .*\. Click a folded node, or press Enter on it, to unfold it\.$/);
+    for (const d of drawn) {
+      const c = chains.get(d.id)!;
+      const span = `${c.layers[0]} … ${c.layers[c.layers.length - 1]}`;
+      expect(d.label).toContain(`${c.layers.length} layers: ${span}`);
+      expect(note).toContain(`${c.layers.length} layers, ${span}, into one node`);
+    }
+    for (const theme of ['light', 'dark'] as ThemeName[]) {
+      await s.page.evaluate((t) => (window as unknown as { harness: { setTheme(t: string): void } }).harness.setTheme(t), theme);
+      await frames(f);
+      await f.evaluate(() => document.querySelector('.ll-graph')!.scrollIntoView({ block: 'start' }));
+      await (await s.page.$('iframe'))!.screenshot({ path: path.join(RESULTS, `graph-first-fit.deep-residual.${theme}.1400.png`) });
+    }
+    // Enter on a folded node unfolds it: its first layer is drawn again, and the fit is redone.
+    const first = chains.get(drawn[0].id)!;
+    await f.focus(`g.ll-node[data-id="${drawn[0].id}"]`);
+    await f.press(`g.ll-node[data-id="${drawn[0].id}"]`, 'Enter');
+    await f.waitForSelector(`g.ll-node[data-id="${CSSescape(first.members[0])}"]`);
+    await waitForGraph(s);
+    expect(await f.evaluate((id) => !!document.querySelector(`g.ll-node[data-id="${id}"]`), drawn[0].id)).toBe(false);
+    expect((await foldNote(f)) ?? '').not.toContain(`${first.layers[0]} …`);
+    // "Unfold all": nothing is folded to fit; taller than the panel then, it pans, with an overview.
+    await f.click('.ll-fold-note button');
+    await f.waitForFunction(() => document.querySelectorAll('g.ll-node.kind-chain').length === 0 && document.querySelector('.ll-graph')!.getAttribute('aria-busy') === 'false');
+    await frames(f);
+    expect(await foldNote(f)).toBeNull();
+    const flat = await look(f);
+    expect(flat.cut).not.toContain('group:loss');
+    expect(flat.cut.length).toBeGreaterThan(0);
+    // An overview says so: every node on it, the part on screen framed; a click on it brings that part into view.
     const map = await f.evaluate(() => {
       const m = document.querySelector<SVGSVGElement>('svg.ll-minimap')!;
       const view = m.querySelector('rect.ll-minimap-view')!;
       return {
-        shown: m.getAttribute('display') !== 'none',
         nodes: m.querySelectorAll('rect.ll-minimap-node').length,
         label: m.getAttribute('aria-label'),
         view: Number(view.getAttribute('height')),
         height: Number(m.getAttribute('height')),
       };
     });
-    expect(map.shown).toBe(true);
-    expect(map.nodes).toBe(r.nodes);
-    expect(map.label).toBe(`Overview of the loss graph: ${r.cut.length} of ${r.nodes} nodes are outside the view; click or drag here to move it`);
+    expect(await minimapShown(f)).toBe(true);
+    expect(map.nodes).toBe(flat.nodes);
+    expect(map.label).toBe(`Overview of the loss graph: ${flat.cut.length} of ${flat.nodes} nodes are outside the view; click or drag here to move it`);
     expect(map.view).toBeLessThan(map.height);
     const box = (await (await f.$('svg.ll-minimap'))!.boundingBox())!;
     await s.page.mouse.click(box.x + box.width / 2, box.y + 2);
     await frames(f);
     const after = await look(f);
-    expect(after.cut).not.toContain(r.cut[0]);
-    expect(after.transform).not.toBe(r.transform);
+    expect(after.cut).not.toContain(flat.cut[0]);
+    expect(after.transform).not.toBe(flat.transform);
+  });
+
+  it('lays the graph out left to right in a box wider than tall, top down in one taller than wide, and fits it', async () => {
+    for (const [width, height, want] of [
+      [2400, 700, 'LR'],
+      [760, 1100, 'TB'],
+    ] as const) {
+      const s = await open(width, height);
+      await loadStream(s, 'fit-cnn-with-decay');
+      const f = panelFrame(s.page);
+      const box = await f.evaluate(() => {
+        const r = document.querySelector('.ll-graph-svg')!.getBoundingClientRect();
+        return { width: r.width, window: window.innerHeight, direction: document.querySelector('.ll-graph')!.getAttribute('data-direction') };
+      });
+      // The box may grow as tall as the window: wider than that is a wide box.
+      expect(box.width > box.window, `${width}×${height}`).toBe(want === 'LR');
+      expect(box.direction, `${width}×${height}`).toBe(want);
+      const r = await look(f);
+      expect(r.cut, `${width}×${height}`).toEqual([]);
+      expect(r.medianLabelPx).toBeGreaterThanOrEqual(12);
+    }
+  });
+
+  it('after a reload the graph is fitted again, folded for the panel it has then', async () => {
+    const s = await open(1400, 900);
+    await loadStream(s, 'deep-residual');
+    const f = panelFrame(s.page);
+    const before = await look(f);
+    const note = await foldNote(f);
+    const saved = await f.evaluate(() => {
+      const app = (window as unknown as { lossLens: { saveStateNow(): void; ui: { graph: { fitted: boolean } } } }).lossLens;
+      app.saveStateNow();
+      return app.ui.graph.fitted;
+    });
+    expect(saved).toBe(true);
+    await s.page.evaluate(() => (window as unknown as { harness: { reload(): Promise<void> } }).harness.reload());
+    await panelFrame(s.page).waitForFunction(() => !!(window as unknown as { lossLens?: unknown }).lossLens);
+    await waitForGraph(s);
+    const g = panelFrame(s.page);
+    const after = await look(g);
+    expect(after.cut).toEqual([]);
+    expect(after.nodes).toBe(before.nodes);
+    expect(await foldNote(g)).toBe(note);
+    // Beside the editor: folded further (through the residual blocks) and fitted for it, and again after a reload there.
+    await s.page.setViewportSize({ width: 760, height: 900 });
+    await g.waitForFunction((t) => document.querySelector('g.ll-viewport')!.getAttribute('transform') !== t, after.transform);
+    await waitForGraph(s);
+    expect((await look(g)).cut).toEqual([]);
+    await g.evaluate(() => (window as unknown as { lossLens: { saveStateNow(): void } }).lossLens.saveStateNow());
+    await s.page.evaluate(() => (window as unknown as { harness: { reload(): Promise<void> } }).harness.reload());
+    await panelFrame(s.page).waitForFunction(() => !!(window as unknown as { lossLens?: unknown }).lossLens);
+    await waitForGraph(s);
+    const narrow = await look(panelFrame(s.page));
+    expect(narrow.cut).toEqual([]);
+    expect(narrow.medianLabelPx).toBeGreaterThanOrEqual(12);
   });
 
   it('no overview when the whole graph is in view', async () => {

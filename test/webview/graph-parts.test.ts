@@ -8,10 +8,12 @@ import { cardPosition, hoverHint } from '../../src/webview/graph/hover-layout';
 import { busLabelAt, busPath, rankEnds } from '../../src/webview/graph/bus-path';
 import type { LayoutDirection } from '../../src/webview/graph/dagre-layout';
 import { chooseDirection, estimateExtent, ranksOf } from '../../src/webview/graph/direction';
+import { foldNotice, foldSteps } from '../../src/webview/graph/fold-to-fit';
 import { layoutJob, nodeSizes } from '../../src/webview/graph/layout-job';
 import { NODE_MAX_WIDTH, approxMeasure, fitText, labelRoom, nodeWidth } from '../../src/webview/graph/node-size';
 import { BADGE_HEIGHT, NODE_HEIGHT, placeGraph, readingOrder } from '../../src/webview/graph/place-graph';
-import { MAX_FIT_SCALE, READABLE_SCALE, centerTransform, clampPan, fitTransform, revealTransform } from '../../src/webview/graph/viewport-math';
+import { MAX_FIT_SCALE, READABLE_SCALE, centerTransform, clampPan, fitTransform, fitsAt, revealTransform } from '../../src/webview/graph/viewport-math';
+import { findChains, foldChains } from '../../src/shared/graph-view/chains';
 import { replayStream } from './helpers/streams';
 
 /** A recorded run, laid out in Node exactly as the worker would. */
@@ -116,6 +118,14 @@ describe('viewport math', () => {
     expect(r.x + 1000 * r.k).toBeCloseTo(400 - 12, 9);
     expect(r.y).toBe(t.y);
   });
+  it('says whether a graph fits whole at a scale, its margins kept', () => {
+    const bounds = { x: 0, y: 0, width: 976, height: 476 };
+    expect(fitsAt({ width: 1000, height: 500 }, bounds, READABLE_SCALE)).toBe(true);
+    expect(fitsAt({ width: 999, height: 500 }, bounds, READABLE_SCALE)).toBe(false);
+    expect(fitsAt({ width: 1000, height: 499 }, bounds, READABLE_SCALE)).toBe(false);
+    expect(fitTransform({ width: 1000, height: 500 }, bounds, READABLE_SCALE)!.k).toBeGreaterThanOrEqual(READABLE_SCALE);
+  });
+
   it('is null for a box without size, and centres a point at a scale', () => {
     expect(fitTransform({ width: 0, height: 300 }, bounds, READABLE_SCALE)).toBeNull();
     const c = centerTransform({ width: 600, height: 400 }, { x: 100, y: 50 }, 2);
@@ -194,6 +204,56 @@ describe('direction', () => {
     expect(chooseDirection(view, sizes, { width: 700, height: 1000 })).toBe('TB');
     expect(chooseDirection(view, sizes, { width: 1800, height: 500 })).toBe('LR');
     expect(chooseDirection(view, sizes, { width: 0, height: 0 })).toBe('LR');
+  });
+});
+
+describe('fold to fit', () => {
+  const ctxOf = (name: string) => {
+    const state = replayStream(name);
+    return { groups: groupGraph(state.graphs[0], state.layers), layers: state.layers, terms: collectTerms(state), optimizer: state.optimizers[0] };
+  };
+  it('steps from nothing folded to the repeated blocks, then one more chain each step, longest first', () => {
+    const ctx = ctxOf('fit-cnn-with-decay');
+    const build = (repeats: boolean) => buildViewGraph(ctx, { expanded: new Set(), collapseRepeats: repeats });
+    const steps = foldSteps(build, false, true, new Set());
+    expect(steps[0]).toEqual({ repeats: false, chains: [] });
+    expect(steps[1]).toEqual({ repeats: true, chains: [] });
+    for (let i = 2; i < steps.length; i++) {
+      expect(steps[i].repeats).toBe(true);
+      expect(steps[i].chains).toHaveLength(i - 1);
+      expect(steps[i].chains.slice(0, -1)).toEqual(steps[i - 1].chains);
+    }
+    // Repeated blocks the user chose not to fold stay unfolded; a chain the user unfolded stays unfolded.
+    expect(foldSteps(build, false, false, new Set()).every((s) => !s.repeats)).toBe(true);
+    const deep = ctxOf('deep-residual');
+    const deepBuild = (repeats: boolean) => buildViewGraph(deep, { expanded: new Set(), collapseRepeats: repeats });
+    const all = foldSteps(deepBuild, true, true, new Set());
+    expect(all.length).toBeGreaterThan(1);
+    // The last step runs its chains through the residual blocks too: it folds the most.
+    expect(all[all.length - 1].chains).toEqual(findChains(deepBuild(true), { regions: true }));
+    const first = all[1].chains[0];
+    expect(foldSteps(deepBuild, true, true, new Set([first.id])).some((s) => s.chains.some((c) => c.id === first.id))).toBe(false);
+  });
+
+  it('each step draws fewer nodes, and the notice names what the step folded', () => {
+    const deep = ctxOf('deep-residual');
+    const build = (repeats: boolean) => buildViewGraph(deep, { expanded: new Set(), collapseRepeats: repeats });
+    const steps = foldSteps(build, true, true, new Set());
+    const area = steps.map((step) => {
+      const view = foldChains(build(step.repeats), step.chains);
+      return { nodes: view.nodes.length, view, step };
+    });
+    for (let i = 1; i < area.length; i++) expect(area[i].nodes).toBeLessThan(area[i - 1].nodes);
+    expect(foldNotice(steps[0], true, area[0].view)).toBeNull();
+    const last = area[area.length - 1];
+    const note = foldNotice(last.step, true, last.view)!;
+    for (const c of last.step.chains) expect(note).toContain(`${c.layers.length} layers, ${c.layers[0]} … ${c.layers[c.layers.length - 1]}, into one node`);
+    expect(note).toMatch(/Click a folded node, or press Enter on it, to unfold it\.$/);
+    // Repeated blocks folded by a fit are named too; folded by the user's choice they are not news.
+    const cnn = ctxOf('fit-cnn-with-decay');
+    const blocks = buildViewGraph(cnn, { expanded: new Set(), collapseRepeats: true });
+    expect(foldNotice({ repeats: true, chains: [] }, false, blocks)).toBe('Folded to fit the panel: 1 repeated block (4 layers). Click a folded node, or press Enter on it, to unfold it.');
+    expect(foldNotice({ repeats: true, chains: [] }, true, blocks)).toBeNull();
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatFactor } from '../../src/shared/format';
 import { collectTerms } from '../../src/shared/analysis/terms';
 import { findRepeatedBlocks } from '../../src/shared/graph-view/blocks';
+import { chainSpan, findChains, foldChains, isChainId } from '../../src/shared/graph-view/chains';
 import { LOSS_GROUP, groupGraph, layerGroupId } from '../../src/shared/graph-view/graph-groups';
 import { NOT_IN_LOSS_BADGE, buildViewGraph, expandableIds } from '../../src/shared/graph-view/graph-view';
 import type { RunState } from '../../src/shared/model/run-state';
@@ -116,5 +117,52 @@ describe('loss graph view', () => {
     // Expanding a block brings its layers back.
     const one = buildViewGraph(ctx, { expanded: new Set([blocks[0].id]), collapseRepeats: true });
     expect(one.nodes.filter((n) => n.kind === 'layer')).toHaveLength(layerNodes.length + blocks[0].layers.length);
+  });
+
+  it('folds chains of layers into one node each, longest first, keeping every layer once and each verdict apart', () => {
+    const state = replayStream('deep-residual');
+    const view = buildViewGraph(context(state), { expanded: new Set(), collapseRepeats: true });
+    const chains = findChains(view);
+    expect(chains.length).toBeGreaterThan(0);
+    for (let i = 1; i < chains.length; i++) expect(chains[i - 1].layers.length).toBeGreaterThanOrEqual(chains[i].layers.length);
+    // A chain is a path: each member hands on to the next, and no member is in two chains.
+    const members = chains.flatMap((c) => c.members);
+    expect(new Set(members).size).toBe(members.length);
+    for (const c of chains) {
+      expect(c.members.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < c.members.length; i++) expect(view.edges.some((e) => e.from === c.members[i - 1] && e.to === c.members[i])).toBe(true);
+    }
+    const folded = foldChains(view, chains);
+    const layersOf = (v: typeof view) =>
+      v.nodes.flatMap((n) => (n.kind === 'layer' ? [n.layer] : n.kind === 'block' ? v.blocks.find((b) => b.id === n.id)!.layers : []));
+    const chainLayers = chains.flatMap((c) => c.layers);
+    expect([...layersOf(folded), ...chainLayers].sort()).toEqual(layersOf(view).sort());
+    for (const c of chains) {
+      const node = folded.nodes.find((n) => n.id === c.id)!;
+      expect(node.kind).toBe('chain');
+      expect(isChainId(node.id)).toBe(true);
+      expect(node.label).toBe(`${c.layers.length} layers: ${chainSpan(c)}`);
+    }
+    // Every edge joins drawn nodes; the penalties folded with a chain keep their count and their verdict.
+    const ids = new Set(folded.nodes.map((n) => n.id));
+    for (const e of folded.edges) expect(ids.has(e.from) && ids.has(e.to)).toBe(true);
+    const penalties = (v: typeof view, reaches: boolean) =>
+      v.nodes
+        .filter((n) => (n.kind === 'term' || n.kind === 'block-terms') && n.reaches === reaches)
+        .reduce((sum, n) => sum + (n.kind === 'term' ? 1 : Number(Object.fromEntries(n.details).penalties)), 0);
+    for (const reaches of [true, false]) expect(penalties(folded, reaches)).toBe(penalties(view, reaches));
+    expect(folded.nodes.length).toBeLessThan(view.nodes.length);
+    // Folding nothing is the view itself.
+    expect(foldChains(view, [])).toBe(view);
+    // Through residual blocks (the data forks and meets again, nothing else in or out), one chain holds the whole model.
+    const wide = findChains(view, { regions: true });
+    expect(wide).toHaveLength(1);
+    expect([...wide[0].layers].sort()).toEqual(layersOf(view).sort());
+    expect(chainSpan(wide[0])).toBe(`${state.layers[0].name} … ${state.layers[state.layers.length - 1].name}`);
+    const whole = foldChains(view, wide);
+    expect(whole.nodes.filter((n) => n.kind === 'layer' || n.kind === 'block')).toEqual([]);
+    for (const reaches of [true, false]) expect(penalties(whole, reaches)).toBe(penalties(view, reaches));
+    // Without regions no chain runs through a fork.
+    for (const c of chains) for (const m of c.members.slice(0, -1)) expect(view.edges.filter((e) => e.from === m && !e.bus && c.members.includes(e.to)).length).toBe(1);
   });
 });

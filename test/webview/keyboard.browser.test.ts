@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadStream, openHarness, panelFrame, resetPanel, type HarnessSession } from './helpers/browser';
+import { loadStream, openHarness, panelFrame, resetPanel, waitForGraph, type HarnessSession } from './helpers/browser';
 import { replayStream } from './helpers/streams';
 
 type Frame = ReturnType<typeof panelFrame>;
@@ -66,6 +66,10 @@ describe('keyboard', () => {
     await s.page.setViewportSize({ width: 1400, height: 700 });
     await loadStream(s, 'fit-cnn-with-decay');
     const f = panelFrame(s.page);
+    // Folded, it would fit this window: the user unticks "Fold repeated blocks", and then nothing is folded to fit.
+    if (await f.isChecked('.ll-graph .ll-check input')) await f.click('.ll-graph .ll-check input');
+    await f.waitForSelector('g.ll-node[data-id="group:layer:conv2d_Conv2D1"]');
+    await waitForGraph(s);
     const order = await f.evaluate(() => [...document.querySelectorAll('g.ll-node')].map((n) => n.getAttribute('data-id')));
     expect(order[0]).toBe('group:layer:conv2d_Conv2D1');
     // Top down on this panel, the first layer is above the view the automatic fit shows (around the loss).

@@ -12,9 +12,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const require = createRequire(import.meta.url);
 const { createHarnessResolver, HARNESS_ORIGIN } = require(path.join(root, 'dist/harness/server.cjs'));
 const chromiumConfig = require(path.join(root, 'scripts/chromium.json'));
+// A panel beside the editor on a 1920×1080 screen; the deep model in a wide window, folded to fit (issue 21).
+const BESIDE = { width: 900, height: 1240 };
 const SHOTS = [
-  { stream: 'custom-loop-drops-penalty', theme: 'light' },
-  { stream: 'custom-loop-drops-penalty', theme: 'dark' },
+  { stream: 'custom-loop-drops-penalty', theme: 'light', viewport: BESIDE },
+  { stream: 'custom-loop-drops-penalty', theme: 'dark', viewport: BESIDE },
+  { stream: 'deep-residual', theme: 'light', viewport: { width: 1400, height: 900 } },
 ];
 
 const userDataDir = mkdtempSync(path.join(tmpdir(), 'loss-lens-docs-'));
@@ -22,8 +25,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: chromiumConfig.path,
   headless: true,
   args: chromiumConfig.args,
-  // A panel beside the editor on a 1920×1080 screen, at 2× for sharp text.
-  viewport: { width: 900, height: 1240 },
+  // At 2× for sharp text.
+  viewport: BESIDE,
   deviceScaleFactor: 2,
 });
 const resolve = createHarnessResolver(root);
@@ -33,9 +36,10 @@ await context.route('**/*', async (route) => {
   const r = resolve(url.pathname + url.search);
   await route.fulfill({ status: r.status, contentType: r.contentType, body: r.body });
 });
-for (const { stream, theme } of SHOTS) {
+for (const { stream, theme, viewport } of SHOTS) {
   // A new tab each time: its own sessionStorage, so no saved zoom from the shot before.
   const page = await context.newPage();
+  await page.setViewportSize(viewport);
   await page.goto(`${HARNESS_ORIGIN}/?autoload=0&theme=${theme}`);
   await page.waitForFunction(() => window.harness && document.querySelector('iframe')?.contentWindow?.lossLens);
   await page.evaluate((s) => window.harness.loadStream(s, { speed: 0 }), stream);

@@ -97,6 +97,15 @@ describe('say each thing once (issue 21)', () => {
     // A run that finished on its own has nothing to explain.
     await loadStream(s, 'hand-written-l2-dropped');
     expect((await header()).why).toBeNull();
+    // A model.fit run says how far it got of what the call planned (epochs × batches): 12 of 4 × 10.
+    const events = readStream('fit-cnn-with-decay');
+    const at = events.findIndex((e) => e.type === 'layers') + 1;
+    const plan = { type: 'training-plan', plan: { method: 'fit', epochs: 4, stepsPerEpoch: 10, weights: [], source: null } };
+    await s.page.evaluate(([ev]) => (window as unknown as Harness).harness.loadEvents(ev as unknown[], 'fit-cnn-with-decay', { speed: 0 }), [[...events.slice(0, at), plan, ...events.slice(at)]] as const);
+    await f.waitForFunction(() => document.querySelector('.ll-phase-why')?.textContent?.includes('planned'));
+    const fit = await header();
+    expect(fit.why).toBe('The script was still training: Loss Lens stopped it after 12 of the 40 optimizer steps it planned (model.fit: 4 epochs × 10 batches), at the lossLens.steps limit (Settings › Extensions › Loss Lens).');
+    expect(fit.text.match(/12 steps|step 12/g)).toEqual(['12 steps']);
   });
 
   it('the step badge while a run streams: one step count, readable in every theme', async () => {

@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
 import { lineEdits } from './line-edits';
 import { SHOW_IN_GRAPH_COMMAND } from './contributions';
+import { shortText } from '../../shared/analysis/finding';
 import { layerNotes, type LineNote, type NoteTone } from '../../shared/analysis/layer-notes';
 import { hoverMarkdown } from '../editor/layer-hover';
 import { LineTracker } from '../editor/line-tracker';
+import type { FindingLenses } from './finding-lenses';
 import type { Run } from './run-controller';
 
 const COLOR: Record<NoteTone, string> = {
@@ -110,6 +112,76 @@ export class LayerDecorations implements vscode.Disposable {
 
   dispose(): void {
     for (const t of this.types.values()) t.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+type GutterSeverity = 'error' | 'warning';
+
+/** What a line's gutter shows: the worst severity among its findings, and their short texts as the hover. */
+export interface GutterIcon {
+  line: number;
+  severity: GutterSeverity;
+  hover: string;
+}
+
+/**
+ * Each error and warning as an icon in the gutter of its line, beside the CodeLens above it (issue 21): at the
+ * left edge, seen without scrolling whatever the split, with the finding's short text on hover. One icon per line,
+ * of the worst severity there; light and dark variants, so it reads in either theme. It follows the lenses, which
+ * already track the findings' lines through edits.
+ */
+export class FindingGutter implements vscode.Disposable {
+  private readonly types: Record<GutterSeverity, vscode.TextEditorDecorationType>;
+  private readonly painted = new Map<string, GutterIcon[]>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    extensionUri: vscode.Uri,
+    private readonly lenses: FindingLenses,
+  ) {
+    const icon = (severity: GutterSeverity, theme: 'light' | 'dark') => vscode.Uri.joinPath(extensionUri, 'media', `finding-${severity}-${theme}.svg`);
+    const type = (severity: GutterSeverity) =>
+      vscode.window.createTextEditorDecorationType({
+        light: { gutterIconPath: icon(severity, 'light') },
+        dark: { gutterIconPath: icon(severity, 'dark') },
+        gutterIconSize: 'contain',
+      });
+    this.types = { error: type('error'), warning: type('warning') };
+    this.disposables.push(
+      lenses.onDidChangeCodeLenses(() => this.paintAll()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.paintAll()),
+    );
+  }
+
+  /** The icons last painted in a visible editor of this file (what tests read). */
+  iconsFor(file: string): GutterIcon[] {
+    return this.painted.get(file) ?? [];
+  }
+
+  private paintAll(): void {
+    for (const editor of vscode.window.visibleTextEditors) this.paint(editor);
+  }
+
+  private paint(editor: vscode.TextEditor): void {
+    const file = editor.document.uri.fsPath;
+    const icons: GutterIcon[] = [];
+    for (const { line, findings } of this.lenses.findingsAt(file)) {
+      if (line >= editor.document.lineCount || findings.length === 0) continue;
+      const severity: GutterSeverity = findings.some((f) => f.severity === 'error') ? 'error' : 'warning';
+      icons.push({ line, severity, hover: findings.map((f) => `Loss Lens: ${shortText(f)}`).join('\n\n') });
+    }
+    for (const severity of ['error', 'warning'] as const) {
+      editor.setDecorations(
+        this.types[severity],
+        icons.filter((i) => i.severity === severity).map((i) => ({ range: new vscode.Range(i.line, 0, i.line, 0), hoverMessage: i.hover })),
+      );
+    }
+    this.painted.set(file, icons);
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.types)) t.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

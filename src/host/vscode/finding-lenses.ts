@@ -47,6 +47,11 @@ export class FindingLenses implements vscode.CodeLensProvider, vscode.Disposable
     this.changed.fire();
   }
 
+  /** The errors and warnings of a file by 0-based line, where its edits have moved them (the gutter icons read them). */
+  findingsAt(file: string): ReadonlyArray<{ line: number; findings: Finding[] }> {
+    return (this.lines.get(file)?.current() ?? []).map(({ line, value }) => ({ line, findings: value.findings }));
+  }
+
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     const entries = this.lines.get(document.uri.fsPath)?.current() ?? [];
     return entries

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { selectTarget } from '../../shared/protocol/webview-protocol';
 import { RUNNABLE_LANGUAGES } from './contributions';
-import { LayerDecorations } from './decorations';
+import { FindingGutter, LayerDecorations } from './decorations';
 import { FindingDiagnostics } from './diagnostics';
 import { FindingLenses } from './finding-lenses';
 import { LossGraphPanels } from './loss-graph-panel';
@@ -19,6 +19,7 @@ import { readSettings } from './settings';
 export interface HostCore {
   runs: RunController;
   decorations: LayerDecorations;
+  gutter: FindingGutter;
   panels: LossGraphPanels;
   addPenalties: AddPenaltiesQuickFix;
   decoupledDecay: DecoupledDecayQuickFix;
@@ -40,6 +41,7 @@ export function createHost(context: vscode.ExtensionContext, log: vscode.LogOutp
   };
   applyNoteSettings();
   const lenses = new FindingLenses([...RUNNABLE_LANGUAGES].map((language) => ({ language, scheme: 'file' })));
+  const gutter = new FindingGutter(context.extensionUri, lenses);
   const diagnostics = new FindingDiagnostics();
   const panels = new LossGraphPanels(context.extensionUri, runs, new RunArchive(context.storageUri?.fsPath), log);
   const addPenalties = new AddPenaltiesQuickFix(runs);
@@ -50,6 +52,7 @@ export function createHost(context: vscode.ExtensionContext, log: vscode.LogOutp
     decorations,
     diagnostics,
     lenses,
+    gutter,
     panels,
     new RunStatus(runs),
     runs.onDidChange((change) => {
@@ -67,6 +70,7 @@ export function createHost(context: vscode.ExtensionContext, log: vscode.LogOutp
   return {
     runs,
     decorations,
+    gutter,
     panels,
     addPenalties,
     decoupledDecay,

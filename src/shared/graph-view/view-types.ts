@@ -2,8 +2,8 @@ import type { DecayStatus } from '../analysis/terms';
 import type { NodeRole, SourcePosition } from '../protocol/run-data';
 import type { LayerBlock } from './blocks';
 
-/** What a drawn node stands for: a group of tape nodes, a folded block, or (expanded) one op or variable. */
-export type ViewNodeKind = 'layer' | 'block' | 'term' | 'block-terms' | 'data-loss' | 'loss' | 'op' | 'variable';
+/** What a drawn node stands for: a group of tape nodes, a folded block or chain, or (expanded) one op or variable. */
+export type ViewNodeKind = 'layer' | 'block' | 'chain' | 'term' | 'block-terms' | 'data-loss' | 'loss' | 'op' | 'variable';
 
 export interface ViewNode {
   id: string;

@@ -2,18 +2,20 @@
 // placed and fitted (new data, expansions, folding, direction, a resized panel), and those decisions stay
 // consistent only together. Everything it delegates is a module of its own: graph-viewport (zoom and pan),
 // graph-layouter and layout-job (layouts), place-graph, render-graph, graph-search, graph-toolbar,
-// graph-legend, hover-card.
+// graph-legend, hover-card, fold-to-fit (which folds and layouts a fit tries).
 import type { TermView } from '../../shared/analysis/terms';
 import { formatInt } from '../../shared/format';
+import { foldChains, isChainId } from '../../shared/graph-view/chains';
 import { groupGraph, isBlockGroupId, type GraphGroups } from '../../shared/graph-view/graph-groups';
 import { buildViewGraph, expandableIds, type ViewGraph } from '../../shared/graph-view/graph-view';
 import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../shared/protocol/run-data';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
-import { el, panelSection } from '../dom';
+import { button, el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
 import { canvasMeasure } from './canvas-measure';
 import type { LayoutDirection, LayoutResult } from './dagre-layout';
 import { chooseDirection } from './direction';
+import { firstFit, foldNotice, foldSteps, type FitAttempt, type FoldStep } from './fold-to-fit';
 import { renderGraphLegend } from './graph-legend';
 import { findTarget, matchNodes, matchOrder } from './graph-search';
 import { buildGraphToolbar, type GraphToolbar } from './graph-toolbar';
@@ -26,7 +28,7 @@ import { nodeWidth, type TextMeasure } from './node-size';
 import { placeGraph, type Bounds, type PlacedGraph, type PlacedNode } from './place-graph';
 import { renderGraph } from './render-graph';
 import { Minimap } from './minimap';
-import { fitHeight } from './viewport-math';
+import { READABLE_SCALE, fitHeight, fitsAt, type Box } from './viewport-math';
 
 /**
  * The drawing grows to the graph's height at its fit scale, up to the panel's own height (issue 21: capped at 64%
@@ -36,6 +38,8 @@ import { fitHeight } from './viewport-math';
 const MIN_BODY = 260;
 /** Room kept inside the window around the drawing: its section's border and the page's padding. */
 const BODY_SLACK = 16;
+/** Up to this many nodes, a fit that does not fit one way is laid out the other way too. */
+const TRY_BOTH_DIRECTIONS = 60;
 
 export interface GraphInput {
   graph: LossGraph | null;
@@ -63,6 +67,8 @@ export class GraphPanel {
   private readonly body: HTMLElement;
   private readonly legend: HTMLElement;
   private readonly status: HTMLElement;
+  private readonly foldNote: HTMLElement;
+  private readonly foldNoteText: HTMLElement;
   private readonly hoverCard: HoverCard;
   private readonly toolbar: GraphToolbar;
   private readonly layoutClient = new LayoutClient();
@@ -87,6 +93,10 @@ export class GraphPanel {
   direction: LayoutDirection = 'LR';
   /** The host's default for folding repeated blocks, used until the user ticks the box. */
   foldSetting: 'auto' | 'always' | 'never' = 'auto';
+  /** What the last layout folded (repeated blocks, chains): the fewest folds with which the graph fit its box. */
+  private fold: FoldStep = { repeats: false, chains: [] };
+  /** Bumped by every rebuild: a fold-to-fit still laying out an older structure stops. */
+  private generation = 0;
 
   constructor(
     parent: HTMLElement,
@@ -119,11 +129,18 @@ export class GraphPanel {
       exportSvg: () => this.placed && this.callbacks.exportSvg(this.drawing.node, this.placed.bounds),
       exportPng: () => this.placed && this.callbacks.exportPng(this.drawing.node, this.placed.bounds),
     });
+    // What a fit folded, said over the graph, with the way back.
+    this.foldNote = el(this.root, 'div', 'll-fold-note');
+    this.foldNote.setAttribute('role', 'status');
+    this.foldNote.hidden = true;
+    this.foldNoteText = el(this.foldNote, 'span', 'll-fold-note-text');
+    button(this.foldNote, 'Unfold all', 'Unfold what was folded to fit; the graph then pans, with an overview', () => this.unfoldAll());
     const body = (this.body = el(this.root, 'div', 'll-graph-body'));
     this.drawing = new GraphViewport(
       body,
       (t) => {
         this.ui.transform = t;
+        this.ui.fitted = this.followFit;
         this.callbacks.stateChanged();
       },
       () => (this.followFit = false),
@@ -136,13 +153,12 @@ export class GraphPanel {
     this.legend = el(this.root, 'div', 'll-legend');
     this.legend.setAttribute('aria-label', 'Legend');
     this.hoverCard = new HoverCard(body);
-    // A panel that changes shape may want the other direction ('auto' only; a layout is not cheap).
-    // A panel that changes shape (resize, maximize, restore) is fitted again, unless the user moved the view since.
+    // A panel that changes shape (resize, maximize, restore) is folded, laid out and fitted again for its new shape,
+    // unless the user moved the view since; then only when it wants the other direction ('auto').
     let width = 0;
     const reshaped = () => {
       if (!this.view || !this.placed) return;
-      if (this.ui.direction === 'auto' && this.pickDirection(this.view) !== this.direction) this.relayout(false);
-      else if (this.followFit) this.fit(false);
+      if (this.followFit || (this.ui.direction === 'auto' && this.pickDirection(this.view) !== this.direction)) this.relayout(false);
     };
     new ResizeObserver(() => {
       const w = body.getBoundingClientRect().width;
@@ -193,9 +209,22 @@ export class GraphPanel {
     this.renderLegend();
   }
 
-  private buildView(): ViewGraph {
+  private buildView(step: FoldStep = this.fold): ViewGraph {
     const { layers, terms, optimizer } = this.input!;
-    return buildViewGraph({ groups: this.groups!, layers, terms, optimizer }, { expanded: new Set(this.ui.expanded), collapseRepeats: this.folding() });
+    const view = buildViewGraph({ groups: this.groups!, layers, terms, optimizer }, { expanded: new Set(this.ui.expanded), collapseRepeats: step.repeats });
+    return foldChains(view, step.chains);
+  }
+
+  /** Folding to fit is ours unless the user unticked "Fold repeated blocks" or the host says never. */
+  private mayFold(): boolean {
+    return this.ui.collapseRepeats !== false && this.foldSetting !== 'never';
+  }
+
+  /** Unfold what a fit folded: its chains stay unfolded (the user's choice), its repeated blocks too. */
+  private unfoldAll(): void {
+    if (this.fold.repeats && !this.folding()) this.ui.collapseRepeats = false;
+    this.ui.expanded = [...new Set([...this.ui.expanded, ...this.fold.chains.map((c) => c.id)])];
+    this.relayout();
   }
 
   /** The user's choice, else the host's setting ('auto': fold big models, where a flat chain is unreadable). */
@@ -210,11 +239,15 @@ export class GraphPanel {
     return Math.round(Math.max(MIN_BODY + 80, win.innerHeight - BODY_SLACK));
   }
 
-  /** Chosen for the tallest the drawing may be, not its current height, which fit() shrinks to the graph. */
-  private pickDirection(view: ViewGraph): LayoutDirection {
+  /** The box a fit has: the drawing's width, and the tallest it may grow to (fit() shrinks it to the graph). */
+  private fitBox(): Box {
+    return { width: this.drawing.box().width, height: this.maxBodyHeight() };
+  }
+
+  /** Chosen for the tallest the drawing may be, not its current height. */
+  private pickDirection(view: ViewGraph, sizes = nodeSizes(view, (n) => nodeWidth(n, this.textMeasure()))): LayoutDirection {
     if (this.ui.direction !== 'auto') return this.ui.direction;
-    const box = { width: this.drawing.box().width, height: this.maxBodyHeight() };
-    return chooseDirection(view, nodeSizes(view, (n) => nodeWidth(n, this.textMeasure())), box);
+    return chooseDirection(view, sizes, this.fitBox());
   }
 
   private allExpandable(): string[] {
@@ -240,14 +273,17 @@ export class GraphPanel {
     if (set.has(id)) set.delete(id);
     else set.add(id);
     this.ui.expanded = [...set];
-    this.rebuild(id);
+    // An unfolded chain is gone: its first node is where the eye goes.
+    this.rebuild(isChainId(id) ? this.fold.chains.find((c) => c.id === id)?.members[0] ?? id : id);
     this.callbacks.stateChanged();
   }
 
   /** Structure changed: new view graph, new layout (in the worker), then draw. */
   private rebuild(focusGroup?: string): void {
     if (!this.groups || !this.input) {
+      this.generation++;
       this.placed = null;
+      this.foldNote.hidden = true;
       this.drawing.viewport.selectAll('*').remove();
       this.status.textContent = this.input ? 'No loss graph captured yet: it appears after the first optimizer step.' : '';
       this.legend.replaceChildren();
@@ -255,32 +291,63 @@ export class GraphPanel {
     }
     const t0 = performance.now();
     this.rebuildStarted = t0;
-    const view = this.buildView();
-    this.view = view;
-    this.toolbar.foldBox.checked = this.folding();
+    const generation = ++this.generation;
+    const base = this.folding();
+    const box = this.fitBox();
+    // A hidden panel (no width) folds nothing: it is folded for its shape once it has one.
+    const steps =
+      this.mayFold() && box.width > 0
+        ? foldSteps((repeats) => this.buildView({ repeats, chains: [] }), base, this.ui.collapseRepeats === null && this.foldSetting === 'auto', new Set(this.ui.expanded))
+        : [{ repeats: base, chains: [] }];
     this.lastTimings.viewMs = performance.now() - t0;
+    void this.layoutToFit(generation, steps, box, focusGroup);
+  }
+
+  /**
+   * Lay out each fold step in turn (in the direction the box suggests, then the other one when the choice is ours)
+   * until one fits the box at the readable scale; the most folded one when none does (then it pans, with an overview).
+   */
+  private async layoutToFit(generation: number, steps: FoldStep[], box: Box, focusGroup?: string): Promise<void> {
     const m = this.textMeasure();
-    const job = layoutJob(view, nodeSizes(view, (n) => nodeWidth(n, m)), this.pickDirection(view), m);
-    const cached = this.layouter.cached(job);
-    if (cached) {
-      this.place(view, cached, job.sizes, focusGroup);
+    this.lastTimings.layoutMs = 0;
+    let chosen: FitAttempt | null;
+    try {
+      chosen = await firstFit(steps, {
+        build: (step) => this.buildView(step),
+        sizes: (view) => nodeSizes(view, (n) => nodeWidth(n, m)),
+        directions: (view, sizes) => {
+          const first = this.pickDirection(view, sizes);
+          // A small graph is laid out the other way too before it is folded more (a big one is slow to lay out twice,
+          // and never fits whole at the readable scale anyway).
+          return this.ui.direction === 'auto' && view.nodes.length <= TRY_BOTH_DIRECTIONS ? [first, first === 'LR' ? 'TB' : 'LR'] : [first];
+        },
+        layout: async (job, view) => {
+          if (!this.layouter.cached(job)) {
+            this.status.textContent = `Laying out ${formatInt(view.nodes.length)} nodes…`;
+            this.root.setAttribute('aria-busy', 'true');
+          }
+          const result = await this.layouter.layout(job);
+          this.lastTimings.layoutMs += this.layouter.lastMs;
+          return generation === this.generation ? result : null;
+        },
+        fits: (view, result, sizes) => fitsAt(box, placeGraph(view, result, sizes, this.groups!).bounds, READABLE_SCALE),
+        measure: m,
+      });
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.status.textContent = `Layout failed: ${(err as Error).message}`;
+      this.root.setAttribute('aria-busy', 'false');
+      this.rendered();
       return;
     }
-    this.status.textContent = `Laying out ${formatInt(view.nodes.length)} nodes…`;
-    this.root.setAttribute('aria-busy', 'true');
-    this.layouter.layout(job).then(
-      (result) => {
-        if (!result || this.view !== view) return;
-        this.lastTimings.layoutMs = this.layouter.lastMs;
-        this.place(view, result, job.sizes, focusGroup);
-      },
-      (err: Error) => {
-        if (!this.layouter.isCurrent(job)) return;
-        this.status.textContent = `Layout failed: ${err.message}`;
-        this.root.setAttribute('aria-busy', 'false');
-        this.rendered();
-      },
-    );
+    if (!chosen) return;
+    this.fold = chosen.step;
+    this.view = chosen.view;
+    this.toolbar.foldBox.checked = chosen.step.repeats;
+    const note = foldNotice(chosen.step, this.folding(), chosen.view);
+    this.foldNote.hidden = note === null;
+    this.foldNoteText.textContent = note ?? '';
+    this.place(chosen.view, chosen.result, chosen.job.sizes, focusGroup);
   }
 
   private place(view: ViewGraph, result: LayoutResult, sizes: Map<string, [number, number]>, focusGroup?: string): void {
@@ -297,11 +364,13 @@ export class GraphPanel {
     this.root.setAttribute('aria-busy', 'false');
     this.drawing.svg.attr('aria-label', `Loss graph: ${placed.nodes.length} nodes; Tab moves between them`);
     this.renderLegend();
-    if (!this.restoredTransform && this.ui.transform) {
+    // A saved view is restored only when the user had moved it; a saved fit is fitted again, to today's panel.
+    const fits = fitsAt(this.fitBox(), placed.bounds, READABLE_SCALE);
+    if (!this.restoredTransform && this.ui.transform && !this.ui.fitted) {
       this.restoredTransform = true;
       this.sizeBody();
       this.drawing.apply(this.ui.transform);
-    } else if (!this.restoredTransform || this.fitAfterLayout) {
+    } else if (!this.restoredTransform || this.fitAfterLayout || (focusGroup && fits)) {
       this.restoredTransform = true;
       this.fitAfterLayout = false;
       this.fit(false);
@@ -342,6 +411,8 @@ export class GraphPanel {
   }
 
   private activate(n: PlacedNode): void {
+    // A chain folded to fit has no source of its own: a click or Enter unfolds it.
+    if (n.kind === 'chain') return this.toggle(n);
     this.ui.selected = n.id;
     this.redraw();
     if (n.source) this.callbacks.revealSource(n.source);

@@ -25,14 +25,14 @@ export function matchOrder(nodes: readonly PlacedNode[], matches: ReadonlySet<st
   return nodes.filter((n) => matches.has(n.id)).sort((a, b) => a.x - b.x || a.y - b.y);
 }
 
-/** The drawn node that shows a layer or a term: itself, or the folded block (or block penalties) holding it. */
+/** The drawn node that shows a layer or a term: itself, or the folded block or chain (or block penalties) holding it. */
 export function findTarget(nodes: readonly PlacedNode[], target: SelectTarget): PlacedNode | undefined {
   if (target.kind === 'term') {
     return nodes.find((x) => x.termId === target.termId) ?? nodes.find((x) => x.kind === 'block-terms' && x.search.includes(target.termId.toLowerCase()));
   }
   return (
     nodes.find((x) => x.kind === 'layer' && x.layer === target.layer) ??
-    nodes.find((x) => x.kind === 'block' && x.search.split(' ').includes(target.layer.toLowerCase())) ??
+    nodes.find((x) => (x.kind === 'block' || x.kind === 'chain') && x.search.split(' ').includes(target.layer.toLowerCase())) ??
     nodes.find((x) => x.layer === target.layer)
   );
 }

@@ -35,7 +35,8 @@ function nodeClass(n: PlacedNode, selected: string | null, matches: ReadonlySet<
 function ariaLabel(n: PlacedNode): string {
   const parts = [`${n.kind.replace('-', ' ')} ${n.label}`, n.detail];
   if (n.badge) parts.push(n.badge.replace('✕ ', ''));
-  if (n.expandable) parts.push('press Space to expand or collapse');
+  if (n.kind === 'chain') parts.push('folded to fit: press Enter to unfold');
+  else if (n.expandable) parts.push('press Space to expand or collapse');
   if (n.source) parts.push('press Enter to open its source line');
   return parts.join(', ');
 }

@@ -47,6 +47,11 @@ export function fitTransform(box: Box, bounds: Bounds, minScale: number, focus: 
   };
 }
 
+/** The whole graph fits a box at `scale` (its margins kept): what folding until it fits asks of each layout. */
+export function fitsAt(box: Box, bounds: Bounds, scale: number): boolean {
+  return bounds.width * scale <= box.width - 2 * MARGIN && bounds.height * scale <= box.height - 2 * MARGIN;
+}
+
 /**
  * How tall the drawing needs to be to show the graph at its fit scale in a box up to `maxHeight` tall: a
  * small graph gets a short panel instead of a tall empty one. At least `minHeight`.

@@ -88,21 +88,43 @@ export class RunHeader {
 
   /**
    * Why a run stopped short, where it did: "Stopped at the step limit" alone leaves a reader wondering whose limit.
-   * The runner does not know how many steps the script meant to make (a loop's bound, fit's epochs × batches), only
-   * that it was still training when the limit came.
+   * A model.fit / fitDataset call says what it plans (epochs × batches), so then the header says how far the run
+   * got of it; a custom loop's bound is not known to the runner, and then nothing is said about a plan.
    */
   private renderWhy(state: RunState): void {
     const steps = Object.values(state.series).reduce((n, s) => Math.max(n, s.step.length), 0);
-    const key = state.end?.reason === 'step-limit' ? String(steps) : '';
+    const plan = state.end?.reason === 'step-limit' ? plannedSteps(state) : null;
+    const planned = plan && plan.steps > steps ? plan : null;
+    const key = state.end?.reason === 'step-limit' ? `${steps}/${planned?.steps ?? ''}` : '';
     if (key === this.whyKey) return;
     this.whyKey = key;
     this.why.hidden = key === '';
     this.why.replaceChildren();
     if (!key) return;
-    this.why.append(`The script was still training: Loss Lens stops it after ${formatInt(steps)} optimizer step${steps === 1 ? '' : 's'}, the `);
+    const stepWord = `optimizer step${steps === 1 ? '' : 's'}`;
+    this.why.append(
+      planned
+        ? `The script was still training: Loss Lens stopped it after ${formatInt(steps)} of the ${formatInt(planned.steps)} optimizer steps it planned (${planned.how}), at the `
+        : `The script was still training: Loss Lens stops it after ${formatInt(steps)} ${stepWord}, the `,
+    );
     el(this.why, 'code', '', 'lossLens.steps');
-    this.why.append(' setting (Settings › Extensions › Loss Lens).');
+    this.why.append(planned ? ' limit (Settings › Extensions › Loss Lens).' : ' setting (Settings › Extensions › Loss Lens).');
   }
+}
+
+/**
+ * The optimizer steps the script's model.fit / fitDataset calls planned (epochs × batches per epoch), with how, or
+ * null when no call said (a custom loop) or one could not (a dataset of unknown size).
+ */
+export function plannedSteps(state: RunState): { steps: number; how: string } | null {
+  const plans = state.trainingPlans ?? [];
+  if (plans.length === 0 || plans.some((p) => p.stepsPerEpoch === null)) return null;
+  const steps = plans.reduce((n, p) => n + p.epochs * p.stepsPerEpoch!, 0);
+  const how =
+    plans.length === 1
+      ? `model.${plans[0].method}: ${formatInt(plans[0].epochs)} epoch${plans[0].epochs === 1 ? '' : 's'} × ${formatInt(plans[0].stepsPerEpoch!)} batch${plans[0].stepsPerEpoch === 1 ? '' : 'es'}`
+      : `${plans.length} model.fit calls`;
+  return { steps, how };
 }
 
 function lastStep(state: RunState): number | null {

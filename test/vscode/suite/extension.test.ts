@@ -82,6 +82,14 @@ describe('Loss Lens in VS Code', () => {
       assert.ok(diags[i].message.startsWith(l.command!.title.replace('$(error) Loss Lens: ', '')), diags[i].message);
       assert.equal(l.command!.tooltip, diags[i].message);
     }
+    // And an icon in the gutter of each of those lines, the short text on hover (light and dark variants).
+    const { gutter } = await api();
+    const icons = gutter.iconsFor(file('custom-loop-drops-penalty.ts'));
+    assert.deepEqual(
+      icons.map((i) => [i.line, i.severity]),
+      [19, 22, 25].map((line) => [line, 'error']),
+    );
+    for (const [i, icon] of icons.entries()) assert.equal(icon.hover, ours[i].command!.title.replace('$(error) ', ''));
   });
 
   it('opens the panel beside the editor, hydrates it on ready and streams appends while the run goes on', async () => {
