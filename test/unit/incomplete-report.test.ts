@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderSarif } from '../../src/cli/sarif-report';
 import { renderTextReport } from '../../src/cli/text-report';
-import { RULES } from '../../src/shared/analysis/finding';
+import { RULES } from '../../src/shared/analysis/rules/registry';
 import { buildReport, exitCodeFor } from '../../src/shared/analysis/report';
 import { analyzeRun } from '../../src/shared/analysis/rules';
 import { recordProtocolError, runState } from '../../src/shared/model/run-state';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hoverMarkdown, noWrap } from '../../src/host/editor/layer-hover';
 import { layerNotes } from '../../src/shared/analysis/layer-notes';
-import { makeFinding, shortText } from '../../src/shared/analysis/finding';
+import { shortText } from '../../src/shared/analysis/finding';
+import { makeFinding } from '../../src/shared/analysis/rules/registry';
 import { readStream, stateFrom } from '../helpers/events';
 
 const link = (layer: string) => `command:show?${layer}`;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderTextReport } from '../../src/cli/text-report';
 import { buildReport } from '../../src/shared/analysis/report';
 import { analyzeRun, foldBySource } from '../../src/shared/analysis/rules';
-import { makeFinding } from '../../src/shared/analysis/finding';
+import { makeFinding } from '../../src/shared/analysis/rules/registry';
 import { collectTerms } from '../../src/shared/analysis/terms';
 import type { RunState } from '../../src/shared/model/run-state';
 import type { LossGraph, TermInfo } from '../../src/shared/protocol/run-data';

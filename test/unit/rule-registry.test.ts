@@ -2,10 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSarif } from '../../src/cli/sarif-report';
-import { makeFinding, ruleId, RULES } from '../../src/shared/analysis/finding';
+import { ruleId } from '../../src/shared/analysis/finding';
+import { makeFinding, RULES } from '../../src/shared/analysis/rules/registry';
 import { buildReport } from '../../src/shared/analysis/report';
 import { analyzeRun, analyzeWith, foldBySource } from '../../src/shared/analysis/rules';
 import { RULE_LIST } from '../../src/shared/analysis/rules/registry';
+import { RULE_IDS } from '../../src/shared/analysis/rules/rule-ids';
 import { defineRule } from '../../src/shared/analysis/rules/rule';
 import { RULES_TABLE_END, RULES_TABLE_START, rulesTable, withRulesTable } from '../../src/shared/analysis/rules/rules-table';
 import { FIXTURES, readStream, stateFrom } from '../helpers/events';
@@ -27,6 +29,11 @@ describe('rule registry', () => {
     expect(ruleId.options).toEqual(ids);
     expect(Object.keys(RULES)).toEqual(ids);
     for (const rule of RULE_LIST) expect(RULES[rule.id]).toBe(rule);
+  });
+
+  it("lists exactly the ids of rule-ids.ts, in that order (the finding schema's ids, and SARIF's ruleIndex)", () => {
+    expect(RULE_LIST.map((r) => r.id)).toEqual([...RULE_IDS]);
+    expect(ruleId.options).toEqual([...RULE_IDS]);
   });
 
   it('gives every rule a SARIF name, one-line docs and a default severity', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeRun, foldBySource } from '../../src/shared/analysis/rules';
 import { firstNonFinite } from '../../src/shared/analysis/non-finite';
-import { makeFinding, RULES } from '../../src/shared/analysis/finding';
+import { makeFinding, RULES } from '../../src/shared/analysis/rules/registry';
 import { readStream, stateFrom, wire } from '../helpers/events';
 import { L2, syntheticRun } from '../helpers/synthetic-run';
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { artifactLocation, FINGERPRINT_KEY, renderSarif, rootUri } from '../../src/cli/sarif-report';
-import { makeFinding, RULES } from '../../src/shared/analysis/finding';
+import { makeFinding, RULES } from '../../src/shared/analysis/rules/registry';
 import { buildReport } from '../../src/shared/analysis/report';
 import { readStream, stateFrom } from '../helpers/events';
 import { sarifValidator } from '../helpers/sarif-schema';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/shared/analysis/finding';
-import { makeFinding } from '../../src/shared/analysis/finding';
+import { makeFinding } from '../../src/shared/analysis/rules/registry';
 import { applyRunnerEvent, emptyRunState } from '../../src/shared/model/run-state';
 import { parseWith } from '../../src/shared/protocol/parse';
 import { WebviewFeed } from '../../src/shared/protocol/webview-feed';

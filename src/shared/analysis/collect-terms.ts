@@ -3,7 +3,7 @@
 import type { PenaltyPiece, RawVariableInfo, RegularizerInfo, TermInfo, WeightInfo } from '../protocol/run-data';
 import { DATA_TERM_ID, activityTermId, penaltyTermId } from '../protocol/term-ids';
 import { objectivesOf, primaryObjective, type RunState, type Series } from '../model/run-state';
-import type { TermView } from './terms';
+import type { TermView } from './term-view';
 
 /** The series of an objective's steps; none for a term no step trained. */
 export function seriesOf(state: RunState, objective: number | null): Series | undefined {

@@ -1,12 +1,12 @@
 import { z } from '../protocol/zod';
 import { sourcePosition } from '../protocol/run-data';
-import { RULE_IDS, RULES, type RuleId } from './rules/registry';
+import { RULE_IDS, type RuleId } from './rules/rule-ids';
 
 export const severity = z.enum(['error', 'warning', 'info']);
 export type Severity = z.output<typeof severity>;
 
 /** The rules themselves (id, severity, texts, check) are in rules/, one file each; the registry lists them. */
-export { RULES, type RuleId } from './rules/registry';
+export type { RuleId } from './rules/rule-ids';
 export const ruleId = z.enum(RULE_IDS);
 
 /** One thing a finding is about: a finding folded from several (a helper's 900 layers) lists them all. */
@@ -32,25 +32,6 @@ export const finding = z.object({
   addToLoss: z.string().nullable().default(null),
 });
 export type Finding = z.output<typeof finding>;
-
-export function makeFinding(
-  id: RuleId,
-  message: string,
-  where: Partial<Pick<Finding, 'layer' | 'weight' | 'step' | 'source' | 'termId' | 'related' | 'severity' | 'addToLoss'>> = {},
-): Finding {
-  return {
-    ruleId: id,
-    severity: where.severity ?? RULES[id].severity,
-    message,
-    layer: where.layer ?? null,
-    weight: where.weight ?? null,
-    step: where.step ?? null,
-    source: where.source ?? null,
-    termId: where.termId ?? null,
-    related: where.related ?? [],
-    addToLoss: where.addToLoss ?? null,
-  };
-}
 
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 

@@ -1,6 +1,7 @@
 // The analysis entry point: runs every rule of the registry over a run, folds repeats by source line, sorts by severity.
 import type { RunState } from '../model/run-state';
-import { makeFinding, RULES, sortFindings, type Finding } from './finding';
+import { sortFindings, type Finding } from './finding';
+import { makeFinding, RULES } from './rules/registry';
 import { RULE_LIST, type AnyRule } from './rules/registry';
 import type { RuleContext } from './rules/rule';
 import { collectTerms, weightViews, type TermView } from './terms';

@@ -1,4 +1,5 @@
-import { RULES, type Finding, type Severity } from '../../shared/analysis/finding';
+import type { Finding, Severity } from '../../shared/analysis/finding';
+import { RULES } from '../../shared/analysis/rules/registry';
 import type { SourcePosition } from '../../shared/protocol/run-data';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
 import { displaySafe } from '../../shared/format';

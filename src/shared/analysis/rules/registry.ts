@@ -15,6 +15,8 @@ import { regularizationDominatesLoss } from './regularization-dominates-loss';
 import { regularizerIntermittent } from './regularizer-intermittent';
 import { regularizerNotInLoss } from './regularizer-not-in-loss';
 import type { Rule } from './rule';
+import type { RuleId } from './rule-ids';
+import type { Finding } from '../finding';
 import { scriptError } from './script-error';
 import { unevenEffectiveDecay } from './uneven-effective-decay';
 
@@ -40,12 +42,32 @@ export const RULE_LIST = [
   noTrainingStep,
   scriptError,
   incompleteReport,
-] as const;
+  // A rule whose id is not in rule-ids.ts fails to compile here.
+] as const satisfies readonly Rule<RuleId>[];
 
 export type AnyRule = (typeof RULE_LIST)[number];
-export type RuleId = AnyRule['id'];
-
-export const RULE_IDS = RULE_LIST.map((r) => r.id) as [RuleId, ...RuleId[]];
+export type { RuleId } from './rule-ids';
+export { RULE_IDS } from './rule-ids';
 
 /** Each rule by its id. */
 export const RULES = Object.fromEntries(RULE_LIST.map((r) => [r.id, r])) as { readonly [Id in RuleId]: Rule<Id> };
+
+/** A finding of rule `id`, at its default severity unless `where` says otherwise. */
+export function makeFinding(
+  id: RuleId,
+  message: string,
+  where: Partial<Pick<Finding, 'layer' | 'weight' | 'step' | 'source' | 'termId' | 'related' | 'severity' | 'addToLoss'>> = {},
+): Finding {
+  return {
+    ruleId: id,
+    severity: where.severity ?? RULES[id].severity,
+    message,
+    layer: where.layer ?? null,
+    weight: where.weight ?? null,
+    step: where.step ?? null,
+    source: where.source ?? null,
+    termId: where.termId ?? null,
+    related: where.related ?? [],
+    addToLoss: where.addToLoss ?? null,
+  };
+}
