@@ -120,3 +120,12 @@ def test_step_limit_stops_the_script_after_that_many_optimizer_steps():
 def test_a_script_without_tensorflow_is_left_alone():
     r = run_script(os.path.join(FIXTURES, 'no_tensorflow.py'))
     assert r['events'] == [] and r['tensorflowImported'] is False and r['stop'] is None
+
+
+def test_xla_compiled_steps_run_without_xla_and_are_recorded():
+    r = run_script(os.path.join(FIXTURES, 'jit_compiled_step.py'))
+    notices = [e['message'] for e in of_type(r, 'notice')]
+    assert any('tf.function(jit_compile=True) without XLA' in m for m in notices)
+    assert any('model.fit without XLA' in m for m in notices)
+    assert [len(steps(r, o)) for o in (0,)] == [4]  # same weights: one objective, 2 steps of each
+    assert all(s['inLoss'] == ['penalty:sequential/dense/kernel'] for s in steps(r))
