@@ -77,6 +77,15 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     expect(r.findings.map((f) => f.weight).sort()).toEqual(['sequential/dense/kernel', 'sequential/dense_1/kernel']);
   });
 
+  it('a tf.function step that builds `total` but differentiates `loss`: the sum never minimized is named', () => {
+    const r = analyze('tf_function_sum_never_returned');
+    expect(rules(r)).toEqual(['regularizer-not-in-loss']);
+    const [f] = r.findings;
+    expect(f.message).toContain('`total` (line 32) adds these 2 penalties');
+    expect(f.message).toContain('the step returns `loss` (line 31)');
+    expect(f.message).toContain('Return `total` instead.');
+  });
+
   it('AdamW without exclusions decays batch-norm gamma/beta and the biases', () => {
     const r = analyze('adamw_decays_batchnorm');
     const onNorm = r.findings.filter((f) => f.ruleId === 'decay-on-bias-or-norm');

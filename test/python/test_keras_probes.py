@@ -129,3 +129,16 @@ def test_xla_compiled_steps_run_without_xla_and_are_recorded():
     assert any('model.fit without XLA' in m for m in notices)
     assert [len(steps(r, o)) for o in (0,)] == [4]  # same weights: one objective, 2 steps of each
     assert all(s['inLoss'] == ['penalty:sequential/dense/kernel'] for s in steps(r))
+
+
+def test_tf_function_total_built_but_not_differentiated_is_named_as_the_sum_never_minimized():
+    path = os.path.join(EXAMPLES, 'tf_function_sum_never_returned.py')
+    r = run_script(path)
+    [graph] = graphs(r)
+    assert graph['minimizedSource']['name'] == 'loss' and graph['minimizedSource']['line'] == line_of(path, 'loss = tf.reduce_mean(')
+    penalties = [t for t in graph['terms'] if t['kind'] == 'weight-penalty']
+    assert len(penalties) == 2
+    for t in penalties:
+        assert t['evaluated'] and not t['reachesMinimizedLoss']
+        assert t['summedAt']['name'] == 'total' and t['summedAt']['line'] == line_of(path, 'total = loss + tf.add_n(')
+    assert all(s['inLoss'] == [] and len(s['terms']) == 2 for s in steps(r))

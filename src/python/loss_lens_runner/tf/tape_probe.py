@@ -84,7 +84,26 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
     def _record(tape, target, graph, tags, scales, grads):
         site = frames.position(4)
         ctx = GradContext(target, graph, tags, scales, grads, site, _minimized(frames, target, site), tracker.fit_depth > 0)
-        tracker.remember(dedupe(ctx))
+        ctx = dedupe(ctx)
+        if graph is not None and any(s is None for s in ctx.scales):
+            ctx.summed_at = safely(session, 'find the sum a dropped penalty went into', _sums, ctx) or {}
+        tracker.remember(ctx)
+
+    def _sums(ctx):
+        """Inside a tf.function: the sum that adds a dropped penalty to the data loss, where the FuncGraph has one
+        (`total = loss + tf.add_n(model.losses)` built, `tape.gradient(loss, ...)` called)."""
+        from . import graph_walk as gw
+        from .sources import named_site
+
+        anc = gw.ancestors([ctx.target.op])
+        dropped = [t.tensor for t, s in zip(ctx.penalties, ctx.scales) if s is None]
+        sums = gw.sums_never_minimized(dropped, ctx.graph, anc, gw.SumIndex())
+        out = {}
+        for t, s in zip(ctx.penalties, ctx.scales):
+            op = sums.get(id(t.tensor)) if s is None else None
+            if op is not None:
+                out[t.term_id] = named_site(frames.from_traceback(op.traceback))
+        return out
 
     patches.wrap(Tape, '__enter__', enter)
     patches.wrap(Tape, '__exit__', exit_)

@@ -67,7 +67,7 @@ def build_context(loss: Any, registry: Any, frames: UserFrames) -> GradContext:
     sums = gw.sums_never_minimized(dropped, graph, anc, index) if dropped else {}
     summed = {}
     for t in tags:
-        s = sums.get(t.tensor)
+        s = sums.get(id(t.tensor))
         if s is not None:
             summed[t.term_id] = named_site(frames.from_traceback(s.traceback))
     site = frames.position(4)
