@@ -142,3 +142,20 @@ def test_tf_function_total_built_but_not_differentiated_is_named_as_the_sum_neve
         assert t['evaluated'] and not t['reachesMinimizedLoss']
         assert t['summedAt']['name'] == 'total' and t['summedAt']['line'] == line_of(path, 'total = loss + tf.add_n(')
     assert all(s['inLoss'] == [] and len(s['terms']) == 2 for s in steps(r))
+
+
+def test_tf_function_hand_written_l2_loss_penalty_is_a_term_that_reaches_and_decays_by_lr_times_wd():
+    path = os.path.join(FIXTURES, 'tf_function_hand_written.py')
+    r = run_script(path)
+    [graph] = graphs(r)
+    [t] = [t for t in graph['terms'] if t['kind'] == 'hand-written']
+    assert t['id'] == 'hand:sequential/dense/kernel+1' and t['reachesMinimizedLoss']
+    # wd·l2_loss(w) = (wd/2)·Σw² in the protocol's convention, on both kernels.
+    assert sorted((p['weight'], p['form']) for p in t['pieces']) == [('sequential/dense/kernel', 'l2'), ('sequential/dense_1/kernel', 'l2')]
+    assert all(p['coefficient'] == pytest.approx(2.5e-4) for p in t['pieces'])
+    assert t['source']['line'] == line_of(path, 'loss = data + wd *') and t['source']['name'] == 'loss'
+    for d in decays(r):
+        for wid in ('sequential/dense/kernel', 'sequential/dense_1/kernel'):
+            assert d['values'][wid] == pytest.approx(0.1 * 5e-4, rel=1e-5)
+    for s in steps(r):
+        assert s['inLoss'] == [t['id']] and s['regularizationLoss'] == pytest.approx(s['terms'][t['id']])

@@ -75,11 +75,24 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
                 flat: List[Any] = tf.nest.flatten(sources)
                 result = orig(self, target, flat + [t.tensor for t in tags], output_gradients, tf.UnconnectedGradients.NONE)
                 grads, scales = list(result[:len(flat)]), list(result[len(flat):])
+                if graph is not None:
+                    # Penalties written by hand into the traced loss (`loss + 1e-4 * tf.nn.l2_loss(w)`): summands that
+                    # read variables and no input. They are in the loss by construction (∂loss/∂summand = 1).
+                    hand = safely(session, 'read hand-written penalties', _hand_written, graph, target, tags, flat) or []
+                    tags, scales = tags + hand, scales + [1.0] * len(hand)
                 safely(session, 'read the minimized loss', _record, self, target, graph, tags, scales, grads)
                 if unconnected_gradients == tf.UnconnectedGradients.ZERO or unconnected_gradients == 'zero':
                     grads = [tf.zeros_like(s) if g is None else g for g, s in zip(grads, flat)]
                 return tf.nest.pack_sequence_as(sources, grads)
         return gradient
+
+    def _hand_written(graph, target, tags, sources):
+        from . import graph_walk as gw
+        from .hand_terms import captured_variables, hand_written_tags
+
+        tagged = {t.tensor.op for t in tags}
+        return hand_written_tags(gw.summands(target), captured_variables(graph, sources), registry, frames,
+                                 skip=lambda t: t is target or bool(tagged & gw.ancestors([t.op])))
 
     def _record(tape, target, graph, tags, scales, grads):
         site = frames.position(4)
