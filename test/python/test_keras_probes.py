@@ -120,3 +120,42 @@ def test_step_limit_stops_the_script_after_that_many_optimizer_steps():
 def test_a_script_without_tensorflow_is_left_alone():
     r = run_script(os.path.join(FIXTURES, 'no_tensorflow.py'))
     assert r['events'] == [] and r['tensorflowImported'] is False and r['stop'] is None
+
+
+def test_xla_compiled_steps_run_without_xla_and_are_recorded():
+    r = run_script(os.path.join(FIXTURES, 'jit_compiled_step.py'))
+    notices = [e['message'] for e in of_type(r, 'notice')]
+    assert any('tf.function(jit_compile=True) without XLA' in m for m in notices)
+    assert any('model.fit without XLA' in m for m in notices)
+    assert [len(steps(r, o)) for o in (0,)] == [4]  # same weights: one objective, 2 steps of each
+    assert all(s['inLoss'] == ['penalty:sequential/dense/kernel'] for s in steps(r))
+
+
+def test_tf_function_total_built_but_not_differentiated_is_named_as_the_sum_never_minimized():
+    path = os.path.join(EXAMPLES, 'tf_function_sum_never_returned.py')
+    r = run_script(path)
+    [graph] = graphs(r)
+    assert graph['minimizedSource']['name'] == 'loss' and graph['minimizedSource']['line'] == line_of(path, 'loss = tf.reduce_mean(')
+    penalties = [t for t in graph['terms'] if t['kind'] == 'weight-penalty']
+    assert len(penalties) == 2
+    for t in penalties:
+        assert t['evaluated'] and not t['reachesMinimizedLoss']
+        assert t['summedAt']['name'] == 'total' and t['summedAt']['line'] == line_of(path, 'total = loss + tf.add_n(')
+    assert all(s['inLoss'] == [] and len(s['terms']) == 2 for s in steps(r))
+
+
+def test_tf_function_hand_written_l2_loss_penalty_is_a_term_that_reaches_and_decays_by_lr_times_wd():
+    path = os.path.join(FIXTURES, 'tf_function_hand_written.py')
+    r = run_script(path)
+    [graph] = graphs(r)
+    [t] = [t for t in graph['terms'] if t['kind'] == 'hand-written']
+    assert t['id'] == 'hand:sequential/dense/kernel+1' and t['reachesMinimizedLoss']
+    # wd·l2_loss(w) = (wd/2)·Σw² in the protocol's convention, on both kernels.
+    assert sorted((p['weight'], p['form']) for p in t['pieces']) == [('sequential/dense/kernel', 'l2'), ('sequential/dense_1/kernel', 'l2')]
+    assert all(p['coefficient'] == pytest.approx(2.5e-4) for p in t['pieces'])
+    assert t['source']['line'] == line_of(path, 'loss = data + wd *') and t['source']['name'] == 'loss'
+    for d in decays(r):
+        for wid in ('sequential/dense/kernel', 'sequential/dense_1/kernel'):
+            assert d['values'][wid] == pytest.approx(0.1 * 5e-4, rel=1e-5)
+    for s in steps(r):
+        assert s['inLoss'] == [t['id']] and s['regularizationLoss'] == pytest.approx(s['terms'][t['id']])

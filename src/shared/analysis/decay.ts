@@ -1,8 +1,11 @@
 import { formatCoefficient } from '../format';
 import type { OptimizerInfo, PenaltyPiece, RegularizerInfo } from '../protocol/run-data';
 
-/** tfjs class names (getClassName) of optimizers that rescale each gradient by its own history. */
-export const ADAPTIVE_OPTIMIZERS = new Set(['Adam', 'Adamax', 'RMSProp', 'Adagrad', 'Adadelta']);
+/**
+ * Class names of optimizers that rescale each gradient by its own history: tfjs's (getClassName), and Keras 3's
+ * where they differ (the Python runner reports Keras's own names: RMSprop, AdamW, Nadam, ...).
+ */
+export const ADAPTIVE_OPTIMIZERS = new Set(['Adam', 'Adamax', 'RMSProp', 'Adagrad', 'Adadelta', 'RMSprop', 'AdamW', 'Nadam', 'Adafactor', 'Lamb', 'Lion']);
 export const PLAIN_SGD = 'SGD';
 /** The className of a hand-written penalty's L1/L2 summary. */
 export const HAND_WRITTEN = 'HandWritten';

@@ -4,8 +4,11 @@ import { decoupledDecayOf, horizonOf, planOf, type DecoupledDecayView } from './
 import { median } from './median';
 import type { WeightView } from './terms';
 
-/** Optimizers the runner shadows (tfjs 4.22's update formulas); any other class has no measured effective decay. */
-export const SHADOWED_OPTIMIZERS = new Set(['SGD', 'Momentum', 'Adam', 'Adamax', 'RMSProp', 'Adagrad', 'Adadelta']);
+/**
+ * Optimizers the runners shadow (tfjs 4.22's update formulas; Keras 3's for the Python runner, which adds RMSprop and
+ * AdamW by Keras's names); any other class has no measured effective decay.
+ */
+export const SHADOWED_OPTIMIZERS = new Set(['SGD', 'Momentum', 'Adam', 'Adamax', 'RMSProp', 'Adagrad', 'Adadelta', 'RMSprop', 'AdamW']);
 
 /**
  * What a weight's decay really does per step, as measured (issue 11). `median` is the median over the measured steps

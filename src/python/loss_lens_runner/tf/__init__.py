@@ -52,7 +52,10 @@ class Instrumentation:
             'name': 'tensorflow', 'tfjsVersion': tf.__version__, 'tfjsSource': 'user',
             'tfjsPath': os.path.dirname(tf.__file__), 'addedKernels': [], 'fallbackKernels': []}})
         tape_probe.install(self.patches, tf, self.registry, self.tracker, self.session, self.frames)
-        function_probe.install(self.patches, self.tracker)
+        function_probe.install(self.patches, self.tracker, self.session)
+        if self.session.options.get('weightDecay') == 'decoupled':
+            self.session.notice('warning', 'The decoupled what-if (--weight-decay decoupled) is not available for Python scripts yet: '
+                                'the script runs as written.')
         tf1_probe.install(self.patches, tf, self.registry, self.tracker, self.session, self.frames)
         if 'keras' in sys.modules:
             self.ready()

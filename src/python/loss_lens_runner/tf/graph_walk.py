@@ -139,9 +139,9 @@ def reaches(tag_tensor: Any, loss: Any, loss_ancestors: Set[Any], index: SumInde
 
 
 def sums_never_minimized(dropped: List[Any], graph: Any, loss_ancestors: Set[Any], index: SumIndex) -> Dict[Any, Any]:
-    """For each dropped penalty tensor: the last-built sum that adds it (or a copy of it) to something that reads
+    """For each dropped penalty tensor (keyed by its id): the last-built sum that adds it (or a copy of it) to something that reads
     data, and that the minimized loss does not depend on: a total built and never minimized."""
-    out: Dict[Any, Any] = {}
+    out: Dict[int, Any] = {}  # by id(tensor): a FuncGraph's tensors are unhashable
     wanted = [(t, piece_keys(t)) for t in dropped]
     for op in graph.get_operations():
         if op.type not in SUMS or op in loss_ancestors or not op.outputs:
@@ -149,6 +149,6 @@ def sums_never_minimized(dropped: List[Any], graph: Any, loss_ancestors: Set[Any
         hits = [t for t, keys in wanted if keys and (t.op in ancestors([op]) or keys <= index.free_keys(op.outputs[0]))]
         if hits and index.has_data(op.outputs[0]):
             for t in hits:
-                if t not in out or op._id > out[t]._id:
-                    out[t] = op
+                if id(t) not in out or op._id > out[id(t)]._id:
+                    out[id(t)] = op
     return out

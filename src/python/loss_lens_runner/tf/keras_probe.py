@@ -92,6 +92,7 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
             if getattr(self, 'jit_compile', False):
                 # XLA cannot run the probes' py_functions: the step runs as compiled TensorFlow instead.
                 self.jit_compile = False
+                self.train_function = None  # made again, without XLA, if an earlier fit made it
                 session.notice('info', 'Loss Lens runs model.fit without XLA (jit_compile=False): its probes read values through py_function.')
             tracker.fit_depth += 1
             try:

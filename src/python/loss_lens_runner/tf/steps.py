@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
@@ -36,7 +36,6 @@ class StepPlan:
     site: Optional[dict]
     minimized: Optional[dict]
     meter: Any
-    pending: List[Any] = field(default_factory=list)
 
 
 def _np(x: Any) -> np.ndarray:
@@ -146,24 +145,20 @@ class StepTracker:
             a = [_np(_norm(tf, v)) for v, _ in pairs] + [_np(v) for v in plan.measured_vars]
             self.finish(plan, b, a)
             return result
+        # One py_function after the update reads both sides: the reads of the weights made before it (a resource
+        # read is a snapshot, ordered before the update's writes by the function's automatic control dependencies,
+        # as it comes first in program order) and those made after it. One crossing into Python per step, not two.
         before = [tf.convert_to_tensor(x) for x in before]
-        before_op = tf.py_function(lambda *xs: self._before(plan, xs), before, Tout=tf.int32)
-        with tf.control_dependencies([before_op]):
-            result = run()
-            after = [_norm(tf, v) for v, _ in pairs] + [tf.convert_to_tensor(v) for v in plan.measured_vars]
-            tf.py_function(lambda *xs: self._after(plan, xs), after, Tout=tf.int32)
+        result = run()
+        after = [_norm(tf, v) for v, _ in pairs] + [tf.convert_to_tensor(v) for v in plan.measured_vars]
+        n = len(before)
+        tf.py_function(lambda *xs: self._after(plan, xs[:n], xs[n:]), before + after, Tout=tf.int32)
         return result
 
-    def _before(self, plan: StepPlan, xs: tuple) -> int:
-        plan.pending.append([_np(x) for x in xs])
-        return 0
-
-    def _after(self, plan: StepPlan, xs: tuple) -> int:
+    def _after(self, plan: StepPlan, b: tuple, a: tuple) -> int:
         from .patching import safely
 
-        b = plan.pending.pop(0) if plan.pending else None
-        if b is not None:
-            safely(self.session, 'record a step', self.finish, plan, b, [_np(x) for x in xs], True)
+        safely(self.session, 'record a step', self.finish, plan, [_np(x) for x in b], [_np(x) for x in a], True)
         return 0
 
     def finish(self, plan: StepPlan, b: List[np.ndarray], a: List[np.ndarray], deferred: bool = False) -> None:

@@ -75,16 +75,48 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
                 flat: List[Any] = tf.nest.flatten(sources)
                 result = orig(self, target, flat + [t.tensor for t in tags], output_gradients, tf.UnconnectedGradients.NONE)
                 grads, scales = list(result[:len(flat)]), list(result[len(flat):])
+                if graph is not None:
+                    # Penalties written by hand into the traced loss (`loss + 1e-4 * tf.nn.l2_loss(w)`): summands that
+                    # read variables and no input. They are in the loss by construction (∂loss/∂summand = 1).
+                    hand = safely(session, 'read hand-written penalties', _hand_written, graph, target, tags, flat) or []
+                    tags, scales = tags + hand, scales + [1.0] * len(hand)
                 safely(session, 'read the minimized loss', _record, self, target, graph, tags, scales, grads)
                 if unconnected_gradients == tf.UnconnectedGradients.ZERO or unconnected_gradients == 'zero':
                     grads = [tf.zeros_like(s) if g is None else g for g, s in zip(grads, flat)]
                 return tf.nest.pack_sequence_as(sources, grads)
         return gradient
 
+    def _hand_written(graph, target, tags, sources):
+        from . import graph_walk as gw
+        from .hand_terms import captured_variables, hand_written_tags
+
+        tagged = {t.tensor.op for t in tags}
+        return hand_written_tags(gw.summands(target), captured_variables(graph, sources), registry, frames,
+                                 skip=lambda t: t is target or bool(tagged & gw.ancestors([t.op])))
+
     def _record(tape, target, graph, tags, scales, grads):
         site = frames.position(4)
         ctx = GradContext(target, graph, tags, scales, grads, site, _minimized(frames, target, site), tracker.fit_depth > 0)
-        tracker.remember(dedupe(ctx))
+        ctx = dedupe(ctx)
+        if graph is not None and any(s is None for s in ctx.scales):
+            ctx.summed_at = safely(session, 'find the sum a dropped penalty went into', _sums, ctx) or {}
+        tracker.remember(ctx)
+
+    def _sums(ctx):
+        """Inside a tf.function: the sum that adds a dropped penalty to the data loss, where the FuncGraph has one
+        (`total = loss + tf.add_n(model.losses)` built, `tape.gradient(loss, ...)` called)."""
+        from . import graph_walk as gw
+        from .sources import named_site
+
+        anc = gw.ancestors([ctx.target.op])
+        dropped = [t.tensor for t, s in zip(ctx.penalties, ctx.scales) if s is None]
+        sums = gw.sums_never_minimized(dropped, ctx.graph, anc, gw.SumIndex())
+        out = {}
+        for t, s in zip(ctx.penalties, ctx.scales):
+            op = sums.get(id(t.tensor)) if s is None else None
+            if op is not None:
+                out[t.term_id] = named_site(frames.from_traceback(op.traceback))
+        return out
 
     patches.wrap(Tape, '__enter__', enter)
     patches.wrap(Tape, '__exit__', exit_)

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import graph_walk as gw
 from .context import GradContext
+from .hand_terms import hand_written_tags
 from .patching import Patches, reentry, safely
 from .registry import PenaltyTag
 from .sources import UserFrames, named_site
@@ -30,31 +31,7 @@ def _variables(graph: Any) -> Dict[str, Any]:
 
 def _penalty_tags(graph: Any, loss: Any, registry: Any, frames: UserFrames) -> List[PenaltyTag]:
     candidates = list(graph.get_collection('regularization_losses')) + list(graph.get_collection('losses')) + gw.summands(loss)
-    variables = _variables(graph)
-    tags, seen = [], set()
-    for t in candidates:
-        t = getattr(t, '_master_tensor', t)  # get_variable's regularizer output: a lazy tensor re-made at each use
-        if t.op in seen or t is loss or gw.depends_on_data(t.op):
-            continue
-        seen.add(t.op)
-        pieces = [p for p in gw.penalty_form(t) if p['weight'] in variables]
-        key = frozenset((p['weight'], p['form'], p['coefficient']) for p in pieces)
-        if not pieces or key in seen:
-            continue  # a copy of a collection's lazy penalty, made where a sum read it
-        seen.add(key)
-        for p in pieces:
-            p['weight'] = registry.weight_of(variables[p['weight']]).id
-        weights = list(dict.fromkeys(p['weight'] for p in pieces))
-        base = f"hand:{weights[0]}{'+%d' % (len(weights) - 1) if len(weights) > 1 else ''}"
-        term_id, k = base, 1
-        while any(x.term_id == term_id for x in tags):
-            k += 1
-            term_id = f'{base}#{k}'
-        l1 = sum(p['coefficient'] for p in pieces if p['form'] == 'l1' and p['weight'] == weights[0])
-        l2 = sum(p['coefficient'] for p in pieces if p['form'] == 'l2' and p['weight'] == weights[0])
-        tags.append(PenaltyTag(t, term_id, 'hand-written', None, weights[0], {'className': 'HandWritten', 'l1': l1, 'l2': l2},
-                               pieces, named_site(frames.from_traceback(t.op.traceback))))
-    return tags
+    return hand_written_tags(candidates, _variables(graph), registry, frames, skip=lambda t: t is loss)
 
 
 def build_context(loss: Any, registry: Any, frames: UserFrames) -> GradContext:
@@ -67,7 +44,7 @@ def build_context(loss: Any, registry: Any, frames: UserFrames) -> GradContext:
     sums = gw.sums_never_minimized(dropped, graph, anc, index) if dropped else {}
     summed = {}
     for t in tags:
-        s = sums.get(t.tensor)
+        s = sums.get(id(t.tensor))
         if s is not None:
             summed[t.term_id] = named_site(frames.from_traceback(s.traceback))
     site = frames.position(4)
