@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Finding, Severity } from '../shared/analysis/finding';
 import type { Report } from '../shared/analysis/report';
 import { RULE_LIST, type AnyRule } from '../shared/analysis/rules/registry';
+import { helpFor } from '../shared/analysis/rules/rule';
 import { displaySafe } from '../shared/format';
 
 /**
@@ -18,13 +19,13 @@ const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', 
 
 const text = (s: string) => ({ text: displaySafe(s, { keepNewlines: true }) });
 
-/** A rule as SARIF's `tool.driver.rules` lists it: all of it from the rule's own file. */
-export const sarifRule = (rule: AnyRule) => ({
+/** A rule as SARIF's `tool.driver.rules` lists it: all of it from the rule's own file, its help in the run's language. */
+export const sarifRule = (rule: AnyRule, framework: Report['framework'] = 'tfjs') => ({
   id: rule.id,
   name: rule.name,
   shortDescription: text(rule.summary),
-  fullDescription: text(rule.help),
-  help: text(rule.help),
+  fullDescription: text(helpFor(rule, framework)),
+  help: text(helpFor(rule, framework)),
   defaultConfiguration: { level: LEVEL[rule.severity] },
 });
 
@@ -106,7 +107,7 @@ export function renderSarif(report: Report, root: string): string {
             version: report.tool.version,
             semanticVersion: report.tool.version,
             informationUri: TOOL_URI,
-            rules: RULE_LIST.map(sarifRule),
+            rules: RULE_LIST.map((rule) => sarifRule(rule, report.framework)),
           },
         },
         originalUriBaseIds: { [ROOT_ID]: { uri: rootUri(root) } },

@@ -3,6 +3,7 @@
 import type { Report } from '../shared/analysis/report';
 import { describePieces } from '../shared/analysis/decay';
 import { RULES } from '../shared/analysis/rules/registry';
+import { helpFor } from '../shared/analysis/rules/rule';
 import { displaySafe, formatCoefficient, formatNumber, formatPercent } from '../shared/format';
 import {
   decoupledText,
@@ -283,7 +284,7 @@ const findingsSection: Section = (report, cwd, st) => {
     out.push(...table(rows));
   }
   const rules = [...new Set(report.findings.map((f) => f.ruleId))];
-  if (rules.length) out.push('', st.bold('Why it matters'), ...rules.map((id) => `  ${st.dim(id)}: ${RULES[id].help}`));
+  if (rules.length) out.push('', st.bold('Why it matters'), ...rules.map((id) => `  ${st.dim(id)}: ${helpFor(RULES[id], report.framework)}`));
   return out;
 };
 

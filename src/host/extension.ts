@@ -10,7 +10,7 @@ import type * as HostModule from './vscode/host-core';
 import type { HostCore } from './vscode/host-core';
 import type { LossGraphPanels } from './vscode/loss-graph-panel';
 import type { RunController } from './vscode/run-controller';
-import { COMPARE_COMMAND, PANEL_VIEW_TYPE, SCRIPT_LANGUAGES, SHOW_IN_GRAPH_COMMAND, VISUALIZE_COMMAND } from './vscode/contributions';
+import { COMPARE_COMMAND, PANEL_VIEW_TYPE, PENALTY_FIX_LANGUAGES, SCRIPT_LANGUAGES, SHOW_IN_GRAPH_COMMAND, VISUALIZE_COMMAND } from './vscode/contributions';
 
 /** What activate() returns: the extension's own tests drive and inspect it through this (reading it loads the host). */
 export interface LossLensApi {
@@ -31,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
     return core;
   };
   const scripts = [...SCRIPT_LANGUAGES].map((language) => ({ language, scheme: 'file' }));
+  const penaltyFixScripts = [...PENALTY_FIX_LANGUAGES].map((language) => ({ language, scheme: 'file' }));
   const quickFix = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
 
   context.subscriptions.push(
@@ -39,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): LossLensApi {
     }),
     // Until the host is loaded there has been no run, so there are no findings to fix.
     vscode.languages.registerCodeActionsProvider(
-      scripts,
+      penaltyFixScripts,
       { provideCodeActions: (document, range, actions) => (core ? core.addPenalties.provideCodeActions(document, range, actions) : []) },
       quickFix,
     ),

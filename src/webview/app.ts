@@ -218,7 +218,7 @@ export class App {
       }
       case 'findings':
         this.findings = msg.findings;
-        this.findingsPanel.render(this.findings);
+        this.findingsPanel.render(this.findings, this.state?.framework ?? 'tfjs');
         this.renderVerdict();
         return;
       case 'select':
@@ -273,7 +273,7 @@ export class App {
       decoupledNotes: decoupledDecayNotes(this.state),
       compare: o === null || !this.compare ? null : this.compare.series[o] ?? this.compare.series[objectivesOf(this.compare)[0]] ?? null,
     });
-    this.findingsPanel.render(this.findings);
+    this.findingsPanel.render(this.findings, this.state?.framework ?? 'tfjs');
     this.renderHeader();
     this.renderVerdict();
     this.lastValueRefresh = performance.now();

@@ -34,7 +34,8 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     expect(rules(r)).toEqual(['regularizer-not-in-loss']);
     const [f] = r.findings;
     expect(f.message).toContain('`total_loss` (line 42) adds these 2 penalties');
-    expect(f.message).toContain('the step returns `cross_entropy` (line 41)');
+    expect(f.message).toContain('the train op minimizes `cross_entropy` (line 41)');
+    expect(f.message).toContain('Minimize `total_loss` instead: optimizer.minimize(total_loss).');
     expect(f.source?.line).toBe(42);
   });
 
@@ -42,7 +43,7 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     const r = analyze('seed002_cifar10_losses_collection');
     expect(rules(r)).toEqual(['no-decay', 'regularizer-not-in-loss']);
     const dropped = r.findings.find((f) => f.ruleId === 'regularizer-not-in-loss')!;
-    expect(dropped.message).toContain('Return `total_loss` instead.');
+    expect(dropped.message).toContain('Minimize `total_loss` instead: optimizer.minimize(total_loss).');
     expect(dropped.related.map((x) => x.weight).sort()).toEqual(['local3/weights', 'local4/weights']);
     // conv1's `_variable_with_weight_decay(..., wd=None)`: the script gives it no decay, and the report says so.
     expect(r.findings.find((f) => f.ruleId === 'no-decay')!.weight).toBe('conv1/weights');
@@ -69,12 +70,17 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     const r = analyze('seed001_l2_vs_decoupled');
     expect(rules(r)).toEqual(['l2-with-adaptive-optimizer']);
     expect(r.findings[0].message).toContain('with Adam is not weight decay');
+    expect(r.findings[0].message).toContain("keras.optimizers.AdamW(weight_decay=…) (or weight_decay= on Adam), with optimizer.exclude_from_weight_decay(var_names=['bias', 'gamma', 'beta'])");
   });
 
   it('a GradientTape loop that never reads model.losses: both penalties never reach the loss', () => {
     const r = analyze('tape_loop_forgets_model_losses');
     expect(rules(r)).toEqual(['regularizer-not-in-loss']);
     expect(r.findings.map((f) => f.weight).sort()).toEqual(['sequential/dense/kernel', 'sequential/dense_1/kernel']);
+    for (const f of r.findings) {
+      expect(f.message).toContain('Nothing reads model.losses, so Keras never computes it for `loss` (line 31), the loss the tape differentiates: add tf.add_n(model.losses) to it');
+      expect(f.addToLoss).toBe('tf.add_n($model.losses)');
+    }
   });
 
   it('a tf.function step that builds `total` but differentiates `loss`: the sum never minimized is named', () => {
@@ -82,8 +88,8 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     expect(rules(r)).toEqual(['regularizer-not-in-loss']);
     const [f] = r.findings;
     expect(f.message).toContain('`total` (line 32) adds these 2 penalties');
-    expect(f.message).toContain('the step returns `loss` (line 31)');
-    expect(f.message).toContain('Return `total` instead.');
+    expect(f.message).toContain('the tape differentiates `loss` (line 31)');
+    expect(f.message).toContain('Differentiate `total` instead: tape.gradient(total, …).');
   });
 
   it('AdamW without exclusions decays batch-norm gamma/beta and the biases', () => {
@@ -91,6 +97,7 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     const onNorm = r.findings.filter((f) => f.ruleId === 'decay-on-bias-or-norm');
     const named = onNorm.flatMap((f) => [f.weight, ...f.related.map((x) => x.weight)]);
     expect(named).toEqual(expect.arrayContaining(['sequential/batch_normalization/gamma', 'sequential/dense/bias', 'sequential/dense_1/bias']));
+    expect(onNorm.find((f) => f.weight === 'sequential/dense/bias')!.message).toContain("optimizer.exclude_from_weight_decay(var_names=['bias'])");
   });
 
   it('a tf.function step that adds model.losses under RMSprop: the penalties reach; L2 under RMSprop is flagged', () => {

@@ -7,3 +7,5 @@ export const VISUALIZE_COMMAND = 'lossLens.visualize';
 export const SCRIPT_LANGUAGES: ReadonlySet<string> = new Set(['typescript', 'javascript', 'typescriptreact', 'javascriptreact']);
 /** What Visualize runs: the tfjs scripts above, and Python (TensorFlow / Keras) on the Python runner. Quick fixes stay with SCRIPT_LANGUAGES: they write JavaScript. */
 export const RUNNABLE_LANGUAGES: ReadonlySet<string> = new Set([...SCRIPT_LANGUAGES, 'python']);
+/** Where "add the penalties to the minimized loss" is offered: it also writes Python (python-fix.ts); the decoupled-decay fix does not. */
+export const PENALTY_FIX_LANGUAGES: ReadonlySet<string> = new Set([...SCRIPT_LANGUAGES, 'python']);

@@ -1,12 +1,15 @@
 import * as vscode from 'vscode';
 import type { Finding } from '../../shared/analysis/finding';
 import { decoupledDecayFix, decoupledPlan } from '../editor/decoupled-fix';
+import type { RunState } from '../../shared/model/run-state';
 import { compileLossFix, minimizeFix, MODEL_PENALTIES } from '../editor/minimize-fix';
+import { pythonPenaltyFix } from '../editor/python-fix';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 import type { RunController } from './run-controller';
 
 /**
- * For `regularizer-not-in-loss`: add the penalties the finding names to the loss where it is built, in a
+ * For `regularizer-not-in-loss`: add the penalties the finding names to the loss where it is built (in a Python run,
+ * python-fix.ts: a Keras tape loop's loss line, or the never-minimized sum put in the minimize / tape.gradient call), in a
  * recognizable `optimizer.minimize(() => …)` loop (the model's penalties, or an RNN cell's), or for model.fit in
  * `compile({ loss })` (an RNN cell's, which fit never adds). The call's position comes from the run (where the step
  * was taken), not from guessing, so the fix also works when the layers live in a helper file and the loop in the script.
@@ -35,6 +38,12 @@ export class AddPenaltiesQuickFix implements vscode.CodeActionProvider {
           f.source?.file === document.uri.fsPath &&
           diagnostics.some((d) => d.range.start.line === (f.source?.line ?? 0) - 1 && d.message === f.message),
       );
+      if (run.state.framework === 'tensorflow') {
+        const action = finding ? await pythonAction(run.state, finding) : null;
+        if (!action) continue;
+        action.diagnostics = diagnostics;
+        return [action];
+      }
       const penalties = finding?.addToLoss ?? MODEL_PENALTIES;
       for (const graph of Object.values(run.state.graphs)) {
         const at = graph.source;
@@ -55,6 +64,19 @@ export class AddPenaltiesQuickFix implements vscode.CodeActionProvider {
     }
     return [];
   }
+}
+
+/** A Python run's fix (python-fix.ts decides; this only reads the files as the editor has them and wraps the edit). */
+async function pythonAction(state: RunState, finding: Finding): Promise<vscode.CodeAction | null> {
+  const textOf = async (file: string) => (await vscode.workspace.openTextDocument(vscode.Uri.file(file))).getText();
+  const plan = await pythonPenaltyFix(Object.values(state.graphs), finding, textOf);
+  if (!plan) return null;
+  const target = await vscode.workspace.openTextDocument(vscode.Uri.file(plan.file));
+  const action = new vscode.CodeAction(plan.title, vscode.CodeActionKind.QuickFix);
+  action.edit = new vscode.WorkspaceEdit();
+  action.edit.replace(target.uri, new vscode.Range(target.positionAt(plan.fix.start), target.positionAt(plan.fix.end)), plan.fix.newText);
+  action.isPreferred = true;
+  return action;
 }
 
 /**

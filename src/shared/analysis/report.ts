@@ -191,7 +191,7 @@ export function buildReport(state: RunState, meta: ReportMeta, findings: Finding
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: 'loss-lens', version: meta.toolVersion },
     script: state.script,
-    framework: frameworkOf(state.script),
+    framework: state.framework === 'tensorflow' ? 'tensorflow' : frameworkOf(state.script),
     status,
     weightDecay: state.weightDecay ?? 'as-written',
     steps: stepsByObjective.reduce((n, k) => n + k, 0),
@@ -300,12 +300,12 @@ function reportWeightOf(state: RunState, v: WeightView): z.output<typeof reportW
   };
 }
 
-/** 0 clean, 1 error-level findings, 2 the script could not be built or run. */
 /** A `.py` script runs on the Python runner (TensorFlow / Keras); everything else on the tfjs runner. */
 export function frameworkOf(script: string): Report['framework'] {
   return /\.py$/i.test(script) ? 'tensorflow' : 'tfjs';
 }
 
+/** 0 clean, 1 error-level findings, 2 the script could not be built or run. */
 export function exitCodeFor(report: Report): 0 | 1 | 2 {
   if (report.status === 'failed') return 2;
   return report.findings.some((f) => f.severity === 'error') ? 1 : 0;

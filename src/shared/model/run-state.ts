@@ -73,6 +73,11 @@ export const runState = z.object({
   script: z.string(),
   /** The arguments the script was given (its process.argv.slice(2)). */
   args: z.array(z.string()).default([]),
+  /**
+   * Which runner produced the run: the Python runner's hello names its Python (TensorFlow / Keras), else tfjs. Rules
+   * read it to speak the script's language; states recorded before it existed are tfjs runs.
+   */
+  framework: z.enum(['tfjs', 'tensorflow']).default('tfjs'),
   status: runStatus,
   backend: backendInfo.nullable(),
   notices: z.array(z.string()),
@@ -120,6 +125,7 @@ export function emptyRunState(script: string, args: string[] = []): RunState {
   return {
     script,
     args,
+    framework: 'tfjs',
     status: 'running',
     backend: null,
     notices: [],
@@ -207,6 +213,7 @@ function appendKeyed(columns: Record<string, Array<number | null>>, values: Reco
 export function applyRunnerEvent(state: RunState, event: RunnerEvent): void {
   switch (event.type) {
     case 'hello':
+      if (event.python !== undefined) state.framework = 'tensorflow';
       return;
     case 'backend':
       state.backend = event.backend;

@@ -1,5 +1,6 @@
 import type { Finding, Severity } from '../../shared/analysis/finding';
 import { RULES } from '../../shared/analysis/rules/registry';
+import { helpFor } from '../../shared/analysis/rules/rule';
 import type { SourcePosition } from '../../shared/protocol/run-data';
 import type { SelectTarget } from '../../shared/protocol/webview-protocol';
 import { displaySafe } from '../../shared/format';
@@ -30,7 +31,8 @@ export class FindingsPanel {
     this.list = el(this.root, 'div', 'll-findings-list');
   }
 
-  render(findings: Finding[]): void {
+  /** `framework`: the run's, so "Why it matters" gives a Python run Python advice. */
+  render(findings: Finding[], framework: 'tfjs' | 'tensorflow' = 'tfjs'): void {
     const list = this.list;
     list.replaceChildren();
     const counts = GROUPS.map((g) => findings.filter((f) => f.severity === g.severity).length);
@@ -62,7 +64,7 @@ export class FindingsPanel {
         b.addEventListener('click', () => this.activate(f));
         const details = el(li, 'details', 'll-finding-help');
         el(details, 'summary', '', 'Why it matters');
-        el(details, 'p', '', RULES[f.ruleId].help);
+        el(details, 'p', '', helpFor(RULES[f.ruleId], framework));
       }
     });
   }

@@ -1,5 +1,6 @@
 import { ADAPTIVE_OPTIMIZERS, describePieces, describeRegularizer } from '../decay';
-import { capitalize } from '../rule-text';
+import type { RunState } from '../../model/run-state';
+import { capitalize, isPython, pythonStep } from '../rule-text';
 import type { TermView, WeightView } from '../terms';
 import { defineRule, type Found } from './rule';
 
@@ -53,7 +54,19 @@ function byCause(groups: Map<string, Penalized[]>): Array<Array<{ what: string; 
   return [...causes.values()];
 }
 
-function causeFinding(layers: Array<{ what: string; list: Penalized[] }>): Found {
+/**
+ * What a Python user does instead: Keras 3 gives every optimizer a decoupled `weight_decay` (AdamW is Adam with it),
+ * and its exclusion list keeps biases and norms out; a TF1 graph shrinks the weights itself after each step.
+ */
+function pythonAdvice(state: RunState, w: WeightView): string {
+  if (pythonStep(state, null) === 'tf1') return ' For decay, drop the L2 term and shrink the weights after each step instead (w ← w·(1 − lr·λ)).';
+  return (
+    ` For decay, drop the L2 regularizer and use keras.optimizers.AdamW(weight_decay=…) (or weight_decay= on ${w.optimizer!.className}), ` +
+    "with optimizer.exclude_from_weight_decay(var_names=['bias', 'gamma', 'beta']) so biases and normalization weights are not decayed."
+  );
+}
+
+function causeFinding(state: RunState, layers: Array<{ what: string; list: Penalized[] }>): Found {
   const { what, list } = layers[0];
   const { w, reaching } = list[0];
   const opt = w.optimizer!.className;
@@ -61,7 +74,9 @@ function causeFinding(layers: Array<{ what: string; list: Penalized[] }>): Found
   const one = layers.length === 1 && list.length === 1 && reaching.length === 1;
   const all = layers.flatMap((l) => l.list);
   return {
-    message: `${capitalize(what)}${names.length ? ` of ${listNames(names)}` : ''} with ${opt} is not weight decay: ${opt} rescales the penalty's gradient too.`,
+    message:
+      `${capitalize(what)}${names.length ? ` of ${listNames(names)}` : ''} with ${opt} is not weight decay: ${opt} rescales the penalty's gradient too.` +
+      (isPython(state) ? pythonAdvice(state, w) : ''),
     layer: w.layer,
     weight: all.length === 1 ? w.info.id : null,
     // The first layer's line (they are in creation order), or the line that created the raw tf.variable.
@@ -81,7 +96,14 @@ export const l2WithAdaptiveOptimizer = defineRule({
     'magnitude, so weights with large gradients are barely decayed (Loshchilov & Hutter, "Decoupled Weight Decay ' +
     'Regularization"). For real decay, shrink the weights after each step (w ← w·(1 − lr·λ)) instead of adding L2, ' +
     'or use plain SGD, where L2 and decay are the same.',
+  pythonHelp:
+    'Adam, Adamax, RMSprop, Adagrad and Adadelta divide each gradient, the penalty\'s included, by its running ' +
+    'magnitude, so weights with large gradients are barely decayed (Loshchilov & Hutter, "Decoupled Weight Decay ' +
+    'Regularization"). In Keras, drop the L2 kernel_regularizer and use decoupled decay: keras.optimizers.AdamW, or ' +
+    'weight_decay= on any Keras 3 optimizer, with optimizer.exclude_from_weight_decay(var_names=[...]) for biases and ' +
+    'normalization weights. In a TF1 graph, shrink the weights after each step (w ← w·(1 − lr·λ)). Plain SGD is the ' +
+    'exception: there L2 and decay are the same.',
   firesWhen:
     'an L1/L2 penalty reaches the loss and the optimizer is Adam, Adamax, RMSProp, Adagrad or Adadelta; layers with the same penalties under the same optimizer, created in one file, share one finding that lists them (`related`; Problems links the others, and its quick fix decouples all of them)',
-  check: ({ weights }) => byCause(penalizedByLayer(weights)).map(causeFinding),
+  check: ({ state, weights }) => byCause(penalizedByLayer(weights)).map((layers) => causeFinding(state, layers)),
 });

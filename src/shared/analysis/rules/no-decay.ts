@@ -11,6 +11,9 @@ export const noDecay = defineRule({
   name: 'NoDecay',
   summary: 'Some kernels have decay, and this conv/dense kernel has none.',
   help: 'If leaving this kernel undecayed is deliberate (a final classifier, say), ignore this; otherwise give it the same kernelRegularizer.',
+  pythonHelp:
+    'If leaving this kernel undecayed is deliberate (a final classifier, say), ignore this; otherwise give it the same ' +
+    'kernel_regularizer (in a TF1 graph, the same penalty in your losses collection).',
   firesWhen:
     'some kernels have decay (a penalty, or a decoupled decay by the optimizer or the script) and this conv/dense/embedding kernel has none',
   check: ({ state, weights }) => {

@@ -8,6 +8,9 @@ export const noTrainingStep = defineRule({
   help:
     'Nothing computed a gradient of a loss with respect to trainable variables (model.fit, optimizer.minimize, ' +
     'tf.variableGrads). Loss Lens analyzes training scripts.',
+  pythonHelp:
+    'Nothing computed a gradient of a loss with respect to trainable variables (model.fit, GradientTape.gradient with ' +
+    'optimizer.apply_gradients, a tf.compat.v1 optimizer\'s minimize run in a Session). Loss Lens analyzes training scripts.',
   firesWhen: 'the script ran (or timed out) without a single optimizer step',
   check: ({ state }) => {
     const steps = Object.values(state.series).reduce((n, s) => n + s.step.length, 0);

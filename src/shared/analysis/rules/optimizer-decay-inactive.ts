@@ -1,6 +1,7 @@
 import { formatCoefficient } from '../../format';
 import type { OptimizerInfo } from '../../protocol/run-data';
 import { decoupledDecayOf } from '../decoupled-decay';
+import { isPython } from '../rule-text';
 import { defineRule, type Found } from './rule';
 
 /** Class names that say weight decay: AdamW, SGDW, AdamaxW, a class with WeightDecay or Decoupled in its name. */
@@ -32,6 +33,12 @@ export const optimizerDecayInactive = defineRule({
     'Built with its arguments in the wrong order, or reading its rate from another key than the one passed ' +
     '(weight_decay against weightDecayRate), it decays by 0 and nothing says so. Loss Lens measured no shrink on any ' +
     'weight it trains.',
+  pythonHelp:
+    'Keras 3 optimizers take weight_decay= (AdamW among them) and shrink each variable after its update, except those ' +
+    'exclude_from_weight_decay names. A subclass that keeps its own weight_decay without passing it to the base ' +
+    'class, or an exclude_from_weight_decay list that matches every variable (each name is searched for in a ' +
+    'variable\'s name: kernel, bias, gamma, beta), decays by 0 and nothing says so. Loss Lens measured no shrink on ' +
+    'any weight it trains.',
   firesWhen:
     'an optimizer whose class name (`AdamW`, `SGDW`, `…WeightDecay…`) or settings (`weightDecay`, `weight_decay`, `wd`, `weightDecayRate`, `decay`: non-zero, in `getConfig()` or its own fields) say weight decay, when none of the weights it trains shrinks beyond its update over at least two steps; names the class and the settings it holds (not said of an optimizer seen writing weights with an update formula of its own)',
   check: ({ state, weights }) => {
@@ -46,13 +53,19 @@ export const optimizerDecayInactive = defineRule({
       const trained = weights.filter((w) => o.weights.includes(w.info.id));
       if (trained.length === 0 || trained.some((w) => decoupledDecayOf(state, w) !== null)) continue;
       const name = info.jsClass ?? info.className;
-      const what = info.jsClass ? `${info.jsClass} (a subclass of tfjs's ${info.className})` : info.className;
+      const python = isPython(state);
+      const what = info.jsClass ? `${info.jsClass} (a subclass of ${python ? 'Keras' : 'tfjs'}'s ${info.className})` : info.className;
+      // A Keras subclass may keep its own weight_decay and never hand it to the base class that applies it.
+      const subclass = info.jsClass ? `${name} passes weight_decay to the base optimizer (super().__init__(weight_decay=…)) and ` : '';
+      const check = python
+        ? `Check that ${subclass}its exclude_from_weight_decay(var_names=…) does not match every variable it trains (kernel, bias, gamma, beta).`
+        : `Check the order of ${name}'s constructor arguments and the key it reads its rate from.`;
       const says = [claim.byName ? 'its class name' : null, claim.settings.length ? `its settings ${claim.settings.join(', ')}` : null].filter(Boolean).join(' and ');
       const first = trained[0];
       out.push({
         message:
           `${what} says weight decay (${says}), but none of the ${trained.length} weight${trained.length === 1 ? '' : 's'} it trains ` +
-          `shrinks beyond what its update explains: its decay is 0. Check the order of ${name}'s constructor arguments and the key it reads its rate from.`,
+          `shrinks beyond what its update explains: its decay is 0. ${check}`,
         layer: first.layer,
         weight: trained.length === 1 ? first.info.id : null,
         source: state.graphs[Object.keys(state.graphs)[0]]?.source ?? first.source,

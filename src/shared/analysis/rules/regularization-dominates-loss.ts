@@ -11,6 +11,10 @@ export const regularizationDominatesLoss = defineRule({
   help:
     'The optimizer mostly shrinks weights instead of fitting data. Lower the coefficients, or check that a large ' +
     'layer is not decayed with a coefficient meant for a small one (tfjs sums l2·Σw² over every element).',
+  pythonHelp:
+    'The optimizer mostly shrinks weights instead of fitting data. Lower the coefficients, or check that a large ' +
+    'layer is not decayed with a coefficient meant for a small one (Keras\'s L2(l2) is l2·Σw² over every element; ' +
+    'tf.nn.l2_loss is Σw²/2).',
   firesWhen: 'at the first step the regularization loss exceeds the data loss',
   check: ({ state, terms }) => {
     const out: Found[] = [];

@@ -3,7 +3,7 @@
 import type { RunState } from '../../model/run-state';
 import type { NamedSite, SourcePosition } from '../../protocol/run-data';
 import { describeRegularizer } from '../decay';
-import { capitalize, where } from '../rule-text';
+import { capitalize, isPython, pythonStep, where } from '../rule-text';
 import { describeTerm, type TermView } from '../terms';
 import { penaltiesToReach } from './reach';
 import { defineRule, type Found } from './rule';
@@ -31,6 +31,27 @@ function rnnCellOf(t: TermView): { path: string } | null {
 function layerRef(state: RunState, weightId: string | null, layerName: string | null): string {
   const holder = state.layers.find((l) => l.weights.some((w) => w.id === weightId)) ?? state.layers.find((l) => l.name === layerName);
   return holder?.binding ?? `$model.getLayer('${layerName}')`;
+}
+
+/**
+ * How a finding names the minimized loss and the way to minimize another: tfjs's step returns it; a Keras tape loop
+ * (or train_step) differentiates it; a TF1 train op minimizes it.
+ */
+function minimizedWords(state: RunState, objective: number | null): { verb: string; loss: string; fix: (name: string | null) => string } {
+  const named = (name: string | null) => (name ? `\`${name}\`` : 'that sum');
+  if (!isPython(state)) return { verb: 'the step returns', loss: 'the loss it returns', fix: (name) => `Return ${named(name)} instead.` };
+  if (pythonStep(state, objective) === 'tf1') {
+    return {
+      verb: 'the train op minimizes',
+      loss: 'the loss the train op minimizes',
+      fix: (name) => `Minimize ${named(name)} instead${name ? `: optimizer.minimize(${name})` : ''}.`,
+    };
+  }
+  return {
+    verb: 'the tape differentiates',
+    loss: 'the loss the tape differentiates',
+    fix: (name) => `Differentiate ${named(name)} instead${name ? `: tape.gradient(${name}, …)` : ''}.`,
+  };
 }
 
 const steps = (n: number) => `${n} step${n === 1 ? '' : 's'}`;
@@ -64,14 +85,15 @@ function droppedSums(state: RunState, dropped: TermView[]): Found[] {
   return [...bySum.values()].map((group) => {
     const at = group[0].summedAt!;
     const minimized = state.graphs[group[0].objective!]?.minimizedSource ?? null;
+    const words = minimizedWords(state, group[0].objective);
     const these = group.length === 1 ? 'this penalty' : `these ${group.length} penalties`;
     const what = group.map(describeTerm).slice(0, 3).join('; ') + (group.length > 3 ? '; …' : '');
     return {
       message:
-        `${siteText(at, at.file, 'A sum')} adds ${these} (${what}), but the step returns ` +
+        `${siteText(at, at.file, 'A sum')} adds ${these} (${what}), but ${words.verb} ` +
         `${siteText(minimized, at.file, 'another value')}: ${group.length === 1 ? 'it never reaches' : 'none of them reaches'} ` +
         `the minimized loss, so ${group.length === 1 ? 'it decays' : 'they decay'} nothing (${steps(group[0].stepsObserved)}). ` +
-        `Return ${at.name ? `\`${at.name}\`` : 'that sum'} instead.`,
+        words.fix(at.name ?? null),
       ...(group.length === 1 ? where(group[0]) : { layer: null, weight: null, termId: null }),
       source: { file: at.file, line: at.line, column: at.column },
       related: group.map((t) => ({ layer: t.layer, weight: t.weight, termId: t.id })),
@@ -123,15 +145,17 @@ function cellFinding(state: RunState, list: CellPenalty[]): Found {
 function droppedTermFinding(state: RunState, t: TermView): Found {
   const minimized = state.graphs[t.objective!]?.minimizedSource ?? null;
   const returned = siteText(minimized, t.source?.file ?? null, 'the minimized value');
+  const words = minimizedWords(state, t.objective);
   if (t.kind === 'hand-written') {
     const named = t.sourceName ? ` (\`${t.sourceName}\`, line ${t.source?.line})` : '';
     return {
       message:
-        `${capitalize(describeTerm(t))}${named} is computed in the step but never added to the loss it returns ` +
+        `${capitalize(describeTerm(t))}${named} is computed in the step but never added to ${words.loss} ` +
         `(${returned}): it decays nothing (${steps(t.stepsObserved)}).`,
       ...where(t),
     };
   }
+  if (isPython(state)) return pythonDroppedTerm(state, t, words.loss, returned);
   const head = `${capitalize(describeTerm(t))} never reaches the minimized loss: it decays nothing (${steps(t.stepsObserved)}).`;
   // model.fit evaluates and adds every layer's penalty (an RNN cell's aside), so an unevaluated one means a hand-written loop.
   const tail = t.evaluated
@@ -139,6 +163,34 @@ function droppedTermFinding(state: RunState, t: TermView): Found {
     : 'Add model.calculateLosses() to the loss your optimizer.minimize() callback returns.';
   return { message: `${head} ${tail}`, ...where(t), addToLoss: '$model.calculateLosses()' };
 }
+
+/**
+ * A Python penalty of no sum. A Keras layer's penalties (kernel, bias, activity) live in model.losses, which Keras
+ * computes only when something reads it and adds only in model.fit: in a tape loop, adding them is the fix.
+ */
+function pythonDroppedTerm(state: RunState, t: TermView, loss: string, returned: string): Found {
+  const what =
+    t.kind === 'activity-penalty' ? `The activity regularizer of ${t.layer} (${describeRegularizer(t.regularizer!)})` : capitalize(describeTerm(t));
+  const head = `${what} never reaches the minimized loss: it decays nothing (${steps(t.stepsObserved)}).`;
+  if (pythonStep(state, t.objective) === 'tf1') {
+    if (t.evaluated) return { message: `${head} The step computes it but never adds it to ${loss} (${returned}).`, ...where(t) };
+    const sum = 'tf.compat.v1.losses.get_regularization_loss()';
+    return { message: `${head} Add ${sum} to ${loss}.`, ...where(t), addToLoss: sum };
+  }
+  const why = t.evaluated
+    ? `Keras puts it in model.losses, but ${returned}, ${loss}, never adds them`
+    : `Nothing reads model.losses, so Keras never computes it for ${returned}, ${loss}`;
+  return {
+    message:
+      `${head} ${why}: add tf.add_n(model.losses) to it ` +
+      `(loss = loss_fn(y, pred) + tf.add_n(model.losses) inside the GradientTape block; self.losses in a train_step).`,
+    ...where(t),
+    addToLoss: PYTHON_MODEL_PENALTIES,
+  };
+}
+
+/** What a Python fix adds unless a finding names otherwise; `$model` is the model the step trains (`self` in a train_step). */
+export const PYTHON_MODEL_PENALTIES = 'tf.add_n($model.losses)';
 
 export const regularizerNotInLoss = defineRule({
   id: 'regularizer-not-in-loss',
@@ -151,14 +203,23 @@ export const regularizerNotInLoss = defineRule({
     'optimizer.minimize(() => …) loop returns whatever it computes, usually the data loss alone, so ' +
     'kernelRegularizer, or a penalty computed by hand and left out of the sum, does nothing. Add the penalties ' +
     'to the value the step returns: tf.add(dataLoss, tf.addN(model.calculateLosses())).',
+  pythonHelp:
+    'The optimizer only sees the loss its gradients are taken of. model.fit adds model.losses (every layer\'s ' +
+    'kernel/bias/activity penalties and add_loss terms) itself; a custom GradientTape loop or train_step ' +
+    'differentiates what it computes, and Keras adds no penalty there: add tf.add_n(model.losses) to the loss inside ' +
+    'the tape (self.losses in a train_step). In a TF1 graph the penalties sit in the REGULARIZATION_LOSSES or a ' +
+    '\'losses\' collection: minimize the total that sums them (tf.compat.v1.losses.get_total_loss(), or your ' +
+    'tf.add_n of the collection), not the data loss alone.',
   firesWhen:
-    'a penalty (a layer\'s regularizer, an RNN cell\'s, or one written by hand) is not an ancestor of the minimized scalar in any observed step: never computed, or computed and dropped (the finding names the sum it was added to, if any). For an RNN cell under `model.fit`, the advice is a `compile()` loss that adds `layer.cell.calculateLosses()` (what the quick fix writes): an RNN layer hands its regularizers to its cell, so moving them to the layer does not help',
+    'a penalty (a layer\'s regularizer, an RNN cell\'s, or one written by hand) is not an ancestor of the minimized scalar in any observed step: never computed, or computed and dropped (the finding names the sum it was added to, if any). For an RNN cell under `model.fit`, the advice is a `compile()` loss that adds `layer.cell.calculateLosses()` (what the quick fix writes): an RNN layer hands its regularizers to its cell, so moving them to the layer does not help. In a Python run an activity regularizer counts too (Keras applies it), and the advice is Python: `tf.add_n(model.losses)` in a Keras tape loop, the named sum in a TF1 `minimize`',
   check: (ctx) => {
     const dropped = penaltiesToReach(ctx).filter((t) => t.stepsInLoss === 0);
-    const plain = dropped.filter((t) => !t.summedAt && !rnnCellOf(t));
+    // Keras adds an RNN cell's penalties to model.losses like any layer's: only tfjs keeps them apart.
+    const cells = isPython(ctx.state) ? [] : cellPenaltiesByLayer(ctx.state, dropped);
+    const plain = dropped.filter((t) => !t.summedAt && (isPython(ctx.state) || !rnnCellOf(t)));
     return [
       ...droppedSums(ctx.state, dropped),
-      ...cellPenaltiesByLayer(ctx.state, dropped).map((list) => cellFinding(ctx.state, list)),
+      ...cells.map((list) => cellFinding(ctx.state, list)),
       ...plain.map((t) => droppedTermFinding(ctx.state, t)),
     ];
   },

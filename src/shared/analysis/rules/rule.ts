@@ -46,6 +46,8 @@ export interface Rule<Id extends string = string> {
   summary: string;
   /** Why it matters and what to do: SARIF's fullDescription and help, the report's "Why it matters". */
   help: string;
+  /** The same for a Python run (Keras / TensorFlow), where the tfjs advice would mislead; help serves both when absent. */
+  pythonHelp?: string;
   /** The README's "fires when" cell (Markdown, one line): when exactly the check reports. */
   firesWhen: string;
   /**
@@ -56,6 +58,10 @@ export interface Rule<Id extends string = string> {
   /** The findings of this rule on a run; pure, in a stable order. */
   check: (ctx: RuleContext) => Found[];
 }
+
+/** A rule's help as a run of the given framework should read it. */
+export const helpFor = (rule: Pick<Rule, 'help' | 'pythonHelp'>, framework: 'tfjs' | 'tensorflow'): string =>
+  framework === 'tensorflow' ? (rule.pythonHelp ?? rule.help) : rule.help;
 
 /** Keeps the id's literal type, so the registry's ids form the RuleId union. */
 export const defineRule = <const Id extends string>(rule: Rule<Id>): Rule<Id> => rule;

@@ -110,6 +110,12 @@ export const unevenEffectiveDecay = defineRule({
     'one coefficient decays weights with large gradients barely and weights with tiny gradients far more than plain SGD ' +
     'would. Decoupled weight decay (w ← w·(1 − lr·λ) after each step, as AdamW does) decays every weight alike: try ' +
     'it with loss-lens analyze --weight-decay decoupled.',
+  pythonHelp:
+    'Loss Lens measures how much each penalty really shrinks its weight per step under the optimizer that trains it. ' +
+    'Adam, Adamax, RMSprop, Adagrad and Adadelta divide the penalty\'s gradient by each weight\'s own gradient scale, so ' +
+    'one coefficient decays weights with large gradients barely and weights with tiny gradients far more than plain SGD ' +
+    'would. Decoupled weight decay (w ← w·(1 − lr·λ) after each step) decays every weight alike: in Keras, drop the L2 ' +
+    'regularizers and use keras.optimizers.AdamW, or weight_decay= on any Keras 3 optimizer.',
   firesWhen:
     'under an adaptive optimizer, weights with the same coefficient get measured decays more than 10× apart **at every step both were measured** (at least 3), so a median near 10× does not flip from run to run; the message gives the median ratio and the per-step range',
   check: ({ state, weights }) =>
