@@ -5,6 +5,7 @@ import { describePieces, describeRegularizer, PLAIN_SGD } from './decay';
 import { describeDecoupled, describeHorizon, planOf } from './decoupled-decay';
 import { effectiveDecayOf, type EffectiveDecayView } from './effective-decay';
 import { collectTerms, decayFactor, weightViews, type TermView, type WeightView } from './terms';
+import { isPython } from './rule-text';
 
 export type NoteTone = 'reaches' | 'missing' | 'neutral' | 'pending';
 
@@ -123,7 +124,8 @@ function weightNote(state: RunState, v: WeightView): WeightNote {
     value,
     heldBy: w.heldBy ? `${w.heldBy.className} ${w.heldBy.layer} (${w.heldBy.path})` : null,
     trained: v.updated !== false,
-    droppedByTfjs: !!w.heldBy && /(^|\.)cells?(\[\d+\])?$/.test(w.heldBy.path) && penalties.some((t) => t.kind === 'weight-penalty' && !t.reachesMinimizedLoss),
+    // Keras adds an RNN cell's penalties like any layer's: only a tfjs run drops them for being on a cell.
+    droppedByTfjs: !isPython(state) && !!w.heldBy && /(^|\.)cells?(\[\d+\])?$/.test(w.heldBy.path) && penalties.some((t) => t.kind === 'weight-penalty' && !t.reachesMinimizedLoss),
     effectiveDecay: effective,
     decaySentence: decaySentence(state, v, regularizer, reaches, effective),
     decoupled: effective?.decoupled && state.weightDecay !== 'decoupled' ? describeDecoupled(effective.decoupled) : null,
