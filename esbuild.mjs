@@ -57,7 +57,7 @@ await Promise.all([
   nodeEntry('src/runner/host-watchdog.ts', 'dist/host-watchdog.js'),
   nodeEntry('src/engine/reaper.ts', 'dist/reaper.js'),
   nodeEntry('src/cli/main.ts', 'dist/cli.js', { define: { LOSS_LENS_VERSION: JSON.stringify(version) } }),
-  // The webview: one browser bundle plus its CSS, loaded by the panel HTML (src/shared/webview-html.ts).
+  // The webview: one browser bundle plus its CSS, loaded by the panel HTML (src/host/panel/webview-html.ts).
   build({
     entryPoints: { main: 'src/webview/main.ts' },
     outdir: 'dist/webview',

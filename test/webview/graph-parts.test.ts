@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectTerms } from '../../src/shared/analysis/terms';
-import { groupGraph } from '../../src/shared/graph-view/graph-groups';
-import { buildViewGraph } from '../../src/shared/graph-view/graph-view';
+import { groupGraph } from '../../src/webview/graph-view/graph-groups';
+import { buildViewGraph } from '../../src/webview/graph-view/graph-view';
 import { layoutGraph } from '../../src/webview/graph/dagre-layout';
 import { findTarget, matchNodes, matchOrder } from '../../src/webview/graph/graph-search';
 import { cardPosition, hoverHint } from '../../src/webview/graph/hover-layout';

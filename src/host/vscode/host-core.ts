@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { selectTarget } from '../../shared/protocol/webview-protocol';
+import { selectTarget } from '../../shared/panel/webview-protocol';
 import { SCRIPT_LANGUAGES } from './contributions';
 import { LayerDecorations } from './decorations';
 import { FindingDiagnostics } from './diagnostics';

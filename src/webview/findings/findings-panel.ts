@@ -1,6 +1,6 @@
 import { RULES, type Finding, type Severity } from '../../shared/analysis/finding';
 import type { SourcePosition } from '../../shared/protocol/run-data';
-import type { SelectTarget } from '../../shared/protocol/webview-protocol';
+import type { SelectTarget } from '../../shared/panel/webview-protocol';
 import { displaySafe } from '../../shared/format';
 import { el, prose } from '../dom';
 

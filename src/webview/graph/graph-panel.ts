@@ -5,10 +5,10 @@
 // graph-legend, hover-card.
 import type { TermView } from '../../shared/analysis/terms';
 import { formatInt } from '../../shared/format';
-import { groupGraph, isBlockGroupId, type GraphGroups } from '../../shared/graph-view/graph-groups';
-import { buildViewGraph, expandableIds, type ViewGraph } from '../../shared/graph-view/graph-view';
+import { groupGraph, isBlockGroupId, type GraphGroups } from '../graph-view/graph-groups';
+import { buildViewGraph, expandableIds, type ViewGraph } from '../graph-view/graph-view';
 import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../shared/protocol/run-data';
-import type { SelectTarget } from '../../shared/protocol/webview-protocol';
+import type { SelectTarget } from '../../shared/panel/webview-protocol';
 import { el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
 import { canvasMeasure } from './canvas-measure';
