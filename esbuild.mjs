@@ -1,6 +1,7 @@
 // One build() per runtime entry; type-checking is separate (`npm run typecheck`).
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { generateRunnerSchema } from './scripts/gen-schema.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -80,4 +81,6 @@ await Promise.all([
     sourcemap: true,
   }),
   nodeEntry('test/webview/harness/harness-server.ts', 'dist/harness/server.cjs', { sourcemap: false }),
+  // The runner contract as JSON Schema (schema/runner-events.schema.json), shipped for runners in other languages.
+  generateRunnerSchema(),
 ]);

@@ -36,7 +36,7 @@ describe('the CLI as an npm package', () => {
   }, 600_000);
 
   it('holds the built CLI and runner, and no source, test, bench or fixture file', () => {
-    expect(files).toEqual(expect.arrayContaining(['bin/loss-lens.js', 'dist/cli.js', 'dist/runner.js', 'package.json', 'README.md', 'LICENSE']));
+    expect(files).toEqual(expect.arrayContaining(['bin/loss-lens.js', 'dist/cli.js', 'dist/runner.js', 'package.json', 'README.md', 'LICENSE', 'schema/runner-events.schema.json']));
     expect(files.filter((f) => /^(src|test|bench|scripts|examples|docs|\.ci)\/|^dist\/(harness|webview)\/|\.ts$/.test(f))).toEqual([]);
   });
 

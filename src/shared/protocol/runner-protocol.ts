@@ -111,7 +111,7 @@ export const runnerEvent = z.discriminatedUnion('type', [
    * launched the run with (init.weightDecay). Still accepted, for streams recorded before (and the CLI's --events
    * recordings, which write it so a replay knows the mode).
    */
-  z.object({ type: z.literal('weight-decay'), mode: weightDecayMode }),
+  z.object({ type: z.literal('weight-decay'), mode: weightDecayMode }).meta({ deprecated: true }),
   z.object({ type: z.literal('error'), error: scriptError }),
   z.object({
     type: z.literal('end'),
