@@ -16,6 +16,15 @@ import { readSettings, type LossLensSettings } from './settings';
 let nextId = 1;
 
 /**
+ * A live run's findings come from the whole state (analyzeRun reads every step's columns, so one analysis takes
+ * time in proportion to the run's length). Between two analyses of a running script at least this many times the
+ * last one's duration passes, so analysis takes at most a tenth of the host's time however long the run: on a short
+ * run (an analysis well under a millisecond) that is every batch, as before; on a 100,000-step run, every few.
+ * A finished run's findings are always current (the engine's final analysis).
+ */
+const ANALYSIS_SPACING = 9;
+
+/**
  * One run of one script: the live state the panel, editor notes and Problems are rebuilt from. The state
  * owns the status (the engine writes it); findings are derived from the state when it changed (the reducer's
  * version, see stateVersion) and someone reads them: the views read them once per batch of events.
@@ -37,6 +46,8 @@ export class Run {
   private version = 0;
   /** The version the findings were derived at (-1: never). */
   private analyzedAt = -1;
+  /** While running: no analysis before this time (performance.now()), see ANALYSIS_SPACING. */
+  private nextAnalysis = 0;
   private readonly derived = new VersionedFindings();
 
   constructor(
@@ -80,7 +91,13 @@ export class Run {
   }
 
   private analyze(): void {
-    if (this.analyzedAt !== this.stateAt) this.setFindings(analyzeRun(this.state));
+    if (this.analyzedAt === this.stateAt) return;
+    if (this.status === 'running' && this.analyzedAt >= 0 && performance.now() < this.nextAnalysis) return;
+    const started = performance.now();
+    const findings = analyzeRun(this.state);
+    const ended = performance.now();
+    this.nextAnalysis = ended + ANALYSIS_SPACING * (ended - started);
+    this.setFindings(findings);
   }
 
   private setFindings(findings: Finding[]): void {
