@@ -8,6 +8,7 @@
 // The stream is synthesized from a recorded one (test/fixtures/streams/adam-l2-decay.ndjson: a step and a decay
 // event per step): its prelude, then 100,000 steps cycling through its records with the step numbers rewritten.
 // Events are batched by BENCH_BATCH_STEPS steps (default 100: a run of 1,000 steps/s under the host's 100 ms flush).
+// BENCH_NO_ANALYSIS=1 leaves the findings out: the cost of carrying the events alone.
 //
 // Each side runs in a child process of its own, alternating, the order rotating every pair. With
 // BENCH_BASELINE=<another checkout> (its node_modules installed; no build needed: the bench bundles the sources),
@@ -57,7 +58,8 @@ const vscodeStub = {
   setup(b) {
     b.onResolve({ filter: /^vscode$/ }, () => ({ path: 'vscode', namespace: 'vscode-absent' }));
     b.onLoad({ filter: /.*/, namespace: 'vscode-absent' }, () => ({
-      contents: 'export class EventEmitter { event = () => ({ dispose() {} }); fire() {} dispose() {} }',
+      // Only the names run-controller.ts and settings.ts reach for; the Run class the bench uses touches none of them.
+      contents: 'export class EventEmitter { event = () => ({ dispose() {} }); fire() {} dispose() {} }\nexport const commands = undefined, workspace = undefined, Uri = undefined;',
       loader: 'js',
     }));
   },
@@ -79,7 +81,10 @@ async function main() {
   const run = new Run('/ws/train.ts');
   let bytes = 0, messages = 0, findingsMessages = 0;
   // What VS Code's webview.postMessage does on the host side: serialize the message.
-  const feed = new WebviewFeed('/ws/train.ts', { run: () => run }, (m: any) => { bytes += JSON.stringify(m).length; messages++; if (m.type === 'findings') findingsMessages++; });
+  // BENCH_NO_ANALYSIS=1: the transport alone (the feed sees a fixed, empty list of findings).
+  const fixed = { state: run.state, findings: [] };
+  const source = process.env.BENCH_NO_ANALYSIS === '1' ? () => fixed : () => run;
+  const feed = new WebviewFeed('/ws/train.ts', { run: source }, (m: any) => { bytes += JSON.stringify(m).length; messages++; if (m.type === 'findings') findingsMessages++; });
   await feed.onReady();
   let pending: any[] = [];
   let steps = 0, batches = 0, inBatch = 0, marked = 0;
@@ -121,7 +126,8 @@ main().catch((e) => { console.error(e); process.exit(1); });
     target: 'node20',
     outfile,
     plugins: [vscodeStub],
-    logLevel: 'warning',
+    // A baseline has no parseRunnerFrame: esbuild's warning about it is expected.
+    logLevel: 'error',
   });
   return outfile;
 }
@@ -135,7 +141,7 @@ function once(file) {
   return JSON.parse(r.stdout);
 }
 
-console.log(`host feed: ${STEPS.toLocaleString('en')} steps (+ a decay event each), batches of ${BATCH} steps, ${PAIRS} pairs, load ${loadAverage()}`);
+console.log(`host feed${process.env.BENCH_NO_ANALYSIS === '1' ? ' (transport alone, no findings)' : ''}: ${STEPS.toLocaleString('en')} steps (+ a decay event each), batches of ${BATCH} steps, ${PAIRS} pairs, load ${loadAverage()}`);
 const results = Object.fromEntries(sides.map(([n]) => [n, []]));
 for (let p = 0; p < PAIRS; p++) {
   const order = p % 2 === 0 ? sides : [...sides].reverse();
