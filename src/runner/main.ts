@@ -278,7 +278,7 @@ function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void 
   };
   const optimizerProbe = new OptimizerProbe(tf);
   optimizerProbe.install();
-  emit({ type: 'weight-decay', mode: init.weightDecay });
+  // The weight-decay mode is not sent back: the engine launched the run with it and seeded the state (set once).
   if (init.measureDecay || init.weightDecay === 'decoupled') {
     decayProbe = new EffectiveDecay(tf, optimizerProbe, new WeightSampler(tf), new WeightStats(tf), {
       mode: init.weightDecay,

@@ -1,7 +1,7 @@
 import type { Finding, Severity } from '../../shared/analysis/finding';
 import { RULES } from '../../shared/analysis/rules/registry';
 import type { SourcePosition } from '../../shared/protocol/run-data';
-import type { SelectTarget } from '../../shared/protocol/webview-protocol';
+import type { SelectTarget } from '../../shared/panel/webview-protocol';
 import { displaySafe } from '../../shared/format';
 import { el, prose } from '../dom';
 

@@ -1,5 +1,5 @@
-import type { DecayStatus } from '../analysis/terms';
-import type { NodeRole, SourcePosition } from '../protocol/run-data';
+import type { DecayStatus } from '../../shared/analysis/terms';
+import type { NodeRole, SourcePosition } from '../../shared/protocol/run-data';
 import type { LayerBlock } from './blocks';
 
 /** What a drawn node stands for: a group of tape nodes, a folded block or chain, or (expanded) one op or variable. */

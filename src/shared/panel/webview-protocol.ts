@@ -1,11 +1,11 @@
-import { z } from './zod';
+import { z } from '../protocol/zod';
 import { finding, type Finding } from '../analysis/finding';
 import { runState, series, type RunState } from '../model/run-state';
-import { packSeries, packedSeries } from '../series/packed-series';
-import { parseWith } from './parse';
-import { sourcePosition } from './run-data';
-import { runnerEvent, type RunnerEvent } from './runner-protocol';
-import { nonFiniteReplacer } from './wire-number';
+import { packSeries, packedSeries } from './packed-series';
+import { parseWith } from '../protocol/parse';
+import { sourcePosition } from '../protocol/run-data';
+import { runnerEvent, type WireRunnerEvent } from '../protocol/runner-protocol';
+import { encodeNonFinite } from '../protocol/wire-number';
 
 /**
  * Messages between the extension host and the Loss Lens webview.
@@ -14,9 +14,14 @@ import { nonFiniteReplacer } from './wire-number';
  * the UI defaults), then batched `append`s of runner events and `findings` replacements. The webview
  * folds appended events with the same `applyRunnerEvent` the host uses.
  *
+ * This is the contract between two of our own processes, so it sits above the runner contract (protocol/): it
+ * carries the run model (model/) and the findings (analysis/), and packs series (packed-series.ts).
+ *
  * VS Code carries messages as JSON, so NaN and Infinity would arrive as null: every number that may be
- * non-finite travels as the strings "NaN" / "Infinity" / "-Infinity" (see wire-number.ts).
- * `encodeForWebview` does that on the sending side; `parseHostToWebview` restores the numbers.
+ * non-finite travels as the strings "NaN" / "Infinity" / "-Infinity" (see wire-number.ts), and
+ * `parseHostToWebview` restores the numbers. An append carries the runner's events as the runner wrote them
+ * (already in that form: the host forwards the JSON it parsed, never re-encoding it); `encodeForWebview` puts
+ * hydrates and findings in that form.
  */
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
@@ -105,24 +110,38 @@ export const parseHostToWebview = parseWith(hostToWebview);
 /** Check a message from the webview where it enters the host. */
 export const parseWebviewToHost = parseWith(webviewToHost);
 
+/**
+ * A message as the host builds it: an append's events are the runner's wire JSON (what the engine parsed from
+ * the channel), everything else is in memory form.
+ */
+export type HostMessage =
+  | Exclude<HostToWebview, { type: 'append' }>
+  | { type: 'append'; events: readonly WireRunnerEvent[]; target: AppendTarget };
+
 /** A message as postMessage carries it: JSON-safe, with non-finite numbers as their names. */
 export type EncodedMessage = { readonly type: HostToWebview['type'] } & Record<string, unknown>;
 
-/** Make a message JSON-safe for postMessage: non-finite numbers become their names, a hydrate's series are packed. */
-export function encodeForWebview(message: HostToWebview): EncodedMessage {
+/**
+ * Make a message JSON-safe for postMessage: a hydrate's series are packed, and non-finite numbers become their
+ * names (copy-on-write, no JSON round trip: postMessage serializes once, itself). An append goes as it is: its
+ * events are already the runner's wire JSON.
+ */
+export function encodeForWebview(message: HostMessage): EncodedMessage {
+  if (message.type === 'append') return message as unknown as EncodedMessage;
   const packRun = (run: RunState) => ({ ...run, series: Object.fromEntries(Object.entries(run.series).map(([k, v]) => [k, packSeries(v)])) });
   const wire = message.type === 'hydrate' ? { ...message, run: packRun(message.run), compare: message.compare ? packRun(message.compare) : null } : message;
-  return JSON.parse(JSON.stringify(wire, nonFiniteReplacer)) as EncodedMessage;
+  return encodeNonFinite(wire) as EncodedMessage;
 }
 
-export function hydrate(run: RunState, findings: Finding[], settings: UiSettings = DEFAULT_UI_SETTINGS, compare: RunState | null = null): HostToWebview {
+export function hydrate(run: RunState, findings: Finding[], settings: UiSettings = DEFAULT_UI_SETTINGS, compare: RunState | null = null): HostMessage {
   return { type: 'hydrate', protocol: WEBVIEW_PROTOCOL_VERSION, run, findings, settings, compare };
 }
 
-export function append(events: RunnerEvent[], target: AppendTarget = 'run'): HostToWebview {
+/** Runner events as the runner wrote them (wire JSON, see WireRunnerEvent), for the webview to check and fold. */
+export function append(events: readonly WireRunnerEvent[], target: AppendTarget = 'run'): HostMessage {
   return { type: 'append', events, target };
 }
 
-export function replaceFindings(findings: Finding[]): HostToWebview {
+export function replaceFindings(findings: Finding[]): HostMessage {
   return { type: 'findings', findings };
 }

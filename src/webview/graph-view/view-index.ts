@@ -1,5 +1,5 @@
-import { layerDecay, penaltiesByLayer, type DecayStatus, type TermView } from '../analysis/terms';
-import type { LayerInfo, OptimizerInfo, TermInfo, WeightInfo } from '../protocol/run-data';
+import { layerDecay, penaltiesByLayer, type DecayStatus, type TermView } from '../../shared/analysis/terms';
+import type { LayerInfo, OptimizerInfo, TermInfo, WeightInfo } from '../../shared/protocol/run-data';
 import { findRepeatedBlocks, type LayerBlock } from './blocks';
 import { variableScope, type GraphGroups, type NodeGroup } from './graph-groups';
 

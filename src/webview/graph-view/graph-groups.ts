@@ -1,5 +1,5 @@
-import type { GraphNode, LayerInfo, LossGraph } from '../protocol/run-data';
-import { DATA_TERM_ID } from '../protocol/term-ids';
+import type { GraphNode, LayerInfo, LossGraph } from '../../shared/protocol/run-data';
+import { DATA_TERM_ID } from '../../shared/protocol/term-ids';
 
 /**
  * How the ops of a captured loss graph fold into the units a person reads: one group per layer

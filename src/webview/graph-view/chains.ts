@@ -1,4 +1,4 @@
-import type { DecayStatus } from '../analysis/terms';
+import type { DecayStatus } from '../../shared/analysis/terms';
 import type { LayerBlock } from './blocks';
 import { DECAY_TEXT, NOT_IN_LOSS_BADGE, type ViewEdge, type ViewGraph, type ViewNode, type ViewNodeKind } from './view-types';
 

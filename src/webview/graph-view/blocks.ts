@@ -1,6 +1,6 @@
-import { describeRegularizer } from '../analysis/decay';
-import type { TermView } from '../analysis/terms';
-import type { LayerInfo } from '../protocol/run-data';
+import { describeRegularizer } from '../../shared/analysis/decay';
+import type { TermView } from '../../shared/analysis/terms';
+import type { LayerInfo } from '../../shared/protocol/run-data';
 import { blockGroupId, layerGroupId, type GraphGroups } from './graph-groups';
 
 /** A run of layers whose pattern repeats back to back: `pattern` (the first repetition) × `repeats`. */

@@ -1,4 +1,4 @@
-import type { GraphEdge, NodeRole } from '../protocol/run-data';
+import type { GraphEdge, NodeRole } from '../../shared/protocol/run-data';
 import type { LayerBlock } from './blocks';
 import { DATA_LOSS_GROUP, LOSS_GROUP, layerGroupId, type GraphGroups } from './graph-groups';
 import { blockTermsUnit, buildViewIndex, type ViewContext, type ViewIndex, type ViewOptions } from './view-index';

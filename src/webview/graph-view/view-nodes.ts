@@ -1,8 +1,8 @@
-import { decayPerStep, describeRegularizer } from '../analysis/decay';
-import type { DecayStatus } from '../analysis/terms';
-import { formatFactor, formatNumber, formatShape } from '../format';
-import type { GraphNode } from '../protocol/run-data';
-import { DATA_TERM_ID } from '../protocol/term-ids';
+import { decayPerStep, describeRegularizer } from '../../shared/analysis/decay';
+import type { DecayStatus } from '../../shared/analysis/terms';
+import { formatFactor, formatNumber, formatShape } from '../../shared/format';
+import type { GraphNode } from '../../shared/protocol/run-data';
+import { DATA_TERM_ID } from '../../shared/protocol/term-ids';
 import type { LayerBlock } from './blocks';
 import type { NodeGroup } from './graph-groups';
 import type { ViewIndex } from './view-index';

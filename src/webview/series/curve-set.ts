@@ -1,4 +1,4 @@
-import type { Series } from '../model/run-state';
+import type { Series } from '../../shared/model/run-state';
 import { EmaColumn } from './ema';
 import { LodColumn, type ValueAt } from './lod-column';
 

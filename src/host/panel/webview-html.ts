@@ -1,4 +1,4 @@
-import { displaySafe } from './format';
+import { displaySafe } from '../../shared/format';
 
 /**
  * The Loss Lens panel's HTML, as a plain string: the VS Code host (asWebviewUri URIs, webview.cspSource)

@@ -1,6 +1,6 @@
-import type { Finding } from '../analysis/finding';
-import { emptyRunState, type RunState } from '../model/run-state';
-import type { RunnerEvent } from './runner-protocol';
+import type { Finding } from '../../shared/analysis/finding';
+import { emptyRunState, type RunState } from '../../shared/model/run-state';
+import type { WireRunnerEvent } from '../../shared/protocol/runner-protocol';
 import {
   DEFAULT_UI_SETTINGS,
   append,
@@ -9,14 +9,25 @@ import {
   replaceFindings,
   type AppendTarget,
   type EncodedMessage,
-  type HostToWebview,
+  type HostMessage,
   type SelectTarget,
   type UiSettings,
-} from './webview-protocol';
+} from '../../shared/panel/webview-protocol';
+
+/**
+ * The findings of a run, with what tells whether they changed: `findingsVersion` when the source keeps one (it
+ * bumps only when the findings really changed), else the identity of the list. Never their text: comparing
+ * JSON.stringify of every finding on every batch cost as much as the batch.
+ */
+export interface FeedRun {
+  state: RunState;
+  findings: Finding[];
+  findingsVersion?: number;
+}
 
 /** What a feed shows: the run of one script as its host knows it right now (none before the first run). */
 export interface FeedSource {
-  run(): { state: RunState; findings: Finding[] } | undefined;
+  run(): FeedRun | undefined;
   /** The decoupled what-if run the panel compares the run with (Compare with Decoupled Weight Decay), if any. */
   compare?(): RunState | undefined;
 }
@@ -28,7 +39,8 @@ export interface FeedSource {
  */
 export class WebviewFeed {
   private isReady = false;
-  private lastFindings = '';
+  /** The findings last sent: their version (or list, for a source without versions). */
+  private lastFindings: unknown = undefined;
   /** A selection asked for before the webview was ready: sent right after its first hydrate. */
   private pendingSelect: SelectTarget | null = null;
   /** What was sent, for tests. */
@@ -61,7 +73,7 @@ export class WebviewFeed {
     if (!this.isReady) return;
     const run = this.source.run();
     const findings = run?.findings ?? [];
-    this.lastFindings = JSON.stringify(findings);
+    this.lastFindings = findingsKey(run);
     await this.post(hydrate(run?.state ?? emptyRunState(this.script), findings, this.settings, this.source.compare?.() ?? null));
     if (this.isStale) await this.post({ type: 'stale', stale: true });
   }
@@ -77,17 +89,20 @@ export class WebviewFeed {
     if (this.isReady) await this.post({ type: 'stale', stale });
   }
 
-  /** New runner events, already folded into the source's state; the findings follow when they changed. */
-  async events(events: RunnerEvent[], target: AppendTarget = 'run'): Promise<void> {
+  /**
+   * New runner events, already folded into the source's state, as the runner wrote them (the JSON the engine
+   * parsed from the channel: they are forwarded, not encoded again); the findings follow when they changed.
+   */
+  async events(events: readonly WireRunnerEvent[], target: AppendTarget = 'run'): Promise<void> {
     if (!this.isReady || events.length === 0) return;
     await this.post(append(events, target));
     // The compared run's findings are not the panel's: its own stay as they are.
     if (target === 'compare') return;
-    const findings = this.source.run()?.findings ?? [];
-    const key = JSON.stringify(findings);
+    const run = this.source.run();
+    const key = findingsKey(run);
     if (key === this.lastFindings) return;
     this.lastFindings = key;
-    await this.post(replaceFindings(findings));
+    await this.post(replaceFindings(run?.findings ?? []));
   }
 
   /** Bring a layer or term into view in the webview (now, or as soon as it is ready). */
@@ -96,10 +111,18 @@ export class WebviewFeed {
     else await this.post({ type: 'select', target });
   }
 
-  private async post(message: HostToWebview): Promise<void> {
+  private async post(message: HostMessage): Promise<void> {
     this.sent[message.type]++;
     if (message.type === 'append' && message.target === 'compare') this.sent.compareAppend++;
     if (message.type === 'hydrate' && message.compare) this.sent.compareHydrate++;
     await this.transport(encodeForWebview(message));
   }
 }
+
+/** What stands for a run's findings when deciding whether to send them again (see FeedRun). */
+function findingsKey(run: FeedRun | undefined): unknown {
+  if (!run) return NO_FINDINGS;
+  return run.findingsVersion ?? run.findings;
+}
+
+const NO_FINDINGS = Symbol('no run');
