@@ -1,7 +1,7 @@
 // The decoupled what-if's side of a step: which L1/L2 penalties leave the minimized scalar, and that scalar without them.
-import type { Tensor, Tf } from '../tfjs-internals';
-import type { EvaluatedPenalty, RegularizedWeight } from './layer-probe';
-import type { Objective } from './step-objective';
+import type { Tensor, Tf } from '../../tfjs-internals';
+import type { EvaluatedPenalty, RegularizedWeight } from '../hooks/layer-probe';
+import type { Objective } from '../step/step-objective';
 
 /** A penalty the decoupled what-if takes out of this step's minimized scalar: its tensor and what it counts there. */
 export interface RemovedPenalty {

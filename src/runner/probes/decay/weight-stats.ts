@@ -1,4 +1,4 @@
-import { activeBackend, kernelFuncOf, type KernelFunc, type Tensor, type TensorInfo, type Tf, type Variable } from '../tfjs-internals';
+import { activeBackend, kernelFuncOf, type KernelFunc, type Tensor, type TensorInfo, type Tf, type Variable } from '../../tfjs-internals';
 
 const single = (out: TensorInfo | TensorInfo[]): TensorInfo => (Array.isArray(out) ? out[0] : out);
 

@@ -1,8 +1,8 @@
 // Where a loaded model's layers come from: tfjs builds them from the saved topology in a promise continuation,
 // where no frame of the script's is on the stack, so the line that loaded the model is their line.
-import type { SourcePosition } from '../../shared/protocol/run-data';
-import { nestedLayers, type LayerLike, type Tf } from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
+import type { SourcePosition } from '../../../shared/protocol/run-data';
+import { nestedLayers, type LayerLike, type Tf } from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
 
 /** The functions that build layers from a saved model, by where they live: `tf.<name>` or `tf.models.<name>`. */
 const LOADERS = [

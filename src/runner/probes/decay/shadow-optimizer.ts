@@ -1,4 +1,4 @@
-import type { OptimizerInfo } from '../../shared/protocol/run-data';
+import type { OptimizerInfo } from '../../../shared/protocol/run-data';
 
 /**
  * A shadow of one tfjs 4.22 optimizer: the same update formula, in float64, on the elements of the weights we

@@ -1,5 +1,5 @@
 // The step probe: hooks engine.gradients, groups steps by objective, and runs each step's capture, what-if and report.
-import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
+import type { RunnerEventInput } from '../../../shared/protocol/runner-protocol';
 import {
   readScalar,
   tapeTensor,
@@ -9,21 +9,21 @@ import {
   type Tensor,
   type Tf,
   type Variable,
-} from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
-import { removablePenalties, withoutPenalties, type RemovedPenalty } from './decoupled-penalties';
-import type { EffectiveDecay } from './effective-decay';
-import { fromLayout, handTerms, layoutOf, readConstant, type HandTerm } from './hand-term-layout';
-import { recognizeHandWritten, type Recognition } from './hand-written';
-import type { LayerProbe } from './layer-probe';
-import type { OptimizerProbe } from './optimizer-probe';
+} from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
+import { removablePenalties, withoutPenalties, type RemovedPenalty } from '../decay/decoupled-penalties';
+import type { EffectiveDecay } from '../decay/effective-decay';
+import { fromLayout, handTerms, layoutOf, readConstant, type HandTerm } from '../tape/hand-term-layout';
+import { recognizeHandWritten, type Recognition } from '../tape/hand-written';
+import type { LayerProbe } from '../hooks/layer-probe';
+import type { OptimizerProbe } from '../hooks/optimizer-probe';
 import { probeClock } from './probe-clock';
-import { SiteProbe } from './site-probe';
+import { SiteProbe } from '../hooks/site-probe';
 import { StepCapture } from './step-capture';
-import { variableName } from './describe-names';
+import { variableName } from '../hooks/describe-names';
 import { addVariable, newObjective, type Objective } from './step-objective';
 import { StepReport } from './step-report';
-import { ancestorTensors } from './tape-graph';
+import { ancestorTensors } from '../tape/tape-graph';
 
 export interface StepProbeOptions {
   stepLimit: number;

@@ -1,7 +1,7 @@
 // The training a model.fit / fitDataset call plans (epochs × steps per epoch), read from its arguments as it starts.
-import type { TrainingPlan } from '../../shared/protocol/run-data';
-import type { Tf } from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
+import type { TrainingPlan } from '../../../shared/protocol/run-data';
+import type { Tf } from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
 
 interface ShapedLike {
   shape?: unknown;

@@ -1,16 +1,16 @@
 // The captured (first) step of an objective: its loss graph, the raw variables it shows, and the layer list.
-import type { NamedSite, PenaltyPiece, RawVariableInfo, RegularizerInfo, SourcePosition } from '../../shared/protocol/run-data';
-import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
-import type { TapeNode, TapeTensor, Tensor, Tf, Variable } from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
-import { variableName } from './describe-names';
-import type { HandTerm } from './hand-term-layout';
-import type { Recognition } from './hand-written';
-import { weightRole } from './layer-descriptions';
-import type { EvaluatedPenalty, LayerProbe } from './layer-probe';
-import type { SiteProbe } from './site-probe';
+import type { NamedSite, PenaltyPiece, RawVariableInfo, RegularizerInfo, SourcePosition } from '../../../shared/protocol/run-data';
+import type { RunnerEventInput } from '../../../shared/protocol/runner-protocol';
+import type { TapeNode, TapeTensor, Tensor, Tf, Variable } from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
+import { variableName } from '../hooks/describe-names';
+import type { HandTerm } from '../tape/hand-term-layout';
+import type { Recognition } from '../tape/hand-written';
+import { weightRole } from '../hooks/layer-descriptions';
+import type { EvaluatedPenalty, LayerProbe } from '../hooks/layer-probe';
+import type { SiteProbe } from '../hooks/site-probe';
 import type { Objective } from './step-objective';
-import { buildLossGraph, type TermSpec } from './tape-graph';
+import { buildLossGraph, type TermSpec } from '../tape/tape-graph';
 
 export class StepCapture {
   constructor(

@@ -1,4 +1,4 @@
-import type { TapeNode, TapeTensor } from '../tfjs-internals';
+import type { TapeNode, TapeTensor } from '../../tfjs-internals';
 
 /** Flags of a tensor: V depends on a trainable variable, D on data, T lies downstream of a layer penalty. */
 export const V = 1;

@@ -1,6 +1,6 @@
 // A step's hand-written penalty terms: their stable ids and values, and where they sit on the tape for later steps.
-import { handWrittenTermId } from '../../shared/protocol/term-ids';
-import { tapeTensor, type TapeNode, type TapeTensor, type Tensor } from '../tfjs-internals';
+import { handWrittenTermId } from '../../../shared/protocol/term-ids';
+import { tapeTensor, type TapeNode, type TapeTensor, type Tensor } from '../../tfjs-internals';
 import type { Recognition, RecognizedTerm } from './hand-written';
 
 export interface HandLayout {

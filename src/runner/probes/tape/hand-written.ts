@@ -1,5 +1,5 @@
-import type { PenaltyPiece } from '../../shared/protocol/run-data';
-import type { TapeNode, TapeTensor } from '../tfjs-internals';
+import type { PenaltyPiece } from '../../../shared/protocol/run-data';
+import type { TapeNode, TapeTensor } from '../../tfjs-internals';
 import { parseReduced as parseReducedForm, piecesOf } from './penalty-forms';
 import { ADD, D, DIV, FlaggedTape, MUL, PASS, SUB, T, V, inputsOf, sizeOf } from './tape-flags';
 

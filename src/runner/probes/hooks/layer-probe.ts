@@ -1,6 +1,6 @@
-import { probeClock } from './probe-clock';
-import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo } from '../../shared/protocol/run-data';
-import { activityTermId, penaltyTermId } from '../../shared/protocol/term-ids';
+import { probeClock } from '../step/probe-clock';
+import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo } from '../../../shared/protocol/run-data';
+import { activityTermId, penaltyTermId } from '../../../shared/protocol/term-ids';
 import {
   layerPrototype,
   nestedLayers,
@@ -12,8 +12,8 @@ import {
   type RegularizerLike,
   type Tensor,
   type Tf,
-} from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
+} from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
 import { classNameOf, nameOf } from './describe-names';
 import { layerName, regularizerInfo, shortWeightName, weightRole } from './layer-descriptions';
 import { layerStructure, safeWeights, type LayerRecord, type LayerStructure } from './layer-structure';

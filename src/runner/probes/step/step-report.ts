@@ -1,14 +1,14 @@
 // What each step reports: its loss split and weight norms, its optimizer when that changed, and its penalized weights to the decay probe.
-import type { RegularizerInfo } from '../../shared/protocol/run-data';
-import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
-import type { Tf, Variable } from '../tfjs-internals';
-import type { RemovedPenalty } from './decoupled-penalties';
-import type { EffectiveDecay, PenalizedWeightStep } from './effective-decay';
-import type { LayerProbe, RegularizedWeight } from './layer-probe';
-import { optimizerInfo, type OptimizerProbe } from './optimizer-probe';
-import type { PenaltyGradientSpec } from './penalized-weight';
+import type { RegularizerInfo } from '../../../shared/protocol/run-data';
+import type { RunnerEventInput } from '../../../shared/protocol/runner-protocol';
+import type { Tf, Variable } from '../../tfjs-internals';
+import type { RemovedPenalty } from '../decay/decoupled-penalties';
+import type { EffectiveDecay, PenalizedWeightStep } from '../decay/effective-decay';
+import type { LayerProbe, RegularizedWeight } from '../hooks/layer-probe';
+import { optimizerInfo, type OptimizerProbe } from '../hooks/optimizer-probe';
+import type { PenaltyGradientSpec } from '../decay/penalized-weight';
 import type { Objective } from './step-objective';
-import { WeightStats, type WeightSums } from './weight-stats';
+import { WeightStats, type WeightSums } from '../decay/weight-stats';
 
 export class StepReport {
   private readonly weightStats: WeightStats;

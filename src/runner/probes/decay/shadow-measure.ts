@@ -1,8 +1,8 @@
 // The penalties' share of each optimizer update, measured on two float64 shadows of the optimizer (full and data gradient).
-import type { WeightDecayMode } from '../../shared/protocol/run-data';
-import type { OptimizerLike, Tensor, Variable } from '../tfjs-internals';
+import type { WeightDecayMode } from '../../../shared/protocol/run-data';
+import type { OptimizerLike, Tensor, Variable } from '../../tfjs-internals';
 import type { DecayRecords } from './decay-records';
-import { optimizerInfo } from './optimizer-probe';
+import { optimizerInfo } from '../hooks/optimizer-probe';
 import { subtractPenaltyGradient, type WeightTrack } from './penalized-weight';
 import { decayFraction, shadowConfig, ShadowOptimizer } from './shadow-optimizer';
 import { mismatchOf } from './weight-change';

@@ -1,4 +1,4 @@
-import { activeBackend, kernelFuncOf, readsInPlace, wasmHeapView, type BackendLike, type KernelFunc, type Tensor, type TensorInfo, type Tf } from '../tfjs-internals';
+import { activeBackend, kernelFuncOf, readsInPlace, wasmHeapView, type BackendLike, type KernelFunc, type Tensor, type TensorInfo, type Tf } from '../../tfjs-internals';
 
 /** At most this many elements of a weight are read per step: exact below it, a fixed random sample above. */
 export const SAMPLE_SIZE = 2048;

@@ -1,6 +1,6 @@
-import type { GraphEdge, GraphNode, LossGraph, NamedSite, PenaltyPiece, RegularizerInfo, TermInfo } from '../../shared/protocol/run-data';
-import { DATA_TERM_ID } from '../../shared/protocol/term-ids';
-import type { TapeNode } from '../tfjs-internals';
+import type { GraphEdge, GraphNode, LossGraph, NamedSite, PenaltyPiece, RegularizerInfo, TermInfo } from '../../../shared/protocol/run-data';
+import { DATA_TERM_ID } from '../../../shared/protocol/term-ids';
+import type { TapeNode } from '../../tfjs-internals';
 
 /** Everything a term needs to be placed in the graph, evaluated or not. */
 export interface TermSpec {
