@@ -2,6 +2,7 @@ import { probeClock } from '../step/probe-clock';
 import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo } from '../../../shared/protocol/run-data';
 import { activityTermId, penaltyTermId } from '../../../shared/protocol/term-ids';
 import {
+  LAYER_FIRST_FIELD,
   layerPrototype,
   nestedLayers,
   readScalar,
@@ -76,13 +77,13 @@ export class LayerProbe {
 
   private hookCreation(proto: Record<string, unknown>): void {
     const probe = this;
-    Object.defineProperty(proto, '_addedWeightNames', {
+    Object.defineProperty(proto, LAYER_FIRST_FIELD, {
       configurable: true,
       get() {
         return undefined;
       },
       set(this: LayerLike, value: unknown) {
-        Object.defineProperty(this, '_addedWeightNames', { value, writable: true, configurable: true, enumerable: true });
+        Object.defineProperty(this, LAYER_FIRST_FIELD, { value, writable: true, configurable: true, enumerable: true });
         const source = probe.frames.captureSite(constructorNames(this));
         // Built with no line of the script's on the stack while a model loads: the load's layer (fixed up once it resolves).
         const duringLoad = probe.loads.loading();

@@ -16,6 +16,15 @@ export interface HandTerm {
   value: number;
 }
 
+/** A hand-written term as a later step reads it: its value, whether it reaches y, its tensor and what it counts there. */
+export interface HandTermValue {
+  id: string;
+  inLoss: boolean;
+  value: number;
+  tensor: Tensor;
+  scale: number | null;
+}
+
 /** Where the captured step's hand-written terms sit on its tape (an empty layout, matching nothing, if one is not on it). */
 export function layoutOf(tape: readonly TapeNode[], y: Tensor, hand: HandTerm[]): HandLayout {
   const indexOf = new Map(tape.map((n, i) => [n.id, i]));
@@ -37,7 +46,7 @@ export function fromLayout(
   layout: HandLayout,
   tape: readonly TapeNode[],
   y: Tensor,
-): Array<{ id: string; inLoss: boolean; value: number; tensor: Tensor; scale: number | null }> | null {
+): HandTermValue[] | null {
   if (tape.length !== layout.kernels.length) return null;
   for (let i = 0; i < tape.length; i++) if (tape[i].kernelName !== layout.kernels[i]) return null;
   if (!tape[layout.yIndex]?.outputs.some((o) => o.id === y.id)) return null;

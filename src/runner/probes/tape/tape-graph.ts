@@ -55,48 +55,51 @@ const opId = (n: TapeNode) => `op:${n.id}`;
 const varId = (weightId: string) => `var:${weightId}`;
 
 /**
- * The loss graph of one step: the tape's ops that lead from the variables to the minimized scalar,
- * plus each penalty's own sub-graph even when it never reaches that scalar (the bug we exist to show),
- * plus a detached node for each penalty the step never computed at all.
+ * Forward over the tape from `tensors`, which grows in place with every tensor computed from them: the ids of
+ * the nodes that read one of them.
  */
-export function buildLossGraph(input: TapeGraphInput): LossGraph {
-  const started = performance.now();
-  const { tape, xs, yTensorId, terms } = input;
+function spreadForward(tape: readonly TapeNode[], tensors: Set<number>): Set<number> {
+  const nodes = new Set<number>();
+  for (const node of tape) {
+    for (const name in node.inputs) {
+      if (tensors.has(node.inputs[name].id)) {
+        nodes.add(node.id);
+        for (const o of node.outputs) tensors.add(o.id);
+        break;
+      }
+    }
+  }
+  return nodes;
+}
 
+/** Which ops of the tape the graph shows, and how each relates to the minimized scalar and to the penalties. */
+interface TapeReach {
+  /** Tensors with a path to the minimized scalar, and to some penalty's output. */
+  toY: Set<number>;
+  toPenalty: Set<number>;
+  /** Tensors downstream of a penalty's output, and the ops that read one: where penalties are summed into the loss. */
+  afterPenalty: Set<number>;
+  mixedNodes: Set<number>;
+  /** The ops computed from a variable that lead to the minimized scalar or to a penalty, in tape order. */
+  included: TapeNode[];
+  /** Output tensor id → the included op that computed it. */
+  producer: Map<number, TapeNode>;
+}
+
+function reachOf(input: TapeGraphInput): TapeReach {
+  const { tape, xs, yTensorId, terms } = input;
   // Forward: which tensors are functions of the variables (or of a penalized weight).
   const fromX = new Set<number>(xs.map((x) => x.tensorId));
   for (const t of terms) {
     if (t.weightTensorId !== null) fromX.add(t.weightTensorId);
     for (const id of t.coveredTensorIds ?? []) fromX.add(id);
   }
-  const nodeFromX = new Set<number>();
-  for (const node of tape) {
-    for (const name in node.inputs) {
-      if (fromX.has(node.inputs[name].id)) {
-        nodeFromX.add(node.id);
-        for (const o of node.outputs) fromX.add(o.id);
-        break;
-      }
-    }
-  }
-
+  const nodeFromX = spreadForward(tape, fromX);
   const penaltyTensors = terms.filter((t) => t.tensorId !== null).map((t) => t.tensorId as number);
   const toY = ancestorTensors(tape, [yTensorId]);
   const toPenalty = ancestorTensors(tape, penaltyTensors);
-
-  // Downstream of a penalty output: where penalties are summed into the loss.
   const afterPenalty = new Set<number>(penaltyTensors);
-  const mixedNodes = new Set<number>();
-  for (const node of tape) {
-    for (const name in node.inputs) {
-      if (afterPenalty.has(node.inputs[name].id)) {
-        mixedNodes.add(node.id);
-        for (const o of node.outputs) afterPenalty.add(o.id);
-        break;
-      }
-    }
-  }
-
+  const mixedNodes = spreadForward(tape, afterPenalty);
   const producer = new Map<number, TapeNode>();
   const included: TapeNode[] = [];
   for (const node of tape) {
@@ -105,62 +108,78 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
     included.push(node);
     for (const o of node.outputs) producer.set(o.id, node);
   }
+  return { toY, toPenalty, afterPenalty, mixedNodes, included, producer };
+}
 
-  const termByTensor = new Map<number, TermSpec>();
-  for (const t of terms) if (t.tensorId !== null) termByTensor.set(t.tensorId, t);
-  // Which penalty each op computes, so a penalty's ops sit with its layer even though calculateLosses runs outside apply().
-  const penaltyOwner = new Map<number, TermSpec>();
+/**
+ * Which penalty each op computes (walking back from each penalty's output), so a penalty's ops sit with its layer
+ * even though calculateLosses runs outside apply().
+ */
+function penaltyOwners(tape: readonly TapeNode[], termByTensor: ReadonlyMap<number, TermSpec>): Map<number, TermSpec> {
+  const owners = new Map<number, TermSpec>();
   const tensorOwner = new Map<number, TermSpec>(termByTensor);
   for (let i = tape.length - 1; i >= 0; i--) {
     const node = tape[i];
     const owner = node.outputs.map((o) => tensorOwner.get(o.id)).find((t) => t !== undefined);
     if (!owner) continue;
-    penaltyOwner.set(node.id, owner);
+    owners.set(node.id, owner);
     for (const name in node.inputs) if (!tensorOwner.has(node.inputs[name].id)) tensorOwner.set(node.inputs[name].id, owner);
   }
+  return owners;
+}
 
-  const xWeight = new Map<number, string>(xs.map((x) => [x.tensorId, x.weightId]));
-  const weightFor = (tensorId: number) => xWeight.get(tensorId) ?? input.weights.get(tensorId)?.weightId;
+/** The graph's nodes and edges as they are added: ops, the variables they read (each once), terms and the sink. */
+class GraphParts {
+  readonly nodes: GraphNode[] = [];
+  readonly edges: GraphEdge[] = [];
+  private readonly varNodes = new Map<string, GraphNode>();
+  private readonly xWeight: Map<number, string>;
+  private readonly termByTensor = new Map<number, TermSpec>();
+  private readonly penaltyOwner: Map<number, TermSpec>;
 
-  const nodes: GraphNode[] = [];
-  const edges: GraphEdge[] = [];
-  const varNodes = new Map<string, GraphNode>();
-  const ensureVar = (tensorId: number, shape: number[]): string | null => {
-    const weightId = weightFor(tensorId);
+  constructor(
+    private readonly input: TapeGraphInput,
+    private readonly reach: TapeReach,
+  ) {
+    this.xWeight = new Map(input.xs.map((x) => [x.tensorId, x.weightId]));
+    for (const t of input.terms) if (t.tensorId !== null) this.termByTensor.set(t.tensorId, t);
+    this.penaltyOwner = penaltyOwners(input.tape, this.termByTensor);
+  }
+
+  /** The variable node a tensor reads (added the first time), or null when the tensor is no known variable. */
+  private ensureVar(tensorId: number, shape: number[]): string | null {
+    const weightId = this.xWeight.get(tensorId) ?? this.input.weights.get(tensorId)?.weightId;
     if (weightId === undefined) return null;
     const id = varId(weightId);
-    if (!varNodes.has(id)) {
+    if (!this.varNodes.has(id)) {
       const node: GraphNode = {
         id,
         kind: 'variable',
         label: weightId.split('/').pop() ?? weightId,
-        layer: input.weights.get(tensorId)?.layer ?? null,
+        layer: this.input.weights.get(tensorId)?.layer ?? null,
         shape: [...shape],
         role: 'data',
         termId: null,
         weight: weightId,
-        reachesMinimizedLoss: toY.has(tensorId),
+        reachesMinimizedLoss: this.reach.toY.has(tensorId),
       };
-      varNodes.set(id, node);
-      nodes.push(node);
+      this.varNodes.set(id, node);
+      this.nodes.push(node);
     }
     return id;
-  };
+  }
 
-  for (const node of included) {
+  /** An included op, then an edge from each of its inputs' producers (or variables). */
+  addOp(node: TapeNode): void {
+    const { toY, toPenalty, mixedNodes, producer } = this.reach;
     const out = node.outputs[0];
-    const term = node.outputs.map((o) => termByTensor.get(o.id)).find((t) => t !== undefined);
-    const owner = penaltyOwner.get(node.id);
-    const role: GraphNode['role'] = mixedNodes.has(node.id)
-      ? 'mixed'
-      : node.outputs.some((o) => toPenalty.has(o.id))
-        ? 'regularization'
-        : 'data';
-    nodes.push({
+    const term = node.outputs.map((o) => this.termByTensor.get(o.id)).find((t) => t !== undefined);
+    const role: GraphNode['role'] = mixedNodes.has(node.id) ? 'mixed' : node.outputs.some((o) => toPenalty.has(o.id)) ? 'regularization' : 'data';
+    this.nodes.push({
       id: opId(node),
       kind: 'op',
       label: node.kernelName,
-      layer: input.opOwner.get(node.id) ?? owner?.layer ?? null,
+      layer: this.input.opOwner.get(node.id) ?? this.penaltyOwner.get(node.id)?.layer ?? null,
       shape: out ? [...out.shape] : [],
       role,
       termId: term?.termId ?? null,
@@ -170,53 +189,21 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
     for (const name in node.inputs) {
       const t = node.inputs[name];
       const from = producer.get(t.id);
-      const fromId = from ? opId(from) : ensureVar(t.id, t.shape);
-      if (fromId !== null) edges.push({ from: fromId, to: opId(node), shape: [...t.shape] });
+      const fromId = from ? opId(from) : this.ensureVar(t.id, t.shape);
+      if (fromId !== null) this.edges.push({ from: fromId, to: opId(node), shape: [...t.shape] });
     }
   }
 
-  const yNode = producer.get(yTensorId);
-  const minimizedNodeId = yNode ? opId(yNode) : `op:loss`;
-  if (!yNode) {
-    // The loss does not depend on any variable: still give the sink a node so the picture has one.
-    nodes.push({
-      id: minimizedNodeId,
-      kind: 'op',
-      label: 'loss',
-      layer: null,
-      shape: [],
-      role: 'data',
-      termId: null,
-      weight: null,
-      reachesMinimizedLoss: true,
-    });
+  /** The loss does not depend on any variable: still give the sink a node so the picture has one. */
+  addLossSink(id: string): void {
+    this.nodes.push({ id, kind: 'op', label: 'loss', layer: null, shape: [], role: 'data', termId: null, weight: null, reachesMinimizedLoss: true });
   }
 
-  const termInfos: TermInfo[] = [];
-  for (const t of terms) {
-    let nodeId: string;
-    const producerNode = t.tensorId !== null ? producer.get(t.tensorId) : undefined;
-    if (producerNode) {
-      nodeId = opId(producerNode);
-    } else {
-      nodeId = `term:${t.termId}`;
-      nodes.push({
-        id: nodeId,
-        kind: 'unevaluated-term',
-        label: `${t.regularizer?.className ?? 'hand-written'} penalty`,
-        layer: t.layer,
-        shape: [],
-        role: 'regularization',
-        termId: t.termId,
-        weight: t.weight,
-        reachesMinimizedLoss: false,
-      });
-      if (t.weightTensorId !== null) {
-        const from = ensureVar(t.weightTensorId, t.weightShape);
-        if (from) edges.push({ from, to: nodeId, shape: [...t.weightShape] });
-      }
-    }
-    termInfos.push({
+  /** A term: at the op that computed it, else on a detached node of its own (with an edge from its weight). */
+  addTerm(t: TermSpec): TermInfo {
+    const producerNode = t.tensorId !== null ? this.reach.producer.get(t.tensorId) : undefined;
+    const nodeId = producerNode ? opId(producerNode) : this.addUnevaluated(t);
+    return {
       id: t.termId,
       collection: 'regularization',
       kind: t.kind,
@@ -225,14 +212,49 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
       regularizer: t.regularizer,
       nodeId,
       evaluated: t.tensorId !== null,
-      reachesMinimizedLoss: t.tensorId !== null && toY.has(t.tensorId),
+      reachesMinimizedLoss: t.tensorId !== null && this.reach.toY.has(t.tensorId),
       ...(t.pieces ? { pieces: t.pieces } : {}),
       ...(t.source !== undefined ? { source: t.source } : {}),
       ...(t.summedAt !== undefined ? { summedAt: t.summedAt } : {}),
-    });
+    };
   }
 
-  const dataNodeId = findDataNode(included, mixedNodes, toPenalty, yNode, afterPenalty);
+  private addUnevaluated(t: TermSpec): string {
+    const nodeId = `term:${t.termId}`;
+    this.nodes.push({
+      id: nodeId,
+      kind: 'unevaluated-term',
+      label: `${t.regularizer?.className ?? 'hand-written'} penalty`,
+      layer: t.layer,
+      shape: [],
+      role: 'regularization',
+      termId: t.termId,
+      weight: t.weight,
+      reachesMinimizedLoss: false,
+    });
+    if (t.weightTensorId !== null) {
+      const from = this.ensureVar(t.weightTensorId, t.weightShape);
+      if (from) this.edges.push({ from, to: nodeId, shape: [...t.weightShape] });
+    }
+    return nodeId;
+  }
+}
+
+/**
+ * The loss graph of one step: the tape's ops that lead from the variables to the minimized scalar,
+ * plus each penalty's own sub-graph even when it never reaches that scalar (the bug we exist to show),
+ * plus a detached node for each penalty the step never computed at all.
+ */
+export function buildLossGraph(input: TapeGraphInput): LossGraph {
+  const started = performance.now();
+  const reach = reachOf(input);
+  const parts = new GraphParts(input, reach);
+  for (const node of reach.included) parts.addOp(node);
+  const yNode = reach.producer.get(input.yTensorId);
+  const minimizedNodeId = yNode ? opId(yNode) : `op:loss`;
+  if (!yNode) parts.addLossSink(minimizedNodeId);
+  const termInfos = input.terms.map((t) => parts.addTerm(t));
+  const dataNodeId = findDataNode(reach.included, reach.mixedNodes, reach.toPenalty, yNode, reach.afterPenalty);
   termInfos.unshift({
     id: DATA_TERM_ID,
     collection: 'data',
@@ -244,13 +266,12 @@ export function buildLossGraph(input: TapeGraphInput): LossGraph {
     evaluated: true,
     reachesMinimizedLoss: true,
   });
-
-  const variables = xs.filter((x) => toY.has(x.tensorId) || toPenalty.has(x.tensorId)).map((x) => x.weightId);
+  const variables = input.xs.filter((x) => reach.toY.has(x.tensorId) || reach.toPenalty.has(x.tensorId)).map((x) => x.weightId);
   return {
     objective: input.objective,
     step: input.step,
-    nodes,
-    edges,
+    nodes: parts.nodes,
+    edges: parts.edges,
     minimizedNodeId,
     dataNodeId,
     terms: termInfos,
