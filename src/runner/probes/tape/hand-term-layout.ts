@@ -1,6 +1,6 @@
 // A step's hand-written penalty terms: their stable ids and values, and where they sit on the tape for later steps.
-import { handWrittenTermId } from '../../shared/protocol/term-ids';
-import { tapeTensor, type TapeNode, type TapeTensor, type Tensor } from '../tfjs-internals';
+import { handWrittenTermId } from '../../../shared/protocol/term-ids';
+import { tapeTensor, type TapeNode, type TapeTensor, type Tensor } from '../../tfjs-internals';
 import type { Recognition, RecognizedTerm } from './hand-written';
 
 export interface HandLayout {
@@ -14,6 +14,15 @@ export interface HandTerm {
   id: string;
   term: RecognizedTerm;
   value: number;
+}
+
+/** A hand-written term as a later step reads it: its value, whether it reaches y, its tensor and what it counts there. */
+export interface HandTermValue {
+  id: string;
+  inLoss: boolean;
+  value: number;
+  tensor: Tensor;
+  scale: number | null;
 }
 
 /** Where the captured step's hand-written terms sit on its tape (an empty layout, matching nothing, if one is not on it). */
@@ -37,7 +46,7 @@ export function fromLayout(
   layout: HandLayout,
   tape: readonly TapeNode[],
   y: Tensor,
-): Array<{ id: string; inLoss: boolean; value: number; tensor: Tensor; scale: number | null }> | null {
+): HandTermValue[] | null {
   if (tape.length !== layout.kernels.length) return null;
   for (let i = 0; i < tape.length; i++) if (tape[i].kernelName !== layout.kernels[i]) return null;
   if (!tape[layout.yIndex]?.outputs.some((o) => o.id === y.id)) return null;

@@ -1,7 +1,8 @@
-import { probeClock } from './probe-clock';
-import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo } from '../../shared/protocol/run-data';
-import { activityTermId, penaltyTermId } from '../../shared/protocol/term-ids';
+import { probeClock } from '../step/probe-clock';
+import type { LayerInfo, RegularizerInfo, SourcePosition, WeightInfo } from '../../../shared/protocol/run-data';
+import { activityTermId, penaltyTermId } from '../../../shared/protocol/term-ids';
 import {
+  LAYER_FIRST_FIELD,
   layerPrototype,
   nestedLayers,
   readScalar,
@@ -12,8 +13,8 @@ import {
   type RegularizerLike,
   type Tensor,
   type Tf,
-} from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
+} from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
 import { classNameOf, nameOf } from './describe-names';
 import { layerName, regularizerInfo, shortWeightName, weightRole } from './layer-descriptions';
 import { layerStructure, safeWeights, type LayerRecord, type LayerStructure } from './layer-structure';
@@ -76,13 +77,13 @@ export class LayerProbe {
 
   private hookCreation(proto: Record<string, unknown>): void {
     const probe = this;
-    Object.defineProperty(proto, '_addedWeightNames', {
+    Object.defineProperty(proto, LAYER_FIRST_FIELD, {
       configurable: true,
       get() {
         return undefined;
       },
       set(this: LayerLike, value: unknown) {
-        Object.defineProperty(this, '_addedWeightNames', { value, writable: true, configurable: true, enumerable: true });
+        Object.defineProperty(this, LAYER_FIRST_FIELD, { value, writable: true, configurable: true, enumerable: true });
         const source = probe.frames.captureSite(constructorNames(this));
         // Built with no line of the script's on the stack while a model loads: the load's layer (fixed up once it resolves).
         const duringLoad = probe.loads.loading();

@@ -1,14 +1,23 @@
 // What each step reports: its loss split and weight norms, its optimizer when that changed, and its penalized weights to the decay probe.
-import type { RegularizerInfo } from '../../shared/protocol/run-data';
-import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
-import type { Tf, Variable } from '../tfjs-internals';
-import type { RemovedPenalty } from './decoupled-penalties';
-import type { EffectiveDecay, PenalizedWeightStep } from './effective-decay';
-import type { LayerProbe, RegularizedWeight } from './layer-probe';
-import { optimizerInfo, type OptimizerProbe } from './optimizer-probe';
-import type { PenaltyGradientSpec } from './penalized-weight';
+import type { RegularizerInfo } from '../../../shared/protocol/run-data';
+import type { RunnerEventInput } from '../../../shared/protocol/runner-protocol';
+import type { OptimizerLike, Tf, Variable } from '../../tfjs-internals';
+import type { EffectiveDecay, PenalizedWeightStep } from '../decay/effective-decay';
+import type { PenaltyGradientSpec } from '../decay/penalized-weight';
+import { WeightStats, type WeightSums } from '../decay/weight-stats';
+import type { LayerProbe, RegularizedWeight } from '../hooks/layer-probe';
+import { optimizerInfo, type OptimizerProbe } from '../hooks/optimizer-probe';
+import type { StepContext } from './step-context';
 import type { Objective } from './step-objective';
-import { WeightStats, type WeightSums } from './weight-stats';
+
+/** A step's loss split: each penalty's value, and the regularization inside the scalar the optimizer minimized. */
+interface LossSplit {
+  terms: Record<string, number>;
+  /** The minimized scalar (the what-if's removed penalties taken out), and the penalties' share of it. */
+  minimized: number;
+  regularizationLoss: number;
+  removedIds: Set<string>;
+}
 
 export class StepReport {
   private readonly weightStats: WeightStats;
@@ -23,81 +32,53 @@ export class StepReport {
     this.weightStats = new WeightStats(tf);
   }
 
-  /** `isLast`: the step reaches the step limit (its weight norms are measured whatever the schedule says). */
-  report(
-    objective: Objective,
-    stepNo: number,
-    xs: Variable[],
-    total: number,
-    inLoss: Set<string>,
-    evaluatedValues: Map<string, number>,
-    handValues: Map<string, number>,
-    removed: RemovedPenalty[],
-    isLast: boolean,
-  ): void {
+  /** Sends the step's record (and its optimizer when that changed), and tells the decay probe about its penalized weights. */
+  report(context: StepContext): void {
+    const { objective, stepNo, trained, total, isLast } = context;
     const opt = this.optimizers.active();
-    // Describing the optimizer is cheap but not free: redo it only when it, or its learning rate, changed.
-    if (opt && (opt !== objective.optimizer || opt.learningRate !== objective.optimizerLr)) {
-      objective.optimizer = opt;
-      objective.optimizerLr = opt.learningRate;
-      const info = optimizerInfo(opt);
-      const signature = JSON.stringify(info);
-      if (signature !== objective.optimizerSignature) {
-        objective.optimizerSignature = signature;
-        this.emit({ type: 'optimizer', objective: objective.index, optimizer: info });
-      }
-    }
+    this.noteOptimizer(objective, opt);
 
     const tracked = (objective.tracked ?? []).filter((v) => !v.isDisposed);
     // Penalties of this objective: on the weights it trains, or computed in its step.
-    const xIds = new Set(xs.map((x) => x.id));
+    const xIds = new Set(trained.map((x) => x.id));
     const regularized = this.layers
       .regularizedWeights()
-      .filter((r) => !r.variable.val.isDisposed && (xIds.has(r.variable.val.id) || evaluatedValues.has(r.termId)));
+      .filter((r) => !r.variable.val.isDisposed && (xIds.has(r.variable.val.id) || context.evaluatedValues.has(r.termId)));
     const measure = objective.norms.shouldMeasure(stepNo, isLast, Number.isFinite(total));
     const stats = measure ? this.measureWeights(objective, stepNo, tracked, regularized) : null;
-
-    const terms: Record<string, number> = {};
-    let regularizationLoss = 0;
-    // The what-if took these out of the scalar it minimized: they count neither in the total nor as regularization.
-    const removedIds = new Set(removed.map((r) => r.termId));
-    const minimized = total - removed.reduce((sum, r) => sum + r.value, 0);
-    for (const r of regularized) {
-      const value = evaluatedValues.get(r.termId) ?? (stats ? penaltyFromStats(r, stats) : undefined);
-      if (value === undefined) continue;
-      terms[r.termId] = value;
-      if (inLoss.has(r.termId) && !removedIds.has(r.termId)) regularizationLoss += value;
-    }
-    for (const [id, value] of handValues) {
-      terms[id] = value;
-      if (inLoss.has(id) && !removedIds.has(id)) regularizationLoss += value;
-    }
-    const weightNorms: Record<string, number> = {};
-    if (stats) {
-      for (const v of tracked) {
-        const s = stats.sumSq.get(v.id);
-        if (s !== undefined) weightNorms[v.name] = Math.sqrt(s);
-      }
-    }
+    const split = lossSplit(context, regularized, stats);
+    const norms = stats ? weightNorms(tracked, stats) : {};
     const now = performance.now();
     this.emit({
       type: 'step',
       record: {
         objective: objective.index,
         step: stepNo,
-        totalLoss: minimized,
-        dataLoss: minimized - regularizationLoss,
-        regularizationLoss,
-        terms,
-        inLoss: [...inLoss],
-        weightNorms,
+        totalLoss: split.minimized,
+        dataLoss: split.minimized - split.regularizationLoss,
+        regularizationLoss: split.regularizationLoss,
+        terms: split.terms,
+        inLoss: [...context.inLoss],
+        weightNorms: norms,
         learningRate: typeof opt?.learningRate === 'number' ? opt.learningRate : null,
         wallMs: now - objective.lastEnd,
       },
     });
     objective.norms.stepTook(now - objective.lastEnd);
     objective.lastEnd = now;
-    this.decay?.noteStep(objective.index, stepNo, xs, penalizedWeights(objective, xs, regularized, inLoss, removedIds));
+    this.decay?.noteStep(objective.index, stepNo, trained, penalizedWeights(objective, trained, regularized, context.inLoss, split.removedIds));
+  }
+
+  /** Sends the objective's optimizer when it changed. Describing it is cheap but not free: redone only when it, or its learning rate, changed. */
+  private noteOptimizer(objective: Objective, opt: OptimizerLike | null): void {
+    if (!opt || (opt === objective.optimizer && opt.learningRate === objective.optimizerLr)) return;
+    objective.optimizer = opt;
+    objective.optimizerLr = opt.learningRate;
+    const info = optimizerInfo(opt);
+    const signature = JSON.stringify(info);
+    if (signature === objective.optimizerSignature) return;
+    objective.optimizerSignature = signature;
+    this.emit({ type: 'optimizer', objective: objective.index, optimizer: info });
   }
 
   /** Σw² of the tracked and L2-penalized weights, Σ|w| of the L1-penalized ones, timed for the schedule. */
@@ -111,6 +92,37 @@ export class StepReport {
     objective.norms.measured(stepNo, performance.now() - started);
     return sums;
   }
+}
+
+/** Each penalty's value this step (a layer penalty not computed: from the weight statistics), and the regularization in the minimized scalar. */
+function lossSplit(context: StepContext, regularized: readonly RegularizedWeight[], stats: WeightSums | null): LossSplit {
+  const { inLoss, evaluatedValues, removed } = context;
+  const terms: Record<string, number> = {};
+  let regularizationLoss = 0;
+  // The what-if took these out of the scalar it minimized: they count neither in the total nor as regularization.
+  const removedIds = new Set(removed.map((r) => r.termId));
+  const minimized = context.total - removed.reduce((sum, r) => sum + r.value, 0);
+  for (const r of regularized) {
+    const value = evaluatedValues.get(r.termId) ?? (stats ? penaltyFromStats(r, stats) : undefined);
+    if (value === undefined) continue;
+    terms[r.termId] = value;
+    if (inLoss.has(r.termId) && !removedIds.has(r.termId)) regularizationLoss += value;
+  }
+  for (const [id, value] of context.handValues) {
+    terms[id] = value;
+    if (inLoss.has(id) && !removedIds.has(id)) regularizationLoss += value;
+  }
+  return { terms, minimized, regularizationLoss, removedIds };
+}
+
+/** ‖w‖ of each tracked weight that was measured, by weight name. */
+function weightNorms(tracked: readonly Variable[], stats: WeightSums): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of tracked) {
+    const s = stats.sumSq.get(v.id);
+    if (s !== undefined) out[v.name] = Math.sqrt(s);
+  }
+  return out;
 }
 
 /** Each penalized weight this objective trains, with the penalties that reached its minimized loss this step. */

@@ -1,6 +1,6 @@
 // The effective decay of each step until it is sent to the host, and the reasons some weights have no number.
-import type { DecayApplier } from '../../shared/protocol/run-data';
-import type { DecayRecordInput } from '../../shared/protocol/runner-protocol';
+import type { DecayApplier } from '../../../shared/protocol/run-data';
+import type { DecayRecordInput } from '../../../shared/protocol/runner-protocol';
 import type { WeightTrack } from './penalized-weight';
 
 export interface StepRecord {

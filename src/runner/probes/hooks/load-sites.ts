@@ -1,8 +1,8 @@
 // Where a loaded model's layers come from: tfjs builds them from the saved topology in a promise continuation,
 // where no frame of the script's is on the stack, so the line that loaded the model is their line.
-import type { SourcePosition } from '../../shared/protocol/run-data';
-import { nestedLayers, type LayerLike, type Tf } from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
+import type { SourcePosition } from '../../../shared/protocol/run-data';
+import { nestedLayers, writableExportHome, type LayerLike, type Tf } from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
 
 /** The functions that build layers from a saved model, by where they live: `tf.<name>` or `tf.models.<name>`. */
 const LOADERS = [
@@ -36,7 +36,7 @@ export class LoadSites {
     for (const loader of LOADERS) {
       let holder: unknown = tf;
       for (const key of loader.path) holder = (holder as Record<string, unknown> | undefined)?.[key];
-      const home = holder ? writableHome(holder as object, loader.name) : null;
+      const home = holder ? writableExportHome(holder as object, loader.name) : null;
       if (home) home[loader.name] = this.wrap(home[loader.name] as AsyncFn);
     }
   }
@@ -70,25 +70,6 @@ export class LoadSites {
       );
     };
   }
-}
-
-/**
- * The object whose own writable property holds `tf[name]`. tfjs's CommonJS namespace re-exports each package's
- * functions through getters that read the package's own exports: patching that object reaches every
- * `tf.loadLayersModel`, and the named ES import the runner builds from it afterwards.
- */
-function writableHome(holder: object, name: string): Record<string, unknown> | null {
-  const own = Object.getOwnPropertyDescriptor(holder, name);
-  if (own && 'value' in own && own.writable) return holder as Record<string, unknown>;
-  const fn = (holder as Record<string, unknown>)[name];
-  if (typeof fn !== 'function') return null;
-  for (const mod of Object.values(require.cache)) {
-    const exports = mod?.exports as Record<string, unknown> | undefined;
-    if (!exports || typeof exports !== 'object' || exports === holder) continue;
-    const d = Object.getOwnPropertyDescriptor(exports, name);
-    if (d && 'value' in d && d.value === fn && d.writable) return exports;
-  }
-  return null;
 }
 
 /** Every layer of a loaded model: its layers, theirs (nested models), and the cells and layers they wrap. */

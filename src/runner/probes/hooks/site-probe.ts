@@ -1,6 +1,6 @@
-import type { SourcePosition } from '../../shared/protocol/run-data';
-import type { AddTapeNodeFn, EngineInternals, MakeVariableFn, Variable } from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
+import type { SourcePosition } from '../../../shared/protocol/run-data';
+import type { AddTapeNodeFn, EngineInternals, MakeVariableFn, Variable } from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
 
 /**
  * Where the user's code made things:

@@ -1,13 +1,13 @@
 // The effective-decay probe: hooks optimizer updates and Variable.assign, and runs the shadows, the what-if's decay and the records.
-import type { DecayApplier, TrainingPlan, WeightDecayMode } from '../../shared/protocol/run-data';
-import type { DecayRecordInput } from '../../shared/protocol/runner-protocol';
-import { variablePrototype, type OptimizerLike, type Tensor, type Tf, type Variable } from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
+import type { DecayApplier, TrainingPlan, WeightDecayMode } from '../../../shared/protocol/run-data';
+import type { DecayRecordInput } from '../../../shared/protocol/runner-protocol';
+import { variablePrototype, type OptimizerLike, type Tensor, type Tf, type Variable } from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
 import { DecayRecords } from './decay-records';
-import { installFitPlanProbe } from './fit-plan';
-import { jsClassOf, optimizerInfo, type ApplyListener, type OptimizerProbe } from './optimizer-probe';
+import { installFitPlanProbe } from '../hooks/fit-plan';
+import { jsClassOf, optimizerInfo, type ApplyListener, type OptimizerProbe } from '../hooks/optimizer-probe';
 import type { PenaltyGradientSpec, WeightTrack } from './penalized-weight';
-import { probeClock } from './probe-clock';
+import { probeClock } from '../step/probe-clock';
 import { gradEntries, ShadowMeasure, type ApplyContext } from './shadow-measure';
 import { rescaleShrink } from './weight-change';
 import type { WeightSampler } from './weight-sample';

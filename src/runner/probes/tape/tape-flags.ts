@@ -1,9 +1,12 @@
-import type { TapeNode, TapeTensor } from '../tfjs-internals';
+import type { TapeNode, TapeTensor } from '../../tfjs-internals';
 
-/** Flags of a tensor: V depends on a trainable variable, D on data, T lies downstream of a layer penalty. */
-export const V = 1;
-export const D = 2;
-export const T = 4;
+// Flags of a tensor, propagated forward over the tape: what it is computed from (a leaf: what it is).
+/** A trainable variable. */
+export const FROM_VARIABLE = 1;
+/** Input data (a leaf that is no variable and holds more than one element). */
+export const FROM_DATA = 2;
+/** A layer penalty's output (tagged by the layer probe). */
+export const FROM_LAYER_PENALTY = 4;
 
 export const ADD = new Set(['Add', 'AddV2', 'AddN']);
 export const SUB = new Set(['Sub']);
@@ -86,7 +89,7 @@ export class FlaggedTape {
     for (const n of this.nodes) {
       let f = 0;
       for (const t of inputsOf(n)) f |= this.flagOf(t);
-      for (const o of n.outputs) this.flags.set(o.id, f | (sources.tagged.has(o.id) ? T : 0));
+      for (const o of n.outputs) this.flags.set(o.id, f | (sources.tagged.has(o.id) ? FROM_LAYER_PENALTY : 0));
     }
   }
 
@@ -98,10 +101,10 @@ export class FlaggedTape {
       const w = this.sources.variableOf(t);
       if (w !== null) {
         this.variables.set(t.id, w);
-        f = V;
-      } else if (sizeOf(t) > 1) f = D;
+        f = FROM_VARIABLE;
+      } else if (sizeOf(t) > 1) f = FROM_DATA;
     }
-    if (this.sources.tagged.has(t.id)) f |= T;
+    if (this.sources.tagged.has(t.id)) f |= FROM_LAYER_PENALTY;
     this.flags.set(t.id, f);
     return f;
   }
@@ -121,7 +124,7 @@ export class FlaggedTape {
 
   isDataFree(t: TapeTensor): boolean {
     const f = this.flagOf(t);
-    return (f & V) !== 0 && (f & D) === 0;
+    return (f & FROM_VARIABLE) !== 0 && (f & FROM_DATA) === 0;
   }
 
   /** Tensor ids that are ancestors of (or are) the targets on this tape. */

@@ -2,7 +2,7 @@
  * The probes' own time inside the training steps: `performance.now()` around each stretch of probe
  * code on the step path (not the user's function, not tfjs's gradient work they wrap). Machine
  * noise barely moves it, unlike a paired steps/s ratio. Printed on stderr at the end of a run when
- * LOSS_LENS_PERF=1 (see ../perf-report.ts).
+ * LOSS_LENS_PERF=1 (see ../../perf-report.ts).
  */
 /**
  * Where the time goes: the step hook before the user's function, right after it, after the gradients, the penalty

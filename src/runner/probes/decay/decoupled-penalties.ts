@@ -1,7 +1,15 @@
 // The decoupled what-if's side of a step: which L1/L2 penalties leave the minimized scalar, and that scalar without them.
-import type { Tensor, Tf } from '../tfjs-internals';
-import type { EvaluatedPenalty, RegularizedWeight } from './layer-probe';
-import type { Objective } from './step-objective';
+import type { PenaltyPiece } from '../../../shared/protocol/run-data';
+import type { Tensor, Tf } from '../../tfjs-internals';
+import type { EvaluatedPenalty, RegularizedWeight } from '../hooks/layer-probe';
+
+/** What an objective's captured step learned of its penalties (the step probe's Objective has both). */
+export interface CapturedPenalties {
+  /** What each layer penalty counts in the minimized scalar, by term id (1 when absent: model.fit's sum). */
+  taggedScale: ReadonlyMap<string, number | null>;
+  /** Each hand-written term's pieces (weight, form, coefficient), by term id. */
+  handPieces: ReadonlyMap<string, readonly PenaltyPiece[]>;
+}
 
 /** A penalty the decoupled what-if takes out of this step's minimized scalar: its tensor and what it counts there. */
 export interface RemovedPenalty {
@@ -16,10 +24,10 @@ export interface RemovedPenalty {
  * hand-written terms whose every piece is L1 or L2), with what each counts there.
  */
 export function removablePenalties(
-  objective: Objective,
+  objective: CapturedPenalties,
   regularized: readonly RegularizedWeight[],
   evaluated: readonly EvaluatedPenalty[],
-  leadsToY: Set<number>,
+  leadsToY: ReadonlySet<number>,
   hand: Map<string, { tensor: Tensor; scale: number | null }>,
   handValues: Map<string, number>,
 ): RemovedPenalty[] {

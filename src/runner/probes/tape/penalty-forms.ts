@@ -1,5 +1,5 @@
-import type { PenaltyForm, PenaltyPiece } from '../../shared/protocol/run-data';
-import type { TapeTensor } from '../tfjs-internals';
+import type { PenaltyForm, PenaltyPiece } from '../../../shared/protocol/run-data';
+import type { TapeTensor } from '../../tfjs-internals';
 import { ADD, DIV, MUL, PASS, SUB, inputsOf, sizeOf, type FlaggedTape } from './tape-flags';
 
 /**

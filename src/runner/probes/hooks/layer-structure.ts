@@ -1,6 +1,6 @@
 // Which of the created layers are listed, and which listed layer owns each weight (an RNN's cell's are its RNN's).
-import type { SourcePosition } from '../../shared/protocol/run-data';
-import { nestedLayers, type LayerLike, type LayerVariableLike } from '../tfjs-internals';
+import type { SourcePosition } from '../../../shared/protocol/run-data';
+import { nestedLayers, type LayerLike, type LayerVariableLike } from '../../tfjs-internals';
 import { classNameOf } from './describe-names';
 import { layerName } from './layer-descriptions';
 

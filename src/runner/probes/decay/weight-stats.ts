@@ -1,6 +1,5 @@
-import { activeBackend, kernelFuncOf, type KernelFunc, type Tensor, type TensorInfo, type Tf, type Variable } from '../tfjs-internals';
-
-const single = (out: TensorInfo | TensorInfo[]): TensorInfo => (Array.isArray(out) ? out[0] : out);
+import { activeBackend, type KernelFunc, type Tensor, type TensorInfo, type Tf, type Variable } from '../../tfjs-internals';
+import { BackendKernels, single } from './backend-kernels';
 
 export interface WeightSums {
   /** Σw² by variable tensor id. */
@@ -16,9 +15,11 @@ export interface WeightSums {
  * falls back to ordinary ops.
  */
 export class WeightStats {
-  private kernels: { backend: string; square: KernelFunc; abs: KernelFunc; sum: KernelFunc } | null = null;
+  private readonly kernels: BackendKernels<'Square' | 'Abs' | 'Sum'>;
 
-  constructor(private readonly tf: Tf) {}
+  constructor(private readonly tf: Tf) {
+    this.kernels = new BackendKernels(tf, ['Square', 'Abs', 'Sum']);
+  }
 
   measure(squares: Variable[], absolutes: Variable[]): WeightSums {
     if (squares.length + absolutes.length === 0) return { sumSq: new Map(), sumAbs: new Map() };
@@ -29,26 +30,14 @@ export class WeightStats {
     }
   }
 
-  private kernelsFor(name: string): NonNullable<WeightStats['kernels']> {
-    if (this.kernels?.backend !== name) {
-      const get = (k: string) => {
-        const kernel = kernelFuncOf(this.tf, k, name);
-        if (!kernel) throw new Error(`no ${k} kernel on ${name}`);
-        return kernel;
-      };
-      this.kernels = { backend: name, square: get('Square'), abs: get('Abs'), sum: get('Sum') };
-    }
-    return this.kernels;
-  }
-
   private viaKernels(squares: Variable[], absolutes: Variable[]): WeightSums {
     const backend = activeBackend(this.tf);
-    const k = this.kernelsFor(this.tf.getBackend());
+    const k = this.kernels.of(this.tf.getBackend());
     const reduce = (v: Variable, unary: KernelFunc): number => {
       const x: TensorInfo = { dataId: v.dataId, shape: v.shape, dtype: v.dtype };
       const mapped = single(unary({ inputs: { x }, backend, attrs: {} }));
       try {
-        const total = single(k.sum({ inputs: { x: mapped }, backend, attrs: { axis: v.shape.map((_, i) => i), keepDims: false } }));
+        const total = single(k.Sum({ inputs: { x: mapped }, backend, attrs: { axis: v.shape.map((_, i) => i), keepDims: false } }));
         try {
           return Number(backend.readSync(total.dataId)[0]);
         } finally {
@@ -59,8 +48,8 @@ export class WeightStats {
       }
     };
     return {
-      sumSq: new Map(squares.map((v) => [v.id, reduce(v, k.square)])),
-      sumAbs: new Map(absolutes.map((v) => [v.id, reduce(v, k.abs)])),
+      sumSq: new Map(squares.map((v) => [v.id, reduce(v, k.Square)])),
+      sumAbs: new Map(absolutes.map((v) => [v.id, reduce(v, k.Abs)])),
     };
   }
 

@@ -1,6 +1,6 @@
 // What the report says of a layer's weights and regularizers: short weight names, roles, L1/L2 coefficients.
-import type { RegularizerInfo, WeightRole } from '../../shared/protocol/run-data';
-import type { LayerLike, RegularizerLike } from '../tfjs-internals';
+import type { RegularizerInfo, WeightRole } from '../../../shared/protocol/run-data';
+import type { LayerLike, RegularizerLike } from '../../tfjs-internals';
 import { classNameOf, nameOf } from './describe-names';
 
 /**

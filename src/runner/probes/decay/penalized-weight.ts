@@ -1,6 +1,6 @@
 // A penalized weight as the effective-decay probe tracks it, and the analytic gradient of its penalties.
-import type { PenaltyForm } from '../../shared/protocol/run-data';
-import type { Variable } from '../tfjs-internals';
+import type { PenaltyForm } from '../../../shared/protocol/run-data';
+import type { Variable } from '../../tfjs-internals';
 import type { WeightStats } from './weight-stats';
 
 /** One penalty on a weight that reached the minimized loss this step, in tfjs's convention (L2 c·Σw², L1 c·Σ|w|, norm c·‖w‖). */

@@ -1,7 +1,7 @@
 // The training a model.fit / fitDataset call plans (epochs × steps per epoch), read from its arguments as it starts.
-import type { TrainingPlan } from '../../shared/protocol/run-data';
-import type { Tf } from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
+import type { TrainingPlan } from '../../../shared/protocol/run-data';
+import { layersModelPrototype, type Tf } from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
 
 interface ShapedLike {
   shape?: unknown;
@@ -50,7 +50,7 @@ export function datasetStepsPerEpoch(dataset: unknown, args: Record<string, unkn
  * each call is seen once). Nothing about the call changes; a failure to read it never stops the script's training.
  */
 export function installFitPlanProbe(tf: Tf, frames: UserFrames | null | undefined, emit: (plan: TrainingPlan) => void): void {
-  const proto = (tf as unknown as { LayersModel?: { prototype: Record<string, unknown> } }).LayersModel?.prototype;
+  const proto = layersModelPrototype(tf);
   if (!proto) return;
   const weightsOf = (model: ModelLike) => (model.trainableWeights ?? []).map((w) => w.name).filter((n): n is string => typeof n === 'string');
   const hook = (method: 'fit' | 'fitDataset', plan: (args: unknown[]) => Pick<TrainingPlan, 'epochs' | 'stepsPerEpoch'>) => {

@@ -1,9 +1,9 @@
 // What the step probe keeps per objective (one per variable set) from step to step.
-import type { PenaltyPiece } from '../../shared/protocol/run-data';
-import type { OptimizerLike, Variable } from '../tfjs-internals';
-import { variableName } from './describe-names';
-import type { HandLayout } from './hand-term-layout';
-import { NormSchedule } from './weight-stats';
+import type { PenaltyPiece } from '../../../shared/protocol/run-data';
+import type { OptimizerLike, Variable } from '../../tfjs-internals';
+import { variableName } from '../hooks/describe-names';
+import type { HandLayout } from '../tape/hand-term-layout';
+import { NormSchedule } from '../decay/weight-stats';
 
 export interface Objective {
   index: number;

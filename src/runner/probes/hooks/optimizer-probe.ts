@@ -1,5 +1,5 @@
-import type { OptimizerInfo, OptimizerWeights } from '../../shared/protocol/run-data';
-import { optimizerPrototype, type OptimizerLike, type Tf } from '../tfjs-internals';
+import type { OptimizerInfo, OptimizerWeights } from '../../../shared/protocol/run-data';
+import { optimizerPrototype, type OptimizerLike, type Tf } from '../../tfjs-internals';
 import { classNameOf, nameOf } from './describe-names';
 
 const OPTIMIZER_CLASSES = [

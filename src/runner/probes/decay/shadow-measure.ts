@@ -1,8 +1,8 @@
 // The penalties' share of each optimizer update, measured on two float64 shadows of the optimizer (full and data gradient).
-import type { WeightDecayMode } from '../../shared/protocol/run-data';
-import type { OptimizerLike, Tensor, Variable } from '../tfjs-internals';
+import type { WeightDecayMode } from '../../../shared/protocol/run-data';
+import type { OptimizerLike, Tensor, Variable } from '../../tfjs-internals';
 import type { DecayRecords } from './decay-records';
-import { optimizerInfo } from './optimizer-probe';
+import { optimizerInfo } from '../hooks/optimizer-probe';
 import { subtractPenaltyGradient, type WeightTrack } from './penalized-weight';
 import { decayFraction, shadowConfig, ShadowOptimizer } from './shadow-optimizer';
 import { mismatchOf } from './weight-change';
@@ -66,18 +66,10 @@ export class ShadowMeasure {
       ctx.variables.set(name, t.variable);
     }
     if (!this.options.measure) return ctx;
-    // With no penalty gradient ever on a weight (the what-if took them all out) its penalty share is exactly 0, under
-    // any optimizer: nothing to shadow. As written, every penalized weight is shadowed from its first update on.
-    const exactZero = (t: WeightTrack) => this.options.mode === 'decoupled' && !t.everReached;
     const shadows = this.shadowsFor(opt);
     ctx.shadows = shadows;
     if (!shadows) {
-      const className = optimizerInfo(opt).className;
-      for (const name of ctx.names) {
-        const t = this.tracks.get(name)!;
-        if (exactZero(t)) this.records.record(t.objective, t.step).inUpdate.set(name, 0);
-        else this.records.unavailable(name, `Loss Lens has no model of ${className}'s update`);
-      }
+      this.unmodelled(opt, ctx.names);
       return ctx;
     }
     if (typeof opt.learningRate === 'number') shadows.full.config.learningRate = shadows.data.config.learningRate = opt.learningRate;
@@ -85,48 +77,75 @@ export class ShadowMeasure {
     const full = new Map<string, Float64Array>();
     const data = new Map<string, Float64Array>();
     for (const name of ctx.names) {
-      const t = this.tracks.get(name)!;
-      if (t.unavailable) continue;
-      if (exactZero(t)) {
-        this.records.record(t.objective, t.step).inUpdate.set(name, 0);
-        continue;
-      }
-      if (shadows.mismatch) {
-        this.records.unavailable(name, shadows.mismatch);
-        continue;
-      }
-      if (t.pending > 1) {
-        this.records.unavailable(name, `gradients of ${t.pending} steps were applied in one update (gradient accumulation): the penalty's share of it is not measured`);
-        continue;
-      }
-      // Adaptive optimizers: a few elements (small data gradients) can carry most of the decay; on a weight larger
-      // than the sample, the sample is stratified on its first gradient before any shadow state exists.
-      if (ADAPTIVE.has(shadows.full.config.kind) && this.sampler.sampling(name, t.variable.size) === 'uniform' && !shadows.checksLeft.has(name)) {
-        this.sampler.stratify(name, byName.get(name)!);
-      }
-      const k = this.sampler.sampledSize(name, t.variable.size);
-      if (t.buffers?.w.length !== k) t.buffers = { w: new Float64Array(k), g: new Float64Array(k), data: new Float64Array(k), after: new Float64Array(k) };
-      const b = t.buffers;
-      const w = this.sampler.read(name, t.variable, b.w);
-      const g = this.sampler.read(name, byName.get(name)!, b.g);
-      if (!w || !g || w.length !== g.length || g.length !== k) {
-        this.records.unavailable(name, 'its values could not be read on this backend');
-        continue;
-      }
-      // The data gradient: what the optimizer got, minus the analytic gradient of the penalties that reached the loss.
-      b.data.set(g);
-      if (t.pending === 1 && !subtractPenaltyGradient(t, this.stats, w, b.data)) {
-        this.records.unavailable(name, 'one of its penalties has a form whose gradient Loss Lens does not know');
-        continue;
-      }
-      ctx.before.set(name, w);
-      full.set(name, g);
-      data.set(name, b.data);
+      const sample = this.sample(name, this.tracks.get(name)!, shadows, byName.get(name)!);
+      if (!sample) continue;
+      ctx.before.set(name, sample.w);
+      full.set(name, sample.g);
+      data.set(name, sample.data);
     }
     // Both shadows advance once per applyGradients, as tfjs's counters (Adam's β powers) do.
     ctx.full = shadows.full.step(full);
     ctx.data = shadows.data.step(data);
     return ctx;
+  }
+
+  /**
+   * With no penalty gradient ever on a weight (the what-if took them all out) its penalty share is exactly 0, under
+   * any optimizer: nothing to shadow. As written, every penalized weight is shadowed from its first update on.
+   */
+  private exactZero(t: WeightTrack): boolean {
+    return this.options.mode === 'decoupled' && !t.everReached;
+  }
+
+  /** An optimizer with no shadow: its weights get no number (or their exact 0). */
+  private unmodelled(opt: OptimizerLike, names: readonly string[]): void {
+    const className = optimizerInfo(opt).className;
+    for (const name of names) {
+      const t = this.tracks.get(name)!;
+      if (this.exactZero(t)) this.records.record(t.objective, t.step).inUpdate.set(name, 0);
+      else this.records.unavailable(name, `Loss Lens has no model of ${className}'s update`);
+    }
+  }
+
+  /**
+   * One weight's sample before the update: its values, its gradient, and its data gradient (the gradient minus the
+   * analytic gradient of the penalties that reached the loss). Null when it is not measured this update (an exact
+   * 0, or the reason it has no number, is recorded).
+   */
+  private sample(name: string, t: WeightTrack, shadows: Shadows, gradient: Tensor): { w: Float64Array; g: Float64Array; data: Float64Array } | null {
+    if (t.unavailable) return null;
+    if (this.exactZero(t)) {
+      this.records.record(t.objective, t.step).inUpdate.set(name, 0);
+      return null;
+    }
+    if (shadows.mismatch) {
+      this.records.unavailable(name, shadows.mismatch);
+      return null;
+    }
+    if (t.pending > 1) {
+      this.records.unavailable(name, `gradients of ${t.pending} steps were applied in one update (gradient accumulation): the penalty's share of it is not measured`);
+      return null;
+    }
+    // Adaptive optimizers: a few elements (small data gradients) can carry most of the decay; on a weight larger
+    // than the sample, the sample is stratified on its first gradient before any shadow state exists.
+    if (ADAPTIVE.has(shadows.full.config.kind) && this.sampler.sampling(name, t.variable.size) === 'uniform' && !shadows.checksLeft.has(name)) {
+      this.sampler.stratify(name, gradient);
+    }
+    const k = this.sampler.sampledSize(name, t.variable.size);
+    if (t.buffers?.w.length !== k) t.buffers = { w: new Float64Array(k), g: new Float64Array(k), data: new Float64Array(k), after: new Float64Array(k) };
+    const b = t.buffers;
+    const w = this.sampler.read(name, t.variable, b.w);
+    const g = this.sampler.read(name, gradient, b.g);
+    if (!w || !g || w.length !== g.length || g.length !== k) {
+      this.records.unavailable(name, 'its values could not be read on this backend');
+      return null;
+    }
+    b.data.set(g);
+    if (t.pending === 1 && !subtractPenaltyGradient(t, this.stats, w, b.data)) {
+      this.records.unavailable(name, 'one of its penalties has a form whose gradient Loss Lens does not know');
+      return null;
+    }
+    return { w, g, data: b.data };
   }
 
   /** After the update: each measured weight's penalty share, once its first updates have matched the shadow's. */

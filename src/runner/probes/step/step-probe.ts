@@ -1,29 +1,37 @@
 // The step probe: hooks engine.gradients, groups steps by objective, and runs each step's capture, what-if and report.
-import type { RunnerEventInput } from '../../shared/protocol/runner-protocol';
+import type { RunnerEventInput } from '../../../shared/protocol/runner-protocol';
+import type { SourcePosition } from '../../../shared/protocol/run-data';
 import {
   readScalar,
-  tapeTensor,
   type EngineInternals,
   type GradientsFn,
   type OptimizerLike,
+  type TapeNode,
   type Tensor,
   type Tf,
   type Variable,
-} from '../tfjs-internals';
-import type { UserFrames } from '../user-frames';
-import { removablePenalties, withoutPenalties, type RemovedPenalty } from './decoupled-penalties';
-import type { EffectiveDecay } from './effective-decay';
-import { fromLayout, handTerms, layoutOf, readConstant, type HandTerm } from './hand-term-layout';
-import { recognizeHandWritten, type Recognition } from './hand-written';
-import type { LayerProbe } from './layer-probe';
-import type { OptimizerProbe } from './optimizer-probe';
+} from '../../tfjs-internals';
+import type { UserFrames } from '../../user-frames';
+import { removablePenalties, withoutPenalties } from '../decay/decoupled-penalties';
+import type { EffectiveDecay } from '../decay/effective-decay';
+import { variableName } from '../hooks/describe-names';
+import type { LayerProbe } from '../hooks/layer-probe';
+import type { OptimizerProbe } from '../hooks/optimizer-probe';
+import { SiteProbe } from '../hooks/site-probe';
+import { ancestorTensors } from '../tape/tape-graph';
 import { probeClock } from './probe-clock';
-import { SiteProbe } from './site-probe';
 import { StepCapture } from './step-capture';
-import { variableName } from './describe-names';
+import { newStepContext, type StepContext } from './step-context';
 import { addVariable, newObjective, type Objective } from './step-objective';
+import { noteLayerPenalties, readHandWritten, type HandInLoss } from './step-penalties';
 import { StepReport } from './step-report';
-import { ancestorTensors } from './tape-graph';
+
+/** A gradients call before its loss is built: its variable list's key, and the op sites it records (if it does). */
+interface CallRecording {
+  key: string;
+  recording: boolean;
+  opSites: Map<number, SourcePosition | null> | null;
+}
 
 export interface StepProbeOptions {
   stepLimit: number;
@@ -133,93 +141,16 @@ export class StepProbe {
     // A step past the limit (its update came and went without our hearing of it): end now.
     if (this.limitPending) this.reachLimit();
     let started = performance.now();
-    const callKey = xs
-      .map((x) => x.id)
-      .sort((a, b) => a - b)
-      .join(',');
-    const decay = this.options.decay ?? null;
-    const decoupled = decay?.mode === 'decoupled';
-    let removed: RemovedPenalty[] = [];
-    const recording = this.shouldRecord(callKey);
-    let objective: Objective | null = null;
-    let trained: Variable[] = [];
-    let stepNo = 0;
-    let total = Number.NaN;
-    const inLoss = new Set<string>();
-    const evaluatedValues = new Map<string, number>();
-    const handValues = new Map<string, number>();
-    const opSites = recording ? this.sites.recordOps() : null;
-    let recognitionMs = 0;
-
-    this.layers.beginStep(recording);
+    const call = this.beginCall(xs);
+    let context: StepContext | null = null;
     const wrapped = () => {
       const y = f();
       this.sites.stopRecording();
       const afterF = performance.now();
-      const tape = self.state.activeTape ?? [];
-      const { evaluated, opOwner } = this.layers.endStep();
-      // What tfjs differentiates: the variables with a path to y. None (the factors are plain tensors, say): tfjs
-      // refuses the step or returns no gradient, and nothing is trained; it is no step, whatever the script does next.
-      const leadsToY = ancestorTensors(tape, [y.id]);
-      trained = xs.filter((x) => leadsToY.has(x.id));
-      if (trained.length === 0) {
-        probeClock.add(afterF, 'afterLoss');
-        return y;
-      }
-      objective = this.objectiveFor(callKey, trained, this.optimizers.running());
-      stepNo = objective.steps + 1;
-      decay?.beginStep(objective.index);
-      // The first step of an objective is captured; one whose first step came unannounced (no ops recorded) is
-      // captured again, fully, on its next recorded step.
-      const capture = objective.tracked === null || (objective.recapture && recording);
-      if (capture) objective.recapture = !recording;
-      total = readScalar(y);
-      const tensors = decoupled ? new Map<string, { tensor: Tensor; scale: number | null }>() : null;
-      // A penalty reaches the minimized loss exactly when its tensor is an ancestor of y on this tape.
-      for (const p of evaluated) {
-        if (!evaluatedValues.has(p.termId)) evaluatedValues.set(p.termId, p.value);
-        if (leadsToY.has(p.tensorId)) inLoss.add(p.termId);
-      }
-      let recognition: Recognition | null = null;
-      let hand: HandTerm[] = [];
-      const layout = objective.handWritten;
-      const known = !capture && layout !== null ? fromLayout(layout, tape, y) : null;
-      if (known) {
-        for (const h of known) {
-          if (!handValues.has(h.id)) handValues.set(h.id, h.value);
-          if (h.inLoss) inLoss.add(h.id);
-          if (h.inLoss) tensors?.set(h.id, { tensor: h.tensor, scale: h.scale });
-        }
-      } else if (capture || layout !== null) {
-        const recognitionStarted = performance.now();
-        recognition = recognizeHandWritten({
-          tape,
-          yTensorId: y.id,
-          variableOf: (t) => (t instanceof this.tf.Variable && t.trainable ? variableName(t) : null),
-          tagged: new Set(evaluated.map((p) => p.tensorId)),
-          constantValue: readConstant,
-          parseForms: capture,
-        });
-        hand = handTerms(recognition);
-        for (const h of hand) {
-          if (!handValues.has(h.id)) handValues.set(h.id, h.value);
-          if (h.term.inLoss) inLoss.add(h.id);
-          if (h.term.inLoss) tensors?.set(h.id, { tensor: tapeTensor(h.term.tensor), scale: h.term.scale });
-        }
-        if (capture && hand.length > 0) objective.handWritten = layoutOf(tape, y, hand);
-        recognitionMs = performance.now() - recognitionStarted;
-      }
-      if (capture) this.stepCapture.capture(objective, stepNo, tape, trained, y, evaluated, opOwner ?? new Map(), recognition, hand, opSites ?? new Map(), recognitionMs);
-      if (tensors) {
-        removed = removablePenalties(objective, this.layers.regularizedWeights(), evaluated, leadsToY, tensors, handValues);
-        if (removed.length > 0) {
-          const without = withoutPenalties(this.tf, y, removed);
-          probeClock.add(afterF, 'afterLoss');
-          return without;
-        }
-      }
+      context = this.openStep(call, self.state.activeTape ?? [], xs, y);
+      const minimized = context ? this.lossToMinimize(context) : y;
       probeClock.add(afterF, 'afterLoss');
-      return y;
+      return minimized;
     };
     let result: ReturnType<GradientsFn>;
     probeClock.add(started, 'before');
@@ -231,27 +162,81 @@ export class StepProbe {
       this.sites.stopRecording();
     }
     // TypeScript cannot see the callback's assignment.
-    const stepObjective = objective as Objective | null;
-    if (stepObjective === null) return result;
+    const stepContext = context as StepContext | null;
+    if (stepContext !== null) this.closeStep(stepContext, started);
+    return result;
+  }
 
+  /** Before the script's loss function runs: the call's key, and whether this call records op owners and sites. */
+  private beginCall(xs: Variable[]): CallRecording {
+    const key = xs
+      .map((x) => x.id)
+      .sort((a, b) => a - b)
+      .join(',');
+    const recording = this.shouldRecord(key);
+    const opSites = recording ? this.sites.recordOps() : null;
+    this.layers.beginStep(recording);
+    return { key, recording, opSites };
+  }
+
+  /**
+   * Once the loss is built: the step's objective and its context, with the layer penalties it computed; null when
+   * it trains nothing.
+   */
+  private openStep(call: CallRecording, tape: readonly TapeNode[], xs: Variable[], y: Tensor): StepContext | null {
+    const { evaluated, opOwner } = this.layers.endStep();
+    // What tfjs differentiates: the variables with a path to y. None (the factors are plain tensors, say): tfjs
+    // refuses the step or returns no gradient, and nothing is trained; it is no step, whatever the script does next.
+    const leadsToY = ancestorTensors(tape, [y.id]);
+    const trained = xs.filter((x) => leadsToY.has(x.id));
+    if (trained.length === 0) return null;
+    const objective = this.objectiveFor(call.key, trained, this.optimizers.running());
+    this.options.decay?.beginStep(objective.index);
+    // The first step of an objective is captured; one whose first step came unannounced (no ops recorded) is
+    // captured again, fully, on its next recorded step.
+    const capture = objective.tracked === null || (objective.recapture && call.recording);
+    if (capture) objective.recapture = !call.recording;
+    const stepNo = objective.steps + 1;
+    const context = newStepContext({ objective, stepNo, trained, tape, y, total: readScalar(y), leadsToY, capture, evaluated, opOwner, opSites: call.opSites });
+    noteLayerPenalties(context);
+    return context;
+  }
+
+  /**
+   * The scalar tfjs differentiates: y, or under the decoupled what-if y without the L1/L2 penalties that reach it.
+   * Reads the hand-written penalties first, and captures the objective's first step.
+   */
+  private lossToMinimize(context: StepContext): Tensor {
+    const decoupled = this.options.decay?.mode === 'decoupled';
+    const handInLoss: HandInLoss | null = decoupled ? new Map() : null;
+    readHandWritten(context, this.tf, handInLoss);
+    if (context.capture) this.stepCapture.capture(context);
+    if (!handInLoss) return context.y;
+    const { objective, evaluated, leadsToY, handValues, y } = context;
+    context.removed = removablePenalties(objective, this.layers.regularizedWeights(), evaluated, leadsToY, handInLoss, handValues);
+    return context.removed.length > 0 ? withoutPenalties(this.tf, y, context.removed) : y;
+  }
+
+  /** After tfjs computed the gradients: the optimizer's weights, the step count, the report, then the step limit. */
+  private closeStep(context: StepContext, started: number): void {
+    const { objective, stepNo } = context;
     // The optimizer running minimize() applies these gradients once we return; say so now, since a run that
     // stops at its step limit never gets there.
     const running = this.optimizers.running();
-    if (stepNo === 1 && running) this.optimizers.noteUpdates(running, (stepObjective.tracked ?? trained).map(variableName));
+    if (stepNo === 1 && running) this.optimizers.noteUpdates(running, (objective.tracked ?? context.trained).map(variableName));
 
-    stepObjective.steps = stepNo;
+    objective.steps = stepNo;
     this.totalSteps++;
-    this.stepReport.report(stepObjective, stepNo, trained, total, inLoss, evaluatedValues, handValues, removed, this.atStepLimit());
+    context.isLast = this.atStepLimit();
+    this.stepReport.report(context);
     probeClock.add(started, 'afterStep');
-    if (this.atStepLimit()) {
-      // Inside minimize() the step's update follows at once: its effective decay (and the what-if's decay) needs it.
-      if (running && !this.limitPending) {
-        this.limitPending = true;
-        this.optimizers.onceAfterApply(() => this.reachLimit());
-        setImmediate(() => this.reachLimit());
-      } else if (!running) this.options.onStepLimit();
-    }
-    return result;
+    if (!context.isLast) return;
+    // Inside minimize() the step's update follows at once: its effective decay (and the what-if's decay) needs it.
+    if (running && !this.limitPending) {
+      this.limitPending = true;
+      this.optimizers.onceAfterApply(() => this.reachLimit());
+      setImmediate(() => this.reachLimit());
+    } else if (!running) this.options.onStepLimit();
   }
 
   private atStepLimit(): boolean {

@@ -1,4 +1,5 @@
-import { activeBackend, kernelFuncOf, readsInPlace, wasmHeapView, type BackendLike, type KernelFunc, type Tensor, type TensorInfo, type Tf } from '../tfjs-internals';
+import { activeBackend, readsInPlace, wasmHeapView, type BackendLike, type Tensor, type TensorInfo, type Tf } from '../../tfjs-internals';
+import { BackendKernels, single } from './backend-kernels';
 
 /** At most this many elements of a weight are read per step: exact below it, a fixed random sample above. */
 export const SAMPLE_SIZE = 2048;
@@ -110,12 +111,14 @@ interface SampleIndex {
  */
 export class WeightSampler {
   private readonly index = new Map<string, SampleIndex>();
-  private kernels: { backend: string; reshape: KernelFunc; gather: KernelFunc } | null = null;
+  private readonly kernels: BackendKernels<'Reshape' | 'GatherV2'>;
 
   constructor(
     private readonly tf: Tf,
     private readonly sampleSize = SAMPLE_SIZE,
-  ) {}
+  ) {
+    this.kernels = new BackendKernels(tf, ['Reshape', 'GatherV2']);
+  }
 
   /** How many elements are read for this weight. */
   sampledSize(weight: string, size: number): number {
@@ -199,29 +202,17 @@ export class WeightSampler {
     return null;
   }
 
-  private kernelsFor(name: string): NonNullable<WeightSampler['kernels']> {
-    if (this.kernels?.backend !== name) {
-      const get = (k: string) => {
-        const kernel = kernelFuncOf(this.tf, k, name);
-        if (!kernel) throw new Error(`no ${k} kernel on ${name}`);
-        return kernel;
-      };
-      this.kernels = { backend: name, reshape: get('Reshape'), gather: get('GatherV2') };
-    }
-    return this.kernels;
-  }
-
   private gatherViaKernels(t: Tensor, index: SampleIndex, out: Float64Array): Float64Array {
     const backend = activeBackend(this.tf);
-    const k = this.kernelsFor(this.tf.getBackend());
+    const k = this.kernels.of(this.tf.getBackend());
     const indices = index.indices!;
     if (index.onBackend?.backend !== backend) {
       index.onBackend = { backend, info: { dataId: backend.write(indices, [indices.length], 'int32'), shape: [indices.length], dtype: 'int32' } };
     }
     const x: TensorInfo = { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
-    const flat = single(k.reshape({ inputs: { x }, backend, attrs: { shape: [t.size] } }));
+    const flat = single(k.Reshape({ inputs: { x }, backend, attrs: { shape: [t.size] } }));
     try {
-      const picked = single(k.gather({ inputs: { x: flat, indices: index.onBackend.info }, backend, attrs: { axis: 0, batchDims: 0 } }));
+      const picked = single(k.GatherV2({ inputs: { x: flat, indices: index.onBackend.info }, backend, attrs: { axis: 0, batchDims: 0 } }));
       try {
         return pick(backend.readSync(picked.dataId) as Float32Array, null, out);
       } finally {
@@ -249,5 +240,3 @@ function pick(values: ArrayLike<number>, indices: Int32Array | null, out: Float6
   else for (let i = 0; i < out.length; i++) out[i] = values[indices[i]];
   return out;
 }
-
-const single = (out: TensorInfo | TensorInfo[]): TensorInfo => (Array.isArray(out) ? out[0] : out);

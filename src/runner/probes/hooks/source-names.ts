@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { NamedSite, SourcePosition } from '../../shared/protocol/run-data';
+import type { NamedSite, SourcePosition } from '../../../shared/protocol/run-data';
 import { Backward, isWordChar, type ScanMeter } from './backward-scan';
 
 /**
