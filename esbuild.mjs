@@ -3,6 +3,7 @@ import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildPackage as buildWasmTraining, wasmFiles as wasmTrainingFiles } from './packages/tfjs-backend-wasm-training/build.mjs';
+import { generateRunnerSchema } from './scripts/gen-schema.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -74,7 +75,7 @@ await Promise.all([
   nodeEntry('src/runner/host-watchdog.ts', 'dist/host-watchdog.js'),
   nodeEntry('src/engine/reaper.ts', 'dist/reaper.js'),
   nodeEntry('src/cli/main.ts', 'dist/cli.js', { define: { LOSS_LENS_VERSION: JSON.stringify(version) } }),
-  // The webview: one browser bundle plus its CSS, loaded by the panel HTML (src/shared/webview-html.ts).
+  // The webview: one browser bundle plus its CSS, loaded by the panel HTML (src/host/panel/webview-html.ts).
   build({
     entryPoints: { main: 'src/webview/main.ts' },
     outdir: 'dist/webview',
@@ -97,4 +98,6 @@ await Promise.all([
     sourcemap: true,
   }),
   nodeEntry('test/webview/harness/harness-server.ts', 'dist/harness/server.cjs', { sourcemap: false }),
+  // The runner contract as JSON Schema (schema/runner-events.schema.json), shipped for runners in other languages.
+  generateRunnerSchema(),
 ]);

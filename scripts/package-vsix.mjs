@@ -18,7 +18,7 @@ export const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'
 const OUT = path.join(ROOT, 'out');
 const PLATFORM_CACHE = path.join(ROOT, '.cache', 'esbuild-platforms');
 /** What the extension needs at its top level, besides node_modules; everything else stays out. */
-const TOP_LEVEL = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'dist', 'examples', 'media'];
+const TOP_LEVEL = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'dist', 'examples', 'media', 'schema'];
 
 /** The VS Code target of the machine we run on, e.g. linux-x64. */
 export function hostTarget() {

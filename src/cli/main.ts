@@ -246,8 +246,12 @@ async function analyze(script: string, o: AnalyzeOptions, usageError: (message: 
       refused = o.recording?.protect(files) ?? null;
       if (refused) controller.abort();
     },
-    onEvent: (event) => {
-      o.recording?.write(toWireJson(event) + '\n');
+    onEvent: (event, _state, wire) => {
+      // The runner's own JSON, as it crossed the channel (one encoding per event).
+      o.recording?.write(JSON.stringify(wire) + '\n');
+      // The engine, not the runner, knows the weight-decay mode now: the recording says it, so a replay of the
+      // recording (which starts from an empty state) reports the mode the run had.
+      if (event.type === 'hello') o.recording?.write(toWireJson({ type: 'weight-decay', mode: o.weightDecay }) + '\n');
       if (event.type === 'notice' && !saidNotices.has(event.message)) {
         saidNotices.add(event.message);
         say(event.message);

@@ -6,7 +6,7 @@ import { buildReport, type Report } from '../shared/analysis/report';
 import type { Finding } from '../shared/analysis/finding';
 import { finalStatus } from '../shared/model/run-exit';
 import { applyRunnerEvent, emptyRunState, recordProtocolError, type FinishedStatus, type RunState } from '../shared/model/run-state';
-import type { RunnerEvent } from '../shared/protocol/runner-protocol';
+import type { RunnerEvent, WireRunnerEvent } from '../shared/protocol/runner-protocol';
 import { MAX_TIMEOUT_SECONDS, type RunnerLaunch } from './run-options';
 import { RunnerProcess } from './runner-process';
 import { DEFAULT_PYTHON, isPythonScript, pythonRunnerDir, scanPython } from './python-launch';
@@ -16,8 +16,8 @@ export interface RunOptions extends RunnerLaunch {
   /** At most MAX_TIMEOUT_SECONDS (Node's timers hold 2^31−1 ms). */
   timeoutSeconds: number;
   toolVersion: string;
-  /** Every validated event, after it has been folded into `state`. */
-  onEvent?: (event: RunnerEvent, state: RunState) => void;
+  /** Every validated event, after it has been folded into `state`; `wire`: the JSON the runner wrote, to forward as is. */
+  onEvent?: (event: RunnerEvent, state: RunState, wire: WireRunnerEvent) => void;
   /**
    * Called once the scan succeeded, before anything runs, with every file of the user's it read (the script
    * included): a caller that writes files of its own (the CLI's --events) must never write over one of them.
@@ -106,9 +106,9 @@ export async function runScript(options: RunOptions): Promise<RunOutcome> {
       workDir,
       transpiled: scan.transpiled,
       requiredEsm: scan.requiredEsm,
-      onEvent: (event) => {
+      onEvent: (event, wire) => {
         applyRunnerEvent(state, event);
-        options.onEvent?.(event, state);
+        options.onEvent?.(event, state, wire);
       },
       onProtocolError: (error) => {
         recordProtocolError(state, error);

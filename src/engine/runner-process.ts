@@ -3,13 +3,14 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  parseRunnerEvent,
+  parseRunnerFrame,
   RUN_MARK_ENV,
   RUN_FILES,
   RUNNER_PROTOCOL_VERSION,
   type InitCommandInput,
   type RunnerEvent,
   type TranspiledModule,
+  type WireRunnerEvent,
 } from '../shared/protocol/runner-protocol';
 import type { RunnerExitFacts } from '../shared/model/run-exit';
 import { Containment } from './containment';
@@ -24,7 +25,8 @@ export interface RunnerProcessOptions extends RunnerLaunch {
   workDir: string;
   transpiled: Record<string, TranspiledModule>;
   requiredEsm?: Record<string, string>;
-  onEvent: (event: RunnerEvent) => void;
+  /** A checked event, and the JSON it came as (forwarded to the panel as it is). */
+  onEvent: (event: RunnerEvent, wire: WireRunnerEvent) => void;
   /** For tests of each platform's branch. */
   killOptions?: Pick<KillOptions, 'system'>;
 }
@@ -78,10 +80,10 @@ export class RunnerProcess {
   async start(): Promise<RunnerExit> {
     const o = this.options;
     const channel = await PrivateChannel.open(o.workDir, (json) => {
-      const parsed = parseRunnerEvent(json);
+      const parsed = parseRunnerFrame(json);
       if (!parsed.ok) return o.onProtocolError?.(parsed.error);
-      if (parsed.value.type === 'hello') this.started = true;
-      o.onEvent(parsed.value);
+      if (parsed.value.event.type === 'hello') this.started = true;
+      o.onEvent(parsed.value.event, parsed.value.wire);
     });
     // The polite stop's mailbox (see RUN_FILES): the runner's watchdog thread watches this folder.
     fs.mkdirSync(path.join(o.workDir, RUN_FILES.control), { mode: 0o700 });

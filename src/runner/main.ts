@@ -19,17 +19,17 @@ import {
   type RunnerEventInput,
 } from '../shared/protocol/runner-protocol';
 import { BackendUnavailableError, loadTfjs } from './backend/load-tfjs';
-import { EffectiveDecay } from './probes/effective-decay';
+import { EffectiveDecay } from './probes/decay/effective-decay';
 import { hostGone, reapRun, type HostWatch } from './host-gone';
 import { installModuleHooks } from './module-hooks';
 import { onProcessExit } from './exit-hook';
 import { joinCgroup, recordDescendants } from './run-containment';
-import { thrownError } from './probes/describe-names';
-import { LayerProbe } from './probes/layer-probe';
-import { OptimizerProbe } from './probes/optimizer-probe';
-import { StepProbe } from './probes/step-probe';
-import { WeightSampler } from './probes/weight-sample';
-import { WeightStats } from './probes/weight-stats';
+import { thrownError } from './probes/hooks/describe-names';
+import { LayerProbe } from './probes/hooks/layer-probe';
+import { OptimizerProbe } from './probes/hooks/optimizer-probe';
+import { StepProbe } from './probes/step/step-probe';
+import { WeightSampler } from './probes/decay/weight-sample';
+import { WeightStats } from './probes/decay/weight-stats';
 import { PERF_ENV, perfReportLine } from './perf-report';
 import { Telemetry } from './telemetry';
 import { engineOf, layerPrototype, type Tf } from './tfjs-internals';
@@ -278,7 +278,7 @@ function installProbes(tf: Tf, init: InitCommand, userFrames: UserFrames): void 
   };
   const optimizerProbe = new OptimizerProbe(tf);
   optimizerProbe.install();
-  emit({ type: 'weight-decay', mode: init.weightDecay });
+  // The weight-decay mode is not sent back: the engine launched the run with it and seeded the state (set once).
   if (init.measureDecay || init.weightDecay === 'decoupled') {
     decayProbe = new EffectiveDecay(tf, optimizerProbe, new WeightSampler(tf), new WeightStats(tf), {
       mode: init.weightDecay,

@@ -1,5 +1,5 @@
 import { adaptiveThreadsStats } from 'tfjs-backend-wasm-training/api';
-import { probeClock } from './probes/probe-clock';
+import { probeClock } from './probes/step/probe-clock';
 import type { Tf } from './tfjs-internals';
 
 /** Set to 1, the runner prints one `loss-lens perf {json}` line on stderr as the run ends (for the benches). */

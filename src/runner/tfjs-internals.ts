@@ -131,6 +131,17 @@ export function layerPrototype(tf: Tf): Record<string, unknown> {
   return (tf.layers as unknown as { Layer: { prototype: Record<string, unknown> } }).Layer.prototype;
 }
 
+/** `tf.LayersModel.prototype`, whose `fit` and `fitDataset` the fit-plan probe wraps; undefined in a tfjs without layers. */
+export function layersModelPrototype(tf: Tf): Record<string, unknown> | undefined {
+  return (tf as unknown as { LayersModel?: { prototype: Record<string, unknown> } }).LayersModel?.prototype;
+}
+
+/**
+ * The first field tfjs-layers 4.x's `Layer` constructor assigns: a setter for it on `Layer.prototype` runs once
+ * per layer as it is built, while the user's frames are still on the stack (the layer probe records the line).
+ */
+export const LAYER_FIRST_FIELD = '_addedWeightNames';
+
 /** `tf.Variable.prototype`, whose `assign` the effective-decay probe hooks to see a decay the script applies itself. */
 export function variablePrototype(tf: Tf): { assign: (this: Variable, value: Tensor) => void } {
   return tf.Variable.prototype as unknown as { assign: (this: Variable, value: Tensor) => void };
@@ -139,6 +150,27 @@ export function variablePrototype(tf: Tf): { assign: (this: Variable, value: Ten
 /** What `@tensorflow/tfjs-data` exports, as the union package re-exports it. */
 export function dataNamespace(tf: Tf): unknown {
   return (tf as unknown as { data: unknown }).data;
+}
+
+// ---- the union package's CommonJS layout ---------------------------------------------------------
+
+/**
+ * The object whose own writable property holds `holder[name]` (`tf.loadLayersModel`, say). tfjs's CommonJS namespace re-exports each package's
+ * functions through getters that read the package's own exports: patching that object reaches every
+ * `tf.loadLayersModel`, and the named ES import the runner builds from it afterwards.
+ */
+export function writableExportHome(holder: object, name: string): Record<string, unknown> | null {
+  const own = Object.getOwnPropertyDescriptor(holder, name);
+  if (own && 'value' in own && own.writable) return holder as Record<string, unknown>;
+  const fn = (holder as Record<string, unknown>)[name];
+  if (typeof fn !== 'function') return null;
+  for (const mod of Object.values(require.cache)) {
+    const exports = mod?.exports as Record<string, unknown> | undefined;
+    if (!exports || typeof exports !== 'object' || exports === holder) continue;
+    const d = Object.getOwnPropertyDescriptor(exports, name);
+    if (d && 'value' in d && d.value === fn && d.writable) return exports;
+  }
+  return null;
 }
 
 // ---- optimizers ----------------------------------------------------------------------------------

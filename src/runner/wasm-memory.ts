@@ -1,4 +1,4 @@
-import type { Tf } from './tfjs-internals';
+import { wasmModuleOf, type Tf, type WasmModuleLike } from './tfjs-internals';
 
 /** tfjs-backend-wasm 4.x is built with a 4 GiB maximum heap (wasm32). */
 const WASM_MAX_HEAP = 4 * 1024 ** 3;
@@ -24,18 +24,13 @@ export class WasmAllocationFailure extends Error {
   }
 }
 
-interface WasmModuleMemory {
-  _malloc(bytes: number): number;
-  HEAPU8?: Uint8Array;
-}
-
 const GUARDED = new WeakSet<object>();
 
 /** Makes a failed allocation of the wasm backend's module throw (see WasmAllocationFailure). Once per module. */
 export function guardWasmAllocations(tf: Tf): void {
-  let module: WasmModuleMemory | undefined;
+  let module: WasmModuleLike | undefined;
   try {
-    module = (tf.backend() as unknown as { wasm?: WasmModuleMemory }).wasm;
+    module = wasmModuleOf(tf.backend());
   } catch {
     return;
   }
@@ -75,7 +70,7 @@ export function describeWasmMemoryFailure(tf: Tf, err: Error): { name: string; m
   let held = { numBytes: 0, numTensors: 0 };
   try {
     if (tf.getBackend() !== 'wasm') return null;
-    heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? 0;
+    heap = wasmModuleOf(tf.backend())?.HEAPU8?.length ?? 0;
     held = tf.memory();
   } catch {
     return null;

@@ -6,7 +6,7 @@ import type { Finding } from '../shared/analysis/finding';
 import { collectTerms, layerDecay, penaltiesByLayer, refreshTermViews, type DecayStatus, type TermView } from '../shared/analysis/terms';
 import { penaltyCounts, verdictOf } from '../shared/analysis/verdict';
 import { applyRunnerEvent, objectivesOf, type RunState } from '../shared/model/run-state';
-import { WEBVIEW_PROTOCOL_VERSION, parseHostToWebview, type ExportFormat, type HostToWebview } from '../shared/protocol/webview-protocol';
+import { WEBVIEW_PROTOCOL_VERSION, parseHostToWebview, type ExportFormat, type HostToWebview } from '../shared/panel/webview-protocol';
 import { CurvesPanel } from './curves/curves-panel';
 import { el, message, prose } from './dom';
 import { exportMessage, seriesToCsv, seriesToJson, standaloneSvg, svgToPngBase64 } from './export';

@@ -1,4 +1,4 @@
-import type { ExportFormat, WebviewToHost } from '../shared/protocol/webview-protocol';
+import type { ExportFormat, WebviewToHost } from '../shared/panel/webview-protocol';
 import { toWireJson } from '../shared/protocol/wire-number';
 import type { Series } from '../shared/model/run-state';
 

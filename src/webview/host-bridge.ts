@@ -1,4 +1,4 @@
-import type { WebviewToHost } from '../shared/protocol/webview-protocol';
+import type { WebviewToHost } from '../shared/panel/webview-protocol';
 
 /** What VS Code's acquireVsCodeApi() returns; declared here so no vscode types reach the webview. */
 interface VsCodeApi {

@@ -159,3 +159,15 @@ describe('--events into a FIFO never blocks the CLI', () => {
     }
   });
 });
+
+describe('--events records what a replay needs', () => {
+  it('a decoupled run: the recording says so (the runner no longer does), so its replay reports the mode', () => {
+    const r = cli(dir, 'analyze', 'train.js', '--weight-decay', 'decoupled', '--events', 'rec.ndjson', '--json');
+    expect(r.code).toBe(0);
+    expect(jsonReport(r.stdout).weightDecay).toBe('decoupled');
+    const events = fs.readFileSync(file('rec.ndjson'), 'utf8').trimEnd().split('\n').map((l) => parseRunnerEvent(l));
+    expect(events.map((e) => e.ok)).not.toContain(false);
+    const modes = events.flatMap((e) => (e.ok && e.value.type === 'weight-decay' ? [e.value.mode] : []));
+    expect(modes).toEqual(['decoupled']);
+  });
+});

@@ -37,7 +37,7 @@ describe('the CLI as an npm package', () => {
   }, 600_000);
 
   it('holds the built CLI and runner, and no source, test, bench or fixture file', () => {
-    expect(files).toEqual(expect.arrayContaining(['bin/loss-lens.js', 'dist/cli.js', 'dist/runner.js', 'package.json', 'README.md', 'LICENSE']));
+    expect(files).toEqual(expect.arrayContaining(['bin/loss-lens.js', 'dist/cli.js', 'dist/runner.js', 'package.json', 'README.md', 'LICENSE', 'schema/runner-events.schema.json']));
     // The Python runner is shipped as its sources (src/python), without compiled __pycache__.
     expect(files).toEqual(expect.arrayContaining(PYTHON_RUNNER_FILES));
     expect(files.filter((f) => f.startsWith('src/python/') && !f.endsWith('.py'))).toEqual([]);

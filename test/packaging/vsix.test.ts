@@ -62,7 +62,7 @@ describe('one VSIX per VS Code platform', () => {
       expect(wasm.length).toBeGreaterThanOrEqual(3);
       for (const entry of PYTHON_RUNNER_FILES) expect(zip.names).toContain(`extension/${entry}`);
       expect(zip.names.filter((n) => n.startsWith('extension/src/') && !(n.startsWith('extension/src/python/') && n.endsWith('.py')))).toEqual([]);
-      for (const entry of ['extension/dist/extension.js', 'extension/dist/host.js', 'extension/dist/engine.js', 'extension/dist/runner.js', 'extension/dist/cli.js', 'extension/dist/webview/main.js', 'extension/package.json']) {
+      for (const entry of ['extension/dist/extension.js', 'extension/dist/host.js', 'extension/dist/engine.js', 'extension/dist/runner.js', 'extension/dist/cli.js', 'extension/dist/webview/main.js', 'extension/package.json', 'extension/schema/runner-events.schema.json']) {
         expect(zip.names).toContain(entry);
       }
       // Browser bundles of tfjs, sources, tests, benches, fixtures and the harness stay out.

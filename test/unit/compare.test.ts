@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { comparisonNotices, decayReferenceLines } from '../../src/shared/analysis/compare';
 import { applyRunnerEvent, emptyRunState } from '../../src/shared/model/run-state';
-import { WebviewFeed } from '../../src/shared/protocol/webview-feed';
-import { hostToWebview, parseHostToWebview, type EncodedMessage } from '../../src/shared/protocol/webview-protocol';
-import { packSeries, packedSeries } from '../../src/shared/series/packed-series';
+import { WebviewFeed } from '../../src/host/panel/webview-feed';
+import { hostToWebview, parseHostToWebview, type EncodedMessage } from '../../src/shared/panel/webview-protocol';
+import { packSeries, packedSeries } from '../../src/shared/panel/packed-series';
 import { readStream, stateFrom } from '../helpers/events';
 
 const asWritten = () => stateFrom(readStream('adam-l2-decay'));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { classNameOf, nameOf, thrownError, UNNAMED_CLASS, variableName } from '../../src/runner/probes/describe-names';
-import { layerName } from '../../src/runner/probes/layer-descriptions';
-import { optimizerInfo } from '../../src/runner/probes/optimizer-probe';
-import { layersOf } from '../../src/runner/probes/load-sites';
+import { classNameOf, nameOf, thrownError, UNNAMED_CLASS, variableName } from '../../src/runner/probes/hooks/describe-names';
+import { layerName } from '../../src/runner/probes/hooks/layer-descriptions';
+import { optimizerInfo } from '../../src/runner/probes/hooks/optimizer-probe';
+import { layersOf } from '../../src/runner/probes/hooks/load-sites';
 import { parseRunnerEvent } from '../../src/shared/protocol/runner-protocol';
 import { toWireJson } from '../../src/shared/protocol/wire-number';
 import type { LayerLike, OptimizerLike } from '../../src/runner/tfjs-internals';

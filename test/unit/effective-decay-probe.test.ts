@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EffectiveDecay } from '../../src/runner/probes/effective-decay';
-import { mismatchOf, rescaleShrink } from '../../src/runner/probes/weight-change';
-import { OptimizerProbe } from '../../src/runner/probes/optimizer-probe';
-import { decayFraction, shadowConfig, ShadowOptimizer } from '../../src/runner/probes/shadow-optimizer';
-import { sampleIndices, SAMPLE_SIZE, sampleSeed, WeightSampler } from '../../src/runner/probes/weight-sample';
-import { WeightStats } from '../../src/runner/probes/weight-stats';
+import { EffectiveDecay } from '../../src/runner/probes/decay/effective-decay';
+import { mismatchOf, rescaleShrink } from '../../src/runner/probes/decay/weight-change';
+import { OptimizerProbe } from '../../src/runner/probes/hooks/optimizer-probe';
+import { decayFraction, shadowConfig, ShadowOptimizer } from '../../src/runner/probes/decay/shadow-optimizer';
+import { sampleIndices, SAMPLE_SIZE, sampleSeed, WeightSampler } from '../../src/runner/probes/decay/weight-sample';
+import { WeightStats } from '../../src/runner/probes/decay/weight-stats';
 import type { Tf, Variable } from '../../src/runner/tfjs-internals';
 import type { DecayRecordInput } from '../../src/shared/protocol/runner-protocol';
 import { SeededRandom } from '../helpers/seeded-random';

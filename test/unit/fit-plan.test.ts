@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { datasetStepsPerEpoch, fitStepsPerEpoch, plannedEpochs } from '../../src/runner/probes/fit-plan';
-import { optimizerInfo } from '../../src/runner/probes/optimizer-probe';
+import { datasetStepsPerEpoch, fitStepsPerEpoch, plannedEpochs } from '../../src/runner/probes/hooks/fit-plan';
+import { optimizerInfo } from '../../src/runner/probes/hooks/optimizer-probe';
 import type { OptimizerLike } from '../../src/runner/tfjs-internals';
 
 type Tf = typeof import('@tensorflow/tfjs');

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recognizeHandWritten, type Recognition } from '../../src/runner/probes/hand-written';
+import { recognizeHandWritten, type Recognition } from '../../src/runner/probes/tape/hand-written';
 import type { TapeNode, TapeTensor } from '../../src/runner/tfjs-internals';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NormSchedule } from '../../src/runner/probes/weight-stats';
+import { NormSchedule } from '../../src/runner/probes/decay/weight-stats';
 
 describe('when weight norms are measured', () => {
   it('measures every step while that stays under 1% of a step', () => {

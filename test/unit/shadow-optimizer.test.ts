@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { optimizerInfo } from '../../src/runner/probes/optimizer-probe';
-import { decayFraction, shadowConfig, ShadowOptimizer, type ShadowConfig } from '../../src/runner/probes/shadow-optimizer';
+import { optimizerInfo } from '../../src/runner/probes/hooks/optimizer-probe';
+import { decayFraction, shadowConfig, ShadowOptimizer, type ShadowConfig } from '../../src/runner/probes/decay/shadow-optimizer';
 import type { OptimizerLike, Tf } from '../../src/runner/tfjs-internals';
 import { SeededRandom } from '../helpers/seeded-random';
 

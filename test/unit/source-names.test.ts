@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindingAt } from '../../src/runner/probes/source-names';
+import { bindingAt } from '../../src/runner/probes/hooks/source-names';
 
 /** The name at the position of `marker` (its first character) in `code`. */
 function nameAt(code: string, marker: string): string | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ancestorTensors, buildLossGraph, type TapeGraphInput, type TermSpec } from '../../src/runner/probes/tape-graph';
+import { ancestorTensors, buildLossGraph, type TapeGraphInput, type TermSpec } from '../../src/runner/probes/tape/tape-graph';
 import type { TapeNode } from '../../src/runner/tfjs-internals';
 
 /** A tiny tape builder: op(id, kernel, inputs, output) with every tensor 1-D of size 2 unless said. */

@@ -3,8 +3,8 @@ import type { Finding } from '../../src/shared/analysis/finding';
 import { makeFinding } from '../../src/shared/analysis/rules/registry';
 import { applyRunnerEvent, emptyRunState } from '../../src/shared/model/run-state';
 import { parseWith } from '../../src/shared/protocol/parse';
-import { WebviewFeed } from '../../src/shared/protocol/webview-feed';
-import { hostToWebview, type EncodedMessage } from '../../src/shared/protocol/webview-protocol';
+import { WebviewFeed } from '../../src/host/panel/webview-feed';
+import { hostToWebview, type EncodedMessage } from '../../src/shared/panel/webview-protocol';
 import { z } from '../../src/shared/protocol/zod';
 import { readStream } from '../helpers/events';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptySeries } from '../../src/shared/model/run-state';
-import { CurveSet } from '../../src/shared/series/curve-set';
-import { emptyExtent } from '../../src/shared/series/lod-column';
+import { CurveSet } from '../../src/webview/series/curve-set';
+import { emptyExtent } from '../../src/webview/series/lod-column';
 import { chartExtent, curvesExtent, linePaths, logTicks, nearestRow, nonFiniteBands, nonFiniteName, pathOf, stepTicks, visibleRows, yDomain, zeroRuns } from '../../src/webview/curves/chart-data';
 import { MARKER_SPACING, coincidenceNotes, coinciding, markerPoints } from '../../src/webview/curves/coincide';
 import { MANY_LAYERS, curveStyle, styleClass } from '../../src/webview/curves/curve-style';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { packColumn, unpackColumn } from '../../src/shared/series/column-codec';
-import { packSeries, packedSeries } from '../../src/shared/series/packed-series';
+import { packColumn, unpackColumn } from '../../src/shared/panel/column-codec';
+import { packSeries, packedSeries } from '../../src/shared/panel/packed-series';
 import { replayStream } from './helpers/streams';
 
 const overJson = <T>(v: T): T => JSON.parse(JSON.stringify(v));

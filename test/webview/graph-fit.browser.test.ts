@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThemeName } from './harness/themes';
 import { collectTerms } from '../../src/shared/analysis/terms';
-import { findChains } from '../../src/shared/graph-view/chains';
-import { groupGraph } from '../../src/shared/graph-view/graph-groups';
-import { buildViewGraph } from '../../src/shared/graph-view/graph-view';
+import { findChains } from '../../src/webview/graph-view/chains';
+import { groupGraph } from '../../src/webview/graph-view/graph-groups';
+import { buildViewGraph } from '../../src/webview/graph-view/graph-view';
 import { RESULTS, auditContrast, loadStream, openHarness, panelFrame, waitForGraph, type HarnessSession } from './helpers/browser';
 import { replayStream } from './helpers/streams';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectTerms } from '../../src/shared/analysis/terms';
-import { groupGraph } from '../../src/shared/graph-view/graph-groups';
-import { buildViewGraph } from '../../src/shared/graph-view/graph-view';
+import { groupGraph } from '../../src/webview/graph-view/graph-groups';
+import { buildViewGraph } from '../../src/webview/graph-view/graph-view';
 import { layoutGraph } from '../../src/webview/graph/dagre-layout';
 import { findTarget, matchNodes, matchOrder } from '../../src/webview/graph/graph-search';
 import { cardPosition, hoverHint } from '../../src/webview/graph/hover-layout';
@@ -13,7 +13,7 @@ import { layoutJob, nodeSizes } from '../../src/webview/graph/layout-job';
 import { NODE_MAX_WIDTH, approxMeasure, fitText, labelRoom, nodeWidth } from '../../src/webview/graph/node-size';
 import { BADGE_HEIGHT, NODE_HEIGHT, placeGraph, readingOrder } from '../../src/webview/graph/place-graph';
 import { MAX_FIT_SCALE, READABLE_SCALE, centerTransform, clampPan, fitTransform, fitsAt, revealTransform } from '../../src/webview/graph/viewport-math';
-import { findChains, foldChains } from '../../src/shared/graph-view/chains';
+import { findChains, foldChains } from '../../src/webview/graph-view/chains';
 import { replayStream } from './helpers/streams';
 
 /** A recorded run, laid out in Node exactly as the worker would. */

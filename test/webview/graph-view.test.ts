@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { formatFactor } from '../../src/shared/format';
 import { collectTerms } from '../../src/shared/analysis/terms';
-import { findRepeatedBlocks } from '../../src/shared/graph-view/blocks';
-import { chainSpan, findChains, foldChains, isChainId } from '../../src/shared/graph-view/chains';
-import { LOSS_GROUP, groupGraph, layerGroupId } from '../../src/shared/graph-view/graph-groups';
-import { NOT_IN_LOSS_BADGE, buildViewGraph, expandableIds } from '../../src/shared/graph-view/graph-view';
+import { findRepeatedBlocks } from '../../src/webview/graph-view/blocks';
+import { chainSpan, findChains, foldChains, isChainId } from '../../src/webview/graph-view/chains';
+import { LOSS_GROUP, groupGraph, layerGroupId } from '../../src/webview/graph-view/graph-groups';
+import { NOT_IN_LOSS_BADGE, buildViewGraph, expandableIds } from '../../src/webview/graph-view/graph-view';
 import type { RunState } from '../../src/shared/model/run-state';
 import { replayStream } from './helpers/streams';
 

@@ -7,8 +7,8 @@ import {
   parseHostToWebview,
   parseWebviewToHost,
   WEBVIEW_PROTOCOL_VERSION,
-} from '../../src/shared/protocol/webview-protocol';
-import { contentSecurityPolicy, escapeHtml, renderWebviewHtml } from '../../src/shared/webview-html';
+} from '../../src/shared/panel/webview-protocol';
+import { contentSecurityPolicy, escapeHtml, renderWebviewHtml } from '../../src/host/panel/webview-html';
 import { readStream, replayStream } from './helpers/streams';
 
 /** What VS Code's postMessage does to a message: JSON both ways. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CurveSet } from '../../src/shared/series/curve-set';
-import { downsampleM4 } from '../../src/shared/series/downsample';
-import { EmaColumn, smoothEma } from '../../src/shared/series/ema';
-import { LodColumn, lowerBound } from '../../src/shared/series/lod-column';
+import { CurveSet } from '../../src/webview/series/curve-set';
+import { downsampleM4 } from '../../src/webview/series/downsample';
+import { EmaColumn, smoothEma } from '../../src/webview/series/ema';
+import { LodColumn, lowerBound } from '../../src/webview/series/lod-column';
 import { emptySeries } from '../../src/shared/model/run-state';
 
 /** A deterministic noisy curve with spikes, zeros, a NaN run and an Infinity. */

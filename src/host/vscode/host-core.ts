@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { selectTarget } from '../../shared/protocol/webview-protocol';
+import { selectTarget } from '../../shared/panel/webview-protocol';
 import { RUNNABLE_LANGUAGES } from './contributions';
 import { FindingGutter, LayerDecorations } from './decorations';
 import { FindingDiagnostics } from './diagnostics';

@@ -5,9 +5,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding } from '../../shared/analysis/finding';
 import { analyzeRun } from '../../shared/analysis/rules';
-import { emptyRunState, type RunState, type RunStatus } from '../../shared/model/run-state';
+import { emptyRunState, stateVersion, type RunState, type RunStatus } from '../../shared/model/run-state';
 import type { WeightDecayMode } from '../../shared/protocol/run-data';
-import type { RunnerEvent } from '../../shared/protocol/runner-protocol';
+import type { RunnerEvent, WireRunnerEvent } from '../../shared/protocol/runner-protocol';
+import { VersionedFindings } from '../panel/versioned-findings';
 import type * as Engine from '../../engine/run-script';
 import type { RunOutcome } from '../../engine/run-script';
 import { readSettings, type LossLensSettings } from './settings';
@@ -16,8 +17,18 @@ import { pythonFor } from './python-interpreter';
 let nextId = 1;
 
 /**
+ * A live run's findings come from the whole state (analyzeRun reads every step's columns, so one analysis takes
+ * time in proportion to the run's length). Between two analyses of a running script at least this many times the
+ * last one's duration passes, so analysis takes at most a tenth of the host's time however long the run: on a short
+ * run (an analysis well under a millisecond) that is every batch, as before; on a 100,000-step run, every few.
+ * A finished run's findings are always current (the engine's final analysis).
+ */
+const ANALYSIS_SPACING = 9;
+
+/**
  * One run of one script: the live state the panel, editor notes and Problems are rebuilt from. The state
- * owns the status (the engine writes it); findings are derived from the state, once per change.
+ * owns the status (the engine writes it); findings are derived from the state when it changed (the reducer's
+ * version, see stateVersion) and someone reads them: the views read them once per batch of events.
  */
 export class Run {
   readonly id = nextId++;
@@ -32,8 +43,13 @@ export class Run {
    * overlaid in its panel. The partner is never the panel's, the notes' or the Problems' run itself.
    */
   partner: Run | null = null;
+  /** Changes made outside the reducer (the run ended, failed): with the state's own version, what findings are of. */
   private version = 0;
-  private derived: { version: number; findings: Finding[] } | null = null;
+  /** The version the findings were derived at (-1: never). */
+  private analyzedAt = -1;
+  /** While running: no analysis before this time (performance.now()), see ANALYSIS_SPACING. */
+  private nextAnalysis = 0;
+  private readonly derived = new VersionedFindings();
 
   constructor(
     readonly script: string,
@@ -44,7 +60,7 @@ export class Run {
   ) {
     this.files = new Set([script]);
     this.state.weightDecay = weightDecay;
-    if (findings) this.derived = { version: 0, findings };
+    if (findings) this.setFindings(findings);
   }
 
   /** The decoupled side of a comparison: shown only overlaid on its partner. */
@@ -60,20 +76,47 @@ export class Run {
   }
 
   get findings(): Finding[] {
-    if (this.derived?.version !== this.version) this.derived = { version: this.version, findings: analyzeRun(this.state) };
+    this.analyze();
     return this.derived.findings;
   }
 
-  /** The state changed (events folded in, or the run ended): findings are stale. */
+  /** Moves only when the findings changed: how the webview feed knows to send them, without comparing them. */
+  get findingsVersion(): number {
+    this.analyze();
+    return this.derived.version;
+  }
+
+  /** Both counters only grow, so their sum changes whenever either does. */
+  private get stateAt(): number {
+    return this.version + stateVersion(this.state);
+  }
+
+  private analyze(): void {
+    if (this.analyzedAt === this.stateAt) return;
+    if (this.status === 'running' && this.analyzedAt >= 0 && performance.now() < this.nextAnalysis) return;
+    const started = performance.now();
+    const findings = analyzeRun(this.state);
+    const ended = performance.now();
+    this.nextAnalysis = ended + ANALYSIS_SPACING * (ended - started);
+    this.setFindings(findings);
+  }
+
+  private setFindings(findings: Finding[]): void {
+    this.analyzedAt = this.stateAt;
+    this.derived.set(findings);
+  }
+
+  /** The state changed outside the reducer (the run ended or failed), with the final findings when known. */
   changed(findings?: Finding[]): void {
     this.version++;
-    if (findings) this.derived = { version: this.version, findings };
+    if (findings) this.setFindings(findings);
   }
 }
 
 export type RunChange =
   | { kind: 'started'; run: Run }
-  | { kind: 'events'; run: Run; events: RunnerEvent[] }
+  /** `events`: as the runner wrote them (wire JSON), already folded into the run's state. */
+  | { kind: 'events'; run: Run; events: WireRunnerEvent[] }
   | { kind: 'finished'; run: Run };
 
 interface Active {
@@ -188,7 +231,7 @@ export class RunController implements vscode.Disposable {
 
   private async execute(run: Run, settings: LossLensSettings, signal: AbortSignal): Promise<void> {
     const { script } = run;
-    let pending: RunnerEvent[] = [];
+    let pending: WireRunnerEvent[] = [];
     let flushTimer: NodeJS.Timeout | undefined;
     const flush = () => {
       flushTimer = undefined;
@@ -221,12 +264,12 @@ export class RunController implements vscode.Disposable {
           run.pid = pid;
           run.mark = mark;
         },
-        onEvent: (event) => {
-          run.changed();
+        // Folded into run.state by the engine (which bumps its version); the wire JSON is what the panel gets.
+        onEvent: (event, _state, wire) => {
           for (const file of filesOf(event)) run.files.add(file);
           if (event.type === 'notice') this.log.info(event.message);
           if (event.type === 'error') this.log.error(`${event.error.name}: ${event.error.message}`);
-          pending.push(event);
+          pending.push(wire);
           flushTimer ??= setTimeout(flush, 100);
         },
         onOutput: (_stream, text) => this.log.append(text),

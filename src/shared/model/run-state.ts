@@ -146,6 +146,23 @@ export function emptyRunState(script: string, args: string[] = []): RunState {
   };
 }
 
+/**
+ * Each state's version: bumped by every change the reducer (applyRunnerEvent, recordProtocolError) makes, so a
+ * reader that derives something from the whole state (the findings) can tell whether it must derive it again
+ * without looking at the state. Kept beside the state, not in it: the state is data (hydrates, archives, reports).
+ */
+const versions = new WeakMap<RunState, number>();
+
+/** The state's version: it changes whenever the reducer changed the state. */
+export function stateVersion(state: RunState): number {
+  return versions.get(state) ?? 0;
+}
+
+/** Say the state changed, for changes made outside the reducer. */
+export function touchState(state: RunState): void {
+  versions.set(state, stateVersion(state) + 1);
+}
+
 /** How much of a rejected message's error the notice and the finding quote. */
 const PROTOCOL_ERROR_GIST = 200;
 const INCOMPLETE_NOTICE = 'The report is incomplete: ';
@@ -161,6 +178,7 @@ export function incompleteReportNotice(count: number, firstError: string | null)
  * it, keeps the first error, and keeps one notice with the count up to date (in place, so it stays where it was).
  */
 export function recordProtocolError(state: RunState, error: string): void {
+  touchState(state);
   state.protocolErrors++;
   state.firstProtocolError ??= error;
   const notice = incompleteReportNotice(state.protocolErrors, state.firstProtocolError);
@@ -211,6 +229,7 @@ function appendKeyed(columns: Record<string, Array<number | null>>, values: Reco
 
 /** Fold one runner event into the state. Mutates in place: a long run appends, never copies. */
 export function applyRunnerEvent(state: RunState, event: RunnerEvent): void {
+  if (event.type !== 'hello') touchState(state);
   switch (event.type) {
     case 'hello':
       if (event.python !== undefined) state.framework = 'tensorflow';

@@ -107,8 +107,12 @@ export const runnerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('decay'), record: decayRecord }),
   /** A model.fit / fitDataset call began: the training it plans (one event per call). */
   z.object({ type: z.literal('training-plan'), plan: trainingPlan }),
-  /** How the run treats weight decay (sent once, before the first step). */
-  z.object({ type: z.literal('weight-decay'), mode: weightDecayMode }),
+  /**
+   * How the run treats weight decay. The runner no longer sends it: the engine seeds the state with the mode it
+   * launched the run with (init.weightDecay). Still accepted, for streams recorded before (and the CLI's --events
+   * recordings, which write it so a replay knows the mode).
+   */
+  z.object({ type: z.literal('weight-decay'), mode: weightDecayMode }).meta({ deprecated: true }),
   z.object({ type: z.literal('error'), error: scriptError }),
   z.object({
     type: z.literal('end'),
@@ -121,21 +125,41 @@ export const runnerEvent = z.discriminatedUnion('type', [
 export type RunnerEvent = z.output<typeof runnerEvent>;
 /** What the runner writes before encoding: numbers may be non-finite. */
 export type RunnerEventInput = z.input<typeof runnerEvent>;
+/**
+ * A runner event as it crossed the channel: the JSON the runner wrote (non-finite numbers as their names), checked
+ * but not transformed. The host forwards it to the webview as it is, so an event is encoded once.
+ */
+export type WireRunnerEvent = z.input<typeof runnerEvent>;
+/** One checked frame: the event for the host's own use, and the JSON it came as, to forward. */
+export interface RunnerFrame {
+  event: RunnerEvent;
+  wire: WireRunnerEvent;
+}
 export type DecayRecordInput = z.input<typeof decayRecord>;
 
 export type { ParseResult } from './parse';
 
 const checkRunnerEvent = parseWith(runnerEvent);
 
-/** Check one frame from the telemetry channel where it enters the host. */
-export function parseRunnerEvent(line: string): ParseResult<RunnerEvent> {
+/**
+ * Check one frame from the telemetry channel where it enters the host: one JSON.parse and one zod pass. zod builds
+ * the event as a new object, so the parsed JSON stays as the runner wrote it (the `wire` form).
+ */
+export function parseRunnerFrame(line: string): ParseResult<RunnerFrame> {
   let json: unknown;
   try {
     json = JSON.parse(line);
   } catch {
     return { ok: false, error: `not JSON: ${line.slice(0, 80)}` };
   }
-  return checkRunnerEvent(json);
+  const checked = checkRunnerEvent(json);
+  return checked.ok ? { ok: true, value: { event: checked.value, wire: json as WireRunnerEvent } } : checked;
+}
+
+/** Check one frame where it enters the host, when only the event is wanted. */
+export function parseRunnerEvent(line: string): ParseResult<RunnerEvent> {
+  const frame = parseRunnerFrame(line);
+  return frame.ok ? { ok: true, value: frame.value.event } : frame;
 }
 
 /** Check the init command where it enters the runner. */

@@ -1,7 +1,7 @@
 import { tickStep, ticks } from 'd3';
-import type { Curve } from '../../shared/series/curve-set';
-import { downsampleM4, type CurvePoints } from '../../shared/series/downsample';
-import { emptyExtent, isEmptyExtent, lowerBound, type Extent } from '../../shared/series/lod-column';
+import type { Curve } from '../series/curve-set';
+import { downsampleM4, type CurvePoints } from '../series/downsample';
+import { emptyExtent, isEmptyExtent, lowerBound, type Extent } from '../series/lod-column';
 
 /**
  * The pure half of a chart: which rows are visible, the y domain they need, the non-finite bands to mark

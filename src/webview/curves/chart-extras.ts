@@ -1,6 +1,6 @@
 import { symbol, symbolCircle, symbolDiamond, symbolSquare, symbolTriangle } from 'd3';
-import type { Curve } from '../../shared/series/curve-set';
-import { downsampleM4 } from '../../shared/series/downsample';
+import type { Curve } from '../series/curve-set';
+import { downsampleM4 } from '../series/downsample';
 import { sel, type Sel } from '../dom';
 import { zeroRuns, type Scale } from './chart-data';
 import type { PlotSize } from './chart-marks';

@@ -1,6 +1,6 @@
 import { scaleLinear, scaleLog, type ScaleContinuousNumeric } from 'd3';
 import { displaySafe, formatInt, formatNumber } from '../../shared/format';
-import type { CurvePoints } from '../../shared/series/downsample';
+import type { CurvePoints } from '../series/downsample';
 import { el, sel, type Sel } from '../dom';
 import { chartExtent, linePaths, logTicks, nearestRow, nonFiniteBands, yDomain, type DrawnCurve, type LineRow } from './chart-data';
 import { markerSetsOf, markersMark, zeroBandMark, zeroLinesOf, ZERO_BAND, ZERO_LINE } from './chart-extras';

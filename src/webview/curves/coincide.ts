@@ -1,4 +1,4 @@
-import type { Curve } from '../../shared/series/curve-set';
+import type { Curve } from '../series/curve-set';
 import { nearestRow, type Scale } from './chart-data';
 
 /**

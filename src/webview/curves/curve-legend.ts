@@ -1,4 +1,4 @@
-import type { Curve } from '../../shared/series/curve-set';
+import type { Curve } from '../series/curve-set';
 import { displaySafe } from '../../shared/format';
 import { el } from '../dom';
 import { styleClass, type CurveStyle } from './curve-style';

@@ -1,7 +1,7 @@
 import type { DecayStatus } from '../../shared/analysis/terms';
 import type { PenaltyCounts } from '../../shared/analysis/verdict';
 import { formatNumber } from '../../shared/format';
-import type { Curve, CurveSet } from '../../shared/series/curve-set';
+import type { Curve, CurveSet } from '../series/curve-set';
 import type { ChartRule } from './chart-marks';
 import { curveStyle, PALETTE, type CurveStyle, type StyleContext } from './curve-style';
 import { selectNormCurves, type NormSelection } from './norm-selection';

@@ -1,5 +1,5 @@
 import type { DecayStatus } from '../../shared/analysis/terms';
-import type { Curve } from '../../shared/series/curve-set';
+import type { Curve } from '../series/curve-set';
 
 /**
  * How a curve looks, decided in one place for the chart and its legend: a colour class (currentColor

@@ -5,7 +5,7 @@ import type { DecayStatus } from '../../shared/analysis/terms';
 import type { PenaltyCounts } from '../../shared/analysis/verdict';
 import { formatInt } from '../../shared/format';
 import type { Series } from '../../shared/model/run-state';
-import { CurveSet, type Curve } from '../../shared/series/curve-set';
+import { CurveSet, type Curve } from '../series/curve-set';
 import { el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
 import type { Chart, ChartHooks } from './chart';

@@ -1,5 +1,5 @@
 import type { DecayStatus } from '../../shared/analysis/terms';
-import type { Curve } from '../../shared/series/curve-set';
+import type { Curve } from '../series/curve-set';
 
 /**
  * Which weight-norm lines to draw when a model has hundreds of layers: by default the layers whose norm

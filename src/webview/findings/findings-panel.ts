@@ -2,7 +2,7 @@ import type { Finding, Severity } from '../../shared/analysis/finding';
 import { RULES } from '../../shared/analysis/rules/registry';
 import { helpFor } from '../../shared/analysis/rules/rule';
 import type { SourcePosition } from '../../shared/protocol/run-data';
-import type { SelectTarget } from '../../shared/protocol/webview-protocol';
+import type { SelectTarget } from '../../shared/panel/webview-protocol';
 import { displaySafe } from '../../shared/format';
 import { el, prose } from '../dom';
 

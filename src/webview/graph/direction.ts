@@ -1,4 +1,4 @@
-import type { ViewGraph } from '../../shared/graph-view/graph-view';
+import type { ViewGraph } from '../graph-view/graph-view';
 import type { LayoutDirection } from './dagre-layout';
 import { MAX_FIT_SCALE, type Box } from './viewport-math';
 

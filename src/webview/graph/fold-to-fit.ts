@@ -1,5 +1,5 @@
-import { chainSpan, findChains, type NodeChain } from '../../shared/graph-view/chains';
-import type { ViewGraph } from '../../shared/graph-view/graph-view';
+import { chainSpan, findChains, type NodeChain } from '../graph-view/chains';
+import type { ViewGraph } from '../graph-view/graph-view';
 import type { LayoutDirection, LayoutResult } from './dagre-layout';
 import { layoutJob, type LayoutJob } from './layout-job';
 import type { TextMeasure } from './node-size';

@@ -5,11 +5,11 @@
 // graph-legend, hover-card, fold-to-fit (which folds and layouts a fit tries).
 import type { TermView } from '../../shared/analysis/terms';
 import { formatInt } from '../../shared/format';
-import { foldChains, isChainId } from '../../shared/graph-view/chains';
-import { groupGraph, isBlockGroupId, type GraphGroups } from '../../shared/graph-view/graph-groups';
-import { buildViewGraph, expandableIds, type ViewGraph } from '../../shared/graph-view/graph-view';
+import { foldChains, isChainId } from '../graph-view/chains';
+import { groupGraph, isBlockGroupId, type GraphGroups } from '../graph-view/graph-groups';
+import { buildViewGraph, expandableIds, type ViewGraph } from '../graph-view/graph-view';
 import type { LayerInfo, LossGraph, OptimizerInfo, SourcePosition } from '../../shared/protocol/run-data';
-import type { SelectTarget } from '../../shared/protocol/webview-protocol';
+import type { SelectTarget } from '../../shared/panel/webview-protocol';
 import { button, el, panelSection } from '../dom';
 import type { UiState } from '../ui-state';
 import { canvasMeasure } from './canvas-measure';

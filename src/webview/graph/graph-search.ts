@@ -1,5 +1,5 @@
-import type { GraphGroups } from '../../shared/graph-view/graph-groups';
-import type { SelectTarget } from '../../shared/protocol/webview-protocol';
+import type { GraphGroups } from '../graph-view/graph-groups';
+import type { SelectTarget } from '../../shared/panel/webview-protocol';
 import type { PlacedNode } from './place-graph';
 
 /**

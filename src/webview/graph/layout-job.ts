@@ -1,4 +1,4 @@
-import type { ViewGraph, ViewNode } from '../../shared/graph-view/graph-view';
+import type { ViewGraph, ViewNode } from '../graph-view/graph-view';
 import type { LayoutDirection, LayoutRequest } from './dagre-layout';
 import { BADGE_HEIGHT, NODE_HEIGHT } from './place-graph';
 import { approxMeasure, edgeLabel, type TextMeasure } from './node-size';

@@ -1,5 +1,5 @@
 import { displaySafe, formatShape } from '../../shared/format';
-import type { ViewEdge, ViewNode } from '../../shared/graph-view/graph-view';
+import type { ViewEdge, ViewNode } from '../graph-view/graph-view';
 
 /**
  * How big a node is and how much of its text fits: from measured text widths, so a label is cut only

@@ -1,5 +1,5 @@
-import type { GraphGroups } from '../../shared/graph-view/graph-groups';
-import type { ViewEdge, ViewGraph, ViewNode } from '../../shared/graph-view/graph-view';
+import type { GraphGroups } from '../graph-view/graph-groups';
+import type { ViewEdge, ViewGraph, ViewNode } from '../graph-view/graph-view';
 import type { LaidOutEdge, LayoutDirection, LayoutResult } from './dagre-layout';
 
 /** A node with its box: x/y are the centre, as dagre gives them. */

@@ -1,9 +1,11 @@
 import { analyzeRun } from '../../../src/shared/analysis/rules';
 import { applyRunnerEvent, emptyRunState, type RunState } from '../../../src/shared/model/run-state';
-import { parseRunnerEvent, type RunnerEvent } from '../../../src/shared/protocol/runner-protocol';
+import { parseRunnerFrame, type RunnerEvent, type RunnerFrame } from '../../../src/shared/protocol/runner-protocol';
+import { encodeNonFinite } from '../../../src/shared/protocol/wire-number';
 import type { Finding } from '../../../src/shared/analysis/finding';
-import { WebviewFeed } from '../../../src/shared/protocol/webview-feed';
-import { parseWebviewToHost, type WebviewToHost } from '../../../src/shared/protocol/webview-protocol';
+import { WebviewFeed } from '../../../src/host/panel/webview-feed';
+import { VersionedFindings } from '../../../src/host/panel/versioned-findings';
+import { parseWebviewToHost, type WebviewToHost } from '../../../src/shared/panel/webview-protocol';
 import { THEMES, THEME_CLASS, type ThemeName } from './themes';
 
 /**
@@ -15,6 +17,8 @@ import { THEMES, THEME_CLASS, type ThemeName } from './themes';
 interface Replay {
   name: string;
   events: RunnerEvent[];
+  /** Each event as the runner wrote it: what the feed forwards, as the extension's engine hands it on. */
+  wire: RunnerFrame['wire'][];
   sent: number;
   state: RunState;
 }
@@ -33,7 +37,9 @@ let paused = false;
 let timer: number | null = null;
 /** Findings are recomputed at most this often while a stream plays (a long run makes analyzeRun O(steps)). */
 const FINDINGS_EVERY_MS = 250;
-let findingsCache: { at: number; sent: number; findings: Finding[] } | null = null;
+let findingsCache: { at: number; sent: number } | null = null;
+/** As the extension's Run keeps them: the version moves only when the findings changed. */
+const versioned = new VersionedFindings();
 const received: WebviewToHost[] = [];
 const rejected: string[] = [];
 const exports: Array<Extract<WebviewToHost, { type: 'export' }>> = [];
@@ -43,19 +49,20 @@ function post(message: unknown): void {
   iframe.contentWindow?.postMessage(JSON.parse(JSON.stringify(message)), '*');
 }
 
-function currentFindings(r: Replay): Finding[] {
+function currentFindings(r: Replay): { findings: Finding[]; findingsVersion: number } {
   const now = performance.now();
   const stale = !findingsCache || findingsCache.sent !== r.sent;
   if (stale && (!findingsCache || now - findingsCache.at >= FINDINGS_EVERY_MS || r.sent === r.events.length)) {
-    findingsCache = { at: now, sent: r.sent, findings: analyzeRun(r.state) };
+    findingsCache = { at: now, sent: r.sent };
+    versioned.set(analyzeRun(r.state));
   }
-  return findingsCache!.findings;
+  return { findings: versioned.findings, findingsVersion: versioned.version };
 }
 
 const feed = new WebviewFeed(
   'harness',
   {
-    run: () => (replay ? { state: replay.state, findings: currentFindings(replay) } : undefined),
+    run: () => (replay ? { state: replay.state, ...currentFindings(replay) } : undefined),
     compare: () => compareReplay?.state,
   },
   post,
@@ -71,27 +78,34 @@ function applyTheme(): void {
   doc.body.setAttribute('data-vscode-theme-kind', THEME_CLASS[theme]);
 }
 
-function parseStream(text: string): RunnerEvent[] {
-  const events: RunnerEvent[] = [];
+function parseFrames(text: string): RunnerFrame[] {
+  const frames: RunnerFrame[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    const r = parseRunnerEvent(line);
-    if (r.ok) events.push(r.value);
+    const r = parseRunnerFrame(line);
+    if (r.ok) frames.push(r.value);
     else rejected.push(r.error);
   }
-  return events;
+  return frames;
 }
+
+function parseStream(text: string): RunnerEvent[] {
+  return parseFrames(text).map((f) => f.event);
+}
+
+/** Events a test hands over in memory: their wire form is made here (non-finite numbers as their names). */
+const framesOf = (events: RunnerEvent[]): RunnerFrame[] => events.map((event) => ({ event, wire: encodeNonFinite(event) as RunnerFrame['wire'] }));
 
 /** Send the next batch: every non-step event up to the next steps, and as many steps as the speed allows. */
 function tick(budget: number): void {
   if (!replay) return;
-  const batch: RunnerEvent[] = [];
+  const batch: RunnerFrame['wire'][] = [];
   let steps = 0;
   while (replay.sent < replay.events.length) {
     const e = replay.events[replay.sent];
     if (e.type === 'step' && steps >= budget) break;
     if (e.type === 'step') steps++;
-    batch.push(e);
+    batch.push(replay.wire[replay.sent]);
     applyRunnerEvent(replay.state, e);
     replay.sent++;
   }
@@ -99,13 +113,13 @@ function tick(budget: number): void {
   // The compared run plays alongside, step for step (VS Code runs the two one after the other or at once).
   const c = compareReplay;
   if (c) {
-    const more: RunnerEvent[] = [];
+    const more: RunnerFrame['wire'][] = [];
     let cSteps = 0;
     while (c.sent < c.events.length) {
       const e = c.events[c.sent];
       if (e.type === 'step' && cSteps >= budget) break;
       if (e.type === 'step') cSteps++;
-      more.push(e);
+      more.push(c.wire[c.sent]);
       applyRunnerEvent(c.state, e);
       c.sent++;
     }
@@ -139,18 +153,25 @@ const loading = new Set<Promise<void>>();
 
 function loadStream(name: string, options: { speed?: number; upTo?: number; compare?: string } = {}): Promise<void> {
   const load = (async () => {
-    const fetchEvents = async (n: string) => parseStream(await (await fetch(`/streams/${encodeURIComponent(n)}.ndjson`)).text());
-    const compare = options.compare ? await fetchEvents(options.compare) : null;
-    loadEvents(await fetchEvents(name), name, { ...options, compareEvents: compare ?? undefined });
+    const fetchFrames = async (n: string) => parseFrames(await (await fetch(`/streams/${encodeURIComponent(n)}.ndjson`)).text());
+    const compare = options.compare ? await fetchFrames(options.compare) : null;
+    loadFrames(await fetchFrames(name), name, { ...options, compareFrames: compare ?? undefined });
   })();
   loading.add(load);
   return load.finally(() => loading.delete(load));
 }
 
 function loadEvents(events: RunnerEvent[], name: string, options: { speed?: number; upTo?: number; compareEvents?: RunnerEvent[] } = {}): void {
+  const { compareEvents, ...rest } = options;
+  loadFrames(framesOf(events), name, { ...rest, compareFrames: compareEvents ? framesOf(compareEvents) : undefined });
+}
+
+function loadFrames(frames: RunnerFrame[], name: string, options: { speed?: number; upTo?: number; compareFrames?: RunnerFrame[] } = {}): void {
   if (options.speed !== undefined) speed = options.speed;
-  replay = { name, events, sent: 0, state: emptyRunState(`examples/${name}.ts`) };
-  compareReplay = options.compareEvents ? { name: `${name} (decoupled)`, events: options.compareEvents, sent: 0, state: emptyRunState(`examples/${name}.ts`) } : null;
+  const replayOf = (n: string, f: RunnerFrame[]): Replay => ({ name: n, events: f.map((x) => x.event), wire: f.map((x) => x.wire), sent: 0, state: emptyRunState(`examples/${name}.ts`) });
+  replay = replayOf(name, frames);
+  const events = replay.events;
+  compareReplay = options.compareFrames ? replayOf(`${name} (decoupled)`, options.compareFrames) : null;
   findingsCache = null;
   // Events before `upTo` are already in the host's state when the webview asks: they arrive in hydrate.
   const upTo = options.upTo ?? 0;
@@ -199,7 +220,7 @@ window.addEventListener('message', (e) => {
   } else if (r.value.type === 'stop') {
     stopReplay();
   } else if (r.value.type === 'rerun') {
-    if (replay) loadEvents(replay.events, replay.name, {});
+    if (replay) loadFrames(replay.events.map((event, i) => ({ event, wire: replay!.wire[i] })), replay.name, {});
   } else if (r.value.type === 'export') {
     exports.push(r.value);
     const a = document.createElement('a');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import * as path from 'node:path';
-import { contentSecurityPolicy, escapeHtml, renderWebviewHtml } from '../../../src/shared/webview-html';
+import { contentSecurityPolicy, escapeHtml, renderWebviewHtml } from '../../../src/host/panel/webview-html';
 
 /**
  * Serves the standalone harness: the outer replay page, the real panel HTML (from webview-html.ts, with
