@@ -86,6 +86,16 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     expect(f.message).toContain('Return `total` instead.');
   });
 
+  it('an eager tape loop with wd·l2_loss and an L1 written by hand: both terms reach; the biases are decayed too', () => {
+    const r = analyze('tape_loop_hand_written_penalty');
+    expect(rules(r)).toEqual(['decay-on-bias-or-norm']);
+    const [f] = r.findings;
+    expect(f.message).toContain('Hand-written L2 2.5e-3 on sequential/dense/bias decays a bias');
+    expect(f.related.map((x) => x.weight).sort()).toEqual(['sequential/dense/bias', 'sequential/dense_1/bias']);
+    expect(f.source?.line).toBe(31);
+    expect(r.lossSplit).toBeTruthy();
+  });
+
   it('AdamW without exclusions decays batch-norm gamma/beta and the biases', () => {
     const r = analyze('adamw_decays_batchnorm');
     const onNorm = r.findings.filter((f) => f.ruleId === 'decay-on-bias-or-norm');
