@@ -13,8 +13,8 @@ import { ROOT } from '../helpers/run';
 const CLI = path.join(ROOT, 'bin', 'loss-lens.js');
 const example = (name: string) => path.join(ROOT, 'examples', 'python', `${name}.py`);
 
-function analyze(name: string): Report {
-  const r = spawnSync(process.execPath, [CLI, 'analyze', example(name), '--json', '--python', VENV_PYTHON], {
+function analyze(name: string, ...extra: string[]): Report {
+  const r = spawnSync(process.execPath, [CLI, 'analyze', example(name), '--json', '--python', VENV_PYTHON, ...extra], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 300_000,
@@ -69,6 +69,21 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     const r = analyze('seed001_l2_vs_decoupled');
     expect(rules(r)).toEqual(['l2-with-adaptive-optimizer']);
     expect(r.findings[0].message).toContain('with Adam is not weight decay');
+  });
+
+  it('seed 001 under --weight-decay decoupled: the L2 leaves the loss and the what-if shrinks the kernels by lr·2·l2', () => {
+    const r = analyze('seed001_l2_vs_decoupled', '--weight-decay', 'decoupled');
+    expect(r.weightDecay).toBe('decoupled');
+    expect(r.notices.join('\n')).not.toContain('not available');
+    const kernels = r.layers.filter((l) => l.name === 'dense' || l.name === 'dense_1').map((l) => l.weights.find((w) => w.role === 'kernel')!);
+    expect(kernels).toHaveLength(2);
+    for (const k of kernels) {
+      expect(k.decay).toMatchObject({ kind: 'decoupled', appliedBy: 'what-if', followsLearningRate: true, steps: 6 });
+      // Adam(1e-3), L2 5e-4: lr·2·l2 = 1e-6 per step, measured on float32 weights.
+      expect(Math.abs(k.decay!.shrinkPerStep! / 1e-6 - 1)).toBeLessThan(1e-2);
+    }
+    expect(r.lossSplit).toBeTruthy();
+    for (const reg of r.curves.regularizationLoss) expect(reg).toBe(0);
   });
 
   it('a GradientTape loop that never reads model.losses: both penalties never reach the loss', () => {

@@ -94,6 +94,11 @@ def stop(rec: Optional[Recorder]) -> None:
         op_callbacks.remove_op_callback(rec)
 
 
+def stop_current() -> None:
+    """The end of a run (uninstall): this thread's op callback goes, should a recorded step never have reached its gradient."""
+    stop(getattr(_local, 'recorder', None))
+
+
 def _handle(v: Any) -> Any:
     inner = getattr(v, '_value', None)
     return getattr(inner if inner is not None else v, 'handle', None)

@@ -53,6 +53,9 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
     from tensorflow.python.eager import backprop
 
     from . import eager_trace
+    from . import whatif as whatif_
+
+    decoupled = session.options.get('weightDecay') == 'decoupled'
 
     Tape = backprop.GradientTape
     recipes = {}  # a `with tf.GradientTape()` line → what its recorded eager step found
@@ -108,7 +111,13 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
                     if eager is not None:
                         hand = safely(session, 'read hand-written penalties', _replay, eager) or []
                         tags, scales = tags + hand, scales + [1.0] * len(hand)
-                safely(session, 'read the minimized loss', _record, self, target, graph, tags, scales, grads, eager)
+                whatif = ([], {})
+                if decoupled:
+                    out = safely(session, 'take the penalties out of the loss (decoupled what-if)', whatif_.take_out, tf, registry,
+                                 flat, grads, tags, scales)
+                    if out is not None:
+                        grads, whatif = out[0], out[1:]
+                safely(session, 'read the minimized loss', _record, self, target, graph, tags, scales, grads, eager, whatif)
                 if unconnected_gradients == tf.UnconnectedGradients.ZERO or unconnected_gradients == 'zero':
                     grads = [tf.zeros_like(s) if g is None else g for g, s in zip(grads, flat)]
                 return tf.nest.pack_sequence_as(sources, grads)
@@ -119,8 +128,9 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
         from .hand_terms import captured_variables, hand_written_tags
 
         tagged = {t.tensor.op for t in tags}
+        inside = gw.ancestors(tagged)  # a tagged penalty's own parts (an L1L2's l1 and l2 sums) are not hand-written
         return hand_written_tags(gw.summands(target), captured_variables(graph, sources), registry, frames,
-                                 skip=lambda t: t is target or bool(tagged & gw.ancestors([t.op])))
+                                 skip=lambda t: t is target or t.op in inside or bool(tagged & gw.ancestors([t.op])))
 
     def _eager_recipe(tape, target, tags, scales, sources):
         """The recipe of this tape's `with` line: made now from the notes if this step was recorded."""
@@ -147,7 +157,8 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
             return recipe
         tagged = {id(t.tensor) for t in tags}
         tagged_ops = {g.of(t.tensor).op for t in tags if g.of(t.tensor) is not None}
-        skip = lambda t: id(t.real) in tagged or bool(tagged_ops & gw.ancestors([t.op]))  # noqa: E731
+        inside = gw.ancestors(tagged_ops)  # a tagged penalty's own parts (an L1L2's l1 and l2 sums)
+        skip = lambda t: id(t.real) in tagged or t.op in inside or bool(tagged_ops & gw.ancestors([t.op]))  # noqa: E731
         for tag in hand_written_tags(gw.summands(loss), g.variables, registry, frames, skip=skip):
             by_id = {registry.weight_of(v).id: v for v in g.variables.values()}
             pieces = [(by_id[p['weight']], p['form'], p['coefficient']) for p in tag.pieces]
@@ -176,10 +187,11 @@ def install(patches: Patches, tf: Any, registry: Any, tracker: Any, session: Any
                                   tag.pieces, tag.source))
         return out
 
-    def _record(tape, target, graph, tags, scales, grads, eager=None):
+    def _record(tape, target, graph, tags, scales, grads, eager=None, whatif=([], {})):
         site = frames.position(4)
         ctx = GradContext(target, graph, tags, scales, grads, site, _minimized(frames, target, site), tracker.fit_depth > 0)
         ctx = dedupe(ctx)
+        ctx.removed, ctx.decoupled_l2 = set(whatif[0]), dict(whatif[1])
         if graph is not None and any(s is None for s in ctx.scales):
             ctx.summed_at = safely(session, 'find the sum a dropped penalty went into', _sums, ctx) or {}
         elif eager is not None:
