@@ -13,8 +13,8 @@ import { ROOT } from '../helpers/run';
 const CLI = path.join(ROOT, 'bin', 'loss-lens.js');
 const example = (name: string) => path.join(ROOT, 'examples', 'python', `${name}.py`);
 
-function analyze(name: string): Report {
-  const r = spawnSync(process.execPath, [CLI, 'analyze', example(name), '--json', '--python', VENV_PYTHON], {
+function analyze(name: string, ...extra: string[]): Report {
+  const r = spawnSync(process.execPath, [CLI, 'analyze', example(name), '--json', '--python', VENV_PYTHON, ...extra], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 300_000,
@@ -73,6 +73,21 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     expect(r.findings[0].message).toContain("keras.optimizers.AdamW(weight_decay=…) (or weight_decay= on Adam), with optimizer.exclude_from_weight_decay(var_names=['bias', 'gamma', 'beta'])");
   });
 
+  it('seed 001 under --weight-decay decoupled: the L2 leaves the loss and the what-if shrinks the kernels by lr·2·l2', () => {
+    const r = analyze('seed001_l2_vs_decoupled', '--weight-decay', 'decoupled');
+    expect(r.weightDecay).toBe('decoupled');
+    expect(r.notices.join('\n')).not.toContain('not available');
+    const kernels = r.layers.filter((l) => l.name === 'dense' || l.name === 'dense_1').map((l) => l.weights.find((w) => w.role === 'kernel')!);
+    expect(kernels).toHaveLength(2);
+    for (const k of kernels) {
+      expect(k.decay).toMatchObject({ kind: 'decoupled', appliedBy: 'what-if', followsLearningRate: true, steps: 6 });
+      // Adam(1e-3), L2 5e-4: lr·2·l2 = 1e-6 per step, measured on float32 weights.
+      expect(Math.abs(k.decay!.shrinkPerStep! / 1e-6 - 1)).toBeLessThan(1e-2);
+    }
+    expect(r.lossSplit).toBeTruthy();
+    for (const reg of r.curves.regularizationLoss) expect(reg).toBe(0);
+  });
+
   it('a GradientTape loop that never reads model.losses: both penalties never reach the loss', () => {
     const r = analyze('tape_loop_forgets_model_losses');
     expect(rules(r)).toEqual(['regularizer-not-in-loss']);
@@ -90,6 +105,16 @@ describe('examples/python through loss-lens analyze', { timeout: 300_000 }, () =
     expect(f.message).toContain('`total` (line 32) adds these 2 penalties');
     expect(f.message).toContain('the tape differentiates `loss` (line 31)');
     expect(f.message).toContain('Differentiate `total` instead: tape.gradient(total, …).');
+  });
+
+  it('an eager tape loop with wd·l2_loss and an L1 written by hand: both terms reach; the biases are decayed too', () => {
+    const r = analyze('tape_loop_hand_written_penalty');
+    expect(rules(r)).toEqual(['decay-on-bias-or-norm']);
+    const [f] = r.findings;
+    expect(f.message).toContain('Hand-written L2 2.5e-3 on sequential/dense/bias decays a bias');
+    expect(f.related.map((x) => x.weight).sort()).toEqual(['sequential/dense/bias', 'sequential/dense_1/bias']);
+    expect(f.source?.line).toBe(31);
+    expect(r.lossSplit).toBeTruthy();
   });
 
   it('AdamW without exclusions decays batch-norm gamma/beta and the biases', () => {

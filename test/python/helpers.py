@@ -51,11 +51,11 @@ def assert_valid(result):
             minimal_check(e)
 
 
-def run_script(path, steps=1000):
+def run_script(path, steps=1000, weight_decay=None):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, 'events.json')
         env = {**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2', 'CUDA_VISIBLE_DEVICES': ''}
-        proc = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), 'instrumented_run.py'), path, out, str(steps)],
+        proc = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), 'instrumented_run.py'), path, out, str(steps)] + ([weight_decay] if weight_decay else []),
                               capture_output=True, text=True, env=env, timeout=600)
         assert proc.returncode == 0, proc.stderr[-3000:]
         with open(out, encoding='utf-8') as f:

@@ -1,5 +1,6 @@
 """Runs one script under the TF probes with a MemorySession, in its own process (TF1 scripts switch TensorFlow to
-graph mode for good), and writes what the session kept as JSON: `python instrumented_run.py script out.json steps`."""
+graph mode for good), and writes what the session kept as JSON: `python instrumented_run.py script out.json steps
+[weight-decay mode]`."""
 import json
 import os
 import runpy
@@ -14,7 +15,10 @@ from loss_lens_runner import tf as probes  # noqa: E402
 from loss_lens_runner.session import MemorySession, StopRun  # noqa: E402
 
 script, out, steps = os.path.abspath(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-session = MemorySession(script, {'steps': steps})
+options = {'steps': steps}
+if len(sys.argv) > 4:
+    options['weightDecay'] = sys.argv[4]
+session = MemorySession(script, options)
 inst = probes.install(session)
 stop = None
 sys.argv = [script]

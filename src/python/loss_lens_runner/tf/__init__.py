@@ -53,9 +53,6 @@ class Instrumentation:
             'tfjsPath': os.path.dirname(tf.__file__), 'addedKernels': [], 'fallbackKernels': []}})
         tape_probe.install(self.patches, tf, self.registry, self.tracker, self.session, self.frames)
         function_probe.install(self.patches, self.tracker, self.session)
-        if self.session.options.get('weightDecay') == 'decoupled':
-            self.session.notice('warning', 'The decoupled what-if (--weight-decay decoupled) is not available for Python scripts yet: '
-                                'the script runs as written.')
         tf1_probe.install(self.patches, tf, self.registry, self.tracker, self.session, self.frames)
         if 'keras' in sys.modules:
             self.ready()
@@ -71,6 +68,9 @@ class Instrumentation:
         """Restores every patched method and removes the import hook (tests; the end of a run)."""
         if self.tracker is not None:
             self.tracker.pending_steps = 0
+            from . import eager_trace
+
+            eager_trace.stop_current()
         self.patches.undo()
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)

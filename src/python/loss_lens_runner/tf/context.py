@@ -20,6 +20,9 @@ class GradContext:
     in_fit: bool = False
     #: A penalty id → the sum (named site) that adds it with the data loss but is not minimized (graph walks only).
     summed_at: dict = field(default_factory=dict)
+    #: The decoupled what-if: the term ids it took out of the gradients, and the L2 coefficient per weight id.
+    removed: set = field(default_factory=set)
+    decoupled_l2: dict = field(default_factory=dict)
 
 
 def dedupe(ctx: GradContext) -> GradContext:

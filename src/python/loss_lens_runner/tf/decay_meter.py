@@ -26,6 +26,8 @@ class Measured:
     wid: str
     pieces: List[Tuple[str, Optional[float], int]]
     decoupled: bool
+    #: The decoupled what-if's L2 coefficient on this weight (0: the what-if does not decay it).
+    whatif: float = 0.0
 
 
 def penalty_gradient(w: np.ndarray, form: str, c: float) -> Optional[np.ndarray]:

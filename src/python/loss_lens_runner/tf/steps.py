@@ -16,6 +16,7 @@ import numpy as np
 
 from .context import GradContext
 from .decay_meter import DecayMeter, Measured
+from . import whatif
 from .events import loss_graph
 from .optimizer_info import optimizer_info, unsupported_reason
 from .registry import PenaltyTag, Registry, WeightRecord, penalty_pieces
@@ -36,6 +37,7 @@ class StepPlan:
     site: Optional[dict]
     minimized: Optional[dict]
     meter: Any
+    removed: frozenset = frozenset()  # term ids the decoupled what-if took out of the gradients
 
 
 def _np(x: Any) -> np.ndarray:
@@ -120,17 +122,20 @@ class StepTracker:
         for (var, grad), w in zip(pairs, weights):
             pieces = []
             for k, tag in enumerate(tags):
+                if tag.term_id in ctx.removed:
+                    continue  # out of the loss under the what-if: no share of the update
                 if tag.kind == 'weight-penalty' and tag.weight == w.id:
                     pieces += [(p['form'], p['coefficient'], k) for p in penalty_pieces(w.id, tag.regularizer) or []]
                 elif tag.kind == 'hand-written':
                     pieces += [(p['form'], p['coefficient'], k) for p in (tag.pieces or []) if p['weight'] == w.id]
             decoupled = bool(wd) and _uses_decay(opt, var)
-            if pieces or decoupled or w.regularizer:
-                measured.append(Measured(w.id, pieces, decoupled))
+            whatif = ctx.decoupled_l2.get(w.id, 0.0)
+            if pieces or decoupled or w.regularizer or whatif:
+                measured.append(Measured(w.id, pieces, decoupled, whatif))
                 mvars.append(var)
                 mgrads.append(grad)
         return StepPlan(self.objective_of(weights), index, info, weights, terms, tags, scales, measured, mvars, mgrads,
-                        ctx.site, None if ctx.in_fit else ctx.minimized, meter)
+                        ctx.site, None if ctx.in_fit else ctx.minimized, meter, frozenset(ctx.removed))
 
     # ---- running a step --------------------------------------------------------------------------------------------------
     def step(self, opt: Any, plan: StepPlan, pairs: List[tuple], run: Callable[[], Any], target: Any) -> Any:
@@ -139,10 +144,14 @@ class StepTracker:
         iterations = getattr(opt, 'iterations', None)
         scale_values = [s if s is not None else tf.constant(0.0) for s in plan.scales]
         before = [target, *[t.tensor for t in plan.values], *scale_values, lr, iterations, *plan.measured_vars, *plan.measured_grads]
+        # The what-if's decay follows the update, with the learning rate read before it (a schedule's, for this step).
+        wi = [(v, m.whatif) for v, m in zip(plan.measured_vars, plan.measured) if m.whatif] if lr is not None else []
         if tf.executing_eagerly():
             b = [_np(x) for x in before]
             result = run()
-            a = [_np(_norm(tf, v)) for v, _ in pairs] + [_np(v) for v in plan.measured_vars]
+            w1 = [_np(v) for v in plan.measured_vars]
+            whatif.decay(tf, [v for v, _ in wi], [c for _, c in wi], b[1 + 2 * len(plan.values)])
+            a = [_np(_norm(tf, v)) for v, _ in pairs] + w1 + [_np(v) for v, _ in wi]
             self.finish(plan, b, a)
             return result
         # One py_function after the update reads both sides: the reads of the weights made before it (a resource
@@ -150,7 +159,11 @@ class StepTracker:
         # as it comes first in program order) and those made after it. One crossing into Python per step, not two.
         before = [tf.convert_to_tensor(x) for x in before]
         result = run()
-        after = [_norm(tf, v) for v, _ in pairs] + [tf.convert_to_tensor(v) for v in plan.measured_vars]
+        w1 = [tf.convert_to_tensor(v) for v in plan.measured_vars]
+        with tf.control_dependencies(w1):
+            decayed = whatif.decay(tf, [v for v, _ in wi], [c for _, c in wi], before[1 + 2 * len(plan.values)])
+        with tf.control_dependencies(decayed):
+            after = [_norm(tf, v) for v, _ in pairs] + [tf.identity(x) for x in w1] + [tf.convert_to_tensor(v) for v, _ in wi]
         n = len(before)
         tf.py_function(lambda *xs: self._after(plan, xs[:n], xs[n:]), before + after, Tout=tf.int32)
         return result
@@ -172,13 +185,17 @@ class StepTracker:
         w0 = b[3 + 2 * n_pen:3 + 2 * n_pen + m]
         grads = b[3 + 2 * n_pen + m:]
         norms = a[:len(plan.weights)]
-        w1 = a[len(plan.weights):]
+        w1 = a[len(plan.weights):len(plan.weights) + m]
+        w2 = a[len(plan.weights) + m:]
         with self.lock:
             step = self.step_counts.get(plan.objective, 0) + 1
             self.step_counts[plan.objective] = step
             self._structure(plan, step, lr)
             reaching = [i for i, s in enumerate(plan.scales) if s is not None]
-            reg = sum(scales[i] * pen_values[i] for i in reaching)
+            # The what-if took these out of what the optimizer minimized: in neither the total nor the regularization.
+            out_of_loss = [i for i in reaching if plan.values[i].term_id in plan.removed]
+            total -= sum(scales[i] * pen_values[i] for i in out_of_loss)
+            reg = sum(scales[i] * pen_values[i] for i in reaching if i not in out_of_loss)
             now = time.perf_counter()
             wall = (now - self.last_step.get(plan.objective, self.started)) * 1000
             self.last_step[plan.objective] = now
@@ -193,10 +210,12 @@ class StepTracker:
                                             [scales[i] if plan.scales[i] is not None else None for i in range(n_pen)],
                                             lr if lr is not None else 0.0, iteration)
                 out = {'objective': plan.objective, 'step': step, 'values': record['values']}
+                appliers = {k: {'by': 'optimizer', 'className': plan.opt_info['className'], 'source': None}
+                            for k in record['decoupled']}
+                whatif.measure(plan, w1, w2, record, appliers)
                 if record['decoupled']:
                     out['decoupled'] = record['decoupled']
-                    out['appliers'] = {k: {'by': 'optimizer', 'className': plan.opt_info['className'], 'source': None}
-                                       for k in record['decoupled']}
+                    out['appliers'] = appliers
                 if record['unavailable']:
                     out['unavailable'] = record['unavailable']
                 self.session.emit({'type': 'decay', 'record': out})
