@@ -223,7 +223,9 @@ describe('loss-lens analyze: nothing outlives the run, whatever its helpers did 
           expect(processesWithToken(token)).toEqual([]);
           expect(fs.readdirSync(tmp)).toEqual([]);
         }
-        expect(await eventually(() => processesWithToken(token).length === 0 && fs.readdirSync(tmp).length === 0 && !stillAlive(runnerProcess))).toBe(true);
+        await eventually(() => processesWithToken(token).length === 0 && fs.readdirSync(tmp).length === 0 && !stillAlive(runnerProcess));
+        // Each part on its own, so a failure says what was left.
+        expect({ helpers: processesWithToken(token), left: fs.readdirSync(tmp), runnerAlive: stillAlive(runnerProcess) }).toEqual({ helpers: [], left: [], runnerAlive: false });
         if (kill === 'SIGINT') expect(jsonReport(run.stdout()).notices).toContain(`Containment: cgroup v2 (${'dir' in cgroup ? cgroup.dir : ''}): every process the script started was in it, and went with it.`);
         expect(await eventually(() => 'dir' in cgroup && !fs.existsSync(cgroup.dir))).toBe(true);
       } finally {
