@@ -18,6 +18,8 @@ const SHOTS = [
   { stream: 'custom-loop-drops-penalty', theme: 'light', viewport: BESIDE },
   { stream: 'custom-loop-drops-penalty', theme: 'dark', viewport: BESIDE },
   { stream: 'deep-residual', theme: 'light', viewport: { width: 1400, height: 900 } },
+  // A Python run (issue 23): TF1, seed 002's 'losses' collection summed and never minimized.
+  { stream: 'python-seed002-cifar10-sum', theme: 'dark', viewport: BESIDE },
 ];
 
 const userDataDir = mkdtempSync(path.join(tmpdir(), 'loss-lens-docs-'));

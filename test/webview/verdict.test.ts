@@ -117,6 +117,13 @@ describe('verdictOf', () => {
 });
 
 describe('runPhase', () => {
+  it("names a Python run's TensorFlow, not a tfjs build, while it waits for the first step", () => {
+    const waiting = upTo('python-seed002-cifar10-sum', 0);
+    expect(waiting.framework).toBe('tensorflow');
+    expect(runPhase(waiting)).toMatchObject({ kind: 'waiting', text: `TensorFlow ${waiting.backend!.tfjsVersion} in Python · waiting for the first optimizer step…` });
+    expect(waiting.backend!.tfjsVersion).toMatch(/^2\.\d+\.\d+$/);
+  });
+
   it('moves from loading tfjs to waiting for the first step to training, and says how the run ended', () => {
     expect(runPhase(null)).toEqual({ kind: 'starting', text: 'Starting…', running: true });
     expect(runPhase(emptyRunState('x.ts'))).toMatchObject({ kind: 'loading', text: 'Checking the script and loading tfjs…', running: true });

@@ -40,9 +40,11 @@ export function runPhase(state: RunState | null): RunPhase {
     return { kind: failed ? 'failed' : 'ended', text: `${how[0].toUpperCase()}${how.slice(1)} · ${stepText}`, running: false };
   }
   if (steps > 0) return { kind: 'training', text: `Training · step ${formatInt(lastStep(state))}`, running: true };
-  if (!state.backend) return { kind: 'loading', text: 'Checking the script and loading tfjs…', running: true };
+  const python = state.framework === 'tensorflow';
+  if (!state.backend) return { kind: 'loading', text: python ? 'Starting Python…' : 'Checking the script and loading tfjs…', running: true };
   const b = state.backend;
-  return { kind: 'waiting', text: `tfjs ${b.tfjsVersion} on ${b.name} · waiting for the first optimizer step…`, running: true };
+  const engine = python ? `TensorFlow ${b.tfjsVersion} in Python` : `tfjs ${b.tfjsVersion} on ${b.name}`;
+  return { kind: 'waiting', text: `${engine} · waiting for the first optimizer step…`, running: true };
 }
 
 function lastStep(state: RunState): number {

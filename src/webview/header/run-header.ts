@@ -81,7 +81,9 @@ export class RunHeader {
     this.step.hidden = last === null || !phase.running;
     this.step.textContent = last === null ? 'no step yet' : `step ${formatInt(last)}`;
     this.step.setAttribute('data-step', String(last ?? 0));
-    this.backend.textContent = state.backend ? displaySafe(`${state.backend.name} · tfjs ${state.backend.tfjsVersion}`) : '';
+    // A Python run's backend is TensorFlow itself (its version in tfjsVersion's place), not a tfjs build.
+    const b = state.backend;
+    this.backend.textContent = !b ? '' : displaySafe(state.framework === 'tensorflow' ? `TensorFlow ${b.tfjsVersion} · Python` : `${b.name} · tfjs ${b.tfjsVersion}`);
     this.renderWhy(state);
     return phase;
   }

@@ -168,7 +168,9 @@ function loadEvents(events: RunnerEvent[], name: string, options: { speed?: numb
 
 function loadFrames(frames: RunnerFrame[], name: string, options: { speed?: number; upTo?: number; compareFrames?: RunnerFrame[] } = {}): void {
   if (options.speed !== undefined) speed = options.speed;
-  const replayOf = (n: string, f: RunnerFrame[]): Replay => ({ name: n, events: f.map((x) => x.event), wire: f.map((x) => x.wire), sent: 0, state: emptyRunState(`examples/${name}.ts`) });
+  // A recorded Python run (its hello names the Python it ran on) was of a .py script; the others of the TypeScript examples.
+  const script = frames.some((x) => x.event.type === 'hello' && x.event.python !== undefined) ? `examples/python/${name}.py` : `examples/${name}.ts`;
+  const replayOf = (n: string, f: RunnerFrame[]): Replay => ({ name: n, events: f.map((x) => x.event), wire: f.map((x) => x.wire), sent: 0, state: emptyRunState(script) });
   replay = replayOf(name, frames);
   const events = replay.events;
   compareReplay = options.compareFrames ? replayOf(`${name} (decoupled)`, options.compareFrames) : null;
