@@ -62,6 +62,20 @@ export async function eventually(done: () => boolean, limitMs = 30_000): Promise
 }
 
 /** Every live process whose command line holds `token` (found without the run's mark). */
+/**
+ * The helpers a lifecycle fixture started: processes with an argument that starts with `<token>-`. Unlike
+ * processesWithToken, not the double fork's short-lived shell, whose -c string merely mentions the token.
+ */
+export function helpersWithToken(token: string): number[] {
+  return processesWithToken(token).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith(`${token}-`));
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function processesWithToken(token: string): number[] {
   const out: number[] = [];
   for (const name of fs.readdirSync('/proc')) {

@@ -5,7 +5,7 @@ import type { LossLensApi } from '../../../src/host/extension';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { isAlive, processesWithMark, processesWithToken } from '../../helpers/process-state';
+import { helpersWithToken, isAlive, processesWithMark, processesWithToken } from '../../helpers/process-state';
 
 const EXTENSION_ID = 'loss-lens.loss-lens';
 const ws = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -366,8 +366,8 @@ describe('Loss Lens in VS Code', () => {
     try {
       await open('escapes-own-env.js');
       await vscode.commands.executeCommand('lossLens.visualize');
-      for (let i = 0; i < 400 && processesWithToken(token).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(processesWithToken(token).length, 3, 'its three helpers run');
+      for (let i = 0; i < 400 && helpersWithToken(token).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(helpersWithToken(token).length, 3, 'its three helpers run');
       await vscode.commands.executeCommand('lossLens.stop');
       const run = await runs.whenDone(file('escapes-own-env.js'));
       assert.equal(run?.status, 'cancelled');
