@@ -199,33 +199,14 @@ export type Attrs = Record<string, unknown>;
 export type KernelArgs = { inputs: Record<string, TensorInfo | null | undefined>; backend: unknown; attrs?: Attrs };
 export type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
-export interface KernelConfigLike {
-  kernelName: string;
-  backendName: string;
-  kernelFunc: KernelFunc;
-}
-
-/** The parts of a backend (cpu, wasm) that our kernels and the weight statistics call. */
 /** What a backend's readSync returns: numbers, or bytes per element for string tensors. */
 export type BackendValues = Float32Array | Int32Array | Uint8Array | Uint8Array[];
 
+/** The parts of a backend (cpu, wasm) that the weight statistics call. */
 export interface BackendLike {
   readSync(dataId: object): BackendValues;
   write(values: unknown, shape: number[], dtype: string): object;
   disposeData(dataId: object, force?: boolean): unknown;
-}
-
-/** The parts of tfjs-backend-wasm 4.x's `BackendWasm` the training kernels use. */
-export interface BackendWasmLike {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  disposeData(dataId: object, force?: boolean): boolean;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-  /** Shares a buffer between tensors, as the cpu backend's Identity does. */
-  incRef(dataId: object): void;
-  /** Byte offset of a tensor's data on the heap. */
-  getMemoryOffset(dataId: object): number;
-  /** The emscripten module: the heap our SIMD kernels share, and the XNNPACK thread pool. */
-  readonly wasm: WasmModuleLike;
 }
 
 /** The emscripten module behind `BackendWasm` (`backend.wasm`), tfjs-backend-wasm 4.x. */
@@ -238,8 +219,6 @@ export interface WasmModuleLike {
   wasmMemory?: WasmMemoryLike;
   asm?: { memory?: WasmMemoryLike };
   tfjs: { getThreadsCount(): number; initWithThreadsCount(threads: number): void };
-  /** Emscripten's pthread bookkeeping, in the threaded build only. */
-  PThread?: PThreadLike;
 }
 
 /** A `WebAssembly.Memory` (the runner's lib has no WebAssembly types). */
@@ -248,53 +227,9 @@ export interface WasmMemoryLike {
   grow(pages: number): number;
 }
 
-/** A pthread's Node worker, as emscripten 3.x keeps it. */
-export interface PThreadWorkerLike {
-  loaded?: boolean;
-  unref(): void;
-  ref(): void;
-  postMessage(message: unknown): void;
-}
-
-export interface PThreadLike {
-  unusedWorkers: PThreadWorkerLike[];
-  runningWorkers: PThreadWorkerLike[];
-  allocateUnusedWorker(): void;
-  loadWasmModuleToWorker(worker: PThreadWorkerLike, onFinishedLoading?: (worker: PThreadWorkerLike) => void): void;
-}
-
-
-/** A copy of a tensor's bytes straight from the wasm heap (wasm's readSync knows no complex64); null on other backends. */
-export function wasmHeapCopy(backend: BackendLike, dataId: object, byteLength: number): ArrayBuffer | null {
-  const heapBacked = backend as BackendLike & {
-    dataIdMap?: { get(dataId: object): { memoryOffset: number } };
-    wasm?: { HEAPU8: Uint8Array };
-  };
-  if (!heapBacked.dataIdMap || !heapBacked.wasm) return null;
-  const start = heapBacked.dataIdMap.get(dataId).memoryOffset;
-  return heapBacked.wasm.HEAPU8.buffer.slice(start, start + byteLength) as ArrayBuffer;
-}
-
 /** The emscripten module of a started wasm backend (`backend.wasm`), or undefined on other backends. */
 export function wasmModuleOf(backend: unknown): WasmModuleLike | undefined {
   return (backend as { wasm?: WasmModuleLike } | null | undefined)?.wasm;
-}
-
-/** A registered gradient, as `registerGradient` takes it. */
-export interface GradientConfigLike {
-  kernelName: string;
-  inputsToSave?: string[];
-  gradFunc: (dy: Tensor, saved: Tensor[], attrs: Record<string, unknown>) => Record<string, () => Tensor>;
-}
-
-export function gradientOf(tf: Tf, kernelName: string): GradientConfigLike | undefined {
-  return tf.getGradient(kernelName) as unknown as GradientConfigLike | undefined;
-}
-
-/** Runs a kernel through the engine (on the tape) and returns its outputs as tensors. */
-export function runKernelOutputs(tf: Tf, kernelName: string, inputs: Record<string, Tensor>, attrs: Record<string, unknown>): Tensor[] {
-  const out = tf.engine().runKernel(kernelName, inputs as never, attrs as never) as unknown as Tensor | Tensor[];
-  return Array.isArray(out) ? out : [out];
 }
 
 /**
@@ -316,15 +251,11 @@ export function readsInPlace(backendName: string): boolean {
   return backendName === 'cpu';
 }
 
-export function kernelsOf(tf: Tf, backendName: string): KernelConfigLike[] {
-  return tf.getKernelsForBackend(backendName) as unknown as KernelConfigLike[];
-}
-
 export function kernelFuncOf(tf: Tf, kernelName: string, backendName: string): KernelFunc | undefined {
   return tf.getKernel(kernelName, backendName)?.kernelFunc as unknown as KernelFunc | undefined;
 }
 
-/** The backend running now, as our kernels see it. */
+/** The backend running now, as the weight statistics see it. */
 export function activeBackend(tf: Tf): BackendLike {
   return tf.backend() as unknown as BackendLike;
 }
@@ -336,89 +267,3 @@ export function cpuBackend(tf: Tf): BackendLike {
   return cpu;
 }
 
-// ---- shape arithmetic of tfjs-core's backend_util, typed as our kernels read it ------------------
-
-/** The subset of tfjs's `Conv2DInfo` the gradient kernels read. */
-export interface ConvGeometry {
-  batchSize: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padInfo: { top: number; bottom: number; left: number; right: number };
-}
-
-export function computeConvGeometry(
-  tf: Tf,
-  inShapeNHWC: number[],
-  filterShape: number[],
-  strides: number | [number, number],
-  dilations: number | [number, number],
-  pad: 'same' | 'valid' | number | number[][],
-  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
-  depthwise: boolean,
-): ConvGeometry {
-  return tf.backend_util.computeConv2DInfo(
-    inShapeNHWC as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    strides,
-    dilations,
-    pad as never,
-    dimRoundingMode,
-    depthwise,
-    'channelsLast',
-  ) as unknown as ConvGeometry;
-}
-
-/** The subset of tfjs's `Conv2DInfo` for pooling that MaxPoolGrad reads. */
-export interface PoolGeometry {
-  batchSize: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  effectiveFilterHeight: number;
-  effectiveFilterWidth: number;
-  padInfo: { top: number; left: number };
-}
-
-export function computePoolGeometry(
-  tf: Tf,
-  inShapeNHWC: number[],
-  filterSize: [number, number] | number,
-  strides: [number, number] | number,
-  pad: 'same' | 'valid' | number,
-  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
-): PoolGeometry {
-  return tf.backend_util.computePool2DInfo(
-    inShapeNHWC as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  ) as unknown as PoolGeometry;
-}
-
-export interface GatherShapeInfo {
-  batchSize: number;
-  outerSize: number;
-  dimSize: number;
-  sliceSize: number;
-  outputShape: number[];
-}
-
-export function computeGatherShapeInfo(tf: Tf, x: TensorInfo, indices: TensorInfo, axis: number, batchDims: number): GatherShapeInfo {
-  return tf.backend_util.segment_util.collectGatherOpShapeInfo(x as never, indices as never, axis, batchDims) as unknown as GatherShapeInfo;
-}
