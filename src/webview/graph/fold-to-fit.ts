@@ -24,6 +24,9 @@ const MAX_CHAIN_STEPS = 8;
  * blocks. `base`: whether repeated blocks are folded anyway (the user's choice or the
  * host's setting); `mayFoldRepeats`: folding them is left to us. Chains the user unfolded stay unfolded.
  */
+/** Below this many layers, a fit never folds chains. */
+const MIN_LAYERS_TO_FOLD = 8;
+
 export function foldSteps(build: (repeats: boolean) => ViewGraph, base: boolean, mayFoldRepeats: boolean, unfolded: ReadonlySet<string>): FoldStep[] {
   const steps: FoldStep[] = [{ repeats: base, chains: [] }];
   let repeats = base;
@@ -35,6 +38,9 @@ export function foldSteps(build: (repeats: boolean) => ViewGraph, base: boolean,
     }
   }
   const view = build(repeats);
+  // A small model folded into one node shows nothing of what the panel is for (which layer's penalty is dropped):
+  // it is scaled or panned instead.
+  if (build(false).nodes.filter((n) => n.kind === 'layer').length < MIN_LAYERS_TO_FOLD) return steps;
   const chains = findChains(view)
     .filter((c) => !unfolded.has(c.id))
     .slice(0, MAX_CHAIN_STEPS);
