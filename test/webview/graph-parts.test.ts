@@ -212,6 +212,13 @@ describe('fold to fit', () => {
     const state = replayStream(name);
     return { groups: groupGraph(state.graphs[0], state.layers), layers: state.layers, terms: collectTerms(state), optimizer: state.optimizers[0] };
   };
+  it('never folds a model of fewer than 8 layers: the three-layer example has one step, nothing folded', () => {
+    const ctx = ctxOf('custom-loop-drops-penalty');
+    const build = (repeats: boolean) => buildViewGraph(ctx, { expanded: new Set(), collapseRepeats: repeats });
+    expect(build(false).nodes.filter((n) => n.kind === 'layer')).toHaveLength(3);
+    expect(foldSteps(build, false, true, new Set())).toEqual([{ repeats: false, chains: [] }]);
+  });
+
   it('steps from nothing folded to the repeated blocks, then one more chain each step, longest first', () => {
     const ctx = ctxOf('fit-cnn-with-decay');
     const build = (repeats: boolean) => buildViewGraph(ctx, { expanded: new Set(), collapseRepeats: repeats });
